@@ -1,0 +1,424 @@
+"""Reading feeds and labelled data: CSV/TSV, JSONL, plain lines, RSS/Atom; files or stdin.
+
+Tables stream in chunks so a 5 GB feed never sits in memory. Every input row comes out, in
+order: nothing here skips a row (empty texts are the caller's business).
+
+Tabular inputs (CSV, TSV, lines, RSS) give rows as ``list[str]`` aligned with ``columns``;
+JSONL gives ``dict`` rows so that numbers, nested values and key order survive a round trip.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from feedclass.errors import DataError, InputFileError
+
+FORMATS = ("csv", "tsv", "jsonl", "lines", "rss")
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".txt": "lines",
+    ".rss": "rss",
+    ".atom": "rss",
+    ".xml": "rss",
+}
+
+# Column names that usually hold the headline, best first. Kazakh: тақырып = title, мәтін = text.
+_HEADLINE_NAMES = ("title", "headline", "заголовок", "название", "тақырып", "heading")
+_TEXT_NAMES = ("text", "текст", "мәтін", "content", "body", "description", "summary", "news")
+
+# A field of a headline CSV never needs more; the default 128 KiB breaks on article bodies.
+csv.field_size_limit(2**31 - 1)
+
+_SNIFF_BYTES = 1 << 16
+CHUNK_ROWS = 50_000
+
+
+@dataclass
+class Table:
+    """An open input: its format, columns and a chunked row stream."""
+
+    name: str
+    format: str
+    columns: list[str]
+    encoding: str
+    _chunks: Iterator[list[Any]] = field(repr=False)
+
+    def chunks(self) -> Iterator[list[Any]]:
+        """Yield the rows in order, a list at a time."""
+        return self._chunks
+
+    @property
+    def is_dict(self) -> bool:
+        return self.format == "jsonl"
+
+
+def format_for_path(path: str | Path | None) -> str | None:
+    """The format implied by a file name's extension, or None."""
+    if path is None or str(path) == "-":
+        return None
+    return _EXTENSIONS.get(Path(str(path)).suffix.lower())
+
+
+def _open_binary(source: str | Path | IO[bytes]) -> tuple[str, IO[bytes]]:
+    if not isinstance(source, (str, Path)):
+        return getattr(source, "name", "<stream>"), source
+    if str(source) == "-":
+        return "<stdin>", sys.stdin.buffer
+    path = Path(source)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a directory, not a file")
+    try:
+        return str(path), path.open("rb")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot open ({exc.strerror})") from exc
+
+
+def _detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM), else cp1251 as Excel exports it here."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sniffed block is still UTF-8.
+        if exc.start >= len(head) - 3 and exc.reason in ("unexpected end of data",):
+            return "utf-8"
+        return "cp1251"
+
+
+def _sniff_format(text: str) -> str:
+    stripped = text.lstrip()
+    if stripped.startswith("<"):
+        return "rss"
+    if stripped.startswith("{"):
+        return "jsonl"
+    first = stripped.split("\n", 1)[0]
+    for delim, fmt in (("\t", "tsv"), (";", "csv"), (",", "csv")):
+        if delim in first:
+            names = [c.strip().strip('"').lower() for c in first.split(delim)]
+            if any(n in _HEADLINE_NAMES or n in _TEXT_NAMES for n in names):
+                return fmt
+    return "lines"
+
+
+def _sniff_delimiter(sample: str, fmt: str) -> str:
+    if fmt == "tsv":
+        return "\t"
+    first = sample.split("\n", 1)[0]
+    # Excel in a Russian locale writes ';'; count both in the header line and pick the commoner.
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+class _Prepend(io.RawIOBase):
+    """A raw stream that first replays the bytes we sniffed, then reads on (works for stdin)."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        self._head = memoryview(head)
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if len(self._head):
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _text_stream(raw: IO[bytes], head: bytes, encoding: str) -> io.TextIOWrapper:
+    # newline="" keeps line ends as they are, which csv needs for quoted multi-line fields.
+    buffered = io.BufferedReader(_Prepend(head, raw), buffer_size=1 << 20)
+    return io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
+
+
+def _decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:
+    return DataError(
+        f"{name}, row {row}: bytes that are not valid {exc.encoding}; save the file as UTF-8"
+    )
+
+
+def open_table(
+    source: str | Path | IO[bytes],
+    fmt: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    rss_summary: bool = False,
+) -> Table:
+    """Open a feed or a labelled file for streaming.
+
+    Parameters
+    ----------
+    source : path, ``"-"`` for stdin, or a binary stream.
+    fmt : one of ``FORMATS``; by default taken from the extension, else sniffed from content.
+    rss_summary : for RSS/Atom, put the item's description/summary after its title in ``text``.
+    """
+    if fmt is not None and fmt not in FORMATS:
+        raise DataError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r} instead")
+    name, raw = _open_binary(source)
+    head = raw.read(_SNIFF_BYTES)
+    encoding = _detect_encoding(head)
+    fmt = fmt or format_for_path(source if isinstance(source, (str, Path)) else None)
+    if fmt is None:
+        try:
+            sample = head.decode(encoding, errors="replace")
+        except LookupError:  # pragma: no cover - encodings above always exist
+            sample = ""
+        fmt = _sniff_format(sample)
+    if fmt == "rss":
+        return _open_rss(name, head + raw.read(), rss_summary)
+    stream = _text_stream(raw, head, encoding)
+    if fmt == "jsonl":
+        return Table(name, fmt, [], encoding, _jsonl_chunks(name, stream, chunk_rows))
+    if fmt == "lines":
+        return Table(name, fmt, ["text"], encoding, _line_chunks(name, stream, chunk_rows))
+    delimiter = _sniff_delimiter(head.decode(encoding, errors="replace"), fmt)
+    reader = csv.reader(stream, delimiter=delimiter, strict=False)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(f"{name}: the file is empty; expected a header row") from None
+    except csv.Error as exc:
+        raise DataError(f"{name}, row 1: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, 1, exc) from None
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise DataError(f"{name}: the header row is empty")
+    return Table(name, fmt, header, encoding, _csv_chunks(name, reader, len(header), chunk_rows))
+
+
+def _csv_chunks(
+    name: str, reader: Any, width: int, chunk_rows: int
+) -> Iterator[list[list[str]]]:
+    chunk: list[list[str]] = []
+    line = 1
+    try:
+        for row in reader:
+            line += 1
+            if len(row) != width:
+                if len(row) > width:
+                    raise DataError(
+                        f"{name}, row {line}: {len(row)} fields but the header has {width}; "
+                        "check the delimiter and quoting"
+                    )
+                row = row + [""] * (width - len(row))  # Excel drops trailing empty cells
+            chunk.append(row)
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+    except csv.Error as exc:
+        raise DataError(f"{name}, row {line}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, line + 1, exc) from None
+    if chunk:
+        yield chunk
+
+
+def _line_chunks(
+    name: str, stream: io.TextIOWrapper, chunk_rows: int
+) -> Iterator[list[list[str]]]:
+    chunk: list[list[str]] = []
+    lineno = 0
+    try:
+        for line in stream:
+            lineno += 1
+            chunk.append([line.rstrip("\r\n")])
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, lineno + 1, exc) from None
+    if chunk:
+        yield chunk
+
+
+def _jsonl_chunks(
+    name: str, stream: io.TextIOWrapper, chunk_rows: int
+) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    lineno = 0
+    try:
+        for line in stream:
+            lineno += 1
+            if not line.strip():
+                continue  # blank separator lines are not records
+            chunk.append(_json_object(name, lineno, line))
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, lineno + 1, exc) from None
+    if chunk:
+        yield chunk
+
+
+def _json_object(name: str, lineno: int, line: str) -> dict:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{name}, line {lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise DataError(
+            f"{name}, line {lineno}: expected a JSON object per line; "
+            f"got {type(obj).__name__} instead"
+        )
+    return obj
+
+
+RSS_COLUMNS = ["title", "link", "id", "published", "summary", "text"]
+
+
+def _open_rss(name: str, data: bytes, with_summary: bool) -> Table:
+    import feedparser  # imported lazily: only feeds need it
+
+    parsed = feedparser.parse(data)
+    if parsed.bozo and not parsed.entries:
+        reason = getattr(parsed, "bozo_exception", "unknown error")
+        raise DataError(f"{name}: not a readable RSS or Atom feed ({reason})")
+    rows: list[list[str]] = []
+    for entry in parsed.entries:
+        title = str(entry.get("title", "") or "")
+        summary = str(entry.get("summary", "") or "")
+        text = title
+        if with_summary and summary:
+            text = f"{title}. {_strip_tags(summary)}" if title else _strip_tags(summary)
+        rows.append(
+            [
+                title,
+                str(entry.get("link", "") or ""),
+                str(entry.get("id", "") or ""),
+                str(entry.get("published", entry.get("updated", "")) or ""),
+                summary,
+                text,
+            ]
+        )
+
+    def chunks() -> Iterator[list[list[str]]]:
+        if rows:
+            yield rows
+
+    table = Table(name, "rss", list(RSS_COLUMNS), "utf-8", chunks())
+    table.feed_title = str(parsed.feed.get("title", "") or "")  # type: ignore[attr-defined]
+    return table
+
+
+def _strip_tags(html: str) -> str:
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def find_text_column(columns: list[str], requested: str | None, name: str = "input") -> str:
+    """Pick the column holding the headline, or fail listing the columns."""
+    if requested is not None:
+        if requested in columns:
+            return requested
+        folded = {c.lower(): c for c in columns}
+        if requested.lower() in folded:
+            return folded[requested.lower()]
+        raise DataError(
+            f"{name}: no column {requested!r}; columns are: {', '.join(columns) or '(none)'}"
+        )
+    if len(columns) == 1:
+        return columns[0]
+    lowered = [c.strip().lower() for c in columns]
+    for tier in (_HEADLINE_NAMES, _TEXT_NAMES):
+        hits = [columns[i] for i, c in enumerate(lowered) if c in tier]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise DataError(
+                f"{name}: several columns could hold the headline ({', '.join(hits)}); "
+                "choose one with --text-column"
+            )
+    raise DataError(
+        f"{name}: cannot tell which column holds the headline; columns are: "
+        f"{', '.join(columns)}; choose one with --text-column"
+    )
+
+
+def jsonl_columns(rows: list[dict]) -> list[str]:
+    """Keys in order of first appearance over some JSONL rows."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: None and NaN become empty, numbers their usual form."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def read_labelled(
+    source: str | Path | IO[bytes],
+    text_column: str | None,
+    label_column: str,
+    fmt: str | None = None,
+) -> tuple[list[str], list[str], int]:
+    """Read a whole labelled file: (texts, labels, number of rows skipped for empty text/label)."""
+    table = open_table(source, fmt)
+    texts: list[str] = []
+    labels: list[str] = []
+    skipped = 0
+    for chunk in table.chunks():
+        if table.is_dict:
+            cols = jsonl_columns(chunk) if not table.columns else table.columns
+            table.columns = cols
+            tcol = find_text_column(cols, text_column, table.name)
+            if label_column not in cols:
+                raise DataError(
+                    f"{table.name}: no label column {label_column!r}; columns are: "
+                    f"{', '.join(cols)}; choose one with --label-column"
+                )
+            pairs = [(cell_text(r.get(tcol)), cell_text(r.get(label_column))) for r in chunk]
+        else:
+            tcol = find_text_column(table.columns, text_column, table.name)
+            if label_column not in table.columns:
+                raise DataError(
+                    f"{table.name}: no label column {label_column!r}; columns are: "
+                    f"{', '.join(table.columns)}; choose one with --label-column"
+                )
+            ti, li = table.columns.index(tcol), table.columns.index(label_column)
+            pairs = [(r[ti], r[li]) for r in chunk]
+        for text, label in pairs:
+            text, label = text.strip(), label.strip()
+            if not text or not label:
+                skipped += 1
+                continue
+            texts.append(text)
+            labels.append(label)
+    return texts, labels, skipped

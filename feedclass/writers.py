@@ -107,7 +107,8 @@ class TableWriter:
         self._rss_items: list[dict[str, str]] = []
         if fmt in ("csv", "tsv"):
             delim = "\t" if fmt == "tsv" else (delimiter or ",")
-            self._csv = csv.writer(self._out.stream, delimiter=delim, lineterminator="\n")
+            # CRLF as RFC 4180 says: with "\n" alone, csv would not quote a field holding a lone "\r".
+            self._csv = csv.writer(self._out.stream, delimiter=delim, lineterminator="\r\n")
             self._csv.writerow(self.columns)
 
     def __enter__(self) -> TableWriter:

@@ -1,0 +1,249 @@
+"""The `feedclass` command. It parses arguments, calls one library function, formats output.
+
+Every library error becomes one line on stderr and exit code 2; anything unexpected becomes one
+line and exit code 1, with the traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from feedclass.errors import FeedclassError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Label news headlines by topic and group near-duplicates before a feed is published.",
+    pretty_exceptions_enable=False,
+)
+
+Input = Annotated[str, typer.Argument(help="Input file (CSV, TSV, JSONL, RSS/Atom, text), or - for stdin.")]
+Output = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Output file; its extension picks the format. Default: stdout."),
+]
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", "-m", help="Model file. Default: the shipped model.")
+]
+TextColumn = Annotated[
+    str | None, typer.Option("--text-column", "-t", help="Column with the headline (found by name otherwise).")
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", help="Input format: csv, tsv, jsonl, lines or rss (default: by extension, else sniffed)."),
+]
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"feedclass: {msg}", err=True)
+
+
+class _Progress:
+    """A one-line counter on stderr when it is a terminal; silent in pipes and CI."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.on = sys.stderr.isatty()
+        self.shown = False
+
+    def rows(self, n: int) -> None:
+        if self.on:
+            sys.stderr.write(f"\r{self.what}: {n:,} rows")
+            sys.stderr.flush()
+            self.shown = True
+
+    def steps(self, i: int, total: int) -> None:
+        if self.on:
+            sys.stderr.write(f"\r{self.what}: {i}/{total}")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+def _load(model: Path | None) -> Any:
+    from feedclass.model import load_model
+
+    return load_model(model)
+
+
+@app.command()
+def train(
+    data: Annotated[str, typer.Argument(help="Labelled CSV, TSV or JSONL file, or - for stdin.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Model file to write.")],
+    text_column: TextColumn = None,
+    label_column: Annotated[str, typer.Option("--label-column", "-l", help="Column with the topic.")] = "label",
+    fmt: FormatOpt = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds for the printed scores (0: none).")] = 5,
+    C: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 10.0,
+    balanced: Annotated[bool, typer.Option(help="Weight topics inversely to their frequency.")] = False,
+) -> None:
+    """Train a topic model from a labelled file and print its validation scores."""
+    from feedclass.evaluate import format_report
+    from feedclass.model import TopicModel
+    from feedclass.train import train_file
+
+    progress = _Progress("cross-validation")
+    result = train_file(
+        data, output, text_column=text_column, label_column=label_column, fmt=fmt,
+        model=TopicModel(C=C, class_weight="balanced" if balanced else None),
+        folds=folds, progress=progress.steps,
+    )
+    progress.done()
+    for w in result.warnings:
+        _err(f"warning: {w}")
+    typer.echo(f"trained on {sum(result.class_counts.values())} rows"
+               + (f" ({result.skipped} skipped: empty text or label)" if result.skipped else ""))
+    width = max(len(k) for k in result.class_counts)
+    for lab, n in result.class_counts.items():
+        typer.echo(f"  {lab:<{width}} {n:6d}")
+    if result.metrics:
+        typer.echo(f"\n{result.metrics['folds']}-fold cross-validation:")
+        typer.echo(format_report(result.metrics))
+    typer.echo(f"\nmodel written to {output}")
+
+
+@app.command()
+def classify(
+    input: Input,
+    output: Output = None,
+    model: ModelOpt = None,
+    text_column: TextColumn = None,
+    fmt: FormatOpt = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Also give the K best topics with probabilities.")] = 0,
+    min_confidence: Annotated[
+        float, typer.Option(help="Below this confidence leave the topic empty (or --fallback) for review.")
+    ] = 0.0,
+    fallback: Annotated[str, typer.Option(help="Topic to give below --min-confidence.")] = "",
+    explain: Annotated[bool, typer.Option(help="Add the n-grams that weighed most for each topic.")] = False,
+    summary: Annotated[bool, typer.Option(help="RSS/Atom: classify title plus description.")] = False,
+) -> None:
+    """Label every row of a feed with a topic and a confidence, keeping rows and order."""
+    from feedclass.classify import classify_file
+
+    m = _load(model)
+    progress = _Progress("classified")
+    result = classify_file(
+        input, output, m, text_column=text_column, input_format=fmt, top_k=top_k,
+        min_confidence=min_confidence, fallback=fallback, explain=explain,
+        rss_summary=summary, progress=progress.rows,
+    )
+    progress.done()
+    note = f"feedclass: classified {result.rows} rows"
+    extra = []
+    if result.empty:
+        extra.append(f"{result.empty} with empty text left without a topic")
+    if result.below_threshold:
+        extra.append(f"{result.below_threshold} below --min-confidence")
+    typer.echo(note + (f" ({'; '.join(extra)})" if extra else ""), err=True)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[str, typer.Argument(help="Labelled CSV, TSV or JSONL file, or - for stdin.")],
+    model: ModelOpt = None,
+    text_column: TextColumn = None,
+    label_column: Annotated[str, typer.Option("--label-column", "-l")] = "label",
+    fmt: FormatOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Score a model on labelled data: accuracy, macro-F1, per-topic scores, confusion matrix."""
+    from feedclass.evaluate import evaluate_file, format_report
+
+    rep = evaluate_file(data, _load(model), text_column=text_column, label_column=label_column,
+                        fmt=fmt)
+    typer.echo(json.dumps(rep, ensure_ascii=False, indent=1) if as_json else format_report(rep))
+
+
+@app.command()
+def info(
+    model: Annotated[Path | None, typer.Argument(help="Model file. Default: the shipped model.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole header as JSON.")] = False,
+) -> None:
+    """Show a model's topics, training data, metrics and versions."""
+    from feedclass.model import model_info
+
+    h = model_info(model)
+    if as_json:
+        typer.echo(json.dumps(h, ensure_ascii=False, indent=1))
+        return
+    data = h.get("training_data") or {}
+    typer.echo(f"labels:     {', '.join(h['labels'])}")
+    typer.echo(f"trained on: {h.get('n_train', '?')} rows, {h.get('created', '?')}")
+    if data:
+        typer.echo(f"data:       {data.get('source', '?')} (sha256 {str(data.get('sha256', ''))[:16]})")
+        for src in data.get("sources", []) or []:
+            typer.echo(f"            {src}")
+    typer.echo(
+        f"versions:   feedclass {h.get('feedclass_version')}, scikit-learn "
+        f"{h.get('sklearn_version')}, numpy {h.get('numpy_version')}, format {h.get('format_version')}"
+    )
+    metrics = h.get("metrics")
+    if metrics:
+        line = f"metrics:    accuracy {metrics.get('accuracy')}, macro-F1 {metrics.get('macro_f1')}"
+        if "ece" in metrics:
+            line += f", ECE {metrics['ece']}"
+        line += f" ({metrics.get('folds')}-fold{' grouped' if metrics.get('grouped') else ''} CV)"
+        typer.echo(line)
+        for lab, f1 in (metrics.get("per_class_f1") or {}).items():
+            typer.echo(f"            {lab:<10} F1 {f1}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and turn every error into one line and an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if debug:
+        args.remove("--debug")
+        logging.basicConfig(level=logging.DEBUG)
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="feedclass", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        if debug:
+            raise
+        _err(exc.format_message().replace("\n", " "))
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        _err("aborted")
+        sys.exit(130)
+    except FeedclassError as exc:
+        if debug:
+            raise
+        _err(f"error: {exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        # The reader of our stdout went away (e.g. `| head`): not an error of ours.
+        sys.stderr.close()
+        sys.exit(0)
+    except MemoryError:
+        _err("error: out of memory")
+        sys.exit(1)
+    except OSError as exc:
+        if debug:
+            raise
+        _err(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
+        sys.exit(1)
+    except Exception as exc:
+        if debug:
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedclass.errors import DataError, InputFileError
+from feedclass.readers import find_text_column, open_table, read_labelled
+
+
+def rows_of(source, **kw) -> tuple[list[str], list]:
+    table = open_table(source, **kw)
+    rows = [r for chunk in table.chunks() for r in chunk]
+    return table.columns, rows
+
+
+def test_csv_utf8(tmp_path: Path) -> None:
+    p = tmp_path / "f.csv"
+    p.write_text('id,title\n1,"Курс, доллара"\n2,Погода\n', encoding="utf-8")
+    cols, rows = rows_of(p)
+    assert cols == ["id", "title"]
+    assert rows == [["1", "Курс, доллара"], ["2", "Погода"]]
+
+
+def test_csv_with_bom_and_semicolons_cp1251(tmp_path: Path) -> None:
+    # What Excel in a Russian locale writes: cp1251 and ';' as the delimiter.
+    p = tmp_path / "excel.csv"
+    p.write_bytes("id;заголовок\n1;Ёлка в Алматы\n2;Қар жауады\n".encode("cp1251", errors="replace"))
+    table = open_table(p)
+    assert table.encoding == "cp1251"
+    assert table.columns == ["id", "заголовок"]
+    rows = [r for c in table.chunks() for r in c]
+    assert rows[0] == ["1", "Ёлка в Алматы"]
+    p2 = tmp_path / "bom.csv"
+    p2.write_bytes("\ufefftitle\nПривет\n".encode())
+    assert rows_of(p2) == (["title"], [["Привет"]])
+
+
+def test_tsv_and_multiline_quoted_field(tmp_path: Path) -> None:
+    p = tmp_path / "f.tsv"
+    p.write_text('title\tnote\n"две\nстроки"\tx\n', encoding="utf-8")
+    assert rows_of(p)[1] == [["две\nстроки", "x"]]
+
+
+def test_short_rows_padded_long_rows_refused(tmp_path: Path) -> None:
+    p = tmp_path / "f.csv"
+    p.write_text("a,b,c\n1\n", encoding="utf-8")
+    assert rows_of(p)[1] == [["1", "", ""]]
+    p.write_text("a,b\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="row 2: 3 fields but the header has 2"):
+        rows_of(p)
+
+
+def test_jsonl_keeps_types_and_reports_bad_line(tmp_path: Path) -> None:
+    p = tmp_path / "f.jsonl"
+    p.write_text('{"title": "А", "n": 1}\n\n{"title": "Б", "tags": ["x"]}\n', encoding="utf-8")
+    assert rows_of(p)[1] == [{"title": "А", "n": 1}, {"title": "Б", "tags": ["x"]}]
+    p.write_text('{"title": "А"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(DataError, match="line 2: not valid JSON"):
+        rows_of(p)
+
+
+def test_lines_keep_empty_lines_in_place() -> None:
+    cols, rows = rows_of(io.BytesIO("Первый\n\nТретий\r\n".encode()), fmt="lines")
+    assert cols == ["text"]
+    assert rows == [["Первый"], [""], ["Третий"]]
+
+
+def test_stream_sniffing() -> None:
+    assert open_table(io.BytesIO(b'{"title": "x"}\n')).format == "jsonl"
+    assert open_table(io.BytesIO("title,id\nА,1\n".encode())).format == "csv"
+    assert open_table(io.BytesIO("Просто заголовок, с запятой\n".encode())).format == "lines"
+
+
+def test_rss_and_atom(tmp_path: Path) -> None:
+    rss = tmp_path / "feed.xml"
+    rss.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<item><title>Первая новость</title><link>http://a/1</link><description>Текст</description></item>"
+        "<item><title>Вторая</title></item></channel></rss>",
+        encoding="utf-8",
+    )
+    cols, rows = rows_of(rss)
+    assert [dict(zip(cols, r))["title"] for r in rows] == ["Первая новость", "Вторая"]
+    cols, rows = rows_of(rss, rss_summary=True)
+    assert dict(zip(cols, rows[0]))["text"] == "Первая новость. Текст"
+    atom = tmp_path / "feed.atom"
+    atom.write_text(
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<entry><title>Атом</title><id>x1</id></entry></feed>",
+        encoding="utf-8",
+    )
+    cols, rows = rows_of(atom)
+    assert dict(zip(cols, rows[0]))["id"] == "x1"
+
+
+def test_missing_file_and_garbage(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="no such file"):
+        open_table(tmp_path / "nope.csv")
+    bad = tmp_path / "bad.rss"
+    bad.write_bytes(b"\x00\x01garbage")
+    with pytest.raises(DataError, match="not a readable RSS"):
+        open_table(bad)
+
+
+def test_text_column_detection() -> None:
+    assert find_text_column(["id", "Title", "date"], None) == "Title"
+    assert find_text_column(["id", "заголовок"], None) == "заголовок"
+    assert find_text_column(["title", "text"], None) == "title"  # headline beats body
+    with pytest.raises(DataError, match="several columns could hold the headline"):
+        find_text_column(["title", "headline"], None)
+    with pytest.raises(DataError, match="columns are: id, body2"):
+        find_text_column(["id", "body2"], None)
+    with pytest.raises(DataError, match="no column 'x'"):
+        find_text_column(["title"], "x")
+
+
+def test_read_labelled_skips_and_counts_empty(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("title,label\nА,x\n,y\nБ,\nВ,y\n", encoding="utf-8")
+    assert read_labelled(p, None, "label") == (["А", "В"], ["x", "y"], 2)
+    with pytest.raises(DataError, match="no label column 'topic'"):
+        read_labelled(p, None, "topic")
+
+
+cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(cell, min_size=2, max_size=2), max_size=12), st.sampled_from(["csv", "tsv"]))
+def test_any_table_round_trips_through_writer(tmp_path: Path, rows: list[list[str]], fmt: str) -> None:
+    from feedclass.writers import TableWriter
+
+    out = tmp_path / f"out.{fmt}"
+    with TableWriter(out, fmt, ["title", "x"]) as w:
+        w.write([list(r) for r in rows])
+    cols, back = rows_of(out)
+    assert cols == ["title", "x"]
+    assert back == rows
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.dictionaries(st.sampled_from(["title", "a", "b"]), cell), max_size=10))
+def test_any_jsonl_round_trips(tmp_path: Path, rows: list[dict]) -> None:
+    from feedclass.writers import TableWriter
+
+    out = tmp_path / "out.jsonl"
+    with TableWriter(out, "jsonl", []) as w:
+        w.write(rows)
+    assert rows_of(out)[1] == [r for r in rows]
+    # Lines must split only at "\n": U+0085 and U+2028 inside a headline are not line ends.
+    assert len(out.read_bytes().split(b"\n")) == len(rows) + 1

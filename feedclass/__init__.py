@@ -4,14 +4,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from feedclass.errors import (  # noqa: E402
+from feedclass.errors import (
     DataError,
     FeedclassError,
     InputFileError,
     ModelFileError,
     StateFileError,
 )
-from feedclass.normalize import normalize_text  # noqa: E402
+from feedclass.normalize import normalize_text
 
 __all__ = [
     "DataError",

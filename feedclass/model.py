@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib.resources
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 

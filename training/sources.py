@@ -76,12 +76,12 @@ LENTA_MAX_LEN = 200
 # for a few of them on some platforms.
 csv.field_size_limit(2**31 - 1)
 
-# A photo/video credit line ("Фото: Имя Фамилия / РИА Новости") or an inline one.
-_CREDIT = re.compile(
-    r"(?:^|\s)(?:Фото|Видео|Кадр|Скриншот|Изображение|Иллюстрация|Коллаж)"
-    r"(?:\s+и\s+видео)?\s*:[^\n]*",
-    re.IGNORECASE,
-)
+_CREDIT_WORD = r"(?:Фото|Видео|Кадр|Скриншот|Изображение|Иллюстрация|Коллаж)(?:\s+и\s+видео)?\s*:"
+# An image caption ending in a bracketed credit ("Андрей Бочкарев (Фото: ... / РБК) Текст"):
+# the caption and the credit go, the body after them on the same line stays.
+_CAPTION_CREDIT = re.compile(r"(?m)^[^\n]*?\(\s*" + _CREDIT_WORD + r"[^)\n]*\)", re.IGNORECASE)
+# A credit line ("Фото: Имя Фамилия / РИА Новости") or a credit closing a caption line.
+_CREDIT = re.compile(r"(?:^|\s)" + _CREDIT_WORD + r"[^\n]*", re.IGNORECASE)
 # Sentence end: . ! ? … (optionally followed by closing quotes/brackets) then space or end.
 _SENTENCE_END = re.compile(r"[.!?…]+[»\"”')]*(?=\s|$)")
 _SPACE = re.compile(r"\s+")
@@ -185,7 +185,8 @@ def first_sentence(content: str) -> str:
     >>> first_sentence("Фото: А. Б. / РИА\\nВрач назвала полезный фрукт. Он дешёвый.")
     'Врач назвала полезный фрукт.'
     """
-    text = _SPACE.sub(" ", _CREDIT.sub(" ", content)).strip()
+    text = _CREDIT.sub(" ", _CAPTION_CREDIT.sub(" ", content))
+    text = _SPACE.sub(" ", text).strip()
     m = _SENTENCE_END.search(text, LENTA_MIN_SENTENCE)
     if m is not None:
         text = text[: m.end()]

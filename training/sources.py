@@ -67,7 +67,11 @@ SIB200_SPLITS: tuple[str, ...] = ("train", "dev")
 # -1 pairs are different news and are not merged.
 PARAPHRASE_CLASSES: frozenset[str] = frozenset({"0", "1"})
 
-RIA_PARTS: tuple[str, ...] = ("ria_news_topics_3.csv", "ria_news_topics_7.csv", "ria_news_topics_9.csv")
+RIA_PARTS: tuple[str, ...] = (
+    "ria_news_topics_3.csv",
+    "ria_news_topics_7.csv",
+    "ria_news_topics_9.csv",
+)
 
 LENTA_MIN_SENTENCE = 20
 LENTA_MAX_LEN = 200
@@ -230,7 +234,7 @@ def _read_sib200(data_dir: Path, lang: str, split: str) -> list[dict[str, str]]:
 
 
 def check_sib200_alignment(data_dir: Path) -> None:
-    """Raise ``DataError`` unless every split has the same index_id/category rows in all languages."""
+    """Raise ``DataError`` unless all languages of a split share index_id/category rows."""
     for split in SIB200_SPLITS:
         ref = None
         for lang in SIB200_LANGS:
@@ -238,7 +242,9 @@ def check_sib200_alignment(data_dir: Path) -> None:
             if ref is None:
                 ref = keys
             elif keys != ref:
-                raise DataError(f"sib200/{lang}/{split}.tsv is not aligned with the other languages")
+                raise DataError(
+                    f"sib200/{lang}/{split}.tsv is not aligned with the other languages"
+                )
 
 
 def load_sib200(
@@ -255,7 +261,9 @@ def load_sib200(
     for row in _read_sib200(data_dir, lang, split):
         cat = row["category"]
         if cat not in SIB200_MAP:
-            raise DataError(f"sib200/{lang}/{split}.tsv, id {row['index_id']}: unknown category {cat!r}")
+            raise DataError(
+                f"sib200/{lang}/{split}.tsv, id {row['index_id']}: unknown category {cat!r}"
+            )
         label = SIB200_MAP[cat]
         if label is None and not keep_unmapped:
             continue
@@ -273,7 +281,10 @@ def load_sib200(
 
 
 def load_bbc(data_dir: Path) -> list[dict]:
-    """Load BBC News titles (``bbc/bbc_titles.tsv``); id ``bbc_<category>_<file>``, label via ``BBC_MAP``."""
+    """Load BBC News titles (``bbc/bbc_titles.tsv``).
+
+    Id ``bbc_<category>_<file>``, label via ``BBC_MAP``, ``category`` = BBC category.
+    """
     out = []
     for row in _read_csv(Path(data_dir) / "bbc" / "bbc_titles.tsv", delimiter="\t"):
         cat = row["category"]
@@ -302,7 +313,11 @@ def _summary(name: str, records: list[dict]) -> str:
 
 
 if __name__ == "__main__":
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared/data"
+    root = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[2] / "shared/data"
+    )
     labels_dir = Path(__file__).resolve().parent / "labels"
     check_sib200_alignment(root)
     print(_summary("topics", load_topics(root)))

@@ -15,6 +15,9 @@ Loaders of sources with a publisher rubric also keep it under ``category``.
 Everything is deterministic: the same folder always yields the same records in the
 same order. Hand labels for ``load_ria``/``load_lenta`` live in
 ``training/labels/{ria,lenta}.csv`` (``id,label`` only) and are joined by id.
+
+Run ``python -m training.sources [DATA_DIR]`` from the repository root for counts per
+source and label (it needs ``feedclass`` importable, e.g. the dev install).
 """
 
 from __future__ import annotations
@@ -91,12 +94,14 @@ _SENTENCE_END = re.compile(r"[.!?…]+[»\"”')]*(?=\s|$)")
 _SPACE = re.compile(r"\s+")
 
 
-def _read_csv(path: Path, **kwargs: object) -> list[dict[str, str]]:
+def _read_csv(path: Path, delimiter: str = ",", quote_none: bool = False) -> list[dict[str, str]]:
     """Read a CSV/TSV file into dicts, raising ``DataError`` for a missing file."""
     if not path.is_file():
         raise DataError(f"{path}: file not found; pass the shared/data folder as data_dir")
     with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, **kwargs))  # type: ignore[arg-type]
+        if quote_none:
+            return list(csv.DictReader(fh, delimiter=delimiter, quoting=csv.QUOTE_NONE))
+        return list(csv.DictReader(fh, delimiter=delimiter))
 
 
 def _record(
@@ -230,7 +235,7 @@ def _read_sib200(data_dir: Path, lang: str, split: str) -> list[dict[str, str]]:
     if split not in SIB200_SPLITS:
         raise DataError(f"sib200 split must be one of {SIB200_SPLITS}; got {split!r}")
     path = Path(data_dir) / "sib200" / lang / f"{split}.tsv"
-    return _read_csv(path, delimiter="\t", quoting=csv.QUOTE_NONE)
+    return _read_csv(path, delimiter="\t", quote_none=True)
 
 
 def check_sib200_alignment(data_dir: Path) -> None:

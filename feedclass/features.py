@@ -1,0 +1,548 @@
+"""Hashed TF-IDF features of headlines: char_wb n-grams plus word n-grams, one numba kernel.
+
+Why not ``TfidfVectorizer``: its per-document Python loop and vocabulary dict cap a
+classifier at a few thousand headlines a second and make the model file carry a vocabulary.
+Here the whole batch is joined into one string, turned into an array of code points, and a
+single ``numba`` kernel hashes every n-gram into ``n_features`` buckets, counts term
+frequencies, applies IDF and L2-normalises each row. The n-grams are the ones scikit-learn
+would produce for ``analyzer="char_wb"`` and for ``analyzer="word"`` with the default token
+pattern ``(?u)\\b\\w\\w+\\b``; the two blocks are normalised separately (like a ``FeatureUnion``
+of two vectorizers) before the whole row is normalised, so words are not drowned by the many
+more character n-grams.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from feedclass.errors import DataError
+from feedclass.normalize import normalize_many
+
+__all__ = ["HashingFeatures"]
+
+_MASK64 = (1 << 64) - 1
+# FNV-1a over whole code points, then a murmur3 finaliser for well-spread low bits.
+_FNV_PRIME_INT = 0x100000001B3
+# Different seeds put char and word n-grams in different hash spaces.
+_CHAR_SEED_INT = 0xCBF29CE484222325
+_WORD_SEED_INT = 0x9E3779B97F4A7C15
+_FNV_PRIME = np.uint64(_FNV_PRIME_INT)
+_CHAR_SEED = np.uint64(_CHAR_SEED_INT)
+_WORD_SEED = np.uint64(_WORD_SEED_INT)
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+_SPACE = np.uint64(32)
+
+_WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _jit(func: Any) -> Any:
+    """Compile with an on-disk cache; without one if no cache directory is writable."""
+    try:
+        return njit(cache=True, nogil=True)(func)
+    except RuntimeError:  # numba found no writable cache locator (read-only install)
+        return njit(nogil=True)(func)
+
+
+@_jit
+def _hash_batch(
+    cps: np.ndarray,
+    offsets: np.ndarray,
+    isword: np.ndarray,
+    cmin: int,
+    cmax: int,
+    wmin: int,
+    wmax: int,
+    n_features: int,
+    idf: np.ndarray,
+    sublinear: bool,
+    char_weight: float,
+    word_weight: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hash, count, weight and normalise every document; return CSR (indptr, indices, data).
+
+    One long function on purpose: every jitted function adds compile and cache-load time.
+
+    ``cmax == 0`` or ``char_weight == 0`` skips the char block, likewise for words.
+    Buckets whose ``idf`` is 0 (unseen in fit, or below ``min_df``) are dropped.
+    """
+    n_docs = offsets.size - 1
+    nf = np.uint64(n_features)
+    do_char = cmax > 0 and char_weight != 0.0
+    do_word = wmax > 0 and word_weight != 0.0
+    # Scratch sized for the longest document: at most (2m + 1) padded chars per size.
+    maxlen = 0
+    for d in range(n_docs):
+        m = offsets[d + 1] - offsets[d]
+        if m > maxlen:
+            maxlen = m
+    n_csizes = cmax - cmin + 1 if do_char else 0
+    n_wsizes = wmax - wmin + 1 if do_word else 0
+    cbuf = np.empty((2 * maxlen + 2) * max(n_csizes, 1), np.int64)
+    tok_s = np.empty(maxlen // 2 + 2, np.int64)
+    tok_e = np.empty(maxlen // 2 + 2, np.int64)
+    wbuf = np.empty((maxlen // 2 + 2) * max(n_wsizes, 1), np.int64)
+    c_idx = np.empty(cbuf.size, np.int64)
+    c_val = np.empty(cbuf.size, np.float64)
+    w_idx = np.empty(wbuf.size, np.int64)
+    w_val = np.empty(wbuf.size, np.float64)
+
+    cap = max(1024, cps.size * 3)
+    indices = np.empty(cap, np.int32)
+    data = np.empty(cap, np.float32)
+    indptr = np.zeros(n_docs + 1, np.int64)
+    nnz = 0
+
+    for d in range(n_docs):
+        start = offsets[d]
+        end = offsets[d + 1]
+        nc = 0
+        nw = 0
+        # ---- char_wb n-grams: each space-separated word padded with one space each side.
+        if do_char:
+            i = start
+            while i < end:
+                if cps[i] == 32:
+                    i += 1
+                    continue
+                j = i
+                while j < end and cps[j] != 32:
+                    j += 1
+                plen = j - i + 2  # padded length
+                if plen < cmin:
+                    # scikit-learn keeps a word shorter than min_n whole.
+                    h = _CHAR_SEED
+                    h = (h ^ _SPACE) * _FNV_PRIME
+                    for k in range(i, j):
+                        h = (h ^ np.uint64(cps[k])) * _FNV_PRIME
+                    h = (h ^ _SPACE) * _FNV_PRIME
+                    h ^= h >> _S33
+                    h *= _M1
+                    h ^= h >> _S33
+                    h *= _M2
+                    h ^= h >> _S33
+                    cbuf[nc] = np.int64(h % nf)
+                    nc += 1
+                else:
+                    for p in range(plen):
+                        h = _CHAR_SEED
+                        top = min(plen - p, cmax)
+                        for n in range(1, top + 1):
+                            q = p + n - 1  # padded position of the n-th char
+                            if q == 0 or q == plen - 1:
+                                c = _SPACE
+                            else:
+                                c = np.uint64(cps[i + q - 1])
+                            h = (h ^ c) * _FNV_PRIME
+                            if n >= cmin:
+                                g = h
+                                g ^= g >> _S33
+                                g *= _M1
+                                g ^= g >> _S33
+                                g *= _M2
+                                g ^= g >> _S33
+                                cbuf[nc] = np.int64(g % nf)
+                                nc += 1
+                i = j
+        # ---- word n-grams: tokens are maximal runs of >= 2 word characters.
+        if do_word:
+            nt = 0
+            i = start
+            while i < end:
+                if isword[cps[i]] == 0:
+                    i += 1
+                    continue
+                j = i
+                while j < end and isword[cps[j]] != 0:
+                    j += 1
+                if j - i >= 2:
+                    tok_s[nt] = i
+                    tok_e[nt] = j
+                    nt += 1
+                i = j
+            for t in range(nt):
+                h = _WORD_SEED
+                top = min(nt - t, wmax)
+                for n in range(1, top + 1):
+                    if n > 1:
+                        h = (h ^ _SPACE) * _FNV_PRIME  # n-gram text is tokens joined by " "
+                    for k in range(tok_s[t + n - 1], tok_e[t + n - 1]):
+                        h = (h ^ np.uint64(cps[k])) * _FNV_PRIME
+                    if n >= wmin:
+                        g = h
+                        g ^= g >> _S33
+                        g *= _M1
+                        g ^= g >> _S33
+                        g *= _M2
+                        g ^= g >> _S33
+                        wbuf[nw] = np.int64(g % nf)
+                        nw += 1
+        # ---- per block: sort, run-length count -> tf, idf, block L2 norm.
+        n_ci = 0
+        n_wi = 0
+        for blk in range(2):
+            if blk == 0:
+                buf = cbuf[:nc]
+                out_i = c_idx
+                out_v = c_val
+                weight = char_weight
+            else:
+                buf = wbuf[:nw]
+                out_i = w_idx
+                out_v = w_val
+                weight = word_weight
+            buf.sort()
+            cnt = 0
+            sq = 0.0
+            r = 0
+            while r < buf.size:
+                b = buf[r]
+                s = r
+                while r < buf.size and buf[r] == b:
+                    r += 1
+                w = idf[b]
+                if w == 0.0:
+                    continue
+                tf = float(r - s)
+                if sublinear:
+                    tf = 1.0 + math.log(tf)
+                v = tf * w
+                out_i[cnt] = b
+                out_v[cnt] = v
+                sq += v * v
+                cnt += 1
+            if cnt > 0:
+                scale = weight / math.sqrt(sq)
+                for r in range(cnt):
+                    out_v[r] *= scale
+            if blk == 0:
+                n_ci = cnt
+            else:
+                n_wi = cnt
+        # ---- merge the two sorted blocks (a char and a word n-gram may share a bucket).
+        need = nnz + n_ci + n_wi
+        if need > cap:
+            cap = max(need, 2 * cap)
+            new_indices = np.empty(cap, np.int32)
+            new_data = np.empty(cap, np.float32)
+            new_indices[:nnz] = indices[:nnz]
+            new_data[:nnz] = data[:nnz]
+            indices = new_indices
+            data = new_data
+        row0 = nnz
+        a = 0
+        b2 = 0
+        sq = 0.0
+        while a < n_ci or b2 < n_wi:
+            if b2 >= n_wi or (a < n_ci and c_idx[a] < w_idx[b2]):
+                col = c_idx[a]
+                v = c_val[a]
+                a += 1
+            elif a >= n_ci or w_idx[b2] < c_idx[a]:
+                col = w_idx[b2]
+                v = w_val[b2]
+                b2 += 1
+            else:
+                col = c_idx[a]
+                v = c_val[a] + w_val[b2]
+                a += 1
+                b2 += 1
+            indices[nnz] = col
+            data[nnz] = v
+            sq += v * v
+            nnz += 1
+        if sq > 0.0:
+            inv = 1.0 / math.sqrt(sq)
+            for r in range(row0, nnz):
+                data[r] = data[r] * inv
+        indptr[d + 1] = nnz
+    return indptr, indices[:nnz].copy(), data[:nnz].copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Python side: input checks, encoding, the word-character table and a reference hash.
+
+_BMP_WORD_TABLE: np.ndarray | None = None
+
+
+def _word_table(cps: np.ndarray) -> np.ndarray:
+    """``table[cp] == 1`` iff ``chr(cp)`` matches ``\\w`` (what scikit-learn's tokens use)."""
+    global _BMP_WORD_TABLE
+    if _BMP_WORD_TABLE is None:
+        # ~10 ms once per process; str.isalnum() is exactly re's \w minus "_".
+        table = np.fromiter((chr(c).isalnum() for c in range(0x10000)), np.uint8, 0x10000)
+        table[ord("_")] = 1
+        _BMP_WORD_TABLE = table
+    max_cp = int(cps.max()) if cps.size else 0
+    if max_cp < 0x10000:
+        return _BMP_WORD_TABLE
+    # Astral code points (emoji, rare scripts): classify only the ones this batch has.
+    ext = np.zeros(max_cp + 1, np.uint8)
+    ext[:0x10000] = _BMP_WORD_TABLE
+    for c in np.unique(cps[cps >= 0x10000]).tolist():
+        ext[c] = chr(c).isalnum()
+    return ext
+
+
+def _encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the code points of all texts joined and the document start offsets."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    offsets = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    # UTF-32 has one 4-byte unit per code point, so str offsets are array offsets;
+    # surrogatepass keeps lone surrogates instead of failing on them.
+    raw = "".join(texts).encode("utf-32-le", "surrogatepass")
+    return np.frombuffer(raw, dtype=np.uint32), offsets
+
+
+def _check_texts(X: Any) -> list[str]:
+    """Return X as a list of str; None/NaN become ""; a bare string is refused."""
+    if isinstance(X, (str, bytes)):
+        raise DataError("X must be a list of texts, not a single string; wrap it: [text]")
+    if isinstance(X, np.ndarray):
+        if X.ndim != 1:
+            raise DataError(f"X must be a 1-d sequence of texts; got an array of shape {X.shape}")
+        X = X.tolist()
+    elif not isinstance(X, Iterable):
+        raise DataError(f"X must be a list of texts; got {type(X).__name__} instead")
+    texts = X if isinstance(X, list) else list(X)
+    if all(type(t) is str for t in texts):
+        return texts
+    out: list[str] = []
+    for i, t in enumerate(texts):
+        if isinstance(t, str):
+            out.append(t)
+        elif t is None or (isinstance(t, float) and math.isnan(t)):
+            out.append("")
+        else:
+            raise DataError(f"X[{i}] must be a str (or None); got {type(t).__name__} instead")
+    return out
+
+
+def _ref_bucket(seed: int, text: str, n_features: int) -> int:
+    """Pure-Python twin of the kernel's hash; used by ``ngrams_with_index`` and tests."""
+    h = seed
+    for ch in text:
+        h = ((h ^ ord(ch)) * _FNV_PRIME_INT) & _MASK64
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _MASK64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
+    h ^= h >> 33
+    return h % n_features
+
+
+def _char_wb_ngrams(text: str, lo: int, hi: int) -> list[str]:
+    """The n-grams of scikit-learn's ``_char_wb_ngrams`` (same order, duplicates kept)."""
+    out: list[str] = []
+    for w in text.split(" "):
+        if not w:
+            continue
+        w = f" {w} "
+        wlen = len(w)
+        for n in range(lo, hi + 1):
+            offset = 0
+            out.append(w[offset : offset + n])
+            while offset + n < wlen:
+                offset += 1
+                out.append(w[offset : offset + n])
+            if offset == 0:
+                break
+    return out
+
+
+def _word_ngrams(text: str, lo: int, hi: int) -> list[str]:
+    """Word n-grams of scikit-learn's default token pattern, joined by one space."""
+    tokens = _WORD_TOKEN.findall(text)
+    out: list[str] = []
+    for t in range(len(tokens)):
+        for n in range(lo, hi + 1):
+            if t + n <= len(tokens):
+                out.append(" ".join(tokens[t : t + n]))
+    return out
+
+
+def _check_range(name: str, value: Any) -> tuple[int, int]:
+    """Validate an n-gram range; ``None`` means the block is off (returned as (0, 0))."""
+    if value is None:
+        return 0, 0
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(f"{name} must be a pair (min_n, max_n) or None; got {value!r}")
+    try:
+        lo, hi = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (min_n, max_n) or None; got {value!r}") from None
+    if not 1 <= lo <= hi:
+        raise ValueError(f"{name} must satisfy 1 <= min_n <= max_n; got {value!r}")
+    return lo, hi
+
+
+class HashingFeatures(TransformerMixin, BaseEstimator):
+    """TF-IDF of hashed char_wb and word n-grams, computed by one numba kernel per batch.
+
+    Parameters
+    ----------
+    char_ngram_range : (int, int) or None
+        Sizes of character n-grams inside space-padded words, like ``analyzer="char_wb"``.
+    word_ngram_range : (int, int) or None
+        Sizes of word n-grams over ``(?u)\\b\\w\\w+\\b`` tokens, like ``analyzer="word"``.
+    n_features : int
+        Number of hash buckets (columns). Chars and words share them but hash with
+        different seeds.
+    sublinear_tf : bool
+        Use ``1 + log(tf)`` instead of ``tf``.
+    use_idf : bool
+        Weight by smooth IDF ``ln((1 + n) / (1 + df)) + 1`` learned in ``fit``.
+    min_df : int
+        Buckets seen in fewer training documents are dropped (weight 0). Buckets never seen
+        in ``fit`` are always dropped, as a vocabulary-based vectorizer would.
+    char_weight, word_weight : float
+        L2 norm given to each block before the whole row is normalised.
+
+    Examples
+    --------
+    >>> hf = HashingFeatures(n_features=2**10).fit(["Курс тенге вырос", "Новый закон"])
+    >>> X = hf.transform(["Курс тенге упал"])
+    >>> X.shape, round(float(X.multiply(X).sum()), 5)
+    ((1, 1024), 1.0)
+    """
+
+    def __init__(
+        self,
+        char_ngram_range: tuple[int, int] | None = (2, 5),
+        word_ngram_range: tuple[int, int] | None = (1, 2),
+        n_features: int = 2**20,
+        sublinear_tf: bool = True,
+        use_idf: bool = True,
+        min_df: int = 1,
+        char_weight: float = 1.0,
+        word_weight: float = 1.0,
+    ) -> None:
+        self.char_ngram_range = char_ngram_range
+        self.word_ngram_range = word_ngram_range
+        self.n_features = n_features
+        self.sublinear_tf = sublinear_tf
+        self.use_idf = use_idf
+        self.min_df = min_df
+        self.char_weight = char_weight
+        self.word_weight = word_weight
+
+    # -- parameters ---------------------------------------------------------------------------
+    def _params(self) -> tuple[int, int, int, int, int]:
+        """Check the hyper-parameters eagerly and return them in kernel form."""
+        cmin, cmax = _check_range("char_ngram_range", self.char_ngram_range)
+        wmin, wmax = _check_range("word_ngram_range", self.word_ngram_range)
+        nf = self.n_features
+        if isinstance(nf, bool) or not isinstance(nf, (int, np.integer)) or not 1 <= nf < 2**31:
+            raise ValueError(f"n_features must be an int in [1, 2**31); got {nf!r} instead")
+        if cmax == 0 and wmax == 0:
+            raise ValueError("char_ngram_range and word_ngram_range cannot both be None")
+        for name in ("char_weight", "word_weight"):
+            w = getattr(self, name)
+            if not isinstance(w, (int, float, np.floating, np.integer)) or not w >= 0:
+                raise ValueError(f"{name} must be a number >= 0; got {w!r} instead")
+        md = self.min_df
+        if isinstance(md, bool) or not isinstance(md, (int, np.integer)) or md < 1:
+            raise ValueError(f"min_df must be an int >= 1; got {md!r} instead")
+        return cmin, cmax, wmin, wmax, int(nf)
+
+    def _run(self, X: Any, idf: np.ndarray) -> sp.csr_matrix:
+        """Normalise, encode and hash a batch with the given per-bucket IDF."""
+        cmin, cmax, wmin, wmax, nf = self._params()
+        texts = normalize_many(_check_texts(X))
+        cps, offsets = _encode(texts)
+        table = _word_table(cps)
+        indptr, indices, data = _hash_batch(
+            cps,
+            offsets,
+            table,
+            cmin,
+            cmax,
+            wmin,
+            wmax,
+            nf,
+            idf,
+            bool(self.sublinear_tf),
+            float(self.char_weight),
+            float(self.word_weight),
+        )
+        if indices.size < 2**31 - 1:
+            indptr = indptr.astype(np.int32)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(texts), nf))
+
+    # -- sklearn API --------------------------------------------------------------------------
+    def fit(self, X: Sequence[str], y: Any = None) -> HashingFeatures:
+        """Learn the document frequency of every bucket (and so which buckets exist)."""
+        _, _, _, _, nf = self._params()
+        counted = self._run(X, np.ones(nf, np.float32))
+        n = counted.shape[0]
+        if n == 0:
+            raise DataError("X must contain at least one text; got an empty sequence")
+        # Each row holds a bucket at most once, so a bincount of the columns is the df.
+        df = np.bincount(counted.indices, minlength=nf)
+        keep = df >= max(int(self.min_df), 1)
+        if self.use_idf:
+            idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        else:
+            idf = np.ones(nf)
+        self.idf_ = np.where(keep, idf, 0.0).astype(np.float32)
+        self.n_docs_ = int(n)
+        return self
+
+    def transform(self, X: Sequence[str]) -> sp.csr_matrix:
+        """Return float32 CSR rows of unit L2 norm (all-zero rows for texts with no n-gram)."""
+        check_is_fitted(self, "idf_")
+        if self.idf_.shape != (self.n_features,):
+            raise ValueError(
+                f"n_features is {self.n_features} but idf_ has {self.idf_.shape[0]} entries; "
+                "refit after changing n_features"
+            )
+        return self._run(X, self.idf_)
+
+    def fit_transform(self, X: Sequence[str], y: Any = None, **fit_params: Any) -> sp.csr_matrix:
+        """Fit, then transform the same texts (normalised only once per call of each)."""
+        texts = _check_texts(X)
+        return self.fit(texts).transform(texts)
+
+    def ngrams_with_index(self, text: str) -> list[tuple[str, int]]:
+        """Every distinct (n-gram, column) the text produces, char n-grams first.
+
+        Pure Python and slow; meant for explaining one prediction. Needs no fit: it lists
+        n-grams even if their bucket was unseen in training (``idf_ == 0``).
+        """
+        if not isinstance(text, str):
+            raise DataError(f"text must be a str; got {type(text).__name__} instead")
+        cmin, cmax, wmin, wmax, nf = self._params()
+        norm = normalize_many([text])[0]
+        out: list[tuple[str, int]] = []
+        seen: set[tuple[str, int]] = set()
+        if cmax and self.char_weight:
+            for g in _char_wb_ngrams(norm, cmin, cmax):
+                item = (g, _ref_bucket(_CHAR_SEED_INT, g, nf))
+                if item not in seen:
+                    seen.add(item)
+                    out.append(item)
+        if wmax and self.word_weight:
+            for g in _word_ngrams(norm, wmin, wmax):
+                item = (g, _ref_bucket(_WORD_SEED_INT, g, nf))
+                if item not in seen:
+                    seen.add(item)
+                    out.append(item)
+        return out
+
+    def __sklearn_tags__(self) -> Any:
+        """Declare string input so sklearn's checks and tools don't feed it numbers."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags

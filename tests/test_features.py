@@ -1,0 +1,230 @@
+"""Tests for feedclass.features.HashingFeatures on tiny hand-written headlines."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from feedclass.errors import DataError
+from feedclass.features import HashingFeatures, _char_wb_ngrams, _word_ngrams
+from feedclass.normalize import normalize_many
+
+HEADLINES = [
+    "Курс тенге укрепился к доллару на бирже",
+    "Нацбанк Казахстана сохранил базовую ставку",
+    "В Алматы открылся новый каток для детей",
+    "Сборная Казахстана по футболу обыграла Сербию",
+    "Ученые КазНУ создали новый спутник",
+    "Теңге бағамы долларға қатысты нығайды",
+    "Алматыда балаларға арналған жаңа мұз айдыны ашылды",
+    "Қазақстан құрамасы Сербияны жеңді",
+    "Oil prices rise as OPEC cuts output",
+    "Kazakhstan football team beats Serbia 2-1",
+    "Scientists launch a new satellite",
+    "Пожар на складе в Караганде потушен",
+]
+LABELS = [
+    "economy",
+    "economy",
+    "society",
+    "sport",
+    "science",
+    "economy",
+    "society",
+    "sport",
+    "economy",
+    "sport",
+    "science",
+    "incidents",
+]
+
+
+def _small(**kw: object) -> HashingFeatures:
+    kw.setdefault("n_features", 2**16)
+    return HashingFeatures(**kw)  # type: ignore[arg-type]
+
+
+def _row_norms(X: sp.csr_matrix) -> np.ndarray:
+    return np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+
+
+def test_shape_dtype_and_unit_norm() -> None:
+    X = _small().fit_transform(HEADLINES)
+    assert sp.issparse(X) and X.format == "csr"
+    assert X.shape == (len(HEADLINES), 2**16)
+    assert X.dtype == np.float32
+    np.testing.assert_allclose(_row_norms(X), 1.0, rtol=1e-5)
+    assert X.has_canonical_format  # sorted, no duplicate entries per row
+
+
+def test_fit_sets_learned_attributes() -> None:
+    hf = _small().fit(HEADLINES)
+    assert hf.idf_.dtype == np.float32 and hf.idf_.shape == (2**16,)
+    assert hf.n_docs_ == len(HEADLINES)
+    # Smooth idf of a bucket seen in every document is exactly 1.
+    assert hf.idf_.max() <= math.log((1 + 12) / 2) + 1 + 1e-5
+    assert hf.idf_.min() == 0.0  # unseen buckets are dropped
+
+
+def test_deterministic_and_same_text_same_row() -> None:
+    a = _small().fit(HEADLINES).transform(HEADLINES + HEADLINES[:1])
+    b = _small().fit(HEADLINES).transform(HEADLINES)
+    assert (a[: len(HEADLINES)] != b).nnz == 0
+    assert (a[0] != a[len(HEADLINES)]).nnz == 0
+
+
+def test_row_does_not_depend_on_batch() -> None:
+    hf = _small().fit(HEADLINES)
+    whole = hf.transform(HEADLINES)
+    one = sp.vstack([hf.transform([t]) for t in HEADLINES]).tocsr()
+    assert (whole != one).nnz == 0
+
+
+def test_fixed_bucket_values_do_not_drift() -> None:
+    # Model files store weights per bucket: a changed hash would silently break every model.
+    got = HashingFeatures(n_features=2**20).ngrams_with_index("тенге ә")
+    assert got[:3] == [(" т", 147725), ("те", 172228), ("ен", 325317)]
+    assert got[-3:] == [("ә ", 807692), (" ә ", 1018614), ("тенге", 386333)]
+
+
+def test_kazakh_letters_differ_from_russian_lookalikes() -> None:
+    hf = _small(word_ngram_range=None)
+    kz = dict(hf.ngrams_with_index("әкім"))
+    ru = dict(hf.ngrams_with_index("аким"))
+    assert kz.keys().isdisjoint(ru.keys() - {"м ", "им", "им "})
+    hf.fit(["әкім", "аким"])
+    X = hf.transform(["әкім", "аким"])
+    assert (X[0] != X[1]).nnz > 0
+    assert set(X[0].indices) != set(X[1].indices)
+
+
+def test_case_and_yo_folded_by_normalisation() -> None:
+    hf = _small().fit(HEADLINES)
+    X = hf.transform(["Ёлка в Астане", "елка в астане"])
+    assert (X[0] != X[1]).nnz == 0
+
+
+@pytest.mark.parametrize("bad", ["Курс тенге вырос", b"bytes headline"])
+def test_bare_string_is_refused(bad: object) -> None:
+    with pytest.raises(DataError, match=r"not a single string; wrap it: \[text\]"):
+        _small().fit(bad)  # type: ignore[arg-type]
+    hf = _small().fit(HEADLINES)
+    with pytest.raises(DataError, match="not a single string"):
+        hf.transform(bad)  # type: ignore[arg-type]
+
+
+def test_none_and_nan_are_empty_rows() -> None:
+    hf = _small().fit(HEADLINES)
+    X = hf.transform([None, float("nan"), "", HEADLINES[0]])  # type: ignore[list-item]
+    assert list(X.getnnz(axis=1)[:3]) == [0, 0, 0]
+    assert X[3].nnz > 0
+
+
+def test_non_text_item_is_refused() -> None:
+    with pytest.raises(DataError, match=r"X\[1\] must be a str"):
+        _small().fit(["ok", 42])  # type: ignore[list-item]
+
+
+def test_numpy_object_array_accepted() -> None:
+    hf = _small().fit(np.array(HEADLINES, dtype=object))
+    assert hf.transform(np.array(HEADLINES)).shape[0] == len(HEADLINES)
+
+
+def test_empty_fit_is_refused_and_empty_transform_ok() -> None:
+    with pytest.raises(DataError, match="at least one text"):
+        _small().fit([])
+    assert _small().fit(HEADLINES).transform([]).shape == (0, 2**16)
+
+
+def test_transform_before_fit_raises() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        _small().transform(HEADLINES)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"char_ngram_range": (3, 2)}, "char_ngram_range must satisfy"),
+        ({"word_ngram_range": "12"}, "word_ngram_range must be a pair"),
+        ({"n_features": 0}, "n_features must be an int"),
+        ({"min_df": 0}, "min_df must be an int"),
+        ({"char_weight": -1.0}, "char_weight must be a number"),
+        ({"char_ngram_range": None, "word_ngram_range": None}, "cannot both be None"),
+    ],
+)
+def test_bad_parameters_raise(params: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        _small(**params).fit(HEADLINES)
+
+
+def test_min_df_drops_rare_buckets() -> None:
+    loose = _small(min_df=1).fit(HEADLINES)
+    strict = _small(min_df=2).fit(HEADLINES)
+    assert (strict.idf_ > 0).sum() < (loose.idf_ > 0).sum()
+
+
+def test_blocks_can_be_switched_off() -> None:
+    hf_c = _small(word_ngram_range=None).fit(HEADLINES)
+    hf_w = _small(char_ngram_range=None).fit(HEADLINES)
+    nz_c = {b for _, b in hf_c.ngrams_with_index(HEADLINES[0])}
+    nz_w = {b for _, b in hf_w.ngrams_with_index(HEADLINES[0])}
+    assert set(hf_c.transform(HEADLINES[:1]).indices) == nz_c
+    assert set(hf_w.transform(HEADLINES[:1]).indices) == nz_w
+
+
+def test_ngrams_match_sklearn_analyzers() -> None:
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False)
+    word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), lowercase=False)
+    for text in normalize_many([*HEADLINES, "a b  c", "x", "Ой, да!"]):
+        assert _char_wb_ngrams(text, 2, 5) == char.build_analyzer()(text)
+        assert sorted(_word_ngrams(text, 1, 2)) == sorted(word.build_analyzer()(text))
+
+
+def test_ngrams_with_index_equals_nonzero_columns() -> None:
+    hf = _small(n_features=2**20).fit(HEADLINES)
+    X = hf.transform(HEADLINES)
+    for i, text in enumerate(HEADLINES):
+        pairs = hf.ngrams_with_index(text)
+        assert {b for _, b in pairs} == set(X[i].indices.tolist())
+        assert len(pairs) == len(set(pairs))
+
+
+def test_char_and_word_ngrams_hash_apart() -> None:
+    # "ab" as a char bigram and as a word must land in different buckets.
+    pairs = _small(n_features=2**30).ngrams_with_index("ab")
+    buckets = {}
+    for g, b in pairs:
+        buckets.setdefault(g, set()).add(b)
+    assert len(buckets["ab"]) == 2
+
+
+def test_clone_and_pipeline_with_logistic_regression() -> None:
+    hf = _small(min_df=1, char_weight=1.0)
+    twin = clone(hf)
+    assert twin.get_params() == hf.get_params() and not hasattr(twin, "idf_")
+    pipe = make_pipeline(clone(hf), LogisticRegression(C=10.0, max_iter=1000))
+    pipe.fit(HEADLINES, LABELS)
+    assert list(pipe.predict(HEADLINES)) == LABELS
+    assert pipe.predict(["Курс тенге упал к доллару"])[0] == "economy"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.none()), max_size=8))
+def test_any_unicode_never_crashes(texts: list[str | None]) -> None:
+    hf = _small(n_features=2**12).fit([*HEADLINES, *[t for t in texts if t]])
+    X = hf.transform(texts)
+    assert X.shape == (len(texts), 2**12)
+    assert np.isfinite(X.data).all()
+    norms = _row_norms(X)
+    assert np.all((norms == 0) | (np.abs(norms - 1) < 1e-5))

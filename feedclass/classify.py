@@ -108,12 +108,17 @@ def classify_file(
             pass  # an empty JSONL feed gives an empty output, not an error
         return ClassifySummary(output_format=fmt)
     columns = _columns(table, first)
-    tcol = find_text_column(columns, text_column or ("text" if table.format == "rss" else None),
-                            table.name)
+    tcol = find_text_column(
+        columns, text_column or ("text" if table.format == "rss" else None), table.name
+    )
     added = output_columns(columns, top_k, explain)
     summary = ClassifySummary(output_format=fmt)
     with TableWriter(
-        dest, fmt, columns + added, bom=table.encoding in ("cp1251", "utf-8-sig"),
+        dest,
+        fmt,
+        columns + added,
+        delimiter=table.delimiter if table.format == "csv" else None,
+        bom=table.encoding in ("cp1251", "utf-8-sig"),
         feed_title=getattr(table, "feed_title", "") or "feedclass",
     ) as writer:
         if first is not None:
@@ -124,8 +129,12 @@ def classify_file(
                     ti = columns.index(tcol)
                     texts = [r[ti] for r in chunk]
                 values, empty, below = annotate(
-                    model, texts, top_k=top_k, min_confidence=min_confidence,
-                    fallback=fallback, explain=explain,
+                    model,
+                    texts,
+                    top_k=top_k,
+                    min_confidence=min_confidence,
+                    fallback=fallback,
+                    explain=explain,
                 )
                 if table.is_dict:
                     rows: list[Any] = []

@@ -12,10 +12,14 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from feedclass.errors import FeedclassError
+
+try:  # typer >= 0.20 vendors click; older releases use click itself
+    from typer.exceptions import TyperException as _UsageError
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import ClickException as _UsageError  # type: ignore[assignment]
 
 app = typer.Typer(
     add_completion=False,
@@ -24,20 +28,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Input = Annotated[str, typer.Argument(help="Input file (CSV, TSV, JSONL, RSS/Atom, text), or - for stdin.")]
+Input = Annotated[
+    str, typer.Argument(help="Input file (CSV, TSV, JSONL, RSS/Atom, text), or - for stdin.")
+]
 Output = Annotated[
     str | None,
-    typer.Option("--output", "-o", help="Output file; its extension picks the format. Default: stdout."),
+    typer.Option(
+        "--output", "-o", help="Output file; its extension picks the format. Default: stdout."
+    ),
 ]
 ModelOpt = Annotated[
     Path | None, typer.Option("--model", "-m", help="Model file. Default: the shipped model.")
 ]
 TextColumn = Annotated[
-    str | None, typer.Option("--text-column", "-t", help="Column with the headline (found by name otherwise).")
+    str | None,
+    typer.Option("--text-column", "-t", help="Column with the headline (found by name otherwise)."),
 ]
 FormatOpt = Annotated[
     str | None,
-    typer.Option("--format", help="Input format: csv, tsv, jsonl, lines or rss (default: by extension, else sniffed)."),
+    typer.Option(
+        "--format",
+        help="Input format: csv, tsv, jsonl, lines or rss (default: by extension, else sniffed).",
+    ),
 ]
 
 
@@ -81,11 +93,17 @@ def train(
     data: Annotated[str, typer.Argument(help="Labelled CSV, TSV or JSONL file, or - for stdin.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Model file to write.")],
     text_column: TextColumn = None,
-    label_column: Annotated[str, typer.Option("--label-column", "-l", help="Column with the topic.")] = "label",
+    label_column: Annotated[
+        str, typer.Option("--label-column", "-l", help="Column with the topic.")
+    ] = "label",
     fmt: FormatOpt = None,
-    folds: Annotated[int, typer.Option(help="Cross-validation folds for the printed scores (0: none).")] = 5,
+    folds: Annotated[
+        int, typer.Option(help="Cross-validation folds for the printed scores (0: none).")
+    ] = 5,
     C: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 10.0,
-    balanced: Annotated[bool, typer.Option(help="Weight topics inversely to their frequency.")] = False,
+    balanced: Annotated[
+        bool, typer.Option(help="Weight topics inversely to their frequency.")
+    ] = False,
 ) -> None:
     """Train a topic model from a labelled file and print its validation scores."""
     from feedclass.evaluate import format_report
@@ -94,15 +112,22 @@ def train(
 
     progress = _Progress("cross-validation")
     result = train_file(
-        data, output, text_column=text_column, label_column=label_column, fmt=fmt,
+        data,
+        output,
+        text_column=text_column,
+        label_column=label_column,
+        fmt=fmt,
         model=TopicModel(C=C, class_weight="balanced" if balanced else None),
-        folds=folds, progress=progress.steps,
+        folds=folds,
+        progress=progress.steps,
     )
     progress.done()
     for w in result.warnings:
         _err(f"warning: {w}")
-    typer.echo(f"trained on {sum(result.class_counts.values())} rows"
-               + (f" ({result.skipped} skipped: empty text or label)" if result.skipped else ""))
+    typer.echo(
+        f"trained on {sum(result.class_counts.values())} rows"
+        + (f" ({result.skipped} skipped: empty text or label)" if result.skipped else "")
+    )
     width = max(len(k) for k in result.class_counts)
     for lab, n in result.class_counts.items():
         typer.echo(f"  {lab:<{width}} {n:6d}")
@@ -119,13 +144,22 @@ def classify(
     model: ModelOpt = None,
     text_column: TextColumn = None,
     fmt: FormatOpt = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Also give the K best topics with probabilities.")] = 0,
+    top_k: Annotated[
+        int, typer.Option("--top-k", "-k", help="Also give the K best topics with probabilities.")
+    ] = 0,
     min_confidence: Annotated[
-        float, typer.Option(help="Below this confidence leave the topic empty (or --fallback) for review.")
+        float,
+        typer.Option(
+            help="Below this confidence leave the topic empty (or --fallback) for review."
+        ),
     ] = 0.0,
     fallback: Annotated[str, typer.Option(help="Topic to give below --min-confidence.")] = "",
-    explain: Annotated[bool, typer.Option(help="Add the n-grams that weighed most for each topic.")] = False,
-    summary: Annotated[bool, typer.Option(help="RSS/Atom: classify title plus description.")] = False,
+    explain: Annotated[
+        bool, typer.Option(help="Add the n-grams that weighed most for each topic.")
+    ] = False,
+    summary: Annotated[
+        bool, typer.Option(help="RSS/Atom: classify title plus description.")
+    ] = False,
 ) -> None:
     """Label every row of a feed with a topic and a confidence, keeping rows and order."""
     from feedclass.classify import classify_file
@@ -133,9 +167,17 @@ def classify(
     m = _load(model)
     progress = _Progress("classified")
     result = classify_file(
-        input, output, m, text_column=text_column, input_format=fmt, top_k=top_k,
-        min_confidence=min_confidence, fallback=fallback, explain=explain,
-        rss_summary=summary, progress=progress.rows,
+        input,
+        output,
+        m,
+        text_column=text_column,
+        input_format=fmt,
+        top_k=top_k,
+        min_confidence=min_confidence,
+        fallback=fallback,
+        explain=explain,
+        rss_summary=summary,
+        progress=progress.rows,
     )
     progress.done()
     note = f"feedclass: classified {result.rows} rows"
@@ -159,15 +201,20 @@ def evaluate(
     """Score a model on labelled data: accuracy, macro-F1, per-topic scores, confusion matrix."""
     from feedclass.evaluate import evaluate_file, format_report
 
-    rep = evaluate_file(data, _load(model), text_column=text_column, label_column=label_column,
-                        fmt=fmt)
+    rep = evaluate_file(
+        data, _load(model), text_column=text_column, label_column=label_column, fmt=fmt
+    )
     typer.echo(json.dumps(rep, ensure_ascii=False, indent=1) if as_json else format_report(rep))
 
 
 @app.command()
 def info(
-    model: Annotated[Path | None, typer.Argument(help="Model file. Default: the shipped model.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole header as JSON.")] = False,
+    model: Annotated[
+        Path | None, typer.Argument(help="Model file. Default: the shipped model.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole header as JSON.")
+    ] = False,
 ) -> None:
     """Show a model's topics, training data, metrics and versions."""
     from feedclass.model import model_info
@@ -180,12 +227,15 @@ def info(
     typer.echo(f"labels:     {', '.join(h['labels'])}")
     typer.echo(f"trained on: {h.get('n_train', '?')} rows, {h.get('created', '?')}")
     if data:
-        typer.echo(f"data:       {data.get('source', '?')} (sha256 {str(data.get('sha256', ''))[:16]})")
+        typer.echo(
+            f"data:       {data.get('source', '?')} (sha256 {str(data.get('sha256', ''))[:16]})"
+        )
         for src in data.get("sources", []) or []:
             typer.echo(f"            {src}")
     typer.echo(
         f"versions:   feedclass {h.get('feedclass_version')}, scikit-learn "
-        f"{h.get('sklearn_version')}, numpy {h.get('numpy_version')}, format {h.get('format_version')}"
+        f"{h.get('sklearn_version')}, numpy {h.get('numpy_version')}, "
+        f"format {h.get('format_version')}"
     )
     metrics = h.get("metrics")
     if metrics:
@@ -208,14 +258,20 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         command.main(args=args, prog_name="feedclass", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except _UsageError as exc:
         if debug:
             raise
+        if exc.exit_code == 0 or "NoArgsIsHelp" in type(exc).__name__:
+            # `feedclass` alone prints the help; that is not an error.
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None:
+                typer.echo(ctx.get_help())
+            sys.exit(0 if exc.exit_code == 0 else 2)
         _err(exc.format_message().replace("\n", " "))
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _err("aborted")
         sys.exit(130)
     except FeedclassError as exc:

@@ -39,8 +39,15 @@ def expected_calibration_error(
             continue
         conf, acc = float(confidence[mask].mean()), float(correct[mask].mean())
         ece += n / len(confidence) * abs(conf - acc)
-        table.append({"low": float(edges[b]), "high": float(edges[b + 1]), "n": n,
-                      "confidence": round(conf, 4), "accuracy": round(acc, 4)})
+        table.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "n": n,
+                "confidence": round(conf, 4),
+                "accuracy": round(acc, 4),
+            }
+        )
     return float(ece), table
 
 
@@ -51,17 +58,20 @@ def report(
     labels = [str(x) for x in labels]
     y_true = [str(x) for x in y_true]
     y_pred = [str(x) for x in y_pred]
-    p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     out: dict[str, Any] = {
         "n": len(y_true),
         "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
-        "macro_f1": round(float(f1_score(y_true, y_pred, labels=labels, average="macro",
-                                         zero_division=0)), 4),
+        "macro_f1": round(
+            float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)), 4
+        ),
         "per_class": {
-            lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-                  "f1": round(float(f[i]), 4), "support": int(s[i])}
+            lab: {
+                "precision": round(float(p[i]), 4),
+                "recall": round(float(r[i]), 4),
+                "f1": round(float(f[i]), 4),
+                "support": int(s[i]),
+            }
             for i, lab in enumerate(labels)
         },
         "labels": labels,
@@ -96,8 +106,9 @@ def cross_validate(
             f"{classes[np.argmin(counts)]!r} has {counts.min()}"
         )
     if groups is not None:
-        splitter: Any = StratifiedGroupKFold(n_splits=folds, shuffle=True,
-                                             random_state=random_state)
+        splitter: Any = StratifiedGroupKFold(
+            n_splits=folds, shuffle=True, random_state=random_state
+        )
         splits = splitter.split(texts_arr, y, np.asarray(list(groups), dtype=object))
     else:
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
@@ -130,8 +141,10 @@ def format_report(rep: dict[str, Any]) -> str:
     lines.append(f"{'topic':<{width}} precision  recall      f1  support")
     for lab in labels:
         c = rep["per_class"][lab]
-        lines.append(f"{lab:<{width}} {c['precision']:9.3f} {c['recall']:7.3f} {c['f1']:7.3f}"
-                     f" {c['support']:8d}")
+        lines.append(
+            f"{lab:<{width}} {c['precision']:9.3f} {c['recall']:7.3f} {c['f1']:7.3f}"
+            f" {c['support']:8d}"
+        )
     lines.append("")
     lines.append("confusion matrix (rows: true, columns: predicted)")
     short = [lab[:6] for lab in labels]

@@ -29,7 +29,9 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
-def write_model_file(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+def write_model_file(
+    path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> None:
     """Write ``header`` and ``arrays`` to ``path`` atomically."""
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
@@ -44,8 +46,9 @@ def write_model_file(path: str | Path, header: dict[str, Any], arrays: dict[str,
                 _add(zf, HEADER, json.dumps(header, ensure_ascii=False, indent=1).encode())
                 for name in sorted(arrays):
                     buf = io.BytesIO()
-                    np.lib.format.write_array(buf, np.ascontiguousarray(arrays[name]),
-                                              allow_pickle=False)
+                    np.lib.format.write_array(
+                        buf, np.ascontiguousarray(arrays[name]), allow_pickle=False
+                    )
                     _add(zf, f"{name}.npy", buf.getvalue())
             fh.flush()
             os.fsync(fh.fileno())
@@ -93,7 +96,8 @@ def read_model_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndar
                     raise ModelFileError(f"{path}: corrupted model file (array {name} missing)")
                 with zf.open(entry) as fh:
                     arrays[name] = np.lib.format.read_array(
-                        io.BufferedReader(fh), allow_pickle=False  # type: ignore[arg-type]
+                        io.BufferedReader(fh),
+                        allow_pickle=False,  # type: ignore[arg-type]
                     )
     except ModelFileError:
         raise

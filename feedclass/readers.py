@@ -55,6 +55,8 @@ class Table:
     columns: list[str]
     encoding: str
     _chunks: Iterator[list[Any]] = field(repr=False)
+    #: The CSV delimiter found, so output can keep it (";" for Excel in a Russian locale).
+    delimiter: str = ","
 
     def chunks(self) -> Iterator[list[Any]]:
         """Yield the rows in order, a list at a time."""
@@ -157,8 +159,9 @@ def _text_stream(raw: IO[bytes], head: bytes, encoding: str) -> io.TextIOWrapper
 
 
 def _decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:
+    encoding = "cp1251" if exc.encoding == "charmap" else exc.encoding
     return DataError(
-        f"{name}, row {row}: bytes that are not valid {exc.encoding}; save the file as UTF-8"
+        f"{name}, row {row}: bytes that are not valid {encoding} text; save the file as UTF-8"
     )
 
 
@@ -181,6 +184,8 @@ def open_table(
     name, raw = _open_binary(source)
     head = raw.read(_SNIFF_BYTES)
     encoding = _detect_encoding(head)
+    if b"\x00" in head and not encoding.startswith("utf-16"):
+        raise DataError(f"{name}: binary data, not a text feed (CSV, TSV, JSONL, RSS or lines)")
     fmt = fmt or format_for_path(source if isinstance(source, (str, Path)) else None)
     if fmt is None:
         try:
@@ -208,12 +213,12 @@ def open_table(
     header = [h.strip() for h in header]
     if not any(header):
         raise DataError(f"{name}: the header row is empty")
-    return Table(name, fmt, header, encoding, _csv_chunks(name, reader, len(header), chunk_rows))
+    return Table(
+        name, fmt, header, encoding, _csv_chunks(name, reader, len(header), chunk_rows), delimiter
+    )
 
 
-def _csv_chunks(
-    name: str, reader: Any, width: int, chunk_rows: int
-) -> Iterator[list[list[str]]]:
+def _csv_chunks(name: str, reader: Any, width: int, chunk_rows: int) -> Iterator[list[list[str]]]:
     chunk: list[list[str]] = []
     line = 1
     try:
@@ -238,9 +243,7 @@ def _csv_chunks(
         yield chunk
 
 
-def _line_chunks(
-    name: str, stream: io.TextIOWrapper, chunk_rows: int
-) -> Iterator[list[list[str]]]:
+def _line_chunks(name: str, stream: io.TextIOWrapper, chunk_rows: int) -> Iterator[list[list[str]]]:
     chunk: list[list[str]] = []
     lineno = 0
     try:
@@ -256,9 +259,7 @@ def _line_chunks(
         yield chunk
 
 
-def _jsonl_chunks(
-    name: str, stream: io.TextIOWrapper, chunk_rows: int
-) -> Iterator[list[dict]]:
+def _jsonl_chunks(name: str, stream: io.TextIOWrapper, chunk_rows: int) -> Iterator[list[dict]]:
     chunk: list[dict] = []
     lineno = 0
     try:

@@ -67,8 +67,9 @@ def train_texts(
     estimator = model if model is not None else TopicModel()
     metrics = None
     if folds >= 2 and min(counts.values()) >= 2:
-        metrics = cross_validate(estimator, texts, labels, groups=groups, folds=folds,
-                                 progress=progress)
+        metrics = cross_validate(
+            estimator, texts, labels, groups=groups, folds=folds, progress=progress
+        )
     else:
         warnings.append("no cross-validation: some topic has a single example")
     fitted = estimator.fit(list(texts), list(labels))
@@ -89,8 +90,9 @@ def train_file(
 ) -> TrainResult:
     """Train from a CSV/TSV/JSONL file (or stdin) and write the model file atomically."""
     texts, labels, skipped = read_labelled(source, text_column, label_column, fmt)
-    result = train_texts(texts, labels, model=model, folds=folds, skipped=skipped,
-                         progress=progress)
+    result = train_texts(
+        texts, labels, model=model, folds=folds, skipped=skipped, progress=progress
+    )
     meta: dict[str, Any] = {
         "training_data": {
             "source": str(source) if isinstance(source, (str, Path)) else "<stream>",

@@ -107,7 +107,7 @@ class TableWriter:
         self._rss_items: list[dict[str, str]] = []
         if fmt in ("csv", "tsv"):
             delim = "\t" if fmt == "tsv" else (delimiter or ",")
-            # CRLF as RFC 4180 says: with "\n" alone, csv would not quote a field holding a lone "\r".
+            # CRLF as RFC 4180 says: with "\n" alone, csv leaves a lone "\r" in a field unquoted.
             self._csv = csv.writer(self._out.stream, delimiter=delim, lineterminator="\r\n")
             self._csv.writerow(self.columns)
 

@@ -28,7 +28,9 @@ def test_csv_utf8(tmp_path: Path) -> None:
 def test_csv_with_bom_and_semicolons_cp1251(tmp_path: Path) -> None:
     # What Excel in a Russian locale writes: cp1251 and ';' as the delimiter.
     p = tmp_path / "excel.csv"
-    p.write_bytes("id;заголовок\n1;Ёлка в Алматы\n2;Қар жауады\n".encode("cp1251", errors="replace"))
+    p.write_bytes(
+        "id;заголовок\n1;Ёлка в Алматы\n2;Қар жауады\n".encode("cp1251", errors="replace")
+    )
     table = open_table(p)
     assert table.encoding == "cp1251"
     assert table.columns == ["id", "заголовок"]
@@ -102,6 +104,9 @@ def test_missing_file_and_garbage(tmp_path: Path) -> None:
         open_table(tmp_path / "nope.csv")
     bad = tmp_path / "bad.rss"
     bad.write_bytes(b"\x00\x01garbage")
+    with pytest.raises(DataError, match="binary data"):
+        open_table(bad)
+    bad.write_text("<html><p>no feed here", encoding="utf-8")
     with pytest.raises(DataError, match="not a readable RSS"):
         open_table(bad)
 
@@ -130,8 +135,12 @@ cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_ch
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(cell, min_size=2, max_size=2), max_size=12), st.sampled_from(["csv", "tsv"]))
-def test_any_table_round_trips_through_writer(tmp_path: Path, rows: list[list[str]], fmt: str) -> None:
+@given(
+    st.lists(st.lists(cell, min_size=2, max_size=2), max_size=12), st.sampled_from(["csv", "tsv"])
+)
+def test_any_table_round_trips_through_writer(
+    tmp_path: Path, rows: list[list[str]], fmt: str
+) -> None:
     from feedclass.writers import TableWriter
 
     out = tmp_path / f"out.{fmt}"

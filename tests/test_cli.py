@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedclass.cli import main
+from tests.conftest import EXAMPLES
+
+HEADLINES = ["Сборная по футболу выиграла матч", "", "Курс доллара вырос до 490 тенге"]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_train_prints_counts_and_scores(tmp_path: Path, capsys) -> None:
+    model = tmp_path / "m.fcm"
+    code, out, err = run(
+        ["train", str(EXAMPLES / "train.csv"), "-o", str(model), "--folds", "2"], capsys
+    )
+    assert code == 0, err
+    assert "sport" in out and "macro-F1" in out and model.exists()
+    code, out, _ = run(["info", str(model)], capsys)
+    assert code == 0 and "labels:" in out and "sport" in out and "metrics:" in out
+
+
+def test_classify_csv_keeps_rows_order_and_fields(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    src = tmp_path / "feed.csv"
+    src.write_text(
+        "id,title\n" + "\n".join(f"{i},{t}" for i, t in enumerate(HEADLINES)) + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["classify", str(src), "-m", str(tiny_model_path), "--top-k", "2"], capsys)
+    assert code == 0, err
+    rows = read_csv(out)
+    assert [r["id"] for r in rows] == ["0", "1", "2"]
+    assert [r["title"] for r in rows] == HEADLINES
+    assert rows[0]["topic"] == "sport" and rows[2]["topic"] == "economy"
+    assert rows[1]["topic"] == "" and rows[1]["confidence"] == ""
+    assert 0 < float(rows[0]["confidence"]) <= 1 and rows[0]["topic_1"] == "sport"
+    assert "1 with empty text" in err
+
+
+def test_classify_cp1251_semicolon_csv(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "excel.csv"
+    src.write_bytes(
+        "№;Заголовок\n1;Сборная по футболу выиграла матч\n2;Курс доллара вырос\n".encode("cp1251")
+    )
+    out_path = tmp_path / "out.csv"
+    code, _, err = run(
+        ["classify", str(src), "-m", str(tiny_model_path), "-o", str(out_path)], capsys
+    )
+    assert code == 0, err
+    text = out_path.read_text(encoding="utf-8-sig")  # BOM so that Excel reads it back right
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert [r["№"] for r in rows] == ["1", "2"]
+    assert [r["topic"] for r in rows] == ["sport", "economy"]
+
+
+def test_classify_jsonl_to_jsonl(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "f.jsonl"
+    src.write_text(
+        "\n".join(
+            json.dumps({"headline": t, "n": i}, ensure_ascii=False) for i, t in enumerate(HEADLINES)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    out_path = tmp_path / "o.jsonl"
+    code, _, err = run(
+        [
+            "classify",
+            str(src),
+            "-m",
+            str(tiny_model_path),
+            "-o",
+            str(out_path),
+            "--min-confidence",
+            "0.99",
+            "--fallback",
+            "review",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    rows = [json.loads(x) for x in out_path.read_text(encoding="utf-8").splitlines()]
+    assert [r["n"] for r in rows] == [0, 1, 2]
+    assert rows[0]["topic"] == "review" and "below --min-confidence" in err
+
+
+def test_classify_stdin_lines_subprocess(tiny_model_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "feedclass.cli", "classify", "-", "-m", str(tiny_model_path)],
+        input="\n".join(HEADLINES) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout), delimiter="\t"))
+    assert [r["text"] for r in rows] == HEADLINES
+    assert rows[0]["topic"] == "sport"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["classify", "{missing}", "-m", "{model}"], "no such file"),
+        (["classify", "{feed}", "-m", "{model}", "-t", "nope"], "no column 'nope'"),
+        (["classify", "{garbage}", "-m", "{model}"], "binary data"),
+        (["classify", "{feed}", "-m", "{pickle}"], "pickle"),
+        (["classify", "{feed}", "-m", "{garbage}"], "not a feedclass model"),
+        (["train", "{feed}", "-l", "label"], "no label column"),
+        (["train", "{oneclass}"], "at least 2 topics"),
+        (["train", "{emptyrows}"], "no usable rows"),
+    ],
+)
+def test_bad_input_one_line_error_no_output(
+    args, message, tiny_model_path, tmp_path, capsys
+) -> None:
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    pkl = tmp_path / "model.pkl"
+    pkl.write_bytes(pickle.dumps({"a": 1}))
+    one = tmp_path / "one.csv"
+    one.write_text("title,label\nА,x\nБ,x\n", encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("title,label\n,x\nБ,\n", encoding="utf-8")
+    names = {
+        "missing": tmp_path / "missing.csv",
+        "model": tiny_model_path,
+        "feed": EXAMPLES / "feed.csv",
+        "garbage": garbage,
+        "pickle": pkl,
+        "oneclass": one,
+        "emptyrows": empty,
+    }
+    out = tmp_path / "out.csv"
+    full = [a.format(**names) for a in args] + ["-o", str(out)]
+    code, _, err = run(full, capsys)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_usage_error_is_one_line(capsys) -> None:
+    code, _, err = run(["classify", "--no-such-flag"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1

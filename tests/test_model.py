@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import Pipeline
+
+from feedclass import DataError, ModelFileError, TopicModel, load_model
+from tests.conftest import example_training
+
+OBVIOUS = {
+    "Сборная по футболу выиграла матч": "sport",
+    "Курс доллара вырос до 490 тенге": "economy",
+    "Синоптики обещают снег и мороз": "weather",
+    "Президент подписал новый закон": "politics",
+    "В театре прошла премьера спектакля": "culture",
+    "Полиция задержала грабителей": "incidents",
+}
+
+
+def test_labels_obvious_headlines(tiny_model: TopicModel) -> None:
+    assert tiny_model.predict(list(OBVIOUS)).tolist() == list(OBVIOUS.values())
+
+
+def test_probabilities_are_distributions(tiny_model: TopicModel) -> None:
+    p = tiny_model.predict_proba(list(OBVIOUS) + [""])
+    assert p.shape == (len(OBVIOUS) + 1, len(tiny_model.classes_))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_bare_string_refused(tiny_model: TopicModel) -> None:
+    with pytest.raises(DataError, match="not a single string"):
+        tiny_model.predict("Курс доллара вырос")
+    with pytest.raises(DataError, match="must hold strings"):
+        tiny_model.predict([1, 2])
+
+
+def test_top_k_and_explain(tiny_model: TopicModel) -> None:
+    top = tiny_model.top_k(["Сборная по футболу выиграла матч"], k=3)[0]
+    assert [t for t, _ in top][0] == "sport"
+    assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
+    grams = [g for g, _ in tiny_model.explain("Сборная по футболу выиграла матч")]
+    assert grams and any("фут" in g or "сборн" in g or "матч" in g for g in grams)
+
+
+def test_save_load_identical(tiny_model: TopicModel, tmp_path: Path) -> None:
+    path = tmp_path / "m.fcm"
+    tiny_model.save(path, {"note": "x"})
+    loaded = load_model(path)
+    texts = list(OBVIOUS) + ["Совсем другой текст"]
+    np.testing.assert_array_equal(loaded.predict_proba(texts), tiny_model.predict_proba(texts))
+    assert loaded.metadata_["note"] == "x"
+    assert loaded.metadata_["labels"] == list(tiny_model.classes_)
+
+
+def test_too_few_classes() -> None:
+    with pytest.raises(DataError, match="at least 2 topics"):
+        TopicModel().fit(["а", "б"], ["x", "x"])
+
+
+def test_sklearn_contract() -> None:
+    texts, labels = example_training()
+    model = TopicModel(calibrate=False, n_features=2**16)
+    assert model.get_params()["C"] == 10.0
+    scores = cross_val_score(model, texts, labels, cv=3)
+    assert scores.mean() > 1 / 6  # better than chance on six topics
+    pipe = Pipeline([("model", TopicModel(calibrate=False, n_features=2**16))])
+    assert pipe.fit(texts, labels).predict(["Курс доллара вырос"])[0] == "economy"
+
+
+def test_calibration_sets_temperature() -> None:
+    texts, labels = example_training()
+    m = TopicModel(n_features=2**16).fit(texts, labels)
+    assert 0.05 < m.temperature_ < 20
+
+
+def test_missing_default_model_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import feedclass.model as fm
+
+    monkeypatch.setattr(fm, "default_model_path", lambda: tmp_path / "absent.fcm")
+    with pytest.raises(ModelFileError, match="default model is not installed"):
+        load_model()

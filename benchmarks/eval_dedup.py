@@ -1,0 +1,159 @@
+"""Quality of near-duplicate detection on labelled headline pairs.
+
+All headlines of the ParaPhraser pairs go into ONE feed, the feed is deduplicated, and a pair
+counts as merged when both of its headlines land in the same cluster. That is how the feature is
+used (a feed, not isolated pairs), so leader clustering and candidate search are both tested.
+
+Usage::
+
+    python benchmarks/eval_dedup.py [DATA_DIR]      # default ../shared/data next to the repo
+
+It prints the precision/recall curve over thresholds (feed mode and pair-by-pair) and
+precision/recall at the default threshold; MSRP (English) and HeadlineCause (hard negatives)
+are scored pair by pair when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from feedclass.dedup import DEFAULT_THRESHOLD, pair_similarities, sweep_thresholds
+
+THRESHOLDS = [round(t, 2) for t in np.arange(0.30, 0.96, 0.05)]
+
+
+def load_paraphraser(path: Path) -> tuple[list[str], list[str], list[str], list[str], np.ndarray]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return (
+        [r["id_1"] for r in rows],
+        [r["id_2"] for r in rows],
+        [r["text_1"] for r in rows],
+        [r["text_2"] for r in rows],
+        np.array([int(r["is_paraphrase"]) for r in rows]),
+    )
+
+
+def load_msrp(path: Path) -> tuple[list[str], list[str], np.ndarray]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    return [r[3] for r in rows], [r[4] for r in rows], np.array([int(r[0]) for r in rows])
+
+
+def load_headlinecause(folder: Path) -> tuple[list[str], list[str], list[str]]:
+    a, b, lab = [], [], []
+    for f in sorted(folder.glob("*.tsv")):
+        with f.open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                a.append(r["INPUT:left_title"])
+                b.append(r["INPUT:right_title"])
+                lab.append(r["GOLDEN:result"])
+    return a, b, lab
+
+
+def pr_table(
+    merged: dict[float, np.ndarray], same: np.ndarray
+) -> list[tuple[float, float, float, int]]:
+    rows = []
+    for t, m in merged.items():
+        k = int(m.sum())
+        tp = int((m & same).sum())
+        rows.append((t, tp / k if k else 1.0, tp / max(int(same.sum()), 1), k))
+    return rows
+
+
+def print_table(title: str, rows: list[tuple[float, float, float, int]]) -> None:
+    print(f"\n{title}")
+    print(f"{'threshold':>9}  {'precision':>9}  {'recall':>6}  {'merged':>6}")
+    for t, p, r, k in rows:
+        mark = "  <- default" if abs(t - DEFAULT_THRESHOLD) < 1e-9 else ""
+        print(f"{t:9.2f}  {p:9.3f}  {r:6.3f}  {k:6d}{mark}")
+
+
+def best_recall_at(rows: list[tuple[float, float, float, int]], target: float = 0.9) -> str:
+    ok = [(r, t, p) for t, p, r, _ in rows if p >= target]
+    if not ok:
+        return f"no threshold reaches precision {target}"
+    r, t, p = max(ok)
+    return f"best recall at precision >= {target}: {r:.3f} (threshold {t:.2f}, precision {p:.3f})"
+
+
+def eval_paraphraser(path: Path) -> None:
+    id1, id2, t1, t2, y = load_paraphraser(path)
+    same = y >= 0
+    # one feed row per headline id
+    text_of: dict[str, str] = {}
+    for i, t in zip(id1 + id2, t1 + t2, strict=True):
+        text_of.setdefault(i, t)
+    ids = list(text_of)
+    row = {i: k for k, i in enumerate(ids)}
+    texts = [text_of[i] for i in ids]
+    ths = sorted(set(THRESHOLDS) | {DEFAULT_THRESHOLD})
+    t0 = time.perf_counter()
+    sweep = sweep_thresholds(texts, ths, n_examples=0)
+    dt = time.perf_counter() - t0
+    a = np.array([row[i] for i in id1])
+    b = np.array([row[i] for i in id2])
+    merged = {s.threshold: s.labels[a] == s.labels[b] for s in sweep}
+    rows = pr_table(merged, same)
+    print(
+        f"ParaPhraser: {len(t1)} pairs, {same.sum()} same news, feed of {len(texts)} headlines "
+        f"deduplicated in {dt:.1f} s per sweep of {len(ths)} thresholds"
+    )
+    print_table("feed mode (pair merged = both headlines in one cluster)", rows)
+    print(best_recall_at(rows))
+    d = [r for r in rows if abs(r[0] - DEFAULT_THRESHOLD) < 1e-9][0]
+    print(f"AT DEFAULT threshold {DEFAULT_THRESHOLD}: precision {d[1]:.3f}, recall {d[2]:.3f}")
+    s = pair_similarities(t1, t2)
+    rows_p = pr_table({t: s >= t for t in ths}, same)
+    print_table("pair by pair (score of each pair alone)", rows_p)
+    print(best_recall_at(rows_p))
+
+
+def eval_msrp(path: Path) -> None:
+    t1, t2, y = load_msrp(path)
+    s = pair_similarities(t1, t2)
+    rows = pr_table({t: s >= t for t in sorted(set(THRESHOLDS) | {DEFAULT_THRESHOLD})}, y == 1)
+    print(f"\nMSRP (English sentences, {len(y)} pairs, {int((y == 1).sum())} paraphrases)")
+    print_table("pair by pair", rows)
+    print(best_recall_at(rows))
+
+
+def eval_headlinecause(folder: Path) -> None:
+    a, b, lab = load_headlinecause(folder)
+    s = pair_similarities(a, b)
+    lab_arr = np.array(lab)
+    print(f"\nHeadlineCause ({len(lab)} pairs): share merged at the default threshold by relation")
+    for kind in sorted(set(lab)):
+        m = lab_arr == kind
+        print(
+            f"  {kind:18s} n={int(m.sum()):3d}  merged={np.mean(s[m] >= DEFAULT_THRESHOLD):.2f}"
+            f"  mean score={s[m].mean():.2f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    ap.add_argument("data", nargs="?", type=Path, default=default, help="data folder")
+    args = ap.parse_args(argv)
+    para = args.data / "paraphraser" / "data.csv"
+    if not para.exists():
+        print(f"{para} not found; pass the data folder as the first argument", file=sys.stderr)
+        return 2
+    eval_paraphraser(para)
+    if (args.data / "msrp" / "msr_paraphrase_train.txt").exists():
+        eval_msrp(args.data / "msrp" / "msr_paraphrase_train.txt")
+    if (args.data / "headlinecause").is_dir():
+        eval_headlinecause(args.data / "headlinecause")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1472 @@
+"""Near-duplicate clustering of news headlines (same story, reworded).
+
+Why this design
+---------------
+* Headlines are short (3-12 words), so one signal is not enough: we score a pair by the cosine of
+  character 3-gram TF-IDF vectors (robust to inflection and typos) *and* of light-stemmed word
+  TF-IDF vectors (robust to word order and reformulation), combined linearly.
+* Templated headlines ("Курс доллара на 5 мая" / "... на 6 мая") are near-identical as text but
+  are different news. A pair whose numbers, months or named entities are *substituted* (each side
+  has one the other lacks) is never merged, whatever its text similarity.
+* Candidates come from MinHash banding over the word stems (a numba kernel), so the work grows
+  with the number of headlines, not its square; only candidate pairs are scored exactly.
+* Clustering is "leader" clustering: an item joins a cluster only if it is similar enough to the
+  cluster's representative, so A~B and B~C never drag a distant C into A's cluster.
+
+Everything is deterministic (fixed hash seeds, stable sorts).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numba
+import numpy as np
+
+from feedclass.errors import DataError
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "NearDuplicates",
+    "SweepResult",
+    "TuneResult",
+    "dedup_form",
+    "pair_similarities",
+    "strip_source_marks",
+    "sweep_thresholds",
+    "tune_threshold",
+]
+
+#: Default similarity threshold, chosen for precision >= 0.90 on ParaPhraser pairs
+#: (see ``benchmarks/eval_dedup.py``).
+DEFAULT_THRESHOLD = 0.75
+
+# ---------------------------------------------------------------------------------------------
+# Newsroom prefixes and tails that say nothing about the story itself.
+# ---------------------------------------------------------------------------------------------
+_PREFIX_WORDS = (
+    r"срочно|молния|экстренно|внимание|важно|эксклюзив|обновлено|дополнено|видео|фото|"
+    r"фоторепортаж|фотогалерея|инфографика|аудио|онлайн|трансляция|прямой эфир|live|"
+    r"breaking(?: news)?|urgent|update[d]?|exclusive|video|photos?|watch|сми|источник|"
+    r"шұғыл|жедел|маңызды|бейне|фото|upd"
+)
+_SOURCE_NAMES = (
+    r"сми|риа новости|риа|тасс|интерфакс|рбк|ведомости|коммерсант|коммерсантъ|известия|"
+    r"лента\.ру|lenta\.ru|газета\.ru|ria\.ru|tengrinews(?:\.kz)?|tengri|zakon\.kz|закон\.кз|"
+    r"nur\.kz|informburo(?:\.kz)?|kazinform|казинформ|kapital\.kz|forbes\.kz|forbes|"
+    r"vlast\.kz|orda\.kz|azattyq|азаттык|хабар|khabar|24\.kz|kursiv(?:\.media)?|курсив|"
+    r"sputnik|спутник|reuters|ap|afp|bloomberg|bbc|cnn|kaztag|казтаг|inform\.kz|"
+    r"baq\.kz|exclusive\.kz|time\.kz|the village|365info|ktk|ктк|31 канал|qazaqstan"
+)
+_PREFIX_RE = re.compile(
+    rf"^\s*(?:[\[(]\s*(?:{_PREFIX_WORDS})\s*[\])]\s*[:.!|-]?|(?:{_PREFIX_WORDS})\s*[:!|]+|"
+    rf"(?:{_PREFIX_WORDS})\s+[-\u2013\u2014]\s)\s*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_TAIL_RE = re.compile(
+    rf"\s*(?:[\[(]\s*(?:{_PREFIX_WORDS}|{_SOURCE_NAMES}|фото\s*[,+и]\s*видео|видео\s*[,+и]\s*фото|"
+    rf"\d{{1,2}}\s*\+)\s*[\])]|[-\u2013\u2014|/:]\s*(?:{_SOURCE_NAMES})|"
+    rf"[.|:]\s*(?:фото|видео|фото\s*[,+и]\s*видео|видео\s*[,+и]\s*фото|photos?|video))\s*[.!]?\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def strip_source_marks(text: str) -> str:
+    """Remove newsroom prefixes and tails («Срочно:», «ВИДЕО:», « - РИА Новости», «| Tengrinews»).
+
+    They differ between outlets that run the same story, so they only add noise to similarity.
+    Stacked marks are removed too; a headline that is nothing but a mark is kept as it was.
+
+    Examples
+    --------
+    >>> strip_source_marks("Срочно: ВИДЕО: Пожар в Алматы - РИА Новости")
+    'Пожар в Алматы'
+    """
+    if not isinstance(text, str):
+        raise DataError(f"text must be a str; got {type(text).__name__} instead")
+    return _strip_joined(text.replace("\n", " "))
+
+
+def _strip_joined(joined: str) -> str:
+    """Strip marks on every line of ``joined`` (one headline per line) in a few regex passes."""
+    out = joined
+    for _ in range(3):
+        new = _TAIL_RE.sub("", _PREFIX_RE.sub("", out))
+        if new == out:
+            break
+        out = new
+    if out.count("\n") != joined.count("\n"):  # pragma: no cover - regexes never eat newlines
+        raise AssertionError("mark stripping changed the number of headlines")
+    # A headline that was only a mark would become empty: keep its original text.
+    if "\n\n" in f"\n{out}\n":
+        old_lines = joined.split("\n")
+        new_lines = out.split("\n")
+        out = "\n".join(n if n.strip() else o for n, o in zip(new_lines, old_lines, strict=True))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Small word lists (written for this module): function words, months, number words.
+# ---------------------------------------------------------------------------------------------
+_STOPWORDS = set(
+    """
+    в во на с со из к ко о об обо у за для от до по при про под над без через между перед после
+    около среди вокруг возле ради из-за из-под и а но или либо да же ли не ни бы что чтобы как
+    так это этот эта эти то тот та те его ее их он она они оно мы вы я ты вот уже еще лишь только
+    также тоже все весь всех всего свой своих свою своего который которая которые которых где
+    когда кто чем более менее может могут будет будут был была были было есть нет стал стала
+    стали более почти очень сам сама сами самый самая
+    және мен пен бен да де та те үшін туралы бойынша дейін кейін бұл осы ол олар бір екі емес
+    the a an of in on at to for from by with and or but not no is are was were be been has have
+    had it its this that these those as into over after before about than new says said will
+    """.split()
+)
+_MONTHS = {
+    1: "январь января январе янв january jan қаңтар қаңтардың қаңтарда",
+    2: "февраль февраля феврале фев february feb ақпан ақпанда ақпанның",
+    3: "март марта марте мар march mar наурыз наурызда наурыздың",
+    4: "апрель апреля апреле апр april apr сәуір сәуірде сәуірдің",
+    5: "май мая мае may мамыр мамырда мамырдың",
+    6: "июнь июня июне июн june jun маусым маусымда маусымның",
+    7: "июль июля июле июл july jul шілде шілдеде шілденің",
+    8: "август августа августе авг august aug тамыз тамызда тамыздың",
+    9: "сентябрь сентября сентябре сен сент september sep sept қыркүйек қыркүйекте",
+    10: "октябрь октября октябре окт october oct қазан қазанда қазанның",
+    11: "ноябрь ноября ноябре ноя нояб november nov қараша қарашада қарашаның",
+    12: "декабрь декабря декабре дек december dec желтоқсан желтоқсанда желтоқсанның",
+}
+# Number words become digits, so "десять" and "10" agree (and "5" vs "шесть" conflict).
+_NUMBER_WORDS = {
+    "1": "один одна одно одного одной одном одним one бір",
+    "2": "два две двух двум двумя двое two екі",
+    "3": "три трех трем тремя трое three үш",
+    "4": "четыре четырех четырем четверо four төрт",
+    "5": "пять пяти пятью five бес",
+    "6": "шесть шести шестью six алты",
+    "7": "семь семи семью seven жеті",
+    "8": "восемь восьми восемью eight сегіз",
+    "9": "девять девяти девятью nine тоғыз",
+    "10": "десять десяти десятью ten",
+    "20": "двадцать двадцати twenty жиырма",
+    "100": "сто ста hundred жүз",
+    "1000": "тысяча тысячи тысяч тысячу thousand мың",
+}
+# Inflectional endings for a light stemmer (Russian, some Kazakh and English), longest first.
+_ENDINGS = sorted(
+    set(
+        """
+        иями ями ами ыми ими ого его ому ему ой ей ий ый ая яя ое ее ые ие ых их ым им ую юю ом
+        ем ах ях ам ям ов ев ью ия ии ие ию иях иям ием ией а я о е ы и у ю ь ешь ет ете ут ют ит
+        ите ат ят ал ала али ало ил ила или ило ел ела ели ло ли ла ть ться ется ются ится ятся
+        ались ался алась ились ился илась ости ость ностью
+        дың тың ның дің тің нің ға ге қа ке да де та те дан ден тан тен нан нен лар лер дар дер
+        тар тер ы і
+        ing ed es s 's
+        """.split()
+    ),
+    key=lambda e: (-len(e), e),
+)
+_STEM_MAX = 5  # stems are cut to this many letters: "полиции"/"полицейским" -> "полиц"
+_MIN_STEM = 3
+
+# ---------------------------------------------------------------------------------------------
+# Hashing helpers shared by Python (word lists) and numba (tokens).
+# ---------------------------------------------------------------------------------------------
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@numba.njit(cache=True, inline="always")
+def _mix64(x: np.uint64) -> np.uint64:
+    """splitmix64 finaliser: turns a weak hash into well-spread bits."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(cache=True)
+def _hash_codes(codes: np.ndarray, start: int, end: int) -> np.uint64:
+    h = _FNV_OFFSET
+    for k in range(start, end):
+        h = (h ^ np.uint64(codes[k])) * _FNV_PRIME
+    return _mix64(h)
+
+
+def _hash_word(word: str) -> np.uint64:
+    codes = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32)
+    return np.uint64(_hash_codes(codes, 0, len(codes)))
+
+
+def _stem_py(word: str) -> str:
+    """Python twin of the numba stemmer, used for the small word lists."""
+    if not word or word[0].isdigit():
+        return word
+    for e in _ENDINGS:
+        if len(word) - len(e) >= _MIN_STEM and word.endswith(e):
+            word = word[: len(word) - len(e)]
+            break
+    return word[:_STEM_MAX]
+
+
+def _sorted_hashes(words: Sequence[str]) -> np.ndarray:
+    return np.unique(np.array([_hash_word(w) for w in words], dtype=np.uint64))
+
+
+_STOP_HASHES = _sorted_hashes(sorted(_STOPWORDS))
+_MONTH_WORDS = {w: m for m, ws in _MONTHS.items() for w in ws.split()}
+_NUMWORD = {w: d for d, ws in _NUMBER_WORDS.items() for w in ws.split()}
+_MONTH_KEYS = np.array([_hash_word(w) for w in _MONTH_WORDS], dtype=np.uint64)
+_MONTH_VALS = np.array(list(_MONTH_WORDS.values()), dtype=np.int64)
+_NUMW_KEYS = np.array([_hash_word(w) for w in _NUMWORD], dtype=np.uint64)
+_NUMW_VALS = np.array([_hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
+_ENDING_LEN = np.array([len(e) for e in _ENDINGS], dtype=np.int64)
+_ENDING_CODES = np.zeros((len(_ENDINGS), max(_ENDING_LEN)), dtype=np.uint32)
+for _k, _e in enumerate(_ENDINGS):
+    _ENDING_CODES[_k, : len(_e)] = [ord(c) for c in _e]
+
+# Character classes for the tokenizer (Basic Multilingual Plane only; the rest is not a word).
+_WORD_CHAR = np.zeros(0x10000, dtype=np.uint8)
+for _c in range(0x10000):
+    _ch = chr(_c)
+    if _ch.isalpha():
+        _WORD_CHAR[_c] = 1
+    elif _ch.isdigit():
+        _WORD_CHAR[_c] = 2
+_LATIN_MAX = 0x250  # code points below this that are letters are Latin script
+
+# One-to-one folding applied after lower(): the same folds as ``normalize_text`` (ё/е, quotes,
+# dashes), but length-preserving so that upper-case flags stay aligned with characters.
+_FOLD = {ord("ё"): "е", ord("\u0451"): "е"}
+for _c in "«»„“”‟″〝〞＂":
+    _FOLD[ord(_c)] = '"'
+for _c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d":
+    _FOLD[ord(_c)] = "-"
+# Invisible characters must not split a word: the tokenizer skips code point 1.
+for _c in "\u00ad\u200b\u200c\u200d\u2060\ufeff":
+    _FOLD[ord(_c)] = "\x01"
+
+
+# ---------------------------------------------------------------------------------------------
+# numba kernels: tokenizing, features, candidates, scoring, clustering.
+# ---------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _tokenize(low, caps, doc_start, doc_end, word_char):  # pragma: no cover - numba
+    """Split every document into word tokens (letters/digits; "5,5" stays one token).
+
+    Returns the clean code array (tokens joined by single spaces), per-document offsets into it
+    and per-token arrays: start, end, document, first-in-document, capitalised, all-capitals.
+    """
+    n_docs = doc_start.shape[0]
+    total = low.shape[0]
+    clean = np.empty(total + n_docs, dtype=np.uint32)
+    clean_off = np.zeros(n_docs + 1, dtype=np.int64)
+    cap_tok = total // 1 + 1
+    t_start = np.empty(cap_tok, dtype=np.int64)
+    t_end = np.empty(cap_tok, dtype=np.int64)
+    t_doc = np.empty(cap_tok, dtype=np.int64)
+    t_first = np.zeros(cap_tok, dtype=np.uint8)
+    t_cap = np.zeros(cap_tok, dtype=np.uint8)
+    t_allcap = np.zeros(cap_tok, dtype=np.uint8)
+    pos = 0
+    nt = 0
+    for d in range(n_docs):
+        first = True
+        k = doc_start[d]
+        e = doc_end[d]
+        while k < e:
+            c = low[k]
+            kind = word_char[c] if c < 0x10000 else 0
+            if kind == 0:
+                k += 1
+                continue
+            # a token starts here
+            if not first:
+                clean[pos] = 32
+                pos += 1
+            ts = pos
+            n_letters = 0
+            n_upper = 0
+            t_cap[nt] = caps[k]
+            while k < e:
+                c = low[k]
+                kind = word_char[c] if c < 0x10000 else 0
+                if c == 1:  # invisible character inside a word
+                    k += 1
+                    continue
+                if kind == 0:
+                    # keep decimal separators between digits: "5,5" and "5.5" -> "55"
+                    if (
+                        (c == 44 or c == 46)
+                        and pos > ts
+                        and word_char[clean[pos - 1]] == 2
+                        and k + 1 < e
+                        and low[k + 1] < 0x10000
+                        and word_char[low[k + 1]] == 2
+                    ):
+                        k += 1
+                        continue
+                    break
+                if kind == 1:
+                    n_letters += 1
+                    n_upper += caps[k]
+                clean[pos] = c
+                pos += 1
+                k += 1
+            t_start[nt] = ts
+            t_end[nt] = pos
+            t_doc[nt] = d
+            t_first[nt] = 1 if first else 0
+            t_allcap[nt] = 1 if (n_letters >= 2 and n_upper == n_letters) else 0
+            nt += 1
+            first = False
+        clean_off[d + 1] = pos
+    return (
+        clean[:pos],
+        clean_off,
+        t_start[:nt],
+        t_end[:nt],
+        t_doc[:nt],
+        t_first[:nt],
+        t_cap[:nt],
+        t_allcap[:nt],
+    )
+
+
+@numba.njit(cache=True)
+def _token_hashes(clean, t_start, t_end, end_codes, end_len, word_char, stem_max, min_stem):
+    """Per token: hash of the word, hash of its stem, digit flag and Latin-script flag."""
+    nt = t_start.shape[0]
+    whash = np.empty(nt, dtype=np.uint64)
+    shash = np.empty(nt, dtype=np.uint64)
+    is_num = np.zeros(nt, dtype=np.uint8)
+    is_latin = np.zeros(nt, dtype=np.uint8)
+    n_end = end_len.shape[0]
+    for t in range(nt):
+        s = t_start[t]
+        e = t_end[t]
+        whash[t] = _hash_codes(clean, s, e)
+        c0 = clean[s]
+        if word_char[c0] == 2:
+            is_num[t] = 1
+            shash[t] = whash[t]
+            continue
+        if c0 < 0x250:
+            is_latin[t] = 1
+        L = e - s
+        stem_end = e
+        for j in range(n_end):
+            m = end_len[j]
+            if L - m < min_stem:
+                continue
+            ok = True
+            for q in range(m):
+                if clean[e - m + q] != end_codes[j, q]:
+                    ok = False
+                    break
+            if ok:
+                stem_end = e - m
+                break
+        if stem_end - s > stem_max:
+            stem_end = s + stem_max
+        shash[t] = _hash_codes(clean, s, stem_end)
+    return whash, shash, is_num, is_latin
+
+
+@numba.njit(cache=True)
+def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
+    """Hashed character n-grams of " word " (sklearn's char_wb), one sorted row per document."""
+    n_docs = clean_off.shape[0] - 1
+    # upper bound: each character starts at most one n-gram, plus padding per word
+    total = clean.shape[0] + 2 * n_docs + 16
+    idx = np.empty(total * 2, dtype=np.int64)
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    pos = 0
+    buf = np.empty(256, dtype=np.uint32)
+    mask = np.uint64(n_buckets - 1)
+    for d in range(n_docs):
+        s = clean_off[d]
+        e = clean_off[d + 1]
+        row0 = pos
+        k = s
+        while k < e:
+            # one word [k, w)
+            w = k
+            while w < e and clean[w] != 32:
+                w += 1
+            L = w - k
+            if L + 2 > buf.shape[0]:
+                buf = np.empty(2 * (L + 2), dtype=np.uint32)
+            buf[0] = 32
+            for q in range(L):
+                buf[q + 1] = clean[k + q]
+            buf[L + 1] = 32
+            m = L + 2
+            if m <= n:
+                if pos >= idx.shape[0]:
+                    idx2 = np.empty(idx.shape[0] * 2, dtype=np.int64)
+                    idx2[:pos] = idx[:pos]
+                    idx = idx2
+                idx[pos] = np.int64(_hash_codes(buf, 0, m) & mask)
+                pos += 1
+            else:
+                for q in range(m - n + 1):
+                    if pos >= idx.shape[0]:
+                        idx2 = np.empty(idx.shape[0] * 2, dtype=np.int64)
+                        idx2[:pos] = idx[:pos]
+                        idx = idx2
+                    idx[pos] = np.int64(_hash_codes(buf, q, q + n) & mask)
+                    pos += 1
+            k = w + 1
+        idx[row0:pos] = np.sort(idx[row0:pos])
+        indptr[d + 1] = pos
+    return indptr, idx[:pos]
+
+
+@numba.njit(cache=True)
+def _count_rows(indptr, idx):  # pragma: no cover - numba
+    """Collapse repeated ids in each sorted row into (id, count) pairs."""
+    n = indptr.shape[0] - 1
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    out_idx = np.empty(idx.shape[0], dtype=np.int64)
+    out_cnt = np.empty(idx.shape[0], dtype=np.float64)
+    pos = 0
+    for d in range(n):
+        k = indptr[d]
+        e = indptr[d + 1]
+        while k < e:
+            v = idx[k]
+            c = 0
+            while k < e and idx[k] == v:
+                c += 1
+                k += 1
+            out_idx[pos] = v
+            out_cnt[pos] = c
+            pos += 1
+        out_ptr[d + 1] = pos
+    return out_ptr, out_idx[:pos], out_cnt[:pos]
+
+
+@numba.njit(cache=True)
+def _tfidf_normalize(indptr, idx, cnt, idf):  # pragma: no cover - numba
+    """Sublinear TF times IDF, rows scaled to unit length (in place on a copy)."""
+    val = np.empty(cnt.shape[0], dtype=np.float64)
+    for d in range(indptr.shape[0] - 1):
+        s = 0.0
+        for k in range(indptr[d], indptr[d + 1]):
+            v = (1.0 + math.log(cnt[k])) * idf[idx[k]]
+            val[k] = v
+            s += v * v
+        if s > 0:
+            s = math.sqrt(s)
+            for k in range(indptr[d], indptr[d + 1]):
+                val[k] /= s
+    return val
+
+
+@numba.njit(cache=True, inline="always")
+def _dot(ptr, idx, val, i, j):
+    """Dot product of two sorted sparse rows (merge join)."""
+    a = ptr[i]
+    ae = ptr[i + 1]
+    b = ptr[j]
+    be = ptr[j + 1]
+    s = 0.0
+    while a < ae and b < be:
+        x = idx[a]
+        y = idx[b]
+        if x == y:
+            s += val[a] * val[b]
+            a += 1
+            b += 1
+        elif x < y:
+            a += 1
+        else:
+            b += 1
+    return s
+
+
+@numba.njit(cache=True, inline="always")
+def _n_missing(ptr, idx, i, ptr2, idx2, j):
+    """How many ids of sorted row i (in ptr/idx) are absent from sorted row j (in ptr2/idx2)."""
+    a = ptr[i]
+    ae = ptr[i + 1]
+    b = ptr2[j]
+    be = ptr2[j + 1]
+    miss = 0
+    while a < ae:
+        x = idx[a]
+        while b < be and idx2[b] < x:
+            b += 1
+        if b >= be or idx2[b] != x:
+            miss += 1
+        a += 1
+    return miss
+
+
+@numba.njit(cache=True, inline="always")
+def _n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
+    """Stems of i absent from j that are neither names nor numbers of i (i.e. real rewording)."""
+    a = s_ptr[i]
+    ae = s_ptr[i + 1]
+    b = s_ptr[j]
+    be = s_ptr[j + 1]
+    miss = 0
+    while a < ae:
+        x = s_idx[a]
+        while b < be and s_idx[b] < x:
+            b += 1
+        if b >= be or s_idx[b] != x:
+            special = False
+            for q in range(e_ptr[i], e_ptr[i + 1]):
+                if e_idx[q] == x:
+                    special = True
+                    break
+            if not special:
+                for q in range(n_ptr[i], n_ptr[i + 1]):
+                    if n_idx[q] == x:
+                        special = True
+                        break
+            if not special:
+                miss += 1
+        a += 1
+    return miss
+
+
+@numba.njit(cache=True, parallel=True)
+def _pair_features(  # pragma: no cover - numba
+    pi,
+    pj,
+    c_ptr,
+    c_idx,
+    c_val,
+    w_ptr,
+    w_idx,
+    w_val,
+    n_ptr,
+    n_idx,
+    m_ptr,
+    m_idx,
+    e_ptr,
+    e_idx,
+    s_ptr,
+    s_idx,
+):
+    """Features of each candidate pair, in the order of ``_FEATURES``."""
+    n = pi.shape[0]
+    out = np.zeros((n, 9), dtype=np.float64)
+    for p in numba.prange(n):
+        i = pi[p]
+        j = pj[p]
+        out[p, 0] = _dot(c_ptr, c_idx, c_val, i, j)
+        out[p, 1] = _dot(w_ptr, w_idx, w_val, i, j)
+        # numbers and months: a conflict is when each side has one the other lacks
+        ni = _n_missing(n_ptr, n_idx, i, n_ptr, n_idx, j)
+        nj = _n_missing(n_ptr, n_idx, j, n_ptr, n_idx, i)
+        out[p, 2] = 1.0 if (ni > 0 and nj > 0) else 0.0
+        mi = _n_missing(m_ptr, m_idx, i, m_ptr, m_idx, j)
+        mj = _n_missing(m_ptr, m_idx, j, m_ptr, m_idx, i)
+        out[p, 3] = 1.0 if (mi > 0 and mj > 0) else 0.0
+        # names: one of i that occurs nowhere among j's stems, and one of j likewise
+        ei = _n_missing(e_ptr, e_idx, i, s_ptr, s_idx, j)
+        ej = _n_missing(e_ptr, e_idx, j, s_ptr, s_idx, i)
+        out[p, 4] = 1.0 if (ei > 0 and ej > 0) else 0.0
+        out[p, 5] = ei + ej
+        # a substitution: the only words that differ are names/numbers (a templated headline)
+        pi_ = _n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx)
+        pj_ = _n_missing_plain(s_ptr, s_idx, j, i, e_ptr, e_idx, n_ptr, n_idx)
+        out[p, 6] = 1.0 if (ei + ni > 0 and ej + nj > 0 and pi_ == 0 and pj_ == 0) else 0.0
+        # containment: share of the shorter headline's stems found in the longer one
+        li = s_ptr[i + 1] - s_ptr[i]
+        lj = s_ptr[j + 1] - s_ptr[j]
+        si = li - _n_missing(s_ptr, s_idx, i, s_ptr, s_idx, j)
+        m = min(li, lj)
+        out[p, 7] = si / m if m > 0 else 0.0
+        out[p, 8] = pi_ + pj_
+    return out
+
+
+@numba.njit(cache=True)
+def _sorted_unique_rows(indptr, vals):  # pragma: no cover - numba
+    """Sort and de-duplicate each row of a ragged array (rows given by ``indptr``)."""
+    n = indptr.shape[0] - 1
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    out = np.empty_like(vals)
+    pos = 0
+    for d in range(n):
+        row = np.sort(vals[indptr[d] : indptr[d + 1]])
+        for k in range(row.shape[0]):
+            if k == 0 or row[k] != row[k - 1]:
+                out[pos] = row[k]
+                pos += 1
+        out_ptr[d + 1] = pos
+    return out_ptr, out[:pos]
+
+
+def _ptr_from_docs(doc: np.ndarray, n_docs: int) -> np.ndarray:
+    """Row pointer of a ragged array whose entries are grouped by (non-decreasing) document."""
+    ptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(doc, minlength=n_docs), out=ptr[1:])
+    return ptr
+
+
+def _smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
+    return np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+
+
+def _in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Vectorised membership test of ``values`` in the sorted array ``table``."""
+    if table.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    pos = np.searchsorted(table, values)
+    pos[pos >= table.size] = 0
+    return table[pos] == values
+
+
+_CHAR_N = 3
+_CHAR_BUCKETS = 1 << 21
+
+
+@dataclass
+class _Features:
+    """Everything the pair scorer needs, as flat arrays (CSR rows per headline)."""
+
+    n: int
+    char: tuple[np.ndarray, np.ndarray, np.ndarray]
+    word: tuple[np.ndarray, np.ndarray, np.ndarray]
+    numbers: tuple[np.ndarray, np.ndarray]
+    months: tuple[np.ndarray, np.ndarray]
+    entities: tuple[np.ndarray, np.ndarray]
+    stems: tuple[np.ndarray, np.ndarray]
+    length: np.ndarray  # characters of the clean form, for keep="longest"
+    clean_hash: np.ndarray  # hash of the clean form: exact duplicates share it
+
+
+@dataclass
+class _Idf:
+    """Document frequencies learned from a batch (fitted state of ``NearDuplicates``)."""
+
+    n_docs: int
+    char_df: np.ndarray
+    word_keys: np.ndarray
+    word_df: np.ndarray
+    cap_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+
+
+def _check_texts(texts: Any, name: str = "texts") -> list[str]:
+    if isinstance(texts, (str, bytes)):
+        raise DataError(
+            f"{name} must be a list of headlines; got a single {type(texts).__name__} instead. "
+            f"Did you mean [{name}]?"
+        )
+    try:
+        out = list(texts)
+    except TypeError:
+        raise DataError(
+            f"{name} must be a list of headlines; got {type(texts).__name__} instead"
+        ) from None
+    for k, t in enumerate(out):
+        if not isinstance(t, str):
+            raise DataError(
+                f"{name}[{k}] must be a str; got {type(t).__name__} instead "
+                "(fill missing headlines or drop those rows first)"
+            )
+    return out
+
+
+def _codes(s: str) -> np.ndarray:
+    return np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _tokens(texts: list[str]) -> dict[str, np.ndarray]:
+    """Strip marks, fold case, tokenize: token-level arrays for all ``texts`` at once."""
+    n = len(texts)
+    joined = "\n".join(t.replace("\n", " ").replace("\r", " ") for t in texts)
+    joined = unicodedata.normalize("NFC", _strip_joined(joined))
+    low = joined.lower()
+    if len(low) != len(joined):
+        # A few characters ("İ") lower-case to two: keep the first so positions stay aligned.
+        low = "".join([c.lower()[:1] for c in joined])
+    raw_c = _codes(joined)
+    low_unfolded = low
+    low = low.translate(_FOLD)
+    low_c = _codes(low)
+    # A capital is a character that lower() changes (compared before the ё/quote folds).
+    caps = (raw_c != _codes(low_unfolded)).astype(np.uint8)
+    nl = np.flatnonzero(low_c == 10)
+    doc_start = np.concatenate(([0], nl + 1)).astype(np.int64)
+    doc_end = np.concatenate((nl, [low_c.size])).astype(np.int64)
+    if doc_start.size != n:  # pragma: no cover - newlines were replaced above
+        raise AssertionError("headline boundaries lost")
+    clean, clean_off, t_start, t_end, t_doc, t_first, t_cap, t_allcap = _tokenize(
+        low_c, caps, doc_start, doc_end, _WORD_CHAR
+    )
+    whash, shash, is_num, is_latin = _token_hashes(
+        clean, t_start, t_end, _ENDING_CODES, _ENDING_LEN, _WORD_CHAR, _STEM_MAX, _MIN_STEM
+    )
+    return {
+        "clean": clean,
+        "clean_off": clean_off,
+        "doc": t_doc,
+        "first": t_first.astype(bool),
+        "cap": t_cap.astype(bool),
+        "allcap": t_allcap.astype(bool),
+        "whash": whash,
+        "shash": shash,
+        "num": is_num.astype(bool),
+        "latin": is_latin.astype(bool),
+    }
+
+
+_SURNAME_ENDS = (
+    "ов",
+    "ев",
+    "ин",
+    "ын",
+    "ова",
+    "ева",
+    "ина",
+    "ына",
+    "ский",
+    "цкий",
+    "ская",
+    "ұлы",
+    "улы",
+    "қызы",
+    "енко",
+    "швили",
+    "дзе",
+    "ян",
+)
+_SURNAME_RE = re.compile(rf"(?:{'|'.join(_SURNAME_ENDS)})$")
+
+
+def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _Idf]:
+    """Turn headlines into the arrays the scorer reads; IDF from ``idf`` or from ``texts``."""
+    n = len(texts)
+    tk = _tokens(texts)
+    doc = tk["doc"]
+    whash = tk["whash"]
+    shash = tk["shash"].copy()
+    num = tk["num"].copy()
+    # Number words count as numbers ("десять" == "10").
+    order = np.argsort(_NUMW_KEYS)
+    nk, nv = _NUMW_KEYS[order], _NUMW_VALS[order]
+    pos = np.searchsorted(nk, whash)
+    pos[pos >= nk.size] = 0
+    isw = nk[pos] == whash
+    shash[isw] = nv[pos[isw]]
+    num |= isw
+    # Months.
+    order = np.argsort(_MONTH_KEYS)
+    mk, mv = _MONTH_KEYS[order], _MONTH_VALS[order]
+    pos = np.searchsorted(mk, whash)
+    pos[pos >= mk.size] = 0
+    ismonth = mk[pos] == whash
+    stop = _in_sorted(whash, _STOP_HASHES) & ~num & ~ismonth
+    content = ~stop
+
+    # Which capitalised tokens are names. Mid-headline capitals are; so are acronyms. A first
+    # word is capitalised anyway, so it counts only if the batch shows the same stem with a
+    # capital mid-headline more often than in lower case, or if it looks like a surname or is
+    # in Latin script inside the batch.
+    letters = content & ~num & ~ismonth
+    mid = letters & ~tk["first"]
+    cap_keys_new = np.unique(shash[mid & tk["cap"]])
+    low_keys, low_counts = np.unique(shash[mid & ~tk["cap"]], return_counts=True)
+    capk, capc = np.unique(shash[mid & tk["cap"]], return_counts=True)
+    proper = np.zeros(shash.shape, dtype=bool)
+    if capk.size:
+        # stems seen capitalised mid-headline more often than in lower case
+        lc = np.zeros(capk.size, dtype=np.int64)
+        if low_keys.size:
+            p2 = np.searchsorted(low_keys, capk)
+            p2[p2 >= low_keys.size] = 0
+            hit = low_keys[p2] == capk
+            lc[hit] = low_counts[p2[hit]]
+        names = capk[capc > lc]
+        if idf is not None and idf.cap_keys.size:
+            names = np.union1d(names, idf.cap_keys)
+        proper = _in_sorted(shash, names)
+    elif idf is not None and idf.cap_keys.size:
+        proper = _in_sorted(shash, idf.cap_keys)
+    first_name = letters & tk["first"] & tk["cap"]
+    if first_name.any():
+        idx = np.flatnonzero(first_name)
+        clean = tk["clean"]
+        surname = np.zeros(idx.size, dtype=bool)
+        off = tk["clean_off"]
+        # first tokens are few (one per headline): a Python pass over them is cheap enough
+        starts = off[doc[idx]]
+        for q, (k, s0) in enumerate(zip(idx, starts, strict=True)):
+            e0 = s0
+            while e0 < clean.size and clean[e0] != 32 and e0 < off[doc[k] + 1]:
+                e0 += 1
+            word = clean[s0:e0].tobytes().decode("utf-32-le")
+            surname[q] = bool(_SURNAME_RE.search(word)) and len(word) >= 4
+        first_ok = surname | proper[idx] | tk["latin"][idx]
+        first_name[idx] = first_ok
+    entity = letters & ((tk["cap"] & ~tk["first"]) | tk["allcap"] | first_name)
+
+    # Word (stem) TF-IDF over content tokens.
+    wkeys, winv = np.unique(shash[content], return_inverse=True)
+    wdoc = doc[content]
+    wptr0 = _ptr_from_docs(wdoc, n)
+    _wptr, widx = _sorted_unique_rows(wptr0, winv.astype(np.int64))  # sorted rows for df
+    df_local = np.bincount(widx, minlength=wkeys.size).astype(np.float64)
+    # counts per (doc, stem): sort rows, then collapse
+    _p, sorted_rows = _sorted_rows(wptr0, winv.astype(np.int64))
+    wptr_c, widx_c, wcnt = _count_rows(wptr0, sorted_rows)
+
+    # Char n-gram TF-IDF.
+    cptr0, cidx0 = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
+    cptr, cidx, ccnt = _count_rows(cptr0, cidx0)
+
+    if idf is None:
+        char_df = np.bincount(cidx, minlength=_CHAR_BUCKETS).astype(np.float64)
+        idf = _Idf(
+            n_docs=n, char_df=char_df, word_keys=wkeys, word_df=df_local, cap_keys=cap_keys_new[:0]
+        )
+        names_for_idf = _names_stems(shash, proper)
+        idf.cap_keys = names_for_idf
+        n_idf = n
+        w_df = df_local
+    else:
+        n_idf = idf.n_docs
+        char_df = idf.char_df
+        w_df = np.zeros(wkeys.size, dtype=np.float64)
+        if idf.word_keys.size:
+            p2 = np.searchsorted(idf.word_keys, wkeys)
+            p2[p2 >= idf.word_keys.size] = 0
+            hit = idf.word_keys[p2] == wkeys
+            w_df[hit] = idf.word_df[p2[hit]]
+    c_idf = _smooth_idf(char_df, n_idf)
+    w_idf = _smooth_idf(w_df, n_idf)
+    cval = _tfidf_normalize(cptr, cidx, ccnt, c_idf)
+    wval = _tfidf_normalize(wptr_c, widx_c, wcnt, w_idf)
+
+    nptr, nidx = _sorted_unique_rows(_ptr_from_docs(doc[num], n), shash[num])
+    mptr, midx = _sorted_unique_rows(_ptr_from_docs(doc[ismonth], n), mv_of(whash, ismonth, mk, mv))
+    eptr, eidx = _sorted_unique_rows(_ptr_from_docs(doc[entity], n), shash[entity])
+    sptr, sidx = _sorted_unique_rows(_ptr_from_docs(doc[content], n), shash[content])
+    clean_off = tk["clean_off"]
+    length = np.diff(clean_off)
+    clean_hash = _row_hashes(tk["clean"], clean_off)
+    feats = _Features(
+        n=n,
+        char=(cptr, cidx, cval),
+        word=(wptr_c, widx_c, wval),
+        numbers=(nptr, nidx),
+        months=(mptr, midx),
+        entities=(eptr, eidx),
+        stems=(sptr, sidx),
+        length=length,
+        clean_hash=clean_hash,
+    )
+    return feats, idf
+
+
+def mv_of(whash: np.ndarray, mask: np.ndarray, mk: np.ndarray, mv: np.ndarray) -> np.ndarray:
+    pos = np.searchsorted(mk, whash[mask])
+    return mv[pos].astype(np.int64)
+
+
+def _names_stems(shash: np.ndarray, proper: np.ndarray) -> np.ndarray:
+    return np.unique(shash[proper])
+
+
+@numba.njit(cache=True)
+def _sorted_rows(indptr, vals):  # pragma: no cover - numba
+    out = vals.copy()
+    for d in range(indptr.shape[0] - 1):
+        out[indptr[d] : indptr[d + 1]] = np.sort(vals[indptr[d] : indptr[d + 1]])
+    return indptr, out
+
+
+@numba.njit(cache=True)
+def _row_hashes(clean, off):  # pragma: no cover - numba
+    n = off.shape[0] - 1
+    out = np.empty(n, dtype=np.uint64)
+    for d in range(n):
+        out[d] = _hash_codes(clean, off[d], off[d + 1])
+    return out
+
+
+_FEATURES = (
+    "char_cos",
+    "word_cos",
+    "number_conflict",
+    "month_conflict",
+    "entity_conflict",
+    "names_missing",
+    "substitution",
+    "containment",
+    "words_missing",
+)
+
+
+def _features_of_pairs(f: _Features, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    return _pair_features(
+        pi.astype(np.int64),
+        pj.astype(np.int64),
+        *f.char,
+        *f.word,
+        *f.numbers,
+        *f.months,
+        *f.entities,
+        *f.stems,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidate pairs: MinHash banding over word stems.
+# ---------------------------------------------------------------------------------------------
+@numba.njit(cache=True, parallel=True)
+def _minhash(s_ptr, s_idx, fallback, n_hash, seed):  # pragma: no cover - numba
+    """MinHash signature of each headline's stem set (empty sets use their exact-text hash)."""
+    n = s_ptr.shape[0] - 1
+    sig = np.empty((n, n_hash), dtype=np.uint64)
+    for d in numba.prange(n):
+        a = s_ptr[d]
+        e = s_ptr[d + 1]
+        for k in range(n_hash):
+            salt = _mix64(np.uint64(seed) + np.uint64(k) * np.uint64(0x9E3779B97F4A7C15))
+            if a == e:
+                sig[d, k] = _mix64(fallback[d] ^ salt)
+                continue
+            m = np.uint64(0xFFFFFFFFFFFFFFFF)
+            for q in range(a, e):
+                h = _mix64(s_idx[q] ^ salt)
+                if h < m:
+                    m = h
+            sig[d, k] = m
+    return sig
+
+
+@numba.njit(cache=True)
+def _band_keys(sig, band, rows):  # pragma: no cover - numba
+    n = sig.shape[0]
+    out = np.empty(n, dtype=np.uint64)
+    for d in range(n):
+        h = np.uint64(band + 1)
+        for r in range(rows):
+            h = _mix64(h ^ sig[d, band * rows + r])
+        out[d] = h
+    return out
+
+
+@numba.njit(cache=True)
+def _bucket_pairs(order, keys, window, out_i, out_j, pos):  # pragma: no cover - numba
+    """Pairs of items sharing a key; inside a big bucket only ``window`` neighbours each.
+
+    ``order`` sorts the items by key (and by exact text inside a key), so in a huge bucket of
+    templated headlines each item still meets its closest neighbours, and the work stays linear.
+    """
+    n = order.shape[0]
+    s = 0
+    while s < n:
+        e = s + 1
+        ks = keys[order[s]]
+        while e < n and keys[order[e]] == ks:
+            e += 1
+        for a in range(s, e):
+            lim = min(e, a + 1 + window)
+            for b in range(a + 1, lim):
+                if pos >= out_i.shape[0]:
+                    return pos, False
+                i = order[a]
+                j = order[b]
+                if i < j:
+                    out_i[pos] = i
+                    out_j[pos] = j
+                else:
+                    out_i[pos] = j
+                    out_j[pos] = i
+                pos += 1
+        s = e
+    return pos, True
+
+
+_BANDS = 20
+_ROWS = 2
+_WINDOW = 12
+_SEED = 20240501
+
+
+def _candidates(
+    f: _Features, bands: int = _BANDS, rows: int = _ROWS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (i < j), unique, from MinHash banding over the stem sets."""
+    n = f.n
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sig = _minhash(*f.stems, f.clean_hash, bands * rows, _SEED)
+    # Within a bucket, sort by exact text so identical headlines are neighbours.
+    base = np.argsort(f.clean_hash, kind="stable")
+    chunks_i: list[np.ndarray] = []
+    chunks_j: list[np.ndarray] = []
+    cap = max(1 << 16, 4 * n)
+    for b in range(bands):
+        keys = _band_keys(sig, b, rows)
+        order = base[np.argsort(keys[base], kind="stable")]
+        out_i = np.empty(cap, dtype=np.int64)
+        out_j = np.empty(cap, dtype=np.int64)
+        pos, done = _bucket_pairs(order, keys, _WINDOW, out_i, out_j, 0)
+        while not done:
+            cap *= 2
+            out_i = np.empty(cap, dtype=np.int64)
+            out_j = np.empty(cap, dtype=np.int64)
+            pos, done = _bucket_pairs(order, keys, _WINDOW, out_i, out_j, 0)
+        code = out_i[:pos] * n + out_j[:pos]
+        chunks_i.append(np.unique(code))
+        del out_i, out_j
+    code = np.unique(np.concatenate(chunks_i)) if chunks_i else np.zeros(0, np.int64)
+    del chunks_j
+    return code // n, code % n
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring: a small logistic model over the pair features, plus hard vetoes.
+# ---------------------------------------------------------------------------------------------
+# Weights of the pair model (fitted on a split of ParaPhraser pairs, see eval_dedup.py);
+# order: bias, then _FEATURES after the transforms in _score_features.
+_WEIGHTS = np.array(
+    [-4.8103118, 4.94969159, 3.81360962, 0.76768032, 0.16966032, -0.23975998, 1.0464216]
+)
+
+
+def _score_features(x: np.ndarray) -> np.ndarray:
+    """Similarity in [0, 1] from pair features; substituted numbers/months/names score 0."""
+    z = (
+        _WEIGHTS[0]
+        + _WEIGHTS[1] * x[:, 0]
+        + _WEIGHTS[2] * x[:, 1]
+        + _WEIGHTS[3] * x[:, 7]
+        + _WEIGHTS[4] * x[:, 4]
+        + _WEIGHTS[5] * np.minimum(x[:, 5], 4) / 4
+        + _WEIGHTS[6] * np.minimum(x[:, 8], 8) / 8
+    )
+    s = 1.0 / (1.0 + np.exp(-z))
+    veto = (x[:, 2] > 0) | (x[:, 3] > 0) | (x[:, 6] > 0)
+    s[veto] = 0.0
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# Leader clustering.
+# ---------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _leader(n, rank_order, adj_ptr, adj_j, adj_s, source, threshold):  # pragma: no cover
+    """Each item, in priority order, joins the most similar earlier *leader* or leads itself.
+
+    Comparing only with leaders is what prevents chaining. ``source`` < 0 means "unknown"; two
+    items with the same known source never share a cluster.
+    """
+    rank = np.empty(n, dtype=np.int64)
+    for r in range(n):
+        rank[rank_order[r]] = r
+    leader = np.full(n, -1, dtype=np.int64)
+    score = np.zeros(n, dtype=np.float64)
+    nxt = np.full(n, -1, dtype=np.int64)  # member linked list per leader
+    last = np.arange(n)
+    for r in range(n):
+        i = rank_order[r]
+        best = -1
+        bs = -1.0
+        for q in range(adj_ptr[i], adj_ptr[i + 1]):
+            j = adj_j[q]
+            s = adj_s[q]
+            if s < threshold or rank[j] > r or leader[j] != j:
+                continue
+            if s > bs or (s == bs and rank[j] < rank[best]):
+                if source[i] >= 0:
+                    m = j
+                    clash = False
+                    while m >= 0:
+                        if source[m] == source[i]:
+                            clash = True
+                            break
+                        m = nxt[m]
+                    if clash:
+                        continue
+                best = j
+                bs = s
+        if best >= 0:
+            leader[i] = best
+            score[i] = bs
+            nxt[last[best]] = i
+            last[best] = i
+        else:
+            leader[i] = i
+    return leader, score
+
+
+def _priority(n: int, keep: str, times: np.ndarray | None, length: np.ndarray) -> np.ndarray:
+    """Items in the order they may become representatives (best candidate first)."""
+    idx = np.arange(n)
+    if keep == "first":
+        return np.lexsort((idx,) if times is None else (idx, times))
+    if keep == "last":
+        return np.lexsort((-idx,) if times is None else (-idx, -times))
+    # longest: longest clean text first, then earliest
+    if times is None:
+        return np.lexsort((idx, -length))
+    return np.lexsort((idx, times, -length))
+
+
+def _as_times(times: Any, n: int) -> np.ndarray | None:
+    if times is None:
+        return None
+    if isinstance(times, (str, bytes)):
+        raise DataError("times must be a sequence with one time per headline; got a single str")
+    arr = np.asarray(times)
+    if arr.shape != (n,):
+        raise DataError(f"times must have one value per headline ({n}); got shape {arr.shape}")
+    if np.issubdtype(arr.dtype, np.datetime64):
+        return arr.astype("datetime64[ns]").astype(np.int64).astype(np.float64)
+    try:
+        out = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise DataError(
+            "times must be numbers (e.g. Unix seconds) or numpy datetime64; "
+            f"got {arr.dtype} instead"
+        ) from None
+    if np.isnan(out).any():
+        raise DataError("times contains missing values; fill them or pass times=None")
+    return out
+
+
+def _as_sources(sources: Any, n: int) -> np.ndarray:
+    if sources is None:
+        return np.full(n, -1, dtype=np.int64)
+    if isinstance(sources, (str, bytes)):
+        raise DataError("sources must be a sequence with one source per headline; got a single str")
+    src = list(sources)
+    if len(src) != n:
+        raise DataError(f"sources must have one value per headline ({n}); got {len(src)}")
+    codes: dict[Any, int] = {}
+    out = np.empty(n, dtype=np.int64)
+    for k, s in enumerate(src):
+        # None / "" mean "unknown source": such items may merge with anything
+        out[k] = -1 if s is None or s == "" else codes.setdefault(s, len(codes))
+    return out
+
+
+@dataclass
+class _Scored:
+    feats: _Features
+    idf: _Idf
+    pi: np.ndarray
+    pj: np.ndarray
+    score: np.ndarray
+    x: np.ndarray
+
+
+def _score_batch(texts: list[str], idf: _Idf | None = None, min_score: float = 0.0) -> _Scored:
+    feats, idf_out = _featurize(texts, idf)
+    pi, pj = _candidates(feats)
+    x = _features_of_pairs(feats, pi, pj)
+    score = _score_features(x)
+    keep = score >= min_score
+    return _Scored(feats, idf_out, pi[keep], pj[keep], score[keep], x[keep])
+
+
+def _cluster(
+    n: int,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    score: np.ndarray,
+    threshold: float,
+    order: np.ndarray,
+    source: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    m = score >= threshold
+    a = np.concatenate((pi[m], pj[m]))
+    b = np.concatenate((pj[m], pi[m]))
+    s = np.concatenate((score[m], score[m]))
+    o = np.argsort(a, kind="stable")
+    a, b, s = a[o], b[o], s[o]
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a, minlength=n), out=ptr[1:])
+    return _leader(n, order.astype(np.int64), ptr, b.astype(np.int64), s, source, threshold)
+
+
+_PAIR_DTYPE = np.dtype([("i", np.int64), ("j", np.int64), ("score", np.float64)])
+
+
+class NearDuplicates:
+    """Cluster headlines that report the same news, scikit-learn style.
+
+    Parameters
+    ----------
+    threshold : float
+        Pair similarity (0..1) at or above which a headline joins a representative's cluster.
+        The default gives precision >= 0.90 on ParaPhraser pairs; tune it on your own labelled
+        pairs with :func:`tune_threshold`.
+    keep : {"first", "last", "longest"}
+        Which item of a cluster is its representative: the earliest (by ``times`` if given,
+        else input order), the latest, or the longest headline.
+
+    Attributes
+    ----------
+    labels_ : ndarray of int
+        Cluster id per input row (0..n_clusters-1, numbered in input order of representatives).
+    duplicate_of_ : ndarray of int
+        Index of the row's representative, or -1 for a representative.
+    representatives_ : ndarray of int
+        Row indices of all representatives, ascending.
+    pairs_ : structured ndarray with fields ``i``, ``j``, ``score``
+        One row per merged item: ``i`` joined the cluster of representative ``j`` at ``score``.
+
+    Examples
+    --------
+    >>> nd = NearDuplicates()
+    >>> nd.fit_predict(["Срочно: Пожар на складе в Алматы", "Пожар на складе в Алматы - СМИ",
+    ...                 "Курс доллара на 5 мая", "Курс доллара на 6 мая"]).tolist()
+    [0, 0, 1, 2]
+    """
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, keep: str = "first") -> None:
+        self.threshold = threshold
+        self.keep = keep
+
+    def _check_params(self) -> None:
+        if not isinstance(self.threshold, (int, float)) or not 0.0 <= self.threshold <= 1.0:
+            raise DataError(f"threshold must be a number in [0, 1]; got {self.threshold!r} instead")
+        if self.keep not in ("first", "last", "longest"):
+            raise DataError(f"keep must be 'first', 'last' or 'longest'; got {self.keep!r} instead")
+
+    def fit(self, texts: Sequence[str], times: Any = None, sources: Any = None) -> NearDuplicates:
+        """Cluster ``texts``; results are in the fitted attributes. Returns ``self``."""
+        self._check_params()
+        texts = _check_texts(texts)
+        n = len(texts)
+        t = _as_times(times, n)
+        src = _as_sources(sources, n)
+        sc = _score_batch(texts, min_score=float(self.threshold))
+        order = _priority(n, self.keep, t, sc.feats.length)
+        leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, float(self.threshold), order, src)
+        self._set_result(leader, lscore)
+        self.idf_ = sc.idf
+        self.n_features_in_ = 1
+        return self
+
+    def _set_result(self, leader: np.ndarray, lscore: np.ndarray) -> None:
+        n = leader.size
+        is_rep = leader == np.arange(n)
+        reps = np.flatnonzero(is_rep)
+        cid = np.full(n, -1, dtype=np.int64)
+        cid[reps] = np.arange(reps.size)
+        self.labels_ = cid[leader]
+        self.duplicate_of_ = np.where(is_rep, -1, leader)
+        self.representatives_ = reps
+        members = np.flatnonzero(~is_rep)
+        pairs = np.empty(members.size, dtype=_PAIR_DTYPE)
+        pairs["i"] = members
+        pairs["j"] = leader[members]
+        pairs["score"] = lscore[members]
+        self.pairs_ = pairs
+
+    def fit_predict(
+        self, texts: Sequence[str], times: Any = None, sources: Any = None
+    ) -> np.ndarray:
+        """Cluster ``texts`` and return one int cluster id per row (same id = same news)."""
+        return self.fit(texts, times=times, sources=sources).labels_
+
+    def similarity(self, a: str, b: str) -> float:
+        """Similarity of two headlines in [0, 1], with the IDF of the fitted batch if fitted."""
+        pair = _check_texts([a, b], "a and b")
+        idf = getattr(self, "idf_", None)
+        return float(pair_similarities([pair[0]], [pair[1]], _idf=idf)[0])
+
+
+def pair_similarities(
+    texts_1: Sequence[str], texts_2: Sequence[str], *, _idf: _Idf | None = None
+) -> np.ndarray:
+    """Similarity of each pair ``(texts_1[k], texts_2[k])``; IDF comes from all these texts."""
+    t1 = _check_texts(texts_1, "texts_1")
+    t2 = _check_texts(texts_2, "texts_2")
+    if len(t1) != len(t2):
+        raise DataError(
+            f"texts_1 and texts_2 must have the same length; got {len(t1)} and {len(t2)}"
+        )
+    uniq = list(dict.fromkeys(t1 + t2))
+    pos = {t: k for k, t in enumerate(uniq)}
+    feats, _ = _featurize(uniq, _idf)
+    pi = np.array([pos[t] for t in t1], dtype=np.int64)
+    pj = np.array([pos[t] for t in t2], dtype=np.int64)
+    return _score_features(_features_of_pairs(feats, pi, pj))
+
+
+def dedup_form(text: str) -> str:
+    """The text the similarity sees: marks stripped, ``normalize_text``, punctuation removed."""
+    if not isinstance(text, str):
+        raise DataError(f"text must be a str; got {type(text).__name__} instead")
+    tk = _tokens([text])
+    return tk["clean"].tobytes().decode("utf-32-le")
+
+
+# ---------------------------------------------------------------------------------------------
+# Threshold tuning on labelled pairs, and the sweep for `publish --dry-run --sweep`.
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class TuneResult:
+    """Outcome of :func:`tune_threshold`.
+
+    ``curve`` rows are ``(threshold, precision, recall, n_merged)`` over a grid of thresholds.
+    """
+
+    threshold: float
+    precision: float
+    recall: float
+    target_precision: float
+    n_pairs: int
+    n_positive: int
+    curve: list[tuple[float, float, float, int]]
+
+
+def _labels_to_same(labels: Sequence[Any]) -> np.ndarray:
+    """Map labels to "same news" booleans: {1,0,-1} -> >= 0; plain binary {1,0} -> == 1."""
+    vals = []
+    for k, v in enumerate(labels):
+        try:
+            fv = float(str(v).strip())
+        except ValueError:
+            raise DataError(f"labels[{k}] must be 1, 0 or -1; got {v!r} instead") from None
+        if fv not in (1.0, 0.0, -1.0):
+            raise DataError(f"labels[{k}] must be 1, 0 or -1; got {v!r} instead")
+        vals.append(fv)
+    arr = np.array(vals)
+    if (arr < 0).any():
+        return arr >= 0  # ParaPhraser style: 1 strict, 0 loose paraphrase, -1 different news
+    return arr == 1  # binary: 1 same news, 0 different
+
+
+def precision_recall_curve(
+    scores: np.ndarray, same: np.ndarray, thresholds: np.ndarray | None = None
+) -> list[tuple[float, float, float, int]]:
+    """Precision, recall and number merged at each threshold (a pair merges at score >= t)."""
+    if thresholds is None:
+        thresholds = np.round(np.arange(0.05, 1.0, 0.05), 2)
+    n_pos = max(int(same.sum()), 1)
+    out = []
+    for t in thresholds:
+        m = scores >= t
+        k = int(m.sum())
+        tp = int((m & same).sum())
+        out.append((float(t), tp / k if k else 1.0, tp / n_pos, k))
+    return out
+
+
+def tune_threshold(
+    texts_1: Sequence[str],
+    texts_2: Sequence[str],
+    labels: Sequence[Any],
+    target_precision: float = 0.9,
+) -> TuneResult:
+    """Pick the lowest threshold whose precision on your labelled pairs reaches the target.
+
+    ``labels``: 1/0/-1 as in ParaPhraser (1 and 0 = same news, -1 = different) or plain binary
+    1/0 (1 = same news). Strings such as ``"1"`` are accepted. The lowest threshold that still
+    reaches ``target_precision`` gives the most recall.
+
+    Examples
+    --------
+    >>> r = tune_threshold(["Пожар в Алматы", "Курс доллара на 5 мая"],
+    ...                    ["Срочно: пожар в Алматы", "Курс доллара на 6 мая"], [1, 0])
+    >>> r.precision
+    1.0
+    """
+    t1 = _check_texts(texts_1, "texts_1")
+    t2 = _check_texts(texts_2, "texts_2")
+    labels = list(labels) if not isinstance(labels, str) else _check_texts(labels, "labels")
+    if not len(t1) == len(t2) == len(labels):
+        raise DataError(
+            "texts_1, texts_2 and labels must have the same length; "
+            f"got {len(t1)}, {len(t2)} and {len(labels)}"
+        )
+    if not t1:
+        raise DataError("no labelled pairs given; need at least one pair of each kind")
+    if not 0.0 < target_precision <= 1.0:
+        raise DataError(f"target_precision must be in (0, 1]; got {target_precision!r} instead")
+    same = _labels_to_same(labels)
+    if not same.any():
+        raise DataError("labels has no same-news pair (1, or 0 in 1/0/-1 labels); add some")
+    scores = pair_similarities(t1, t2)
+    # candidate thresholds: every distinct positive score, best (highest recall) first
+    cand = np.unique(scores[scores > 0])
+    best: tuple[float, float, float] | None = None
+    for t in cand:
+        m = scores >= t
+        p = float((m & same).sum() / m.sum())
+        if p >= target_precision:
+            best = (float(t), p, float((m & same).sum() / same.sum()))
+            break
+    if best is None:
+        top = max((p for _, p, _, k in precision_recall_curve(scores, same) if k), default=0.0)
+        raise DataError(
+            f"no threshold reaches precision {target_precision:.2f} on these pairs "
+            f"(best {top:.2f}); lower target_precision or check the labels"
+        )
+    return TuneResult(
+        threshold=best[0],
+        precision=best[1],
+        recall=best[2],
+        target_precision=target_precision,
+        n_pairs=len(t1),
+        n_positive=int(same.sum()),
+        curve=precision_recall_curve(scores, same),
+    )
+
+
+@dataclass
+class SweepResult:
+    """What dedup would do at one threshold: how much merges and the weakest merges."""
+
+    threshold: float
+    n_items: int
+    n_clusters: int
+    n_merged: int  # items that would be folded into another item's cluster
+    margin_examples: list[tuple[str, str, float]]  # (item, its representative, score), weakest
+    labels: np.ndarray  # cluster id per item at this threshold, as ``NearDuplicates.labels_``
+
+
+def sweep_thresholds(
+    texts: Sequence[str],
+    thresholds: Sequence[float] = (0.5, 0.6, 0.7),
+    times: Any = None,
+    sources: Any = None,
+    keep: str = "first",
+    n_examples: int = 3,
+) -> list[SweepResult]:
+    """Dedup ``texts`` at several thresholds at once (pairs are scored only once)."""
+    texts = _check_texts(texts)
+    if isinstance(thresholds, (int, float)):
+        thresholds = [float(thresholds)]
+    for t in thresholds:
+        NearDuplicates(threshold=t, keep=keep)._check_params()
+    n = len(texts)
+    tm = _as_times(times, n)
+    src = _as_sources(sources, n)
+    sc = _score_batch(texts, min_score=min(thresholds, default=1.0))
+    order = _priority(n, keep, tm, sc.feats.length)
+    out = []
+    for t in thresholds:
+        leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, float(t), order, src)
+        members = np.flatnonzero(leader != np.arange(n))
+        weakest = members[np.argsort(lscore[members], kind="stable")[:n_examples]]
+        out.append(
+            SweepResult(
+                threshold=float(t),
+                n_items=n,
+                n_clusters=n - members.size,
+                n_merged=int(members.size),
+                margin_examples=[(texts[i], texts[leader[i]], float(lscore[i])) for i in weakest],
+                labels=np.unique(leader, return_inverse=True)[1].reshape(-1),
+            )
+        )
+    return out

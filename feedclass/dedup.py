@@ -1060,11 +1060,12 @@ def _score_features(x: np.ndarray) -> np.ndarray:
 # Leader clustering.
 # ---------------------------------------------------------------------------------------------
 @numba.njit(cache=True)
-def _leader(n, rank_order, adj_ptr, adj_j, adj_s, source, threshold):  # pragma: no cover
+def _leader(n, rank_order, adj_ptr, adj_j, adj_s, source, threshold, fixed):  # pragma: no cover
     """Each item, in priority order, joins the most similar earlier *leader* or leads itself.
 
     Comparing only with leaders is what prevents chaining. ``source`` < 0 means "unknown"; two
-    items with the same known source never share a cluster.
+    items with the same known source never share a cluster. ``fixed`` items (history) always
+    lead their own cluster.
     """
     rank = np.empty(n, dtype=np.int64)
     for r in range(n):
@@ -1077,6 +1078,9 @@ def _leader(n, rank_order, adj_ptr, adj_j, adj_s, source, threshold):  # pragma:
         i = rank_order[r]
         best = -1
         bs = -1.0
+        if fixed[i]:
+            leader[i] = i
+            continue
         for q in range(adj_ptr[i], adj_ptr[i + 1]):
             j = adj_j[q]
             s = adj_s[q]
@@ -1183,7 +1187,10 @@ def _cluster(
     threshold: float,
     order: np.ndarray,
     source: np.ndarray,
+    fixed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    if fixed is None:
+        fixed = np.zeros(n, dtype=np.uint8)
     m = score >= threshold
     a = np.concatenate((pi[m], pj[m]))
     b = np.concatenate((pj[m], pi[m]))
@@ -1192,7 +1199,7 @@ def _cluster(
     a, b, s = a[o], b[o], s[o]
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(a, minlength=n), out=ptr[1:])
-    return _leader(n, order.astype(np.int64), ptr, b.astype(np.int64), s, source, threshold)
+    return _leader(n, order.astype(np.int64), ptr, b.astype(np.int64), s, source, threshold, fixed)
 
 
 _PAIR_DTYPE = np.dtype([("i", np.int64), ("j", np.int64), ("score", np.float64)])

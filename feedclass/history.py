@@ -1,0 +1,306 @@
+"""Dedup history: catch a story that was already published in an earlier batch.
+
+Why a state file: a newsroom runs ``feedclass dedup --history STATE`` on every new batch; a story
+republished today must be recognised as yesterday's and keep yesterday's story id. The state is a
+plain JSON document (never a pickle) with a versioned header and a checksum, written atomically
+(temp file in the same folder + ``os.replace``) so a crash never leaves half a file behind. A file
+that exists but is truncated, edited, foreign or from a newer version raises
+:class:`~feedclass.errors.StateFileError`; it is never silently replaced by an empty history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time as _time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from feedclass.dedup import (
+    DEFAULT_THRESHOLD,
+    NearDuplicates,
+    _as_sources,
+    _as_times,
+    _check_texts,
+    _cluster,
+    _priority,
+    _score_batch,
+)
+from feedclass.errors import DataError, StateFileError
+
+__all__ = ["History", "HistoryResult", "dedup_against_history"]
+
+FORMAT = "feedclass-dedup-history"
+VERSION = 1
+_DAY = 86400.0
+
+
+def _feedclass_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("feedclass")
+    except Exception:  # not installed (running from a source tree)
+        return "unknown"
+
+
+def _checksum(items: list[list[Any]], next_id: int) -> str:
+    body = json.dumps([next_id, items], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class History:
+    """Headlines published in earlier batches, with their story ids and publication times.
+
+    Parameters
+    ----------
+    history_days : float
+        Items older than this many days (before the newest batch time) are forgotten.
+    max_items : int
+        At most this many items are kept (the oldest go first).
+
+    Examples
+    --------
+    >>> h = History.new(history_days=2)
+    >>> r = dedup_against_history(h, ["Пожар на складе в Алматы"], now=0.0)
+    >>> r2 = dedup_against_history(h, ["Срочно: пожар на складе в Алматы"], now=3600.0)
+    >>> r2.cluster_ids == r.cluster_ids, bool(r2.seen_before[0])
+    (True, True)
+    """
+
+    def __init__(self, history_days: float = 3.0, max_items: int = 200_000) -> None:
+        if not history_days > 0:
+            raise DataError(f"history_days must be > 0; got {history_days!r} instead")
+        if not (isinstance(max_items, int) and max_items > 0):
+            raise DataError(f"max_items must be a positive int; got {max_items!r} instead")
+        self.history_days = float(history_days)
+        self.max_items = int(max_items)
+        self.texts: list[str] = []
+        self.times: list[float] = []
+        self.story_ids: list[str] = []
+        self.next_id = 1
+
+    # -- creation and persistence ------------------------------------------------------------
+    @classmethod
+    def new(cls, history_days: float = 3.0, max_items: int = 200_000) -> History:
+        """An empty history (the first run of a newsroom)."""
+        return cls(history_days=history_days, max_items=max_items)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> History:
+        """Read a state file; any damage raises ``StateFileError`` naming the file."""
+        p = Path(path)
+        hint = "delete it to start a new history, or pass another --history path"
+        try:
+            raw = p.read_bytes()
+        except FileNotFoundError:
+            raise StateFileError(
+                f"{p}: history state file not found; use History.open(path) to create it "
+                "on the first run"
+            ) from None
+        except OSError as exc:
+            raise StateFileError(f"{p}: cannot read history state file ({exc})") from None
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise StateFileError(
+                f"{p}: not a feedclass history file or truncated ({exc.__class__.__name__}); {hint}"
+            ) from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise StateFileError(f"{p}: not a feedclass dedup history file (format); {hint}")
+        version = doc.get("version")
+        if not isinstance(version, int) or version > VERSION:
+            raise StateFileError(
+                f"{p}: history file version {version!r} is newer than this feedclass reads "
+                f"({VERSION}); upgrade feedclass"
+            )
+        try:
+            items = doc["items"]
+            next_id = int(doc["next_id"])
+            if doc.get("checksum") != _checksum(items, next_id):
+                raise StateFileError(
+                    f"{p}: history file checksum mismatch (edited or damaged); {hint}"
+                )
+            h = cls(history_days=float(doc["history_days"]), max_items=int(doc["max_items"]))
+            h.texts = [str(t) for t, _, _ in items]
+            h.times = [float(t) for _, t, _ in items]
+            h.story_ids = [str(s) for _, _, s in items]
+            h.next_id = next_id
+        except StateFileError:
+            raise
+        except (KeyError, TypeError, ValueError, DataError) as exc:
+            raise StateFileError(f"{p}: malformed history file ({exc!r}); {hint}") from None
+        return h
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], history_days: float = 3.0, max_items: int = 200_000
+    ) -> History:
+        """Load ``path`` if it exists, else start a new history (first run).
+
+        Only a *missing* file starts empty; a damaged one raises ``StateFileError``. The limits of
+        an existing file are kept unless new ones are passed explicitly via attributes.
+        """
+        if not Path(path).exists():
+            return cls.new(history_days=history_days, max_items=max_items)
+        return cls.load(path)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the state atomically: a temp file in the same folder, then ``os.replace``."""
+        p = Path(path)
+        items = [
+            [t, tm, s] for t, tm, s in zip(self.texts, self.times, self.story_ids, strict=True)
+        ]
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "feedclass_version": _feedclass_version(),
+            "history_days": self.history_days,
+            "max_items": self.max_items,
+            "n_items": len(items),
+            "next_id": self.next_id,
+            "checksum": _checksum(items, self.next_id),
+            "items": items,
+        }
+        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        folder = p.parent if str(p.parent) else Path(".")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise StateFileError(f"{p}: cannot write history state file ({exc})") from None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, p)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StateFileError(f"{p}: cannot write history state file ({exc})") from None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    # -- maintenance -------------------------------------------------------------------------
+    def prune(self, now: float) -> None:
+        """Forget items older than ``history_days`` before ``now`` and beyond ``max_items``."""
+        cutoff = now - self.history_days * _DAY
+        keep = [k for k, t in enumerate(self.times) if t >= cutoff]
+        if len(keep) > self.max_items:
+            # the newest survive; stable among equal times
+            keep = sorted(keep, key=lambda k: self.times[k])[-self.max_items :]
+            keep.sort()
+        if len(keep) != len(self.texts):
+            self.texts = [self.texts[k] for k in keep]
+            self.times = [self.times[k] for k in keep]
+            self.story_ids = [self.story_ids[k] for k in keep]
+
+    def _new_id(self) -> str:
+        sid = f"s{self.next_id:07d}"
+        self.next_id += 1
+        return sid
+
+
+@dataclass
+class HistoryResult:
+    """Outcome of :func:`dedup_against_history` for one batch (one entry per batch row)."""
+
+    story_ids: list[str]  # persistent story id: same story, same id, across batches
+    seen_before: np.ndarray  # bool: the story was already in the history (published earlier)
+    duplicate_of: np.ndarray  # index of the batch row this row duplicates, or -1
+    matched_text: list[str | None]  # the earlier headline this row was matched to, if any
+    scores: np.ndarray  # similarity to that headline (0 where none)
+
+    @property
+    def cluster_ids(self) -> list[str]:
+        """Alias of ``story_ids``."""
+        return self.story_ids
+
+    @property
+    def is_new(self) -> np.ndarray:
+        """Rows to publish: first of their story in the batch and not seen before."""
+        return ~self.seen_before & (self.duplicate_of < 0)
+
+
+def dedup_against_history(
+    history: History,
+    texts: Sequence[str],
+    times: Any = None,
+    sources: Any = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    keep: str = "first",
+    now: float | None = None,
+    update: bool = True,
+) -> HistoryResult:
+    """Deduplicate a batch against itself and the history, then (``update``) add it to the history.
+
+    ``times`` are Unix seconds per row (default: ``now`` for every row); ``now`` defaults to
+    the current time. ``sources`` apply inside the batch only: a source republishing its own
+    story the next day is still caught.
+    """
+    if not isinstance(history, History):
+        raise DataError(f"history must be a History; got {type(history).__name__} instead")
+    NearDuplicates(threshold=threshold, keep=keep)._check_params()
+    batch = _check_texts(texts)
+    nb = len(batch)
+    now = float(_time.time() if now is None else now)
+    bt = _as_times(times, nb)
+    if bt is None:
+        bt = np.full(nb, now)
+    elif np.issubdtype(np.asarray(times).dtype, np.datetime64):
+        bt = bt / 1e9  # ns -> s
+    src_b = _as_sources(sources, nb)
+    history.prune(max(now, float(bt.max()) if nb else now))
+    nh = len(history)
+    all_texts = history.texts + batch
+    n = nh + nb
+    if nb == 0:
+        return HistoryResult([], np.zeros(0, bool), np.zeros(0, np.int64), [], np.zeros(0))
+    sc = _score_batch(all_texts, min_score=float(threshold))
+    # history rows come first and all stay leaders (their ids are fixed); batch rows follow in
+    # the order of ``keep``
+    border = _priority(nb, keep, bt, sc.feats.length[nh:]) + nh
+    order = np.concatenate((np.arange(nh), border))
+    source = np.concatenate((np.full(nh, -1, dtype=np.int64), src_b))
+    fixed = np.zeros(n, dtype=np.uint8)
+    fixed[:nh] = 1
+    leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, float(threshold), order, source, fixed)
+    story: list[str] = []
+    seen = np.zeros(nb, dtype=bool)
+    dup = np.full(nb, -1, dtype=np.int64)
+    scores = np.zeros(nb)
+    new_ids: dict[int, str] = {}
+    for r in border:  # leaders get their ids before their members, in priority order
+        k = r - nh
+        ld = int(leader[r])
+        if ld < nh:
+            story_k = history.story_ids[ld]
+            seen[k] = True
+        elif ld == r:
+            story_k = new_ids.setdefault(r, history._new_id())
+        else:
+            story_k = new_ids[ld]
+            dup[k] = ld - nh
+        story.append(story_k)
+    # restore input order
+    out_ids = [""] * nb
+    out_matched: list[str | None] = [None] * nb
+    for r, sid in zip(border, story, strict=True):
+        k = r - nh
+        out_ids[k] = sid
+        ld = int(leader[r])
+        if ld != r:
+            out_matched[k] = all_texts[ld]
+            scores[k] = lscore[r]
+    if update:
+        history.texts.extend(batch)
+        history.times.extend(float(t) for t in bt)
+        history.story_ids.extend(out_ids)
+        history.prune(max(now, float(bt.max())))
+    return HistoryResult(out_ids, seen, dup, out_matched, scores)

@@ -30,7 +30,8 @@ from feedclass.normalize import normalize_many
 __all__ = ["HashingFeatures"]
 
 _MASK64 = (1 << 64) - 1
-# FNV-1a over whole code points, then a murmur3 finaliser for well-spread low bits.
+# FNV-1a over whole code points, then an xorshift-multiply finaliser; the bucket comes from
+# the product's high 32 bits (Lemire's multiply-shift range reduction, no division).
 _FNV_PRIME_INT = 0x100000001B3
 # Different seeds put char and word n-grams in different hash spaces.
 _CHAR_SEED_INT = 0xCBF29CE484222325
@@ -39,9 +40,12 @@ _FNV_PRIME = np.uint64(_FNV_PRIME_INT)
 _CHAR_SEED = np.uint64(_CHAR_SEED_INT)
 _WORD_SEED = np.uint64(_WORD_SEED_INT)
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
-_M2 = np.uint64(0xC4CEB9FE1A85EC53)
-_S33 = np.uint64(33)
+_S29 = np.uint64(29)
+_S32 = np.uint64(32)
 _SPACE = np.uint64(32)
+
+# Passed as coef_t when a CSR is wanted; one dtype and layout keep the kernel to one compile.
+_NO_COEF = np.zeros((0, 1), np.float32)
 
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -68,46 +72,56 @@ def _hash_batch(
     sublinear: bool,
     char_weight: float,
     word_weight: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hash, count, weight and normalise every document; return CSR (indptr, indices, data).
+    coef_t: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hash, count, weight and normalise every document.
 
-    One long function on purpose: every jitted function adds compile and cache-load time.
-
+    Returns CSR ``(indptr, indices, data)`` (column indices unsorted within a row, no
+    duplicates) or, when ``coef_t`` (n_features, n_classes) is non-empty, only the
+    ``(n_docs, n_classes)`` dot products of each normalised row with it (and an empty CSR).
     ``cmax == 0`` or ``char_weight == 0`` skips the char block, likewise for words.
     Buckets whose ``idf`` is 0 (unseen in fit, or below ``min_df``) are dropped.
+    One long function on purpose: every jitted function adds compile and cache-load time.
     """
     n_docs = offsets.size - 1
     nf = np.uint64(n_features)
     do_char = cmax > 0 and char_weight != 0.0
     do_word = wmax > 0 and word_weight != 0.0
-    # Scratch sized for the longest document: at most (2m + 1) padded chars per size.
+    fused = coef_t.shape[0] > 0
+    n_cls = coef_t.shape[1]
     maxlen = 0
     for d in range(n_docs):
         m = offsets[d + 1] - offsets[d]
         if m > maxlen:
             maxlen = m
+    # A document of m code points has at most (m + 1) // 2 words, so at most 2m + 1 padded
+    # characters, so at most that many char n-grams of each size; likewise for tokens.
     n_csizes = cmax - cmin + 1 if do_char else 0
     n_wsizes = wmax - wmin + 1 if do_word else 0
-    cbuf = np.empty((2 * maxlen + 2) * max(n_csizes, 1), np.int64)
+    c_cap = (2 * maxlen + 2) * max(n_csizes, 1)
+    w_cap = (maxlen // 2 + 2) * max(n_wsizes, 1)
+    pad = np.empty(maxlen + 2, np.uint64)
     tok_s = np.empty(maxlen // 2 + 2, np.int64)
     tok_e = np.empty(maxlen // 2 + 2, np.int64)
-    wbuf = np.empty((maxlen // 2 + 2) * max(n_wsizes, 1), np.int64)
-    c_idx = np.empty(cbuf.size, np.int64)
-    c_val = np.empty(cbuf.size, np.float64)
-    w_idx = np.empty(wbuf.size, np.int64)
-    w_val = np.empty(wbuf.size, np.float64)
+    w_raw = np.empty(w_cap, np.int64)
+    row_idx = np.empty(c_cap + w_cap, np.int64)
+    row_val = np.empty(c_cap + w_cap, np.float64)
+    u_tf = np.empty(c_cap, np.int32)
+    # slot[b] = 1 + position of bucket b in the current row (0: absent). Counting through it
+    # instead of sorting makes the char block O(1) per n-gram; it is reset after each row.
+    slot = np.zeros(n_features, np.int32)
 
-    cap = max(1024, cps.size * 3)
+    cap = 0 if fused else max(1024, cps.size * 3)
     indices = np.empty(cap, np.int32)
     data = np.empty(cap, np.float32)
     indptr = np.zeros(n_docs + 1, np.int64)
+    scores = np.zeros((n_docs if fused else 0, n_cls), np.float32)
     nnz = 0
 
     for d in range(n_docs):
         start = offsets[d]
         end = offsets[d + 1]
-        nc = 0
-        nw = 0
+        nu = 0
         # ---- char_wb n-grams: each space-separated word padded with one space each side.
         if do_char:
             i = start
@@ -118,43 +132,45 @@ def _hash_batch(
                 j = i
                 while j < end and cps[j] != 32:
                     j += 1
-                plen = j - i + 2  # padded length
-                if plen < cmin:
-                    # scikit-learn keeps a word shorter than min_n whole.
+                plen = j - i + 2
+                pad[0] = _SPACE
+                for k in range(i, j):
+                    pad[k - i + 1] = np.uint64(cps[k])
+                pad[plen - 1] = _SPACE
+                # scikit-learn keeps a padded word shorter than min_n whole.
+                lo = min(cmin, plen)
+                for p in range(plen - lo + 1):
                     h = _CHAR_SEED
-                    h = (h ^ _SPACE) * _FNV_PRIME
-                    for k in range(i, j):
-                        h = (h ^ np.uint64(cps[k])) * _FNV_PRIME
-                    h = (h ^ _SPACE) * _FNV_PRIME
-                    h ^= h >> _S33
-                    h *= _M1
-                    h ^= h >> _S33
-                    h *= _M2
-                    h ^= h >> _S33
-                    cbuf[nc] = np.int64(h % nf)
-                    nc += 1
-                else:
-                    for p in range(plen):
-                        h = _CHAR_SEED
-                        top = min(plen - p, cmax)
-                        for n in range(1, top + 1):
-                            q = p + n - 1  # padded position of the n-th char
-                            if q == 0 or q == plen - 1:
-                                c = _SPACE
+                    top = min(plen - p, cmax)
+                    for n in range(top):
+                        h = (h ^ pad[p + n]) * _FNV_PRIME
+                        if n + 1 >= lo:
+                            g = (h ^ (h >> _S29)) * _M1
+                            b = np.int64(((g >> _S32) * nf) >> _S32)
+                            k = slot[b]
+                            if k == 0:
+                                row_idx[nu] = b
+                                u_tf[nu] = 1
+                                nu += 1
+                                slot[b] = nu
                             else:
-                                c = np.uint64(cps[i + q - 1])
-                            h = (h ^ c) * _FNV_PRIME
-                            if n >= cmin:
-                                g = h
-                                g ^= g >> _S33
-                                g *= _M1
-                                g ^= g >> _S33
-                                g *= _M2
-                                g ^= g >> _S33
-                                cbuf[nc] = np.int64(g % nf)
-                                nc += 1
+                                u_tf[k - 1] += 1
                 i = j
-        # ---- word n-grams: tokens are maximal runs of >= 2 word characters.
+            sq = 0.0
+            for r in range(nu):
+                tf = float(u_tf[r])
+                if sublinear and tf > 1.0:
+                    tf = 1.0 + math.log(tf)
+                v = tf * idf[row_idx[r]]
+                row_val[r] = v
+                sq += v * v
+            if sq > 0.0:
+                scale = char_weight / math.sqrt(sq)
+                for r in range(nu):
+                    row_val[r] *= scale
+        n_row = nu
+        # ---- word n-grams: tokens are maximal runs of >= 2 word characters. Few per row,
+        # so they are counted by sorting, then merged into the row through the slots.
         if do_word:
             nt = 0
             i = start
@@ -170,6 +186,7 @@ def _hash_batch(
                     tok_e[nt] = j
                     nt += 1
                 i = j
+            nw = 0
             for t in range(nt):
                 h = _WORD_SEED
                 top = min(nt - t, wmax)
@@ -179,94 +196,74 @@ def _hash_batch(
                     for k in range(tok_s[t + n - 1], tok_e[t + n - 1]):
                         h = (h ^ np.uint64(cps[k])) * _FNV_PRIME
                     if n >= wmin:
-                        g = h
-                        g ^= g >> _S33
-                        g *= _M1
-                        g ^= g >> _S33
-                        g *= _M2
-                        g ^= g >> _S33
-                        wbuf[nw] = np.int64(g % nf)
+                        g = (h ^ (h >> _S29)) * _M1
+                        w_raw[nw] = np.int64(((g >> _S32) * nf) >> _S32)
                         nw += 1
-        # ---- per block: sort, run-length count -> tf, idf, block L2 norm.
-        n_ci = 0
-        n_wi = 0
-        for blk in range(2):
-            if blk == 0:
-                buf = cbuf[:nc]
-                out_i = c_idx
-                out_v = c_val
-                weight = char_weight
-            else:
-                buf = wbuf[:nw]
-                out_i = w_idx
-                out_v = w_val
-                weight = word_weight
-            buf.sort()
-            cnt = 0
+            wb = w_raw[:nw]
+            wb.sort()
             sq = 0.0
+            first = n_row
             r = 0
-            while r < buf.size:
-                b = buf[r]
+            while r < nw:
+                b = wb[r]
                 s = r
-                while r < buf.size and buf[r] == b:
+                while r < nw and wb[r] == b:
                     r += 1
-                w = idf[b]
-                if w == 0.0:
-                    continue
                 tf = float(r - s)
-                if sublinear:
+                if sublinear and tf > 1.0:
                     tf = 1.0 + math.log(tf)
-                v = tf * w
-                out_i[cnt] = b
-                out_v[cnt] = v
+                v = tf * idf[b]
+                row_idx[n_row] = b
+                row_val[n_row] = v
+                n_row += 1
                 sq += v * v
-                cnt += 1
-            if cnt > 0:
-                scale = weight / math.sqrt(sq)
-                for r in range(cnt):
-                    out_v[r] *= scale
-            if blk == 0:
-                n_ci = cnt
-            else:
-                n_wi = cnt
-        # ---- merge the two sorted blocks (a char and a word n-gram may share a bucket).
-        need = nnz + n_ci + n_wi
-        if need > cap:
-            cap = max(need, 2 * cap)
+            if sq > 0.0:
+                scale = word_weight / math.sqrt(sq)
+                for r in range(first, n_row):
+                    row_val[r] *= scale
+            # Fold word entries whose bucket a char n-gram already holds into that entry.
+            keep = first
+            for r in range(first, n_row):
+                k = slot[row_idx[r]]
+                if k != 0:
+                    row_val[k - 1] += row_val[r]
+                else:
+                    row_idx[keep] = row_idx[r]
+                    row_val[keep] = row_val[r]
+                    keep += 1
+            n_row = keep
+        for r in range(nu):
+            slot[row_idx[r]] = 0
+        # ---- whole-row L2 norm, then either the CSR row or the fused dot products.
+        sq = 0.0
+        for r in range(n_row):
+            sq += row_val[r] * row_val[r]
+        inv = 1.0 / math.sqrt(sq) if sq > 0.0 else 0.0
+        if fused:
+            for r in range(n_row):
+                v = row_val[r]
+                if v != 0.0:
+                    v *= inv
+                    b = row_idx[r]
+                    for c in range(n_cls):
+                        scores[d, c] += v * coef_t[b, c]
+            continue
+        if nnz + n_row > cap:
+            cap = max(nnz + n_row, 2 * cap)
             new_indices = np.empty(cap, np.int32)
             new_data = np.empty(cap, np.float32)
             new_indices[:nnz] = indices[:nnz]
             new_data[:nnz] = data[:nnz]
             indices = new_indices
             data = new_data
-        row0 = nnz
-        a = 0
-        b2 = 0
-        sq = 0.0
-        while a < n_ci or b2 < n_wi:
-            if b2 >= n_wi or (a < n_ci and c_idx[a] < w_idx[b2]):
-                col = c_idx[a]
-                v = c_val[a]
-                a += 1
-            elif a >= n_ci or w_idx[b2] < c_idx[a]:
-                col = w_idx[b2]
-                v = w_val[b2]
-                b2 += 1
-            else:
-                col = c_idx[a]
-                v = c_val[a] + w_val[b2]
-                a += 1
-                b2 += 1
-            indices[nnz] = col
-            data[nnz] = v
-            sq += v * v
-            nnz += 1
-        if sq > 0.0:
-            inv = 1.0 / math.sqrt(sq)
-            for r in range(row0, nnz):
-                data[r] = data[r] * inv
+        for r in range(n_row):
+            v = row_val[r]
+            if v != 0.0:
+                indices[nnz] = row_idx[r]
+                data[nnz] = v * inv
+                nnz += 1
         indptr[d + 1] = nnz
-    return indptr, indices[:nnz].copy(), data[:nnz].copy()
+    return indptr, indices[:nnz].copy(), data[:nnz].copy(), scores
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,12 +331,8 @@ def _ref_bucket(seed: int, text: str, n_features: int) -> int:
     h = seed
     for ch in text:
         h = ((h ^ ord(ch)) * _FNV_PRIME_INT) & _MASK64
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & _MASK64
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
-    h ^= h >> 33
-    return h % n_features
+    g = ((h ^ (h >> 29)) * 0xFF51AFD7ED558CCD) & _MASK64
+    return ((g >> 32) * n_features) >> 32
 
 
 def _char_wb_ngrams(text: str, lo: int, hi: int) -> list[str]:
@@ -456,16 +449,15 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"min_df must be an int >= 1; got {md!r} instead")
         return cmin, cmax, wmin, wmax, int(nf)
 
-    def _run(self, X: Any, idf: np.ndarray) -> sp.csr_matrix:
-        """Normalise, encode and hash a batch with the given per-bucket IDF."""
+    def _run(self, X: Any, idf: np.ndarray, coef_t: np.ndarray | None = None) -> Any:
+        """Normalise, encode and hash a batch; return CSR, or scores when coef_t is given."""
         cmin, cmax, wmin, wmax, nf = self._params()
         texts = normalize_many(_check_texts(X))
         cps, offsets = _encode(texts)
-        table = _word_table(cps)
-        indptr, indices, data = _hash_batch(
+        indptr, indices, data, scores = _hash_batch(
             cps,
             offsets,
-            table,
+            _word_table(cps),
             cmin,
             cmax,
             wmin,
@@ -475,7 +467,10 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             bool(self.sublinear_tf),
             float(self.char_weight),
             float(self.word_weight),
+            _NO_COEF if coef_t is None else coef_t,
         )
+        if coef_t is not None:
+            return scores
         if indices.size < 2**31 - 1:
             indptr = indptr.astype(np.int32)
         return sp.csr_matrix((data, indices, indptr), shape=(len(texts), nf))

@@ -64,14 +64,14 @@ _SOURCE_NAMES = (
     r"baq\.kz|exclusive\.kz|time\.kz|the village|365info|ktk|ктк|31 канал|qazaqstan"
 )
 _PREFIX_RE = re.compile(
-    rf"^\s*(?:[\[(]\s*(?:{_PREFIX_WORDS})\s*[\])]\s*[:.!|-]?|(?:{_PREFIX_WORDS})\s*[:!|]+|"
-    rf"(?:{_PREFIX_WORDS})\s+[-\u2013\u2014]\s)\s*",
+    rf"^[^\S\n]*(?:[\[(][^\S\n]*(?:{_PREFIX_WORDS})[^\S\n]*[\])][^\S\n]*[:.!|-]?|(?:{_PREFIX_WORDS})[^\S\n]*[:!|]+|"
+    rf"(?:{_PREFIX_WORDS})[^\S\n]+[-\u2013\u2014][^\S\n])[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
 _TAIL_RE = re.compile(
-    rf"\s*(?:[\[(]\s*(?:{_PREFIX_WORDS}|{_SOURCE_NAMES}|фото\s*[,+и]\s*видео|видео\s*[,+и]\s*фото|"
-    rf"\d{{1,2}}\s*\+)\s*[\])]|[-\u2013\u2014|/:]\s*(?:{_SOURCE_NAMES})|"
-    rf"[.|:]\s*(?:фото|видео|фото\s*[,+и]\s*видео|видео\s*[,+и]\s*фото|photos?|video))\s*[.!]?\s*$",
+    rf"[^\S\n]*(?:[\[(][^\S\n]*(?:{_PREFIX_WORDS}|{_SOURCE_NAMES}|фото[^\S\n]*[,+и][^\S\n]*видео|видео[^\S\n]*[,+и][^\S\n]*фото|"
+    rf"\d{{1,2}}[^\S\n]*\+)[^\S\n]*[\])]|[-\u2013\u2014|/:][^\S\n]*(?:{_SOURCE_NAMES})|"
+    rf"[.|:][^\S\n]*(?:фото|видео|фото[^\S\n]*[,+и][^\S\n]*видео|видео[^\S\n]*[,+и][^\S\n]*фото|photos?|video))[^\S\n]*[.!]?[^\S\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -748,6 +748,10 @@ _SURNAME_RE = re.compile(rf"(?:{'|'.join(_SURNAME_ENDS)})$")
 def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _Idf]:
     """Turn headlines into the arrays the scorer reads; IDF from ``idf`` or from ``texts``."""
     n = len(texts)
+    if n == 0:
+        texts = [""]  # featurize one empty headline, then drop it below
+        _unused, idf_out = _featurize(texts, idf)
+        return _empty_features(), idf_out
     tk = _tokens(texts)
     doc = tk["doc"]
     whash = tk["whash"]
@@ -868,6 +872,14 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
         clean_hash=clean_hash,
     )
     return feats, idf
+
+
+def _empty_features() -> _Features:
+    z = np.zeros(1, dtype=np.int64)
+    e64 = np.zeros(0, dtype=np.int64)
+    eu = np.zeros(0, dtype=np.uint64)
+    ef = np.zeros(0, dtype=np.float64)
+    return _Features(0, (z, e64, ef), (z, e64, ef), (z, eu), (z, e64), (z, eu), (z, eu), e64, eu)
 
 
 def mv_of(whash: np.ndarray, mask: np.ndarray, mk: np.ndarray, mv: np.ndarray) -> np.ndarray:
@@ -1175,6 +1187,7 @@ def _score_batch(texts: list[str], idf: _Idf | None = None, min_score: float = 0
     pi, pj = _candidates(feats)
     x = _features_of_pairs(feats, pi, pj)
     score = _score_features(x)
+    score[feats.clean_hash[pi] == feats.clean_hash[pj]] = 1.0  # identical after folding
     keep = score >= min_score
     return _Scored(feats, idf_out, pi[keep], pj[keep], score[keep], x[keep])
 
@@ -1306,7 +1319,9 @@ def pair_similarities(
     feats, _ = _featurize(uniq, _idf)
     pi = np.array([pos[t] for t in t1], dtype=np.int64)
     pj = np.array([pos[t] for t in t2], dtype=np.int64)
-    return _score_features(_features_of_pairs(feats, pi, pj))
+    score = _score_features(_features_of_pairs(feats, pi, pj))
+    score[feats.clean_hash[pi] == feats.clean_hash[pj]] = 1.0  # identical after folding
+    return score
 
 
 def dedup_form(text: str) -> str:

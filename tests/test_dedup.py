@@ -1,0 +1,270 @@
+"""Tests for feedclass.dedup on small headline sets written for these tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedclass.dedup import (
+    DEFAULT_THRESHOLD,
+    NearDuplicates,
+    dedup_form,
+    pair_similarities,
+    strip_source_marks,
+    sweep_thresholds,
+    tune_threshold,
+)
+from feedclass.errors import DataError
+
+# --- normalisation of newsroom marks -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Срочно: Пожар на складе в Алматы", "Пожар на складе в Алматы"),
+        ("МОЛНИЯ: Пожар на складе в Алматы", "Пожар на складе в Алматы"),
+        ("ВИДЕО: Пожар на складе в Алматы", "Пожар на складе в Алматы"),
+        ("[Фото] Пожар на складе в Алматы", "Пожар на складе в Алматы"),
+        ("Пожар на складе в Алматы — СМИ", "Пожар на складе в Алматы"),
+        ("Пожар на складе в Алматы - РИА Новости", "Пожар на складе в Алматы"),
+        ("Пожар на складе в Алматы | Tengrinews", "Пожар на складе в Алматы"),
+        ("Пожар на складе в Алматы (обновлено)", "Пожар на складе в Алматы"),
+        ("Пожар на складе в Алматы. Фото", "Пожар на складе в Алматы"),
+        ("Срочно: ВИДЕО: Пожар на складе в Алматы (фото, видео)", "Пожар на складе в Алматы"),
+        ("СМИ: на складе в Алматы начался пожар", "на складе в Алматы начался пожар"),
+    ],
+)
+def test_strip_source_marks(raw: str, expected: str) -> None:
+    assert strip_source_marks(raw) == expected
+
+
+def test_marks_only_headline_is_kept() -> None:
+    assert strip_source_marks("Срочно:") == "Срочно:"
+
+
+def test_dedup_form_folds_case_yo_quotes_punctuation() -> None:
+    assert dedup_form("Срочно: «Ёлка» в АСТАНЕ — 5,5 тыс. гостей!") == "елка в астане 55 тыс гостей"
+    assert dedup_form("Ёлка") == dedup_form("елка")
+
+
+# --- similarity --------------------------------------------------------------------------------
+
+
+def test_similarity_orders_reworded_above_unrelated() -> None:
+    nd = NearDuplicates()
+    same = nd.similarity("Пожар на складе в Алматы", "Срочно: в Алматы горит склад")
+    exact = nd.similarity("Пожар на складе в Алматы", "ПОЖАР НА СКЛАДЕ В АЛМАТЫ!")
+    other = nd.similarity("Пожар на складе в Алматы", "Сборная Казахстана выиграла у Латвии")
+    assert exact > same > other
+    assert exact >= DEFAULT_THRESHOLD
+    assert 0.0 <= other < 0.2
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Курс доллара на 5 мая", "Курс доллара на 6 мая"),
+        ("Погода в Алматы на 26 октября", "Погода в Алматы на 27 октября"),
+        ("Погода в Алматы на 26 октября", "Погода в Алматы на 26 ноября"),
+        ("Micron crosses $900B", "SK Hynix crosses $900B"),
+        ("Токаев посетил Алматы", "Назарбаев посетил Алматы"),
+        ("Акимат Алматы закрыл рынок", "Акимат Шымкента закрыл рынок"),
+        ("При пожаре погибли 9 человек", "При пожаре погибли десять человек"),
+    ],
+)
+def test_templated_headlines_with_other_facts_do_not_match(a: str, b: str) -> None:
+    assert pair_similarities([a], [b])[0] == 0.0
+    labels = NearDuplicates().fit_predict([a, b])
+    assert labels[0] != labels[1]
+
+
+def test_same_facts_in_other_words_still_match() -> None:
+    s = pair_similarities(["При пожаре погибли 10 человек"], ["При пожаре погибли десять человек"])
+    assert s[0] >= DEFAULT_THRESHOLD
+
+
+# --- clustering --------------------------------------------------------------------------------
+
+FEED = [
+    "Срочно: Пожар на складе в Алматы",  # 0
+    "Пожар на складе в Алматы - СМИ",  # 1 dup of 0
+    "Курс доллара на 5 мая",  # 2
+    "Курс доллара на 6 мая",  # 3 different news
+    "ВИДЕО: пожар на складе в Алматы",  # 4 dup of 0
+    "Сборная Казахстана по футболу обыграла Латвию",  # 5
+    "Сборная Казахстана обыграла Латвию",  # 6 dup of 5
+]
+
+
+def test_fit_predict_clusters_and_attributes() -> None:
+    nd = NearDuplicates()
+    labels = nd.fit_predict(FEED)
+    assert labels.tolist() == [0, 0, 1, 2, 0, 3, 3]
+    assert nd.duplicate_of_.tolist() == [-1, 0, -1, -1, 0, -1, 5]
+    assert nd.representatives_.tolist() == [0, 2, 3, 5]
+    assert sorted(nd.pairs_["i"].tolist()) == [1, 4, 6]
+    assert np.all(nd.pairs_["score"] >= nd.threshold)
+
+
+def test_keep_and_times_choose_the_representative() -> None:
+    texts = [
+        "Пожар на складе в Алматы",
+        "Срочно: пожар на складе в Алматы, есть пострадавшие",
+        "Пожар на складе в Алматы!",
+    ]
+    times = [30.0, 10.0, 20.0]
+    nd = NearDuplicates(threshold=0.5)
+    nd.fit(texts, times=times)
+    assert nd.duplicate_of_[1] == -1  # the earliest leads
+    nd = NearDuplicates(threshold=0.5, keep="last").fit(texts)
+    assert nd.duplicate_of_[2] == -1
+    nd = NearDuplicates(threshold=0.5, keep="longest").fit(texts)
+    assert nd.duplicate_of_[1] == -1
+
+
+def test_sources_never_merge_within_one_source() -> None:
+    texts = ["Пожар на складе в Алматы", "Пожар на складе в Алматы - СМИ"]
+    assert NearDuplicates().fit_predict(texts, sources=["a", "a"]).tolist() == [0, 1]
+    assert NearDuplicates().fit_predict(texts, sources=["a", "b"]).tolist() == [0, 0]
+
+
+def test_no_chaining() -> None:
+    # B is close to A and to C, but A and C are far apart: C must not join A's cluster.
+    a = "Аким открыл новую школу"
+    b = "Аким открыл новую школу, жители жалуются на пробки у рынка"
+    c = "Жители жалуются на пробки у рынка"
+    s = pair_similarities([a, b, a], [b, c, c])
+    assert s[2] < 0.3 and min(s[0], s[1]) >= 0.75
+    nd = NearDuplicates(threshold=0.75)
+    labels = nd.fit_predict([a, b, c])
+    assert labels[0] == labels[1]
+    assert labels[2] != labels[0]
+
+
+def test_short_headlines_are_deduplicated() -> None:
+    labels = NearDuplicates().fit_predict(["Токаев уволил акима", "ТОКАЕВ УВОЛИЛ АКИМА!", "Дождь"])
+    assert labels.tolist() == [0, 0, 1]
+
+
+def test_empty_and_single_inputs() -> None:
+    assert NearDuplicates().fit_predict([]).tolist() == []
+    assert NearDuplicates().fit_predict(["Дождь"]).tolist() == [0]
+    assert NearDuplicates().fit_predict(["", "!!!", "Дождь"]).tolist() == [0, 0, 1]
+
+
+@pytest.mark.parametrize("bad", ["one headline", b"bytes"])
+def test_bare_string_is_refused(bad: object) -> None:
+    with pytest.raises(DataError, match="must be a list of headlines"):
+        NearDuplicates().fit_predict(bad)  # type: ignore[arg-type]
+
+
+def test_bad_params_and_rows() -> None:
+    with pytest.raises(DataError, match="threshold must be"):
+        NearDuplicates(threshold=2).fit(["a"])
+    with pytest.raises(DataError, match="keep must be"):
+        NearDuplicates(keep="best").fit(["a"])
+    with pytest.raises(DataError, match=r"texts\[1\] must be a str"):
+        NearDuplicates().fit(["a", None])  # type: ignore[list-item]
+    with pytest.raises(DataError, match="times must have one value"):
+        NearDuplicates().fit(["a", "b"], times=[1.0])
+    with pytest.raises(DataError, match="sources must have one value"):
+        NearDuplicates().fit(["a", "b"], sources=["x"])
+
+
+# --- tuning and sweep --------------------------------------------------------------------------
+
+
+def test_tune_threshold_reaches_target() -> None:
+    t1 = [
+        "Пожар на складе в Алматы",
+        "Курс доллара на 5 мая",
+        "Токаев уволил акима Алматы",
+        "Сборная обыграла Латвию",
+    ]
+    t2 = [
+        "Срочно: пожар на складе в Алматы",
+        "Курс доллара на 6 мая",
+        "Аким Алматы отправлен в отставку",
+        "Погода в Астане на завтра",
+    ]
+    r = tune_threshold(t1, t2, [1, -1, 0, -1], target_precision=0.9)
+    assert r.precision >= 0.9
+    assert 0 < r.threshold <= 1
+    assert r.curve and all(len(row) == 4 for row in r.curve)
+    rb = tune_threshold(t1, t2, ["1", "0", "1", "0"])  # plain binary labels
+    assert rb.n_positive == 2
+    with pytest.raises(DataError, match="must be 1, 0 or -1"):
+        tune_threshold(t1, t2, [1, 2, 0, 0])
+    with pytest.raises(DataError, match="same length"):
+        tune_threshold(t1, t2[:2], [1, 0])
+
+
+def test_sweep_reports_counts_and_margin_examples() -> None:
+    res = sweep_thresholds(FEED, [0.5, 0.9], n_examples=2)
+    assert [r.threshold for r in res] == [0.5, 0.9]
+    assert res[0].n_merged >= res[1].n_merged
+    assert res[0].n_clusters + res[0].n_merged == len(FEED)
+    for r in res:
+        assert len(r.margin_examples) <= 2
+        assert all(s >= r.threshold for _, _, s in r.margin_examples)
+
+
+# --- invariants --------------------------------------------------------------------------------
+
+WORDS = [
+    "пожар",
+    "Алматы",
+    "склад",
+    "курс",
+    "доллара",
+    "5",
+    "мая",
+    "Токаев",
+    "аким",
+    "в",
+    "на",
+    "Срочно:",
+    "ВИДЕО:",
+    "- СМИ",
+    "Астана",
+    "погода",
+    "6",
+    "июня",
+    "обыграла",
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=6).map(" ".join), max_size=25),
+    st.sampled_from(["first", "last", "longest"]),
+    st.floats(0.3, 0.95),
+)
+def test_invariants(texts: list[str], keep: str, threshold: float) -> None:
+    nd = NearDuplicates(threshold=threshold, keep=keep)
+    labels = nd.fit_predict(list(texts))
+    n = len(texts)
+    assert labels.shape == (n,)  # no row dropped or added
+    assert nd.duplicate_of_.shape == (n,)
+    for i in range(n):
+        j = nd.duplicate_of_[i]
+        if j >= 0:
+            assert labels[j] == labels[i]  # points at a row of the same cluster
+            assert nd.duplicate_of_[j] == -1  # ... which is its representative
+    reps = nd.representatives_
+    assert sorted(set(labels.tolist())) == list(range(reps.size))
+    assert labels[reps].tolist() == list(range(reps.size))  # one representative per cluster
+    # the result does not depend on anything but the input
+    assert NearDuplicates(threshold=threshold, keep=keep).fit_predict(list(texts)).tolist() == (
+        labels.tolist()
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=60))
+def test_dedup_form_never_crashes_and_is_idempotent(text: str) -> None:
+    once = dedup_form(text)
+    assert dedup_form(once) == once

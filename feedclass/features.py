@@ -14,8 +14,11 @@ more character n-grams.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,9 @@ _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _S29 = np.uint64(29)
 _S32 = np.uint64(32)
 _SPACE = np.uint64(32)
+
+# Below this many documents per thread, thread start-up costs more than it saves.
+_MIN_DOCS_PER_THREAD = 2000
 
 # Passed as coef_t when a CSR is wanted; one dtype and layout keep the kernel to one compile.
 _NO_COEF = np.zeros((0, 1), np.float32)
@@ -401,6 +407,9 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         in ``fit`` are always dropped, as a vocabulary-based vectorizer would.
     char_weight, word_weight : float
         L2 norm given to each block before the whole row is normalised.
+    n_jobs : int or None
+        Threads for large batches. ``None`` (unlike most of scikit-learn) means every
+        available core: the result is identical for any value, only the speed changes.
 
     Examples
     --------
@@ -420,6 +429,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         min_df: int = 1,
         char_weight: float = 1.0,
         word_weight: float = 1.0,
+        n_jobs: int | None = None,
     ) -> None:
         self.char_ngram_range = char_ngram_range
         self.word_ngram_range = word_ngram_range
@@ -429,6 +439,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         self.min_df = min_df
         self.char_weight = char_weight
         self.word_weight = word_weight
+        self.n_jobs = n_jobs
 
     # -- parameters ---------------------------------------------------------------------------
     def _params(self) -> tuple[int, int, int, int, int]:
@@ -454,10 +465,9 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         cmin, cmax, wmin, wmax, nf = self._params()
         texts = normalize_many(_check_texts(X))
         cps, offsets = _encode(texts)
-        indptr, indices, data, scores = _hash_batch(
-            cps,
-            offsets,
-            _word_table(cps),
+        table = _word_table(cps)
+        n = len(texts)
+        args = (
             cmin,
             cmax,
             wmin,
@@ -469,11 +479,42 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             float(self.word_weight),
             _NO_COEF if coef_t is None else coef_t,
         )
+        n_threads = min(self._n_threads(), n // _MIN_DOCS_PER_THREAD)
+        if n_threads <= 1:
+            parts = [_hash_batch(cps, offsets, table, *args)]
+        else:
+            # The kernel releases the GIL and rows are independent, so contiguous chunks on
+            # threads give exactly the single-thread result.
+            bounds = np.linspace(0, n, n_threads + 1).astype(np.int64)
+            chunks = [
+                (cps[offsets[lo] : offsets[hi]], offsets[lo : hi + 1] - offsets[lo])
+                for lo, hi in pairwise(bounds.tolist())
+            ]
+            with ThreadPoolExecutor(n_threads) as pool:
+                parts = list(pool.map(lambda c: _hash_batch(c[0], c[1], table, *args), chunks))
         if coef_t is not None:
-            return scores
+            return parts[0][3] if len(parts) == 1 else np.concatenate([p[3] for p in parts])
+        if len(parts) == 1:
+            indptr, indices, data, _ = parts[0]
+        else:
+            shifts = np.cumsum([0] + [p[1].size for p in parts[:-1]])
+            indptr = np.concatenate(
+                [parts[0][0]] + [p[0][1:] + s for p, s in zip(parts[1:], shifts[1:])]
+            )
+            indices = np.concatenate([p[1] for p in parts])
+            data = np.concatenate([p[2] for p in parts])
         if indices.size < 2**31 - 1:
             indptr = indptr.astype(np.int32)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(texts), nf))
+        return sp.csr_matrix((data, indices, indptr), shape=(n, nf))
+
+    def _n_threads(self) -> int:
+        """Threads to use: ``n_jobs``, or every core this process may run on when None."""
+        if self.n_jobs is None or self.n_jobs < 0:
+            try:
+                return len(os.sched_getaffinity(0))
+            except AttributeError:  # not on Linux
+                return os.cpu_count() or 1
+        return max(int(self.n_jobs), 1)
 
     # -- sklearn API --------------------------------------------------------------------------
     def fit(self, X: Sequence[str], y: Any = None) -> HashingFeatures:
@@ -508,6 +549,26 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         """Fit, then transform the same texts (normalised only once per call of each)."""
         texts = _check_texts(X)
         return self.fit(texts).transform(texts)
+
+    def decision_scores(
+        self, X: Sequence[str], coef: np.ndarray, intercept: Any = 0.0
+    ) -> np.ndarray:
+        """``transform(X) @ coef.T + intercept`` without building the sparse matrix.
+
+        Why: for a linear model that is all ``predict`` needs, and skipping the CSR saves its
+        memory traffic. ``coef`` is ``(n_classes, n_features)`` as in scikit-learn; pass it
+        Fortran-ordered (``np.asfortranarray(coef, dtype=np.float32)``) to avoid a copy per
+        call. Returns float32 ``(n_texts, n_classes)``.
+        """
+        check_is_fitted(self, "idf_")
+        coef = np.asarray(coef)
+        if coef.ndim != 2 or coef.shape[1] != self.n_features:
+            raise ValueError(
+                f"coef must have shape (n_classes, {self.n_features}); got {coef.shape} instead"
+            )
+        coef_t = np.ascontiguousarray(coef.T, dtype=np.float32)
+        scores = self._run(X, self.idf_, coef_t)
+        return scores + np.asarray(intercept, dtype=np.float32)
 
     def ngrams_with_index(self, text: str) -> list[tuple[str, int]]:
         """Every distinct (n-gram, column) the text produces, char n-grams first.

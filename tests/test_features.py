@@ -262,3 +262,41 @@ def test_values_match_pure_python_reference(weights: tuple[float, float]) -> Non
     X = hf.transform(texts).toarray()
     for i, text in enumerate(texts):
         np.testing.assert_allclose(X[i], _reference_row(hf, text), atol=1e-6)
+
+
+def test_threads_give_identical_result() -> None:
+    texts = HEADLINES * 400  # enough rows to split across threads
+    one = _small(n_jobs=1).fit(texts)
+    many = _small(n_jobs=3).fit(texts)
+    np.testing.assert_array_equal(one.idf_, many.idf_)
+    a, b = one.transform(texts), many.transform(texts)
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_decision_scores_equal_sparse_product() -> None:
+    texts = HEADLINES * 400
+    hf = _small().fit(texts)
+    rng = np.random.default_rng(0)
+    coef = rng.standard_normal((4, hf.n_features)).astype(np.float32)
+    intercept = rng.standard_normal(4).astype(np.float32)
+    want = hf.transform(texts) @ coef.T + intercept
+    got = hf.decision_scores(texts, coef, intercept)
+    assert got.shape == (len(texts), 4) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        hf.decision_scores(texts[:3], np.asfortranarray(coef)),
+        want[:3] - intercept,
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    with pytest.raises(ValueError, match=r"coef must have shape \(n_classes, 65536\)"):
+        hf.decision_scores(texts, coef[:, :10])
+
+
+def test_decision_scores_match_logistic_regression() -> None:
+    hf = _small().fit(HEADLINES)
+    clf = LogisticRegression(C=10.0, max_iter=1000).fit(hf.transform(HEADLINES), LABELS)
+    scores = hf.decision_scores(HEADLINES, clf.coef_, clf.intercept_)
+    np.testing.assert_allclose(scores, clf.decision_function(hf.transform(HEADLINES)), atol=1e-4)

@@ -100,10 +100,10 @@ def train(
     folds: Annotated[
         int, typer.Option(help="Cross-validation folds for the printed scores (0: none).")
     ] = 5,
-    C: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 10.0,
+    C: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 0.5,
     balanced: Annotated[
         bool, typer.Option(help="Weight topics inversely to their frequency.")
-    ] = False,
+    ] = True,
 ) -> None:
     """Train a topic model from a labelled file and print its validation scores."""
     from feedclass.evaluate import format_report

@@ -94,8 +94,13 @@ def cross_validate(
     folds: int = 5,
     random_state: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    keep_predictions: bool = False,
 ) -> dict[str, Any]:
-    """Out-of-fold predictions of a clone of ``estimator``, scored with :func:`report`."""
+    """Out-of-fold predictions of a clone of ``estimator``, scored with :func:`report`.
+
+    With ``keep_predictions`` the result also holds ``predictions`` and ``probabilities``, so
+    a caller can score subsets (e.g. one language) of the same run.
+    """
     texts_arr = np.asarray(list(texts), dtype=object)
     y = np.asarray([str(v) for v in labels], dtype=object)
     classes, counts = np.unique(y, return_counts=True)
@@ -127,6 +132,9 @@ def cross_validate(
     out = report(y.tolist(), pred.tolist(), proba, classes.tolist())
     out["folds"] = folds
     out["grouped"] = groups is not None
+    if keep_predictions:
+        out["predictions"] = pred.tolist()
+        out["probabilities"] = proba
     return out
 
 

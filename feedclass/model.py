@@ -1,8 +1,9 @@
-"""The topic model: hashed char/word n-gram TF-IDF and a multinomial logistic regression.
+"""The topic model: hashed char/word n-gram TF-IDF and a linear SVM with calibrated softmax.
 
 Why hashing: the model file then holds only numbers (no vocabulary of a million n-grams), loads
-fast, and featurisation runs in one compiled pass over a batch. Why temperature scaling:
-logistic regression on sparse TF-IDF is over- or under-confident depending on C; one fitted
+fast, and featurisation runs in one compiled pass over a batch. Why a linear SVM: on
+18k headlines it fits in 3 s where lbfgs logistic regression needs 90 s, with the same accuracy
+(see the model card). Why temperature scaling: the SVM's margins are not probabilities; one fitted
 scalar makes ``confidence`` mean what it says, so ``--min-confidence 0.8`` keeps items that are
 right about 80% of the time.
 """
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
@@ -64,7 +65,7 @@ def _fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
         p = _softmax(scores / t)
         return float(-np.log(np.clip(p[np.arange(len(y_idx)), y_idx], 1e-12, None)).mean())
 
-    lo, hi = np.log(0.05), np.log(20.0)
+    lo, hi = np.log(0.005), np.log(20.0)
     g = (np.sqrt(5) - 1) / 2
     a, b = hi - g * (hi - lo), lo + g * (hi - lo)
     fa, fb = nll(np.exp(a)), nll(np.exp(b))
@@ -87,7 +88,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     ----------
     char_ngram_range, word_ngram_range, n_features :
         Feature extraction, see :class:`feedclass.features.HashingFeatures`.
-    C : inverse regularisation strength of the logistic regression.
+    C : inverse regularisation strength of the linear SVM.
     class_weight : ``None`` or ``"balanced"`` (helps rare topics at some cost in accuracy).
     calibrate : fit a softmax temperature on internal cross-validation (costs ``calibration_folds``
         extra fits).
@@ -108,11 +109,11 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         char_ngram_range: tuple[int, int] = (2, 5),
         word_ngram_range: tuple[int, int] = (1, 2),
         n_features: int = 2**20,
-        C: float = 10.0,
-        class_weight: str | dict | None = None,
+        C: float = 0.5,
+        class_weight: str | dict | None = "balanced",
         calibrate: bool = True,
         calibration_folds: int = 3,
-        max_iter: int = 300,
+        max_iter: int = 2000,
         random_state: int = 0,
     ) -> None:
         self.char_ngram_range = char_ngram_range
@@ -136,18 +137,19 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     def _fit_linear(
         self, M: sp.csr_matrix, y_idx: np.ndarray, n_classes: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        clf = LogisticRegression(
-            C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, tol=1e-4
+        clf = LinearSVC(
+            C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+            random_state=self.random_state,
         )
-        # Fit only on buckets that occur: with 2**20 hash buckets most are empty, and lbfgs
-        # pays for every coefficient on every iteration (100x slower on small data otherwise).
+        # Fit only on buckets that occur: with 2**20 hash buckets most are empty, and the
+        # solver pays for every coefficient.
         used = np.flatnonzero(np.diff(M.tocsc().indptr))
         clf.fit(M[:, used], y_idx)
         coef = np.zeros((clf.coef_.shape[0], M.shape[1]))
         coef[:, used] = clf.coef_
         intercept = np.asarray(clf.intercept_, dtype=np.float64)
         if coef.shape[0] == 1 and n_classes == 2:
-            # Binary LR gives one row; as softmax over [0, s] it is the same model.
+            # A binary SVM gives one row; as softmax over [0, s] it is the same model.
             coef = np.vstack([np.zeros_like(coef), coef])
             intercept = np.array([0.0, intercept[0]])
         return coef, intercept

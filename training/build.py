@@ -29,13 +29,12 @@ from feedclass import TopicModel, __version__
 from feedclass.evaluate import cross_validate, format_report, report
 from feedclass.normalize import normalize_text
 from feedclass.train import data_hash
-from training import sources
+from training import card, sources
 from training.tg_news import load_tg_posts
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "training" / "labels"
 DEFAULT_OUT = ROOT / "models" / "feedclass-default.fcm"
-CARD = ROOT / "models" / "README.md"
 METRICS_JSON = ROOT / "models" / "metrics.json"
 # The recipe's date: used as the model's creation time unless SOURCE_DATE_EPOCH says otherwise.
 RECIPE_DATE = "2026-11-28T00:00:00+00:00"
@@ -183,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         METRICS_JSON.write_text(json.dumps(full, ensure_ascii=False, indent=1) + "\n",
                                 encoding="utf-8")
         print(f"figures written to {METRICS_JSON}", file=sys.stderr)
+        card.main()
     return 0
 
 

@@ -467,6 +467,11 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         cps, offsets = _encode(texts)
         table = _word_table(cps)
         n = len(texts)
+        # One dtype/layout/writeability for every array argument, else numba compiles (and
+        # caches) another specialisation: seconds, e.g. for an idf_ loaded read-only.
+        idf = np.require(idf, np.float32, ["C", "A", "W"])
+        if coef_t is not None:
+            coef_t = np.require(coef_t, np.float32, ["C", "A", "W"])
         args = (
             cmin,
             cmax,

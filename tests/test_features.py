@@ -300,3 +300,19 @@ def test_decision_scores_match_logistic_regression() -> None:
     clf = LogisticRegression(C=10.0, max_iter=1000).fit(hf.transform(HEADLINES), LABELS)
     scores = hf.decision_scores(HEADLINES, clf.coef_, clf.intercept_)
     np.testing.assert_allclose(scores, clf.decision_function(hf.transform(HEADLINES)), atol=1e-4)
+
+
+def test_one_compiled_specialisation_for_all_paths() -> None:
+    # Each extra numba specialisation costs seconds of compile time on first use.
+    from feedclass.features import _hash_batch
+
+    hf = _small().fit(HEADLINES)
+    ro = hf.idf_.astype(np.float64)
+    ro.flags.writeable = False
+    hf.idf_ = ro  # e.g. loaded from a model file
+    hf.transform(HEADLINES)
+    coef = np.asfortranarray(np.ones((2, hf.n_features), np.float32))
+    coef.flags.writeable = False
+    hf.decision_scores(HEADLINES, coef)
+    hf.transform(["😀 𝔸𝔹 emoji and math letters"])
+    assert len(_hash_batch.signatures) == 1

@@ -13,6 +13,7 @@ from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from feedclass.errors import DataError
 from feedclass.features import HashingFeatures, _char_wb_ngrams, _word_ngrams
@@ -316,3 +317,32 @@ def test_one_compiled_specialisation_for_all_paths() -> None:
     hf.decision_scores(HEADLINES, coef)
     hf.transform(["😀 𝔸𝔹 emoji and math letters"])
     assert len(_hash_batch.signatures) == 1
+
+
+# scikit-learn's generic checks feed numeric arrays; with the ``string`` input tag it skips
+# those (fit/transform on floats, NaN handling, positive-only, n_features_in_ ...). These
+# are the API checks that apply to a text transformer.
+_API_CHECKS = [
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_valid_tag_types",
+    "check_estimator_tags_renamed",
+    "check_mixin_order",
+    "check_do_not_raise_errors_in_init_or_set_params",
+]
+
+
+@pytest.mark.parametrize("check", _API_CHECKS)
+def test_sklearn_api_checks(check: str) -> None:
+    import sklearn.utils.estimator_checks as ec
+
+    getattr(ec, check)("HashingFeatures", HashingFeatures())
+
+
+@parametrize_with_checks([HashingFeatures(n_features=2**10)])
+def test_sklearn_estimator_checks(estimator: HashingFeatures, check: object) -> None:
+    check(estimator)  # type: ignore[operator]

@@ -712,6 +712,8 @@ def _tokens(texts: list[str]) -> dict[str, np.ndarray]:
         "clean": clean,
         "clean_off": clean_off,
         "doc": t_doc,
+        "start": t_start,
+        "end": t_end,
         "first": t_first.astype(bool),
         "cap": t_cap.astype(bool),
         "allcap": t_allcap.astype(bool),
@@ -742,7 +744,32 @@ _SURNAME_ENDS = (
     "дзе",
     "ян",
 )
-_SURNAME_RE = re.compile(rf"(?:{'|'.join(_SURNAME_ENDS)})$")
+_SURNAME_LEN = np.array([len(e) for e in _SURNAME_ENDS], dtype=np.int64)
+_SURNAME_CODES = np.zeros((len(_SURNAME_ENDS), max(_SURNAME_LEN)), dtype=np.uint32)
+for _k, _e in enumerate(_SURNAME_ENDS):
+    _SURNAME_CODES[_k, : len(_e)] = [ord(c) for c in _e]
+
+
+@numba.njit(cache=True)
+def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cover - numba
+    """1 where the word [start, end) is at least ``min_len`` long and has one of the endings."""
+    out = np.zeros(starts.shape[0], dtype=np.uint8)
+    for t in range(starts.shape[0]):
+        s = starts[t]
+        e = ends[t]
+        if e - s < min_len:
+            continue
+        for j in range(lens.shape[0]):
+            m = lens[j]
+            ok = True
+            for q in range(m):
+                if clean[e - m + q] != codes[j, q]:
+                    ok = False
+                    break
+            if ok:
+                out[t] = 1
+                break
+    return out
 
 
 def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _Idf]:
@@ -801,20 +828,20 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     first_name = letters & tk["first"] & tk["cap"]
     if first_name.any():
         idx = np.flatnonzero(first_name)
-        clean = tk["clean"]
-        surname = np.zeros(idx.size, dtype=bool)
-        off = tk["clean_off"]
-        # first tokens are few (one per headline): a Python pass over them is cheap enough
-        starts = off[doc[idx]]
-        for q, (k, s0) in enumerate(zip(idx, starts, strict=True)):
-            e0 = s0
-            while e0 < clean.size and clean[e0] != 32 and e0 < off[doc[k] + 1]:
-                e0 += 1
-            word = clean[s0:e0].tobytes().decode("utf-32-le")
-            surname[q] = bool(_SURNAME_RE.search(word)) and len(word) >= 4
-        first_ok = surname | proper[idx] | tk["latin"][idx]
-        first_name[idx] = first_ok
-    entity = letters & ((tk["cap"] & ~tk["first"]) | tk["allcap"] | first_name)
+        surname = _ends_with_any(
+            tk["clean"], tk["start"][idx], tk["end"][idx], _SURNAME_CODES, _SURNAME_LEN, 4
+        ).astype(bool)
+        first_name[idx] = surname | proper[idx] | tk["latin"][idx]
+    # Stems the batch shows as names count as names even where a copy was lower-cased.
+    entity = letters & ((tk["cap"] & ~tk["first"]) | tk["allcap"] | first_name | proper)
+    # In a headline set in capitals case says nothing about names: there only
+    # stems known as names from the rest of the batch count.
+    n_let = np.bincount(doc[letters], minlength=n)
+    n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
+    shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
+    if shouty.any():
+        in_shouty = shouty[doc]
+        entity[in_shouty] = (letters & proper)[in_shouty]
 
     # Word (stem) TF-IDF over content tokens.
     wkeys, winv = np.unique(shash[content], return_inverse=True)
@@ -1003,9 +1030,9 @@ def _bucket_pairs(order, keys, window, out_i, out_j, pos):  # pragma: no cover -
     return pos, True
 
 
-_BANDS = 20
+_BANDS = 16
 _ROWS = 2
-_WINDOW = 12
+_WINDOW = 3
 _SEED = 20240501
 
 
@@ -1033,10 +1060,13 @@ def _candidates(
             out_i = np.empty(cap, dtype=np.int64)
             out_j = np.empty(cap, dtype=np.int64)
             pos, done = _bucket_pairs(order, keys, _WINDOW, out_i, out_j, 0)
-        code = out_i[:pos] * n + out_j[:pos]
-        chunks_i.append(np.unique(code))
+        chunks_i.append(out_i[:pos] * n + out_j[:pos])
         del out_i, out_j
-    code = np.unique(np.concatenate(chunks_i)) if chunks_i else np.zeros(0, np.int64)
+    # one sort-based unique at the end (numpy's hash-based unique is slow on int64 codes)
+    code = np.concatenate(chunks_i) if chunks_i else np.zeros(0, np.int64)
+    code.sort(kind="stable")
+    if code.size:
+        code = code[np.concatenate(([True], code[1:] != code[:-1]))]
     del chunks_j
     return code // n, code % n
 
@@ -1051,6 +1081,9 @@ _WEIGHTS = np.array(
 )
 
 
+_NAME_VETO_WORDS = 2
+
+
 def _score_features(x: np.ndarray) -> np.ndarray:
     """Similarity in [0, 1] from pair features; substituted numbers/months/names score 0."""
     z = (
@@ -1063,7 +1096,14 @@ def _score_features(x: np.ndarray) -> np.ndarray:
         + _WEIGHTS[6] * np.minimum(x[:, 8], 8) / 8
     )
     s = 1.0 / (1.0 + np.exp(-z))
-    veto = (x[:, 2] > 0) | (x[:, 3] > 0) | (x[:, 6] > 0)
+    # Vetoes: numbers or months substituted; names substituted while at most
+    # _NAME_VETO_WORDS other words differ ("... в Караганде" vs "... в Костанае").
+    veto = (
+        (x[:, 2] > 0)
+        | (x[:, 3] > 0)
+        | (x[:, 6] > 0)
+        | ((x[:, 4] > 0) & (x[:, 8] <= _NAME_VETO_WORDS))
+    )
     s[veto] = 0.0
     return s
 

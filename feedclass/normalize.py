@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
+
 # Quotes: typographic and language-specific variants all become a plain ASCII quote.
 _DOUBLE_QUOTES = "«»„“”‟″〝〞＂"
 _SINGLE_QUOTES = "‘’‚‛′‹›`´＇"
@@ -35,6 +37,42 @@ for _i in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)):
     _TABLE[_i] = " "
 
 _SPACES = re.compile(r"\s+")
+_DOTTED_I = "\u0130"  # the one character whose lower case is two characters ("i" + dot)
+# Blocks outside the BMP that have lower-case mappings (Deseret, Osage, Vithkuqi, ...).
+_ASTRAL_CASED = (
+    (0x10400, 0x10600),
+    (0x10C80, 0x10D00),
+    (0x118A0, 0x11900),
+    (0x16E40, 0x16EA0),
+    (0x1E900, 0x1E960),
+)
+
+
+def _fold_char(c: str) -> str | None:
+    """What one character becomes: lower case, then the table above."""
+    low = c.lower()
+    if len(low) != 1:
+        return low
+    return _TABLE.get(ord(low), low)
+
+
+def _build_fold() -> dict[int, str | None]:
+    fold: dict[int, str | None] = {}
+    codes = [*range(0xD800), *range(0xE000, 0x10000)]
+    for lo, hi in _ASTRAL_CASED:
+        codes += range(lo, hi)
+    for code in codes:
+        c = chr(code)
+        out = _fold_char(c)
+        if out != c:
+            fold[code] = out
+    return fold
+
+
+# Lower-casing by table, not str.lower(), so that the result of a character never depends on
+# its neighbours (str.lower() picks Greek final sigma by context) and a batch can be folded as
+# one array lookup.
+_FOLD = _build_fold()
 
 
 def normalize_text(text: str) -> str:
@@ -50,28 +88,82 @@ def normalize_text(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str; got {type(text).__name__} instead")
     # NFC first so that "и" + combining breve becomes "й" and is never split.
-    text = unicodedata.normalize("NFC", text)
-    text = text.lower().translate(_TABLE)
-    # lower() can produce decomposed sequences (e.g. "İ" -> "i̇"); recompose for idempotence.
+    text = unicodedata.normalize("NFC", text).translate(_FOLD)
+    # Folding can produce decomposed sequences (e.g. "İ" -> "i̇"); recompose for idempotence.
     text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text).strip()
 
 
+_LUT: np.ndarray | None = None
+_DELETE = 0xFFFFFFFF
+_SPACE = 0x20
+
+
+def _lut() -> np.ndarray:
+    """``_FOLD`` as an array over all code points, white space as " " (4 MB, built once)."""
+    global _LUT
+    if _LUT is None:
+        lut = np.arange(0x110000, dtype=np.uint32)
+        for code, out in _FOLD.items():
+            if out is None:
+                lut[code] = _DELETE
+            elif len(out) == 1:
+                lut[code] = ord(out)
+        for code in range(0x3000 + 1):
+            if chr(code).isspace():
+                lut[code] = _SPACE  # what the \s+ of normalize_text matches
+        lut[0] = 0  # the batch separator stays itself
+        _LUT = lut
+    return _LUT
+
+
+def fold_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised texts as one uint32 code-point array and their start offsets.
+
+    ``codes[offsets[i]:offsets[i + 1]]`` is ``normalize_text(texts[i])``. This is the form the
+    compiled feature and dedup kernels read, so a batch is never split into Python strings.
+    Texts must not contain NUL (the caller falls back to ``normalize_text`` then).
+    """
+    joined = unicodedata.normalize("NFC", "\x00".join(texts))
+    if _DOTTED_I in joined:
+        joined = joined.replace(_DOTTED_I, _FOLD[ord(_DOTTED_I)] or "")
+    codes = _lut()[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
+    if (codes == _DELETE).any():
+        codes = codes[codes != _DELETE]
+    if not unicodedata.is_normalized("NFC", joined_of(codes)):
+        # Rare (folding produced a composable pair): redo the exact per-text path.
+        codes = np.frombuffer(
+            "\x00".join(normalize_text(t) for t in texts).encode("utf-32-le"), dtype=np.uint32
+        )
+    else:
+        # Collapse runs of spaces and strip them at both ends of every text.
+        edge = (codes == _SPACE) | (codes == 0)
+        drop = (codes == _SPACE) & np.concatenate(([True], edge[:-1]))
+        codes = codes[~drop]
+        drop = (codes == _SPACE) & np.concatenate(((codes[1:] == 0), [True]))
+        codes = codes[~drop]
+    seps = np.flatnonzero(codes == 0)
+    offsets = np.empty(len(texts) + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:-1] = seps + 1
+    offsets[-1] = codes.size + 1
+    # Drop the separators themselves so that offsets index a plain concatenation.
+    keep = np.ones(codes.size, dtype=bool)
+    keep[seps] = False
+    offsets -= np.arange(len(texts) + 1)
+    return codes[keep], offsets
+
+
+def joined_of(codes: np.ndarray) -> str:
+    return codes.tobytes().decode("utf-32-le")
+
+
 def normalize_many(texts: list[str]) -> list[str]:
-    """Normalise a batch in one pass over one joined string (much faster than a loop)."""
+    """``[normalize_text(t) for t in texts]``, several times faster on large batches."""
     if not texts:
         return []
-    sep = "\x00"
-    joined = sep.join(texts)
-    if joined.count(sep) != len(texts) - 1:
-        # A text contains our separator: fall back to the per-item path.
+    if any("\x00" in t for t in texts):
         return [normalize_text(t) for t in texts]
-    joined = unicodedata.normalize("NFC", joined).lower().translate(_TABLE_BATCH)
-    joined = unicodedata.normalize("NFC", joined)
-    parts = joined.split(sep)
-    return [_SPACES.sub(" ", p).strip() for p in parts]
-
-
-# The batch table keeps NUL as the separator instead of turning it into a space.
-_TABLE_BATCH = dict(_TABLE)
-del _TABLE_BATCH[0]
+    codes, offsets = fold_codepoints(texts)
+    flat = joined_of(codes)
+    return [flat[offsets[i] : offsets[i + 1]] for i in range(len(texts))]

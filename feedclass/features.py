@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from feedclass.errors import DataError
-from feedclass.normalize import normalize_many
+from feedclass.normalize import fold_codepoints, normalize_many
 
 __all__ = ["HashingFeatures"]
 
@@ -308,6 +308,19 @@ def _encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(raw, dtype=np.uint32), offsets
 
 
+def _fold(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised code points of all texts, concatenated, and the document offsets."""
+    if any("\x00" in t for t in texts):
+        # fold_codepoints joins on NUL; normalize_many handles such texts one by one.
+        cps, offsets = _encode(normalize_many(texts))
+    else:
+        cps, offsets = fold_codepoints(texts)
+    # Read-only like np.frombuffer's result, so both paths share one compiled kernel.
+    cps = np.ascontiguousarray(cps, dtype=np.uint32).view()
+    cps.flags.writeable = False
+    return cps, np.ascontiguousarray(offsets, dtype=np.int64)
+
+
 def _check_texts(X: Any) -> list[str]:
     """Return X as a list of str; None/NaN become ""; a bare string is refused."""
     if isinstance(X, (str, bytes)):
@@ -463,10 +476,9 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
     def _run(self, X: Any, idf: np.ndarray, coef_t: np.ndarray | None = None) -> Any:
         """Normalise, encode and hash a batch; return CSR, or scores when coef_t is given."""
         cmin, cmax, wmin, wmax, nf = self._params()
-        texts = normalize_many(_check_texts(X))
-        cps, offsets = _encode(texts)
+        cps, offsets = _fold(_check_texts(X))
         table = _word_table(cps)
-        n = len(texts)
+        n = offsets.size - 1
         # One dtype/layout/writeability for every array argument, else numba compiles (and
         # caches) another specialisation: seconds, e.g. for an idf_ loaded read-only.
         idf = np.require(idf, np.float32, ["C", "A", "W"])

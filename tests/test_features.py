@@ -346,3 +346,10 @@ def test_sklearn_api_checks(check: str) -> None:
 @parametrize_with_checks([HashingFeatures(n_features=2**10)])
 def test_sklearn_estimator_checks(estimator: HashingFeatures, check: object) -> None:
     check(estimator)  # type: ignore[operator]
+
+
+def test_nul_in_text_takes_the_per_text_path_with_same_result() -> None:
+    hf = _small().fit(HEADLINES)
+    a = hf.transform(["Курс\x00тенге вырос", "ok"])
+    b = hf.transform(["Курс тенге вырос", "ok"])
+    assert (a != b).nnz == 0

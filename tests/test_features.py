@@ -353,3 +353,21 @@ def test_nul_in_text_takes_the_per_text_path_with_same_result() -> None:
     a = hf.transform(["Курс\x00тенге вырос", "ok"])
     b = hf.transform(["Курс тенге вырос", "ok"])
     assert (a != b).nnz == 0
+
+
+@pytest.mark.slow
+def test_works_without_a_writable_numba_cache() -> None:
+    # E.g. a read-only site-packages and no writable home: compile in memory instead.
+    import subprocess
+    import sys
+
+    code = (
+        "import numba.core.caching as c\n"
+        "c.CacheImpl._locator_classes = []\n"
+        "import feedclass.features as f\n"
+        "assert type(f._hash_batch._cache).__name__ == 'NullCache'\n"
+        "print(f.HashingFeatures(n_features=256).fit(['ab cd']).transform(['ab']).nnz)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 0

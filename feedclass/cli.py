@@ -248,6 +248,186 @@ def info(
             typer.echo(f"            {lab:<10} F1 {f1}")
 
 
+IdColumn = Annotated[
+    str | None,
+    typer.Option("--id-column", help="Column with item ids (default: row numbers, from 1)."),
+]
+TimeColumn = Annotated[
+    str | None,
+    typer.Option(
+        "--time-column",
+        help="Column with publication times; the earliest item represents its story.",
+    ),
+]
+SourceColumn = Annotated[
+    str | None,
+    typer.Option("--source-column", help="Never merge two items from the same source."),
+]
+Threshold = Annotated[
+    float | None,
+    typer.Option(help="Similarity (0-1) at which items merge. Default: tuned for precision 0.9."),
+]
+Keep = Annotated[
+    str, typer.Option(help="Representative of a story: first (earliest), last or longest.")
+]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--history",
+        help="State file of earlier batches: catch republished stories "
+        "and keep story ids stable (created on first use).",
+    ),
+]
+HistoryDays = Annotated[
+    float, typer.Option("--history-days", help="Forget published items older than this.")
+]
+Report = Annotated[
+    str | None, typer.Option(help="Write every merge with its similarity to this file.")
+]
+
+
+@app.command()
+def dedup(
+    input: Input,
+    output: Output = None,
+    text_column: TextColumn = None,
+    id_column: IdColumn = None,
+    time_column: TimeColumn = None,
+    source_column: SourceColumn = None,
+    threshold: Threshold = None,
+    keep: Keep = "first",
+    history: HistoryOpt = None,
+    history_days: HistoryDays = 3.0,
+    report: Report = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Group near-duplicates: every row out, in order, with cluster and duplicate_of."""
+    from feedclass.publish import dedup_file
+
+    r = dedup_file(
+        input,
+        output,
+        text_column=text_column,
+        id_column=id_column,
+        time_column=time_column,
+        source_column=source_column,
+        threshold=threshold,
+        keep=keep,
+        history_path=history,
+        history_days=history_days,
+        input_format=fmt,
+        report=report,
+    )
+    line = f"feedclass: {r.rows} rows, {r.clusters} stories, {r.merged} merged as duplicates"
+    if history is not None:
+        line += f" ({r.seen_before} published in earlier batches)"
+    _err(line[len("feedclass: ") :])
+
+
+@app.command()
+def publish(
+    input: Input,
+    output: Output = None,
+    model: ModelOpt = None,
+    text_column: TextColumn = None,
+    id_column: IdColumn = None,
+    time_column: TimeColumn = None,
+    source_column: SourceColumn = None,
+    threshold: Threshold = None,
+    keep: Keep = "first",
+    history: HistoryOpt = None,
+    history_days: HistoryDays = 3.0,
+    report: Report = None,
+    min_confidence: Annotated[
+        float, typer.Option(help="Below this confidence leave the topic empty (or --fallback).")
+    ] = 0.0,
+    fallback: Annotated[str, typer.Option(help="Topic to give below --min-confidence.")] = "",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write nothing; show what would merge.")
+    ] = False,
+    sweep: Annotated[
+        str | None,
+        typer.Option(help="With --dry-run: thresholds to compare, e.g. 0.5,0.6,0.7."),
+    ] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Classify and deduplicate in one pass: one row per story, with its topic."""
+    from feedclass.errors import DataError
+    from feedclass.publish import publish_file, sweep_file
+
+    if dry_run:
+        try:
+            levels = [float(x) for x in (sweep or "").split(",") if x.strip()]
+        except ValueError:
+            raise DataError(f"--sweep takes numbers like 0.5,0.6,0.7; got {sweep!r}") from None
+        if not levels:
+            from feedclass.dedup import DEFAULT_THRESHOLD
+
+            levels = [threshold if threshold is not None else DEFAULT_THRESHOLD]
+        results = sweep_file(
+            input,
+            levels,
+            text_column=text_column,
+            time_column=time_column,
+            source_column=source_column,
+            keep=keep,
+            input_format=fmt,
+        )
+        for res in results:
+            typer.echo(
+                f"threshold {res.threshold:.2f}: {res.n_items} items -> "
+                f"{res.n_clusters} stories ({res.n_merged} merged)"
+            )
+            for item, rep, score in res.margin_examples:
+                typer.echo(f"    {score:.3f}  {item!r}  ~  {rep!r}")
+        return
+    if output is None:
+        raise DataError("publish needs -o OUTPUT (or --dry-run)")
+    r = publish_file(
+        input,
+        output,
+        _load(model),
+        text_column=text_column,
+        id_column=id_column,
+        time_column=time_column,
+        source_column=source_column,
+        threshold=threshold,
+        keep=keep,
+        history_path=history,
+        history_days=history_days,
+        input_format=fmt,
+        report=report,
+        min_confidence=min_confidence,
+        fallback=fallback,
+    )
+    line = f"{r.rows} rows -> {r.published} stories published, {r.merged} duplicates merged"
+    if history is not None:
+        line += f", {r.seen_before} already published earlier"
+    if r.empty:
+        line += f", {r.empty} with empty text"
+    _err(line)
+
+
+@app.command("tune-dedup")
+def tune_dedup(
+    pairs: Annotated[str, typer.Argument(help="Labelled pairs: columns text_1, text_2, label.")],
+    target_precision: Annotated[float, typer.Option(help="Precision to reach.")] = 0.9,
+    fmt: FormatOpt = None,
+) -> None:
+    """Pick the dedup threshold for your own labelled pairs (label 1 = same news)."""
+    from feedclass.publish import tune_file
+
+    res = tune_file(pairs, target_precision=target_precision, input_format=fmt)
+    typer.echo(
+        f"threshold {res.threshold:.3f}: precision {res.precision:.3f}, recall "
+        f"{res.recall:.3f} on {res.n_pairs} pairs ({res.n_positive} same news)"
+    )
+    typer.echo("\nthreshold  precision  recall  merged")
+    for thr, p, rec, k in res.curve:
+        typer.echo(f"{thr:9.2f} {p:10.3f} {rec:7.3f} {k:7d}")
+    typer.echo(f"\nuse: feedclass dedup FEED --threshold {res.threshold:.3f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every error into one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,496 @@
+"""Preparing a feed for publishing: group near-duplicates, and publish one row per story.
+
+Clustering needs every headline at once, but not every row: the input is read twice, once for
+the headlines (and ids, times, sources) and once to write the rows back with their cluster. So a
+feed far larger than memory only costs the memory of its headlines. Stdin is spooled to a
+temporary file to make the second pass possible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from feedclass.errors import DataError
+from feedclass.readers import Table, cell_text, find_text_column, jsonl_columns, open_table
+from feedclass.writers import TableWriter, output_format
+
+DEDUP_COLUMNS = ["cluster", "duplicate_of"]
+PUBLISH_COLUMNS = ["topic", "confidence", "cluster", "duplicates", "duplicate_ids"]
+
+
+@dataclass
+class FeedItems:
+    """What clustering needs from a feed: one entry per input row, in order."""
+
+    texts: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    times: np.ndarray | None = None
+    sources: list[str] | None = None
+    columns: list[str] = field(default_factory=list)
+    format: str = "csv"
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    feed_title: str = ""
+
+
+@dataclass
+class DedupSummary:
+    rows: int = 0
+    clusters: int = 0
+    merged: int = 0
+    seen_before: int = 0
+    empty: int = 0
+    published: int = 0
+    sweep: list[Any] = field(default_factory=list)
+
+
+def parse_time(value: str) -> float:
+    """Seconds since the epoch from ISO 8601, RFC 822 (RSS pubDate) or a plain number."""
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(value) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.timestamp()
+
+
+@contextmanager
+def _rereadable(source: str | Path | IO[bytes]) -> Iterator[str | Path]:
+    """A path that can be read twice: stdin or a stream is spooled to a temporary file."""
+    if isinstance(source, (str, Path)) and str(source) != "-":
+        yield source
+        return
+    stream = sys.stdin.buffer if isinstance(source, (str, Path)) else source
+    fd, tmp = tempfile.mkstemp(prefix="feedclass-stdin-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            shutil.copyfileobj(stream, fh, 1 << 20)  # type: ignore[arg-type]
+        yield tmp
+    finally:
+        os.unlink(tmp)
+
+
+def _column(columns: list[str], name: str | None, what: str, table: str) -> str | None:
+    if name is None:
+        return None
+    if name in columns:
+        return name
+    raise DataError(f"{table}: no {what} column {name!r}; columns are: {', '.join(columns)}")
+
+
+def collect(
+    table: Table,
+    text_column: str | None,
+    id_column: str | None = None,
+    time_column: str | None = None,
+    source_column: str | None = None,
+) -> FeedItems:
+    """First pass: the headline, id, time and source of every row."""
+    items = FeedItems(
+        format=table.format,
+        delimiter=table.delimiter,
+        encoding=table.encoding,
+        feed_title=getattr(table, "feed_title", ""),
+    )
+    times: list[float] = []
+    sources: list[str] = []
+    tcol = icol = mcol = scol = None
+    row = 0
+    for chunk in table.chunks():
+        if table.is_dict:
+            new = [c for c in jsonl_columns(chunk) if c not in items.columns]
+            items.columns += new
+        elif not items.columns:
+            items.columns = list(table.columns)
+        if tcol is None:
+            default = "text" if table.format == "rss" else None
+            tcol = find_text_column(items.columns, text_column or default, table.name)
+            icol = _column(items.columns, id_column, "id", table.name)
+            mcol = _column(items.columns, time_column, "time", table.name)
+            scol = _column(items.columns, source_column, "source", table.name)
+        if table.is_dict:
+            texts = [cell_text(r.get(tcol)) for r in chunk]
+            ids = [cell_text(r.get(icol)) for r in chunk] if icol else None
+            stamps = [cell_text(r.get(mcol)) for r in chunk] if mcol else None
+            srcs = [cell_text(r.get(scol)) for r in chunk] if scol else None
+        else:
+            pos = items.columns.index
+            texts = _col(chunk, pos(tcol))
+            ids = _col(chunk, pos(icol)) if icol else None
+            stamps = _col(chunk, pos(mcol)) if mcol else None
+            srcs = _col(chunk, pos(scol)) if scol else None
+        items.texts += texts
+        items.ids += ids if ids is not None else [str(row + k + 1) for k in range(len(chunk))]
+        if stamps is not None:
+            for k, raw in enumerate(stamps):
+                try:
+                    times.append(parse_time(raw) if raw.strip() else np.nan)
+                except ValueError:
+                    raise DataError(
+                        f"{table.name}, row {row + k + 1}: cannot read the time {raw!r} in "
+                        f"column {mcol!r}; use ISO 8601 (2026-11-27T08:00:00) or Unix seconds"
+                    ) from None
+        if srcs is not None:
+            sources += srcs
+        row += len(chunk)
+    if not items.columns and table.columns:
+        items.columns = list(table.columns)
+    if time_column:
+        arr = np.asarray(times, dtype=float)
+        # Rows without a time sort after every dated row, in file order.
+        arr[np.isnan(arr)] = np.inf
+        items.times = arr
+    if source_column:
+        items.sources = sources
+    return items
+
+
+def _col(rows: list[list[str]], index: int) -> list[str]:
+    return [r[index] for r in rows]
+
+
+def _cluster(
+    items: FeedItems,
+    threshold: float | None,
+    keep: str,
+    history_path: str | Path | None,
+    history_days: float,
+) -> tuple[list[Any], list[int], list[str], np.ndarray, Any]:
+    """Cluster the non-empty headlines; empty ones stay alone. Returns per-row results."""
+    from feedclass.dedup import DEFAULT_THRESHOLD, NearDuplicates
+
+    thr = DEFAULT_THRESHOLD if threshold is None else threshold
+    n = len(items.texts)
+    full = [i for i, t in enumerate(items.texts) if t.strip()]
+    texts = [items.texts[i] for i in full]
+    times = items.times[full] if items.times is not None else None
+    if times is not None and np.isinf(times).all():
+        times = None
+    sources = [items.sources[i] for i in full] if items.sources is not None else None
+    cluster: list[Any] = [""] * n
+    leader = list(range(n))  # row index of each row's representative
+    seen = np.zeros(n, dtype=bool)
+    matched: list[str] = [""] * n
+    scores = np.zeros(n)
+    history = None
+    if history_path is not None:
+        from feedclass.history import History, dedup_against_history
+
+        history = History.open(history_path, history_days=history_days)
+        res = dedup_against_history(
+            history, texts, times=times, sources=sources, threshold=thr, keep=keep
+        )
+        for k, i in enumerate(full):
+            cluster[i] = res.story_ids[k]
+            if res.duplicate_of[k] >= 0:
+                leader[i] = full[int(res.duplicate_of[k])]
+            seen[i] = bool(res.seen_before[k])
+            matched[i] = res.matched_text[k] or ""
+            scores[i] = float(res.scores[k])
+    else:
+        nd = NearDuplicates(threshold=thr, keep=keep).fit(texts, times=times, sources=sources)
+        for k, i in enumerate(full):
+            cluster[i] = int(nd.labels_[k])
+            if nd.duplicate_of_[k] >= 0:
+                leader[i] = full[int(nd.duplicate_of_[k])]
+        for p in nd.pairs_:
+            scores[full[int(p["i"])]] = float(p["score"])
+    # Empty headlines: their own cluster each, numbered after the others.
+    next_id = max([c for c in cluster if isinstance(c, int)], default=-1) + 1
+    for i in range(n):
+        if cluster[i] == "":
+            cluster[i] = next_id if history is None else ""
+            next_id += 1
+    return cluster, leader, matched, scores, (history, seen)
+
+
+def dedup_file(
+    source: str | Path | IO[bytes],
+    dest: str | Path | None,
+    *,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    time_column: str | None = None,
+    source_column: str | None = None,
+    threshold: float | None = None,
+    keep: str = "first",
+    history_path: str | Path | None = None,
+    history_days: float = 3.0,
+    input_format: str | None = None,
+    output_fmt: str | None = None,
+    report: str | Path | None = None,
+) -> DedupSummary:
+    """Every row out, in order, with ``cluster`` and ``duplicate_of`` (empty for a representative).
+
+    With ``history_path``, a row whose story was published in an earlier batch gets that story's
+    id as its cluster, ``seen_before`` = ``yes`` and ``duplicate_of`` = the story id.
+    """
+    with _rereadable(source) as path:
+        items = collect(
+            open_table(path, input_format), text_column, id_column, time_column, source_column
+        )
+        cluster, leader, matched, scores, (history, seen) = _cluster(
+            items, threshold, keep, history_path, history_days
+        )
+        fmt = output_format(dest, items.format, output_fmt)
+        added = list(DEDUP_COLUMNS) + (["seen_before"] if history is not None else [])
+        _check_free(items.columns, added)
+        summary = DedupSummary(rows=len(items.texts))
+        summary.empty = sum(1 for t in items.texts if not t.strip())
+        values: list[list[str]] = []
+        for i in range(len(items.texts)):
+            dup = ""
+            if leader[i] != i:
+                dup = items.ids[leader[i]]
+            elif seen[i]:
+                dup = str(cluster[i])
+            v = [str(cluster[i]), dup]
+            if history is not None:
+                v.append("yes" if seen[i] else "")
+            values.append(v)
+        summary.merged = sum(1 for v in values if v[1])
+        summary.seen_before = int(seen.sum())
+        summary.clusters = len({c for c in cluster if c != ""})
+        _write_rows(path, input_format, items, dest, fmt, added, values)
+        if report is not None:
+            _write_report(report, items, cluster, leader, matched, scores, seen)
+        if history is not None:
+            assert history_path is not None
+            history.save(history_path)
+    return summary
+
+
+def _check_free(columns: list[str], added: list[str]) -> None:
+    clash = [c for c in added if c in columns]
+    if clash:
+        raise DataError(
+            f"the input already has a column named {clash[0]!r}; rename it before deduplicating"
+        )
+
+
+def _write_rows(
+    path: str | Path,
+    input_format: str | None,
+    items: FeedItems,
+    dest: str | Path | None,
+    fmt: str,
+    added: list[str],
+    values: list[list[Any]],
+    keep_rows: list[int] | None = None,
+) -> None:
+    """Second pass: re-read the rows and write them with ``values`` appended."""
+    table = open_table(path, input_format)
+    wanted = None if keep_rows is None else set(keep_rows)
+    with TableWriter(
+        dest,
+        fmt,
+        items.columns + added,
+        delimiter=items.delimiter if items.format == "csv" else None,
+        bom=items.encoding in ("cp1251", "utf-8-sig"),
+        feed_title=items.feed_title or "feedclass",
+    ) as writer:
+        i = 0
+        for chunk in table.chunks():
+            out: list[Any] = []
+            for r in chunk:
+                if wanted is None or i in wanted:
+                    if table.is_dict:
+                        r = dict(r)
+                        r.update(zip(added, values[i]))
+                        out.append(r)
+                    else:
+                        out.append(r + values[i])
+                i += 1
+            writer.write(out)
+
+
+def _write_report(
+    report: str | Path,
+    items: FeedItems,
+    cluster: list[Any],
+    leader: list[int],
+    matched: list[str],
+    scores: np.ndarray,
+    seen: np.ndarray,
+) -> None:
+    """Every merge with its similarity, so an editor can check what was folded."""
+    cols = [
+        "cluster",
+        "representative_id",
+        "representative",
+        "duplicate_id",
+        "duplicate",
+        "similarity",
+    ]
+    rows = []
+    for i in range(len(items.texts)):
+        if leader[i] != i:
+            j = leader[i]
+            rows.append(
+                [
+                    str(cluster[i]),
+                    items.ids[j],
+                    items.texts[j],
+                    items.ids[i],
+                    items.texts[i],
+                    f"{scores[i]:.3f}",
+                ]
+            )
+        elif seen[i]:
+            rows.append(
+                [
+                    str(cluster[i]),
+                    "(published earlier)",
+                    matched[i],
+                    items.ids[i],
+                    items.texts[i],
+                    f"{scores[i]:.3f}",
+                ]
+            )
+    fmt = output_format(report, "csv")
+    with TableWriter(report, fmt, cols) as writer:
+        writer.write(rows)
+
+
+def publish_file(
+    source: str | Path | IO[bytes],
+    dest: str | Path | None,
+    model: Any,
+    *,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    time_column: str | None = None,
+    source_column: str | None = None,
+    threshold: float | None = None,
+    keep: str = "first",
+    history_path: str | Path | None = None,
+    history_days: float = 3.0,
+    input_format: str | None = None,
+    output_fmt: str | None = None,
+    report: str | Path | None = None,
+    min_confidence: float = 0.0,
+    fallback: str = "",
+) -> DedupSummary:
+    """One row per story: its representative, topic, and how many rows were merged into it.
+
+    Stories already published in an earlier batch (``history_path``) are left out; the report
+    lists them with the merges.
+    """
+    from feedclass.classify import annotate
+
+    with _rereadable(source) as path:
+        items = collect(
+            open_table(path, input_format), text_column, id_column, time_column, source_column
+        )
+        cluster, leader, matched, scores, (history, seen) = _cluster(
+            items, threshold, keep, history_path, history_days
+        )
+        fmt = output_format(dest, items.format, output_fmt)
+        _check_free(items.columns, PUBLISH_COLUMNS)
+        n = len(items.texts)
+        members: dict[int, list[int]] = {}
+        for i in range(n):
+            if leader[i] != i:
+                members.setdefault(leader[i], []).append(i)
+        reps = [i for i in range(n) if leader[i] == i and not seen[i]]
+        labels, _, _ = annotate(
+            model, [items.texts[i] for i in reps], min_confidence=min_confidence, fallback=fallback
+        )
+        values: list[list[Any]] = [[] for _ in range(n)]
+        for i, (topic, conf) in zip(reps, labels):
+            dups = members.get(i, [])
+            values[i] = [
+                topic,
+                conf,
+                str(cluster[i]),
+                len(dups),
+                ";".join(items.ids[j] for j in dups),
+            ]
+        _write_rows(path, input_format, items, dest, fmt, PUBLISH_COLUMNS, values, reps)
+        if report is not None:
+            _write_report(report, items, cluster, leader, matched, scores, seen)
+        if history is not None:
+            assert history_path is not None
+            history.save(history_path)
+        summary = DedupSummary(rows=n, published=len(reps), seen_before=int(seen.sum()))
+        summary.merged = sum(1 for i in range(n) if leader[i] != i)
+        summary.clusters = len({c for c in cluster if c != ""})
+        summary.empty = sum(1 for t in items.texts if not t.strip())
+    return summary
+
+
+def sweep_file(
+    source: str | Path | IO[bytes],
+    thresholds: list[float],
+    *,
+    text_column: str | None = None,
+    time_column: str | None = None,
+    source_column: str | None = None,
+    keep: str = "first",
+    input_format: str | None = None,
+) -> list[Any]:
+    """How many rows merge at each threshold, with the weakest merges as examples."""
+    from feedclass.dedup import sweep_thresholds
+
+    with _rereadable(source) as path:
+        items = collect(
+            open_table(path, input_format), text_column, None, time_column, source_column
+        )
+    full = [i for i, t in enumerate(items.texts) if t.strip()]
+    times = items.times[full] if items.times is not None else None
+    sources = [items.sources[i] for i in full] if items.sources is not None else None
+    return sweep_thresholds(
+        [items.texts[i] for i in full], thresholds, times=times, sources=sources, keep=keep
+    )
+
+
+def tune_file(
+    source: str | Path | IO[bytes], target_precision: float = 0.9, input_format: str | None = None
+) -> Any:
+    """Pick a threshold from a newsroom's own labelled pairs (text_1, text_2, label)."""
+    from feedclass.dedup import tune_threshold
+
+    table = open_table(source, input_format)
+    t1: list[str] = []
+    t2: list[str] = []
+    labels: list[str] = []
+    for chunk in table.chunks():
+        cols = jsonl_columns(chunk) if table.is_dict else table.columns
+        missing = [c for c in ("text_1", "text_2", "label") if c not in cols]
+        if missing:
+            raise DataError(
+                f"{table.name}: pairs need columns text_1, text_2, label; missing "
+                f"{', '.join(missing)}; columns are: {', '.join(cols)}"
+            )
+        for r in chunk:
+            if table.is_dict:
+                a, b, y = (cell_text(r.get(c)) for c in ("text_1", "text_2", "label"))
+            else:
+                a, b, y = (r[cols.index(c)] for c in ("text_1", "text_2", "label"))
+            t1.append(a)
+            t2.append(b)
+            labels.append(y.strip())
+    if not t1:
+        raise DataError(f"{table.name}: no pairs to tune on")
+    return tune_threshold(t1, t2, labels, target_precision=target_precision)

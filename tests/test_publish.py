@@ -1,0 +1,193 @@
+"""dedup / publish / tune-dedup over whole feeds, through the library and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedclass.cli import main
+from feedclass.errors import DataError, StateFileError
+from feedclass.publish import dedup_file, parse_time, publish_file
+from tests.test_cli import run
+
+FEED = [
+    ("a", "Рыбакина выиграла полуфинал и вышла в финал турнира", "2026-11-27T08:20:00"),
+    ("b", "Курс доллара на 27 ноября: 482 тенге", "2026-11-27T09:00:00"),
+    (
+        "c",
+        "Срочно: Рыбакина вышла в финал турнира после победы в полуфинале",
+        "2026-11-27T08:00:00",
+    ),
+    ("d", "Курс доллара на 28 ноября: 484 тенге", "2026-11-28T09:00:00"),
+    ("e", "", "2026-11-28T09:00:00"),
+]
+
+
+def write_feed(path: Path, rows=FEED) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "title", "published"])
+        w.writerows(rows)
+    return path
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_dedup_keeps_rows_and_points_to_earliest(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    s = dedup_file(write_feed(tmp_path / "f.csv"), out, id_column="id", time_column="published")
+    rows = read(out)
+    assert [r["id"] for r in rows] == ["a", "b", "c", "d", "e"]
+    by = {r["id"]: r for r in rows}
+    # c is earlier than a, so c represents the story and a points at it.
+    assert by["a"]["cluster"] == by["c"]["cluster"] and by["a"]["duplicate_of"] == "c"
+    assert by["c"]["duplicate_of"] == ""
+    # Templated headlines with other dates are different news.
+    assert by["b"]["cluster"] != by["d"]["cluster"]
+    assert by["e"]["cluster"] not in {by[k]["cluster"] for k in "abcd"}
+    assert s.rows == 5 and s.merged == 1
+
+
+def test_publish_one_row_per_story_with_topic(tmp_path: Path, tiny_model) -> None:
+    out = tmp_path / "pub.jsonl"
+    report = tmp_path / "merged.csv"
+    publish_file(
+        write_feed(tmp_path / "f.csv"),
+        out,
+        tiny_model,
+        id_column="id",
+        time_column="published",
+        report=report,
+    )
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["b", "c", "d", "e"]
+    assert rows[1]["duplicates"] == 1 and rows[1]["duplicate_ids"] == "a"
+    assert rows[1]["topic"] == "sport" and rows[0]["topic"] == "economy"
+    merges = read(report)
+    assert len(merges) == 1 and merges[0]["duplicate_id"] == "a"
+    assert 0 < float(merges[0]["similarity"]) <= 1
+
+
+def test_history_catches_story_republished_next_day(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    day1 = write_feed(tmp_path / "d1.csv", [("x1", "В Алматы открылся новый мост через реку", "")])
+    day2 = write_feed(
+        tmp_path / "d2.csv",
+        [
+            ("y1", "Новости: в Алматы открылся новый мост через реку", ""),
+            ("y2", "В Шымкенте построят новую школу на 1200 мест", ""),
+        ],
+    )
+    dedup_file(day1, tmp_path / "o1.csv", history_path=state)
+    first = read(tmp_path / "o1.csv")[0]["cluster"]
+    dedup_file(day2, tmp_path / "o2.csv", history_path=state)
+    rows = read(tmp_path / "o2.csv")
+    assert rows[0]["cluster"] == first and rows[0]["seen_before"] == "yes"
+    assert rows[1]["cluster"] != first and rows[1]["seen_before"] == ""
+
+
+def test_corrupted_history_is_an_error_not_a_fresh_start(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text('{"format": "feedclass-dedup-history", "vers', encoding="utf-8")
+    with pytest.raises(StateFileError):
+        dedup_file(write_feed(tmp_path / "f.csv"), tmp_path / "o.csv", history_path=state)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_bad_time_is_a_clear_error(tmp_path: Path) -> None:
+    feed = write_feed(tmp_path / "f.csv", [("a", "Заголовок", "вчера")])
+    with pytest.raises(DataError, match="row 1: cannot read the time 'вчера'"):
+        dedup_file(feed, tmp_path / "o.csv", time_column="published")
+
+
+def test_parse_time_formats() -> None:
+    assert parse_time("1700000000") == 1700000000.0
+    assert parse_time("2026-11-27T08:00:00Z") == parse_time("2026-11-27T08:00:00+00:00")
+    assert parse_time("Fri, 27 Nov 2026 08:00:00 +0000") == parse_time("2026-11-27T08:00:00")
+
+
+def test_cli_dedup_stdin_and_tune(tmp_path: Path, capsys) -> None:
+    import sys
+
+    feed = "\n".join(t for _, t, _ in FEED[:4]) + "\n"
+    old = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(feed.encode()))
+    try:
+        code, out, err = run(["dedup", "-", "--format", "lines"], capsys)
+    finally:
+        sys.stdin = old
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out), delimiter="\t"))
+    assert len(rows) == 4 and rows[2]["duplicate_of"] == "1"
+    pairs = tmp_path / "pairs.csv"
+    with pairs.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text_1", "text_2", "label"])
+        w.writerow([FEED[0][1], FEED[2][1], 1])
+        w.writerow([FEED[1][1], FEED[3][1], -1])
+        w.writerow(["Мост открыт в Астане", "В Астане открыли мост", 1])
+        w.writerow(["Пожар на складе", "Гол в ворота", -1])
+    code, out, err = run(["tune-dedup", str(pairs)], capsys)
+    assert code == 0, err
+    assert "precision" in out and "feedclass dedup FEED --threshold" in out
+
+
+def test_cli_publish_dry_run_sweep(tmp_path: Path, capsys) -> None:
+    code, out, err = run(
+        ["publish", str(write_feed(tmp_path / "f.csv")), "--dry-run", "--sweep", "0.5,0.9"], capsys
+    )
+    assert code == 0, err
+    assert "threshold 0.50" in out and "threshold 0.90" in out
+    assert not list(tmp_path.glob("*.out"))
+
+
+def test_publish_needs_output(tmp_path: Path, capsys) -> None:
+    code, _, err = run(["publish", str(write_feed(tmp_path / "f.csv"))], capsys)
+    assert code == 2 and "needs -o" in err
+
+
+words = st.sampled_from(
+    [
+        "Пожар",
+        "в",
+        "Алматы",
+        "на",
+        "складе",
+        "мост",
+        "открыли",
+        "Астане",
+        "курс",
+        "доллара",
+        "5",
+        "6",
+        "мая",
+        "Срочно:",
+        "новый",
+    ]
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.lists(words, min_size=0, max_size=7).map(" ".join), max_size=25))
+def test_dedup_never_drops_or_reorders(tmp_path: Path, headlines: list[str]) -> None:
+    feed = write_feed(tmp_path / "p.csv", [(str(i), h, "") for i, h in enumerate(headlines)])
+    out = tmp_path / "p_out.csv"
+    dedup_file(feed, out, id_column="id")
+    rows = read(out)
+    assert [r["id"] for r in rows] == [str(i) for i in range(len(headlines))]
+    assert [r["title"] for r in rows] == headlines
+    by = {r["id"]: r for r in rows}
+    for r in rows:
+        if r["duplicate_of"]:
+            rep = by[r["duplicate_of"]]
+            assert rep["cluster"] == r["cluster"] and rep["duplicate_of"] == ""

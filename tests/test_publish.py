@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedclass.cli import main
 from feedclass.errors import DataError, StateFileError
 from feedclass.publish import dedup_file, parse_time, publish_file
 from tests.test_cli import run

@@ -34,6 +34,7 @@ from training.tg_news import load_tg_posts
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "training" / "labels"
+AUTHORED = ROOT / "training" / "authored"
 DEFAULT_OUT = ROOT / "models" / "feedclass-default.fcm"
 METRICS_JSON = ROOT / "models" / "metrics.json"
 # The recipe's date: used as the model's creation time unless SOURCE_DATE_EPOCH says otherwise.
@@ -69,6 +70,7 @@ def load_corpus(data_dir: Path) -> list[dict]:
             )
     for lang in sources.SIB200_LANGS:
         items += [dict(r, part="sib200") for r in sources.load_sib200(data_dir, lang, "train")]
+    items += load_authored()
     items += [dict(r, part="bbc") for r in sources.load_bbc(data_dir)]
     seen: set[str] = set()
     out = []
@@ -78,6 +80,22 @@ def load_corpus(data_dir: Path) -> list[dict]:
             continue
         seen.add(key)
         out.append(item)
+    return out
+
+
+def load_authored() -> list[dict]:
+    """Headlines our team wrote (training/authored/*_headlines.csv: text,label)."""
+    import csv
+
+    out: list[dict] = []
+    for path in sorted(AUTHORED.glob("*_headlines.csv")):
+        lang = path.name.split("_", 1)[0]
+        with path.open(encoding="utf-8", newline="") as fh:
+            for k, row in enumerate(csv.DictReader(fh)):
+                item_id = f"authored_{lang}_{k}"
+                out.append({"id": item_id, "title": row["text"], "label": row["label"],
+                            "source": "authored", "lang": lang, "group": item_id,
+                            "part": "authored"})
     return out
 
 
@@ -165,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             "class_counts": dict(sorted(Counter(labels).items())),
             "sources": [
                 f"{part}: {sum(n for (p, _), n in by_part.items() if p == part)} items"
-                for part in ("topics", "ours", "sib200", "bbc")
+                for part in ("topics", "ours", "sib200", "bbc", "authored")
             ],
         },
         "metrics": summary,

@@ -82,10 +82,10 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _load(model: Path | None) -> Any:
+def _load(model: Path | None, jobs: int | None = None) -> Any:
     from feedclass.model import load_model
 
-    return load_model(model)
+    return load_model(model, n_jobs=jobs)
 
 
 @app.command()
@@ -160,11 +160,14 @@ def classify(
     summary: Annotated[
         bool, typer.Option(help="RSS/Atom: classify title plus description.")
     ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Threads to use (default: every core).")
+    ] = None,
 ) -> None:
     """Label every row of a feed with a topic and a confidence, keeping rows and order."""
     from feedclass.classify import classify_file
 
-    m = _load(model)
+    m = _load(model, jobs)
     progress = _Progress("classified")
     result = classify_file(
         input,

@@ -93,6 +93,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     calibrate : fit a softmax temperature on internal cross-validation (costs ``calibration_folds``
         extra fits).
     random_state : seed for the internal folds.
+    n_jobs : threads for featurising large batches (None: every core). Results are identical
+        for any value; it is not stored in the model file.
 
     Examples
     --------
@@ -115,6 +117,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         calibration_folds: int = 3,
         max_iter: int = 2000,
         random_state: int = 0,
+        n_jobs: int | None = None,
     ) -> None:
         self.char_ngram_range = char_ngram_range
         self.word_ngram_range = word_ngram_range
@@ -125,6 +128,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.calibration_folds = calibration_folds
         self.max_iter = max_iter
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # -- fitting -----------------------------------------------------------------------------
     def _new_features(self) -> HashingFeatures:
@@ -132,6 +136,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             char_ngram_range=tuple(self.char_ngram_range),
             word_ngram_range=tuple(self.word_ngram_range),
             n_features=self.n_features,
+            n_jobs=self.n_jobs,
         )
 
     def _fit_linear(
@@ -265,7 +270,9 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             "numpy_version": np.__version__,
             "labels": [str(c) for c in self.classes_],
             "params": {
-                k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in self.get_params().items()
+                if k != "n_jobs"  # a property of the machine, not of the model
             },
             "n_features": int(self.features_.n_features),
             "n_train": int(getattr(self, "n_train_", 0)),
@@ -328,8 +335,11 @@ def default_model_path() -> Path:
     return here
 
 
-def load_model(path: str | Path | None = None) -> TopicModel:
-    """Load a model file (the shipped default model when ``path`` is None). Never unpickles."""
+def load_model(path: str | Path | None = None, *, n_jobs: int | None = None) -> TopicModel:
+    """Load a model file (the shipped default model when ``path`` is None). Never unpickles.
+
+    ``n_jobs`` threads featurise large batches (None: every core; same results either way).
+    """
     if path is None:
         path = default_model_path()
         if not path.exists():
@@ -337,7 +347,10 @@ def load_model(path: str | Path | None = None) -> TopicModel:
                 "the default model is not installed; pass --model (or a path) to a model "
                 "trained with `feedclass train`"
             )
-    return TopicModel.load(path)
+    model = TopicModel.load(path)
+    model.n_jobs = n_jobs
+    model.features_.n_jobs = n_jobs
+    return model
 
 
 def model_info(path: str | Path | None = None) -> dict[str, Any]:

@@ -92,22 +92,33 @@ def strip_source_marks(text: str) -> str:
     return _strip_joined(text.replace("\n", " "))
 
 
-def _strip_joined(joined: str) -> str:
-    """Strip marks on every line of ``joined`` (one headline per line) in a few regex passes."""
-    out = joined
+_TAIL_REACH = 160  # a tail mark is never longer than this; the tail regex looks only there
+
+
+def _strip_line(line: str) -> str:
+    """Strip stacked marks from one headline; a headline that is only marks stays as it was."""
+    out = line
     for _ in range(3):
-        new = _TAIL_RE.sub("", _PREFIX_RE.sub("", out))
+        new = out
+        m = _PREFIX_RE.match(new)
+        if m and m.end():
+            new = new[m.end() :]
+        m = _TAIL_RE.search(new, max(0, len(new) - _TAIL_REACH))
+        if m and m.end() > m.start():
+            new = new[: m.start()] + new[m.end() :]
         if new == out:
             break
         out = new
-    if out.count("\n") != joined.count("\n"):  # pragma: no cover - regexes never eat newlines
-        raise AssertionError("mark stripping changed the number of headlines")
-    # A headline that was only a mark would become empty: keep its original text.
-    if "\n\n" in f"\n{out}\n":
-        old_lines = joined.split("\n")
-        new_lines = out.split("\n")
-        out = "\n".join(n if n.strip() else o for n, o in zip(new_lines, old_lines, strict=True))
-    return out
+    return out if out.strip() else line
+
+
+def _strip_joined(joined: str) -> str:
+    """Strip marks on every line of ``joined`` (one headline per line).
+
+    Line by line with an anchored prefix match and a tail search over the line's end only: a
+    whole-text ``sub`` tries the (long) patterns at every character and was the slow part.
+    """
+    return "\n".join([_strip_line(t) for t in joined.split("\n")])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,16 +250,48 @@ for _c in range(0x10000):
         _WORD_CHAR[_c] = 2
 _LATIN_MAX = 0x250  # code points below this that are letters are Latin script
 
-# One-to-one folding applied after lower(): the same folds as ``normalize_text`` (ё/е, quotes,
-# dashes), but length-preserving so that upper-case flags stay aligned with characters.
-_FOLD = {ord("ё"): "е", ord("\u0451"): "е"}
-for _c in "«»„“”‟″〝〞＂":
-    _FOLD[ord(_c)] = '"'
-for _c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d":
-    _FOLD[ord(_c)] = "-"
-# Invisible characters must not split a word: the tokenizer skips code point 1.
-for _c in "\u00ad\u200b\u200c\u200d\u2060\ufeff":
-    _FOLD[ord(_c)] = "\x01"
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_FOLD_TABLES: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per code point: its folded form and whether it is a capital (built once, ~70 ms).
+
+    The folded form comes from ``normalize.fold_codepoints`` itself (one call over the whole
+    Basic Multilingual Plane), so dedup folds exactly like training and classification, but as
+    one array lookup per batch that keeps positions aligned with the raw text (the capital flags
+    the name detector needs). Invisible characters become 1, which the tokenizer skips inside a
+    word; characters that fold to nothing else (white space, controls) become a space; the
+    newline stays: it separates headlines.
+    """
+    global _FOLD_TABLES
+    if _FOLD_TABLES is None:
+        from feedclass.normalize import fold_codepoints
+
+        fold = np.arange(0x110000, dtype=np.uint32)
+        upper = np.zeros(0x110000, dtype=np.uint8)
+        cps = np.array([c for c in range(1, 0x10000) if not 0xD800 <= c < 0xE000], dtype=np.int64)
+        chars = [chr(c) for c in cps.tolist()]
+        codes, off = fold_codepoints(chars)
+        ln = np.diff(off)
+        one = ln >= 1  # "İ" folds to two characters: keep the first, as str.lower()[:1] did
+        fold[cps[one]] = codes[off[:-1][one]]
+        fold[cps[~one]] = 32
+        for c in _INVISIBLE:
+            fold[ord(c)] = 1
+        fold[10] = 10
+        upper[cps] = [ch.lower() != ch for ch in chars]
+        _FOLD_TABLES = (fold, upper)
+    return _FOLD_TABLES
+
+
+# Lines that can hold a newsroom mark contain one of these characters (or end in ". Фото"); the
+# mark regexes run on those lines only.
+_MARK_CHAR = np.zeros(0x110000, dtype=np.bool_)
+_MARK_CHAR[[ord(c) for c in "[(:!|/-\u2013\u2014"]] = True
+_DOT_TAIL_RE = re.compile(
+    r"[.][^\S\n]*(?:фото|видео|photos?|video)[^\S\n]*[.!]?[^\S\n]*$", re.IGNORECASE | re.MULTILINE
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -537,7 +580,27 @@ def _n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
     return miss
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, inline="always")
+def _n_shared(ptr, idx, i, j):
+    """How many ids the sorted rows i and j have in common."""
+    a = ptr[i]
+    ae = ptr[i + 1]
+    b = ptr[j]
+    be = ptr[j + 1]
+    k = 0
+    while a < ae and b < be:
+        if idx[a] == idx[b]:
+            k += 1
+            a += 1
+            b += 1
+        elif idx[a] < idx[b]:
+            a += 1
+        else:
+            b += 1
+    return k
+
+
+@numba.njit(cache=True)
 def _pair_features(  # pragma: no cover - numba
     pi,
     pj,
@@ -555,15 +618,24 @@ def _pair_features(  # pragma: no cover - numba
     e_idx,
     s_ptr,
     s_idx,
+    weights,
+    name_veto_words,
+    min_score,
 ):
-    """Features of each candidate pair, in the order of ``_FEATURES``."""
+    """Features of each candidate pair, in the order of ``_FEATURES``; cheap ones first.
+
+    A pair the vetoes refuse, or whose score could not reach ``min_score`` even with a perfect
+    character cosine, skips the character n-gram dot product (the one costly feature) and is
+    marked in column ``skipped``; its score is then 0.
+    """
     n = pi.shape[0]
-    out = np.zeros((n, 9), dtype=np.float64)
-    for p in numba.prange(n):
+    out = np.zeros((n, _N_FEATURES), dtype=np.float64)
+    logit_min = -1e300
+    if min_score > 0.0:
+        logit_min = math.log(min_score / (1.0 - min_score)) if min_score < 1.0 else 1e300
+    for p in range(n):
         i = pi[p]
         j = pj[p]
-        out[p, 0] = _dot(c_ptr, c_idx, c_val, i, j)
-        out[p, 1] = _dot(w_ptr, w_idx, w_val, i, j)
         # numbers and months: a conflict is when each side has one the other lacks
         ni = _n_missing(n_ptr, n_idx, i, n_ptr, n_idx, j)
         nj = _n_missing(n_ptr, n_idx, j, n_ptr, n_idx, i)
@@ -583,10 +655,29 @@ def _pair_features(  # pragma: no cover - numba
         # containment: share of the shorter headline's stems found in the longer one
         li = s_ptr[i + 1] - s_ptr[i]
         lj = s_ptr[j + 1] - s_ptr[j]
-        si = li - _n_missing(s_ptr, s_idx, i, s_ptr, s_idx, j)
+        si = _n_shared(s_ptr, s_idx, i, j)
         m = min(li, lj)
         out[p, 7] = si / m if m > 0 else 0.0
         out[p, 8] = pi_ + pj_
+        # both sides say something the other does not (a different story about one subject)
+        out[p, 9] = min(pi_, pj_)
+        # the same figures on both sides are strong evidence of the same news
+        out[p, 10] = _n_shared(n_ptr, n_idx, i, j)
+        out[p, 1] = _dot(w_ptr, w_idx, w_val, i, j)
+        veto = (
+            out[p, 2] > 0
+            or out[p, 3] > 0
+            or out[p, 6] > 0
+            or (out[p, 4] > 0 and out[p, 8] <= name_veto_words)
+        )
+        if not veto and weights[1] > 0:
+            # best case for the character cosine: 1
+            z = weights[1] + _logit_rest(out[p], weights)
+            veto = z < logit_min
+        if veto:
+            out[p, _SKIPPED] = 1.0
+            continue
+        out[p, 0] = _dot(c_ptr, c_idx, c_val, i, j)
     return out
 
 
@@ -682,21 +773,43 @@ def _codes(s: str) -> np.ndarray:
     return np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
+def _strip_marks_where_possible(texts: list[str], joined: str) -> str:
+    """``_strip_joined(joined)``, with the regexes run only on lines that can hold a mark."""
+    raw = _codes(joined)
+    nl = np.flatnonzero(raw == 10)
+    hit = np.flatnonzero(_MARK_CHAR[raw])
+    rows = np.searchsorted(nl, hit)  # line of each hit
+    dot = [m.start() for m in _DOT_TAIL_RE.finditer(joined)]
+    if dot:
+        # string offsets equal code-point offsets (one uint32 per character)
+        rows = np.concatenate((rows, np.searchsorted(nl, np.array(dot, dtype=np.int64))))
+    rows = np.unique(rows)
+    if rows.size == 0:
+        return joined
+    if rows.size * 2 > len(texts):
+        return _strip_joined(joined)
+    sel = [texts[k] for k in rows.tolist()]
+    new = _strip_joined("\n".join(sel)).split("\n")
+    out = list(texts)
+    for k, t in zip(rows.tolist(), new, strict=True):
+        out[k] = t
+    return "\n".join(out)
+
+
 def _tokens(texts: list[str]) -> dict[str, np.ndarray]:
     """Strip marks, fold case, tokenize: token-level arrays for all ``texts`` at once."""
     n = len(texts)
-    joined = "\n".join(t.replace("\n", " ").replace("\r", " ") for t in texts)
-    joined = unicodedata.normalize("NFC", _strip_joined(joined))
-    low = joined.lower()
-    if len(low) != len(joined):
-        # A few characters ("İ") lower-case to two: keep the first so positions stay aligned.
-        low = "".join([c.lower()[:1] for c in joined])
+    joined = "\n".join(texts)
+    if joined.count("\n") != n - 1 or "\r" in joined:
+        texts = [t.replace("\n", " ").replace("\r", " ") for t in texts]
+        joined = "\n".join(texts)
+    joined = _strip_marks_where_possible(texts, joined)
+    if not unicodedata.is_normalized("NFC", joined):
+        joined = unicodedata.normalize("NFC", joined)
+    fold, upper = _fold_tables()
     raw_c = _codes(joined)
-    low_unfolded = low
-    low = low.translate(_FOLD)
-    low_c = _codes(low)
-    # A capital is a character that lower() changes (compared before the ё/quote folds).
-    caps = (raw_c != _codes(low_unfolded)).astype(np.uint8)
+    low_c = fold[raw_c]
+    caps = upper[raw_c]
     nl = np.flatnonzero(low_c == 10)
     doc_start = np.concatenate(([0], nl + 1)).astype(np.int64)
     doc_end = np.concatenate((nl, [low_c.size])).astype(np.int64)
@@ -945,10 +1058,17 @@ _FEATURES = (
     "substitution",
     "containment",
     "words_missing",
+    "both_missing",
+    "shared_numbers",
+    "skipped",
 )
+_N_FEATURES = len(_FEATURES)
+_SKIPPED = _FEATURES.index("skipped")
 
 
-def _features_of_pairs(f: _Features, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+def _features_of_pairs(
+    f: _Features, pi: np.ndarray, pj: np.ndarray, min_score: float = 0.0
+) -> np.ndarray:
     return _pair_features(
         pi.astype(np.int64),
         pj.astype(np.int64),
@@ -958,6 +1078,9 @@ def _features_of_pairs(f: _Features, pi: np.ndarray, pj: np.ndarray) -> np.ndarr
         *f.months,
         *f.entities,
         *f.stems,
+        _WEIGHTS,
+        _NAME_VETO_WORDS,
+        float(min_score),
     )
 
 
@@ -999,75 +1122,100 @@ def _band_keys(sig, band, rows):  # pragma: no cover - numba
 
 
 @numba.njit(cache=True)
-def _bucket_pairs(order, keys, window, out_i, out_j, pos):  # pragma: no cover - numba
-    """Pairs of items sharing a key; inside a big bucket only ``window`` neighbours each.
+def _bucket_pairs(packed, idx_bits, key_shift, window, n, out, pos):  # pragma: no cover - numba
+    """Pair codes ``i * n + j`` (i < j) of items sharing a band key, ``window`` neighbours each.
 
-    ``order`` sorts the items by key (and by exact text inside a key), so in a huge bucket of
-    templated headlines each item still meets its closest neighbours, and the work stays linear.
+    ``packed`` is sorted and holds, from the high bits down: the band key, a few bits of the
+    exact-text hash (so identical headlines are neighbours inside a big bucket of templated
+    headlines) and the item index. The work stays linear however large a bucket is.
     """
-    n = order.shape[0]
-    s = 0
-    while s < n:
-        e = s + 1
-        ks = keys[order[s]]
-        while e < n and keys[order[e]] == ks:
-            e += 1
-        for a in range(s, e):
-            lim = min(e, a + 1 + window)
-            for b in range(a + 1, lim):
-                if pos >= out_i.shape[0]:
-                    return pos, False
-                i = order[a]
-                j = order[b]
-                if i < j:
-                    out_i[pos] = i
-                    out_j[pos] = j
-                else:
-                    out_i[pos] = j
-                    out_j[pos] = i
-                pos += 1
-        s = e
-    return pos, True
+    m = packed.shape[0]
+    imask = (np.uint64(1) << np.uint64(idx_bits)) - np.uint64(1)
+    sh = np.uint64(key_shift)
+    for a in range(m):
+        ka = packed[a] >> sh
+        i = np.int64(packed[a] & imask)
+        lim = min(m, a + 1 + window)
+        for b in range(a + 1, lim):
+            if (packed[b] >> sh) != ka:
+                break
+            j = np.int64(packed[b] & imask)
+            if i < j:
+                out[pos] = i * n + j
+            else:
+                out[pos] = j * n + i
+            pos += 1
+    return pos
 
 
-_BANDS = 16
+@numba.njit(cache=True)
+def _top_k(code, cnt, order, n, k):  # pragma: no cover - numba
+    """Keep a pair when it is among the ``k`` best (most bands shared) of either of its items.
+
+    ``order`` lists the pairs best first; the cap bounds the exact scoring work per item even
+    inside huge buckets of look-alike headlines, while every item keeps its closest candidates.
+    """
+    deg = np.zeros(n, dtype=np.int32)
+    keep = np.zeros(code.shape[0], dtype=np.bool_)
+    for q in range(order.shape[0]):
+        p = order[q]
+        i = code[p] // n
+        j = code[p] % n
+        if deg[i] < k or deg[j] < k:
+            keep[p] = True
+            deg[i] += 1
+            deg[j] += 1
+    return keep
+
+
+_BANDS = 32
 _ROWS = 2
 _WINDOW = 3
+_TOP_K = 12
 _SEED = 20240501
 
 
 def _candidates(
-    f: _Features, bands: int = _BANDS, rows: int = _ROWS
+    f: _Features, bands: int = _BANDS, rows: int = _ROWS, top_k: int = _TOP_K
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs (i < j), unique, from MinHash banding over the stem sets."""
+    """Candidate pairs (i < j), unique, from MinHash banding over the stem sets.
+
+    Every band proposes its bucket neighbours; a pair proposed by more bands is more likely a
+    near duplicate (the count estimates the stem Jaccard), so each item keeps its ``top_k``
+    best-supported pairs. Sorting plain integers (numpy's SIMD sort) does all the grouping.
+    """
     n = f.n
     if n < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     sig = _minhash(*f.stems, f.clean_hash, bands * rows, _SEED)
-    # Within a bucket, sort by exact text so identical headlines are neighbours.
-    base = np.argsort(f.clean_hash, kind="stable")
-    chunks_i: list[np.ndarray] = []
-    chunks_j: list[np.ndarray] = []
-    cap = max(1 << 16, 4 * n)
+    idx_bits = max(1, int(n - 1).bit_length())
+    text_bits = min(12, max(0, 40 - idx_bits))
+    key_shift = idx_bits + text_bits
+    idx = np.arange(n, dtype=np.uint64)
+    text_part = np.uint64(0)
+    if text_bits:
+        text_part = (f.clean_hash >> np.uint64(64 - text_bits)) << np.uint64(idx_bits)
+    chunks: list[np.ndarray] = []
     for b in range(bands):
         keys = _band_keys(sig, b, rows)
-        order = base[np.argsort(keys[base], kind="stable")]
-        out_i = np.empty(cap, dtype=np.int64)
-        out_j = np.empty(cap, dtype=np.int64)
-        pos, done = _bucket_pairs(order, keys, _WINDOW, out_i, out_j, 0)
-        while not done:
-            cap *= 2
-            out_i = np.empty(cap, dtype=np.int64)
-            out_j = np.empty(cap, dtype=np.int64)
-            pos, done = _bucket_pairs(order, keys, _WINDOW, out_i, out_j, 0)
-        chunks_i.append(out_i[:pos] * n + out_j[:pos])
-        del out_i, out_j
-    # one sort-based unique at the end (numpy's hash-based unique is slow on int64 codes)
-    code = np.concatenate(chunks_i) if chunks_i else np.zeros(0, np.int64)
-    code.sort(kind="stable")
-    if code.size:
-        code = code[np.concatenate(([True], code[1:] != code[:-1]))]
-    del chunks_j
+        packed = ((keys >> np.uint64(key_shift)) << np.uint64(key_shift)) | text_part | idx
+        packed.sort()
+        out = np.empty(n * _WINDOW, dtype=np.int64)
+        pos = _bucket_pairs(packed, idx_bits, key_shift, _WINDOW, n, out, 0)
+        chunks.append(out[:pos])
+    del sig
+    code = np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
+    del chunks
+    code.sort()
+    if code.size == 0:
+        return code, code
+    start = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
+    cnt = np.diff(np.append(start, code.size)).astype(np.int16)
+    code = code[start]
+    del start
+    order = np.argsort(-cnt, kind="stable")  # radix sort on small ints: fast and deterministic
+    keep = _top_k(code, cnt, order, n, top_k)
+    code = code[keep]
     return code // n, code % n
 
 
@@ -1075,37 +1223,51 @@ def _candidates(
 # Scoring: a small logistic model over the pair features, plus hard vetoes.
 # ---------------------------------------------------------------------------------------------
 # Weights of the pair model (fitted on a split of ParaPhraser pairs, see eval_dedup.py);
-# order: bias, then _FEATURES after the transforms in _score_features.
+# order: bias, char_cos, then the terms of _logit_rest.
 _WEIGHTS = np.array(
-    [-4.8103118, 4.94969159, 3.81360962, 0.76768032, 0.16966032, -0.23975998, 1.0464216]
+    [-4.8103118, 4.94969159, 3.81360962, 0.76768032, 0.16966032, -0.23975998, 1.0464216, 0.0, 0.0]
 )
 
 
 _NAME_VETO_WORDS = 2
 
 
-def _score_features(x: np.ndarray) -> np.ndarray:
+@numba.njit(cache=True, inline="always")
+def _logit_rest(x, w):  # pragma: no cover - numba
+    """Logit of the pair model without the character-cosine term (one feature row ``x``)."""
+    return (
+        w[0]
+        + w[2] * x[1]
+        + w[3] * x[7]
+        + w[4] * x[4]
+        + w[5] * min(x[5], 4.0) / 4.0
+        + w[6] * min(x[8], 8.0) / 8.0
+        + w[7] * min(x[9], 4.0) / 4.0
+        + w[8] * min(x[10], 2.0) / 2.0
+    )
+
+
+@numba.njit(cache=True)
+def _score_rows(x, w, name_veto_words):  # pragma: no cover - numba
+    out = np.zeros(x.shape[0], dtype=np.float64)
+    for p in range(x.shape[0]):
+        if x[p, _SKIPPED] > 0:
+            continue
+        # Vetoes: numbers or months substituted; names substituted while at most
+        # name_veto_words other words differ ("... в Караганде" vs "... в Костанае").
+        if x[p, 2] > 0 or x[p, 3] > 0 or x[p, 6] > 0:
+            continue
+        if x[p, 4] > 0 and x[p, 8] <= name_veto_words:
+            continue
+        z = w[1] * x[p, 0] + _logit_rest(x[p], w)
+        out[p] = 1.0 / (1.0 + math.exp(-z))
+    return out
+
+
+def _score_features(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Similarity in [0, 1] from pair features; substituted numbers/months/names score 0."""
-    z = (
-        _WEIGHTS[0]
-        + _WEIGHTS[1] * x[:, 0]
-        + _WEIGHTS[2] * x[:, 1]
-        + _WEIGHTS[3] * x[:, 7]
-        + _WEIGHTS[4] * x[:, 4]
-        + _WEIGHTS[5] * np.minimum(x[:, 5], 4) / 4
-        + _WEIGHTS[6] * np.minimum(x[:, 8], 8) / 8
-    )
-    s = 1.0 / (1.0 + np.exp(-z))
-    # Vetoes: numbers or months substituted; names substituted while at most
-    # _NAME_VETO_WORDS other words differ ("... в Караганде" vs "... в Костанае").
-    veto = (
-        (x[:, 2] > 0)
-        | (x[:, 3] > 0)
-        | (x[:, 6] > 0)
-        | ((x[:, 4] > 0) & (x[:, 8] <= _NAME_VETO_WORDS))
-    )
-    s[veto] = 0.0
-    return s
+    w = _WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
+    return _score_rows(np.ascontiguousarray(x, dtype=np.float64), w, _NAME_VETO_WORDS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1225,7 +1387,7 @@ class _Scored:
 def _score_batch(texts: list[str], idf: _Idf | None = None, min_score: float = 0.0) -> _Scored:
     feats, idf_out = _featurize(texts, idf)
     pi, pj = _candidates(feats)
-    x = _features_of_pairs(feats, pi, pj)
+    x = _features_of_pairs(feats, pi, pj, min_score)
     score = _score_features(x)
     score[feats.clean_hash[pi] == feats.clean_hash[pj]] = 1.0  # identical after folding
     keep = score >= min_score

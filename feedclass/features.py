@@ -122,6 +122,7 @@ def _hash_batch(
     data = np.empty(cap, np.float32)
     indptr = np.zeros(n_docs + 1, np.int64)
     scores = np.zeros((n_docs if fused else 0, n_cls), np.float32)
+    acc = np.zeros(n_cls, np.float64)
     nnz = 0
 
     for d in range(n_docs):
@@ -246,13 +247,17 @@ def _hash_batch(
             sq += row_val[r] * row_val[r]
         inv = 1.0 / math.sqrt(sq) if sq > 0.0 else 0.0
         if fused:
+            # Accumulate in a private buffer: numba cannot prove scores and coef_t never
+            # alias, so summing into scores[d] directly would store on every step.
+            acc[:] = 0.0
             for r in range(n_row):
                 v = row_val[r]
                 if v != 0.0:
-                    v *= inv
                     b = row_idx[r]
                     for c in range(n_cls):
-                        scores[d, c] += v * coef_t[b, c]
+                        acc[c] += v * coef_t[b, c]
+            for c in range(n_cls):
+                scores[d, c] = acc[c] * inv
             continue
         if nnz + n_row > cap:
             cap = max(nnz + n_row, 2 * cap)

@@ -19,7 +19,7 @@ from feedclass.errors import FeedclassError
 try:  # typer >= 0.20 vendors click; older releases use click itself
     from typer.exceptions import TyperException as _UsageError
 except ImportError:  # pragma: no cover - depends on the installed typer
-    from click import ClickException as _UsageError  # type: ignore[assignment]
+    from click import ClickException as _UsageError  # type: ignore[assignment,no-redef]
 
 app = typer.Typer(
     add_completion=False,

@@ -51,6 +51,11 @@ def check_texts(X: Any, name: str = "X") -> list[str]:
     return out
 
 
+def _pair(value: Any) -> tuple[int, int] | None:
+    """An n-gram range as a tuple (a model file stores it as a JSON list)."""
+    return None if value is None else (int(value[0]), int(value[1]))
+
+
 def _softmax(scores: np.ndarray) -> np.ndarray:
     scores = scores - scores.max(axis=1, keepdims=True)
     np.exp(scores, out=scores)
@@ -133,8 +138,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------------------------
     def _new_features(self) -> HashingFeatures:
         return HashingFeatures(
-            char_ngram_range=tuple(self.char_ngram_range),
-            word_ngram_range=tuple(self.word_ngram_range),
+            char_ngram_range=_pair(self.char_ngram_range),
+            word_ngram_range=_pair(self.word_ngram_range),
             n_features=self.n_features,
             n_jobs=self.n_jobs,
         )
@@ -295,7 +300,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         try:
             params = dict(header["params"])
             for key in ("char_ngram_range", "word_ngram_range"):
-                params[key] = tuple(params[key])
+                params[key] = _pair(params[key])
             model = cls(**params)
             n_features = int(header["n_features"])
             used = arrays["used"].astype(np.int64)

@@ -95,10 +95,7 @@ def read_model_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndar
                 if entry not in names:
                     raise ModelFileError(f"{path}: corrupted model file (array {name} missing)")
                 with zf.open(entry) as fh:
-                    arrays[name] = np.lib.format.read_array(
-                        io.BufferedReader(fh),
-                        allow_pickle=False,  # type: ignore[arg-type]
-                    )
+                    arrays[name] = np.lib.format.read_array(fh, allow_pickle=False)
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:

@@ -100,7 +100,7 @@ def train(
     folds: Annotated[
         int, typer.Option(help="Cross-validation folds for the printed scores (0: none).")
     ] = 5,
-    C: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 0.5,
+    C: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 1.5,
     balanced: Annotated[
         bool, typer.Option(help="Weight topics inversely to their frequency.")
     ] = True,

@@ -116,7 +116,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         char_ngram_range: tuple[int, int] = (2, 5),
         word_ngram_range: tuple[int, int] = (1, 2),
         n_features: int = 2**20,
-        C: float = 0.5,
+        C: float = 1.5,
         class_weight: str | dict | None = "balanced",
         calibrate: bool = True,
         calibration_folds: int = 3,

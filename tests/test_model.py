@@ -63,7 +63,7 @@ def test_too_few_classes() -> None:
 def test_sklearn_contract() -> None:
     texts, labels = example_training()
     model = TopicModel(calibrate=False, n_features=2**16)
-    assert model.get_params()["C"] == 0.5
+    assert model.get_params()["C"] == 1.5
     scores = cross_val_score(model, texts, labels, cv=3)
     assert scores.mean() > 1 / 6  # better than chance on six topics
     pipe = Pipeline([("model", TopicModel(calibrate=False, n_features=2**16))])

@@ -45,7 +45,7 @@ MODEL_PARAMS: dict[str, Any] = {
     "char_ngram_range": (2, 5),
     "word_ngram_range": (1, 2),
     "n_features": 2**20,
-    "C": 0.5,
+    "C": 1.5,
     "class_weight": "balanced",
 }
 

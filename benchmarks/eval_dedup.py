@@ -7,6 +7,7 @@ used (a feed, not isolated pairs), so leader clustering and candidate search are
 Usage::
 
     python benchmarks/eval_dedup.py [DATA_DIR]      # default ../shared/data next to the repo
+    python benchmarks/eval_dedup.py --fit           # refit the pair-model weights (prints them)
 
 It prints the precision/recall curve over thresholds (feed mode and pair-by-pair) and
 precision/recall at the default threshold; MSRP (English) and HeadlineCause (hard negatives)
@@ -116,6 +117,68 @@ def eval_paraphraser(path: Path) -> None:
     print(best_recall_at(rows_p))
 
 
+# Sign of each column of feedclass.dedup._design that the fit may use: similarity terms only
+# raise the score, difference terms only lower it (0 = left out).
+_SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0]
+
+
+def fit_weights(path: Path, l2: float = 1e-3, folds: int = 5) -> None:
+    """Sign-constrained logistic regression of the pair model on ParaPhraser; prints weights.
+
+    Uses private helpers of feedclass.dedup on purpose: this is how its constants are made.
+    """
+    from scipy.optimize import minimize
+
+    from feedclass import dedup as D
+
+    id1, id2, t1, t2, y = load_paraphraser(path)
+    same = (y >= 0).astype(float)
+    text_of: dict[str, str] = {}
+    for i, t in zip(id1 + id2, t1 + t2, strict=True):
+        text_of.setdefault(i, t)
+    ids = list(text_of)
+    row = {i: k for k, i in enumerate(ids)}
+    feats, _ = D._featurize([text_of[i] for i in ids])
+    x = D._features_of_pairs(
+        feats, np.array([row[i] for i in id1]), np.array([row[i] for i in id2])
+    )
+    cols = [c for c, sg in enumerate(_SIGNS) if sg]
+    X = np.column_stack((np.ones(len(y)), D._design(x)[:, cols]))
+    vetoed = D._vetoed(x)
+    bounds = [(None, None)] + [(0, None) if _SIGNS[c] > 0 else (None, 0) for c in cols]
+
+    def fit(rows: np.ndarray) -> np.ndarray:
+        Z, t = X[rows], same[rows]
+
+        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+            z = Z @ w
+            g = Z.T @ (1 / (1 + np.exp(-z)) - t) / len(t)
+            g[1:] += 2 * l2 * w[1:]
+            return float(np.mean(np.logaddexp(0, z) - t * z) + l2 * w[1:] @ w[1:]), g
+
+        return minimize(loss, np.zeros(X.shape[1]), jac=True, bounds=bounds).x
+
+    def recall_at(sc: np.ndarray, target: float = 0.9) -> float:
+        o = np.argsort(-sc, kind="stable")
+        tp = np.cumsum(same[o])
+        ok = tp / np.arange(1, len(o) + 1) >= target
+        return float(tp[ok].max() / same.sum()) if ok.any() else 0.0
+
+    rng = np.random.default_rng(0)
+    fold = rng.permutation(len(y)) % folds
+    oof = np.zeros(len(y))
+    for k in range(folds):
+        w = fit(np.flatnonzero((fold != k) & ~vetoed))
+        oof[fold == k] = X[fold == k] @ w
+    oof[vetoed] = -np.inf
+    w = fit(np.flatnonzero(~vetoed))
+    full = np.zeros(len(D._WEIGHTS))
+    full[0] = w[0]
+    full[[c + 1 for c in cols]] = w[1:]
+    print(f"{folds}-fold CV recall at precision >= 0.9 (pair by pair): {recall_at(oof):.3f}")
+    print("_WEIGHTS =", np.round(full, 4).tolist())
+
+
 def eval_msrp(path: Path) -> None:
     t1, t2, y = load_msrp(path)
     s = pair_similarities(t1, t2)
@@ -142,11 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
     ap.add_argument("data", nargs="?", type=Path, default=default, help="data folder")
+    ap.add_argument("--fit", action="store_true", help="refit the pair-model weights")
     args = ap.parse_args(argv)
     para = args.data / "paraphraser" / "data.csv"
     if not para.exists():
         print(f"{para} not found; pass the data folder as the first argument", file=sys.stderr)
         return 2
+    if args.fit:
+        fit_weights(para)
+        return 0
     eval_paraphraser(para)
     if (args.data / "msrp" / "msr_paraphrase_train.txt").exists():
         eval_msrp(args.data / "msrp" / "msr_paraphrase_train.txt")

@@ -29,6 +29,7 @@ from feedclass.dedup import (
     _as_times,
     _check_texts,
     _cluster,
+    _floor,
     _priority,
     _score_batch,
 )
@@ -262,7 +263,7 @@ def dedup_against_history(
     n = nh + nb
     if nb == 0:
         return HistoryResult([], np.zeros(0, bool), np.zeros(0, np.int64), [], np.zeros(0))
-    sc = _score_batch(all_texts, min_score=float(threshold))
+    sc = _score_batch(all_texts, min_score=_floor(float(threshold)))
     # history rows come first and all stay leaders (their ids are fixed); batch rows follow in
     # the order of ``keep``
     border = _priority(nb, keep, bt, sc.feats.length[nh:]) + nh

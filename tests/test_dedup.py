@@ -144,6 +144,48 @@ def test_no_chaining() -> None:
     assert labels[2] != labels[0]
 
 
+def _cluster_by_hand(pairs: list[tuple[int, int, float]], n: int, threshold: float) -> list[int]:
+    from feedclass.dedup import _cluster
+
+    pi = np.array([p[0] for p in pairs], dtype=np.int64)
+    pj = np.array([p[1] for p in pairs], dtype=np.int64)
+    sc = np.array([p[2] for p in pairs])
+    leader, _ = _cluster(n, pi, pj, sc, threshold, np.arange(n), np.full(n, -1, dtype=np.int64))
+    return leader.tolist()
+
+
+def test_average_linkage_joins_an_item_close_to_the_cluster_as_a_whole() -> None:
+    # 2 is below the threshold to the representative 0 but very close to its member 1:
+    # the average over the cluster (0.55 + 0.9) / 2 reaches 0.7, so 2 joins.
+    assert _cluster_by_hand([(0, 1, 0.9), (1, 2, 0.9), (0, 2, 0.55)], 3, 0.7) == [0, 0, 0]
+    # ... but not when the average stays below the threshold,
+    assert _cluster_by_hand([(0, 1, 0.9), (1, 2, 0.9), (0, 2, 0.45)], 3, 0.7) == [0, 0, 2]
+    # nor when it was never compared with the representative (no chaining through 1),
+    assert _cluster_by_hand([(0, 1, 0.9), (1, 2, 1.0)], 3, 0.7) == [0, 0, 2]
+    # nor when one close member cannot lift the average of a larger cluster.
+    pairs = [(0, 1, 0.9), (0, 2, 0.9), (0, 3, 0.9), (3, 4, 0.95), (0, 4, 0.6)]
+    assert _cluster_by_hand(pairs, 5, 0.7) == [0, 0, 0, 0, 4]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("РФ обязали платить штраф", "Россию обязали платить штраф"),
+        ("КНДР провела запуск ракеты", "Северная Корея провела запуск ракеты"),
+        ("Нацбанк РК повысил ставку", "Национальный банк Казахстана повысил ставку"),
+        ("Власти США ввели санкции", "Штаты ввели санкции"),
+        ("Аким Нур-Султана открыл школу", "Аким Астаны открыл школу"),
+    ],
+)
+def test_name_aliases_match(a: str, b: str) -> None:
+    assert pair_similarities([a], [b])[0] >= DEFAULT_THRESHOLD
+
+
+def test_aliases_do_not_hide_a_substituted_name() -> None:
+    a, b = "Россия ввела санкции против США", "Россия ввела санкции против Китая"
+    assert pair_similarities([a], [b])[0] == 0.0
+
+
 def test_short_headlines_are_deduplicated() -> None:
     labels = NearDuplicates().fit_predict(["Токаев уволил акима", "ТОКАЕВ УВОЛИЛ АКИМА!", "Дождь"])
     assert labels.tolist() == [0, 0, 1]

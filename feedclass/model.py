@@ -63,6 +63,44 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return scores
 
 
+def _macro_f1(y_idx: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
+    tp = np.bincount(y_idx[pred == y_idx], minlength=n_classes)
+    fp = np.bincount(pred, minlength=n_classes) - tp
+    fn = np.bincount(y_idx, minlength=n_classes) - tp
+    denom = np.maximum(2 * tp + fp + fn, 1)
+    return float(np.mean(2 * tp / denom))
+
+
+def _fit_bias(scores: np.ndarray, y_idx: np.ndarray, rounds: int = 3) -> np.ndarray:
+    """Per-topic offsets to the SVM margins that maximise held-out macro-F1 plus accuracy.
+
+    Why: one-vs-rest margins of rare or diffuse topics (ecology, society) are too low, so they
+    lose recall to the big topics; class weights only partly fix that. Coordinate ascent over
+    a small grid, on out-of-fold scores only, so the outer validation stays honest.
+    """
+    n_classes = scores.shape[1]
+    bias = np.zeros(n_classes)
+    grid = np.linspace(-0.3, 0.3, 25)
+
+    def objective(b: np.ndarray) -> float:
+        pred = np.argmax(scores + b, axis=1)
+        return _macro_f1(y_idx, pred, n_classes) + float(np.mean(pred == y_idx))
+
+    best = objective(bias)
+    for _ in range(rounds):
+        improved = False
+        for c in range(n_classes):
+            for delta in grid:
+                trial = bias.copy()
+                trial[c] = delta
+                value = objective(trial)
+                if value > best + 1e-9:
+                    best, bias, improved = value, trial, True
+        if not improved:
+            break
+    return bias
+
+
 def _fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
     """The temperature that minimises log loss of held-out scores (golden-section search)."""
 
@@ -97,6 +135,9 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     class_weight : ``None`` or ``"balanced"`` (helps rare topics at some cost in accuracy).
     calibrate : fit a softmax temperature on internal cross-validation (costs ``calibration_folds``
         extra fits).
+    balance_topics : with ``calibrate``, also fit per-topic offsets of the margins on the same
+        held-out scores to maximise macro-F1 plus accuracy. Off by default: it gave no gain in
+        grouped CV on the Russian headlines (macro-F1 0.7865 vs 0.7883).
     random_state : seed for the internal folds.
     n_jobs : threads for featurising large batches (None: every core). Results are identical
         for any value; it is not stored in the model file.
@@ -120,6 +161,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         class_weight: str | dict | None = "balanced",
         calibrate: bool = True,
         calibration_folds: int = 3,
+        balance_topics: bool = False,
         max_iter: int = 2000,
         random_state: int = 0,
         n_jobs: int | None = None,
@@ -131,6 +173,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.calibrate = calibrate
         self.calibration_folds = calibration_folds
+        self.balance_topics = balance_topics
         self.max_iter = max_iter
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -191,15 +234,19 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.intercept_ = intercept.astype(np.float32)
         self.temperature_ = 1.0
         if self.calibrate:
-            self.temperature_ = self._calibrate(texts, y_idx, len(classes))
+            self.temperature_, bias = self._calibrate(texts, y_idx, len(classes))
+            self.intercept_ = (self.intercept_ + bias).astype(np.float32)
         self.n_train_ = len(texts)
         return self
 
-    def _calibrate(self, texts: list[str], y_idx: np.ndarray, n_classes: int) -> float:
+    def _calibrate(
+        self, texts: list[str], y_idx: np.ndarray, n_classes: int
+    ) -> tuple[float, np.ndarray]:
+        """Per-topic score offsets and a temperature, fitted on internal out-of-fold scores."""
         counts = np.bincount(y_idx, minlength=n_classes)
         folds = int(min(self.calibration_folds, counts.min()))
         if folds < 2:
-            return 1.0
+            return 1.0, np.zeros(n_classes)
         scores = np.zeros((len(texts), n_classes))
         skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         arr = np.asarray(texts, dtype=object)
@@ -213,7 +260,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             s = np.full((len(test), n_classes), -1e9)
             s[:, present] = feats.transform(arr[test].tolist()) @ coef.T + intercept
             scores[test] = s
-        return _fit_temperature(scores, y_idx)
+        bias = _fit_bias(scores, y_idx) if self.balance_topics else np.zeros(n_classes)
+        return _fit_temperature(scores + bias, y_idx), bias
 
     # -- prediction --------------------------------------------------------------------------
     def decision_function(self, X: Any) -> np.ndarray:

@@ -82,3 +82,11 @@ def test_missing_default_model_message(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setattr(fm, "default_model_path", lambda: tmp_path / "absent.fcm")
     with pytest.raises(ModelFileError, match="default model is not installed"):
         load_model()
+
+
+def test_balance_topics_offsets_keep_probabilities_valid() -> None:
+    texts, labels = example_training()
+    m = TopicModel(n_features=2**16, balance_topics=True).fit(texts * 2, labels * 2)
+    p = m.predict_proba(list(OBVIOUS))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+    assert m.predict(["Курс доллара вырос до 490 тенге"])[0] == "economy"

@@ -53,8 +53,18 @@ def test_loads_fast_and_is_small() -> None:
 
 def test_info_names_labels_data_and_metrics(model) -> None:
     h = model.metadata_
-    assert set(h["labels"]) == {"politics", "economy", "society", "incidents", "sport", "culture",
-                                "ecology", "science", "health", "weather"}
+    assert set(h["labels"]) == {
+        "politics",
+        "economy",
+        "society",
+        "incidents",
+        "sport",
+        "culture",
+        "ecology",
+        "science",
+        "health",
+        "weather",
+    }
     assert h["training_data"]["rows"] > 10_000
     assert h["metrics"]["macro_f1"] > 0.5
 
@@ -67,9 +77,18 @@ def test_obvious_headlines(model, table: dict[str, str]) -> None:
 def test_classify_example_feed_without_model_option(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     proc = subprocess.run(
-        [sys.executable, "-m", "feedclass.cli", "classify", str(EXAMPLES / "feed.csv"), "-o",
-         str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "feedclass.cli",
+            "classify",
+            str(EXAMPLES / "feed.csv"),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     lines = out.read_text(encoding="utf-8").splitlines()
@@ -84,8 +103,14 @@ def test_installed_copy_finds_the_model(tmp_path: Path) -> None:
         "print(feedclass.load_model().predict(['Гол на последней минуте'])[0])"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     if proc.returncode != 0 and "No module named 'feedclass'" in proc.stderr:
         pytest.skip("feedclass is not installed in this interpreter (source checkout only)")
     assert proc.returncode == 0, proc.stderr

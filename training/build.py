@@ -55,7 +55,10 @@ def load_corpus(data_dir: Path) -> list[dict]:
     items: list[dict] = []
     items += [dict(r, part="topics") for r in sources.load_topics(data_dir)]
     labelled = [
-        ("tg_news_silver", {p["id"]: p for p in load_tg_posts(data_dir / "tg_news_silver" / "raw")}),
+        (
+            "tg_news_silver",
+            {p["id"]: p for p in load_tg_posts(data_dir / "tg_news_silver" / "raw")},
+        ),
         ("ria", {r["id"]: r for r in sources.load_ria(data_dir)}),
         ("lenta", {r["id"]: r for r in sources.load_lenta(data_dir)}),
     ]
@@ -65,8 +68,15 @@ def load_corpus(data_dir: Path) -> list[dict]:
                 raise SystemExit(f"training/labels/{name}.csv: id {item_id} not in the data")
             rec = pool[item_id]
             items.append(
-                {"id": item_id, "title": rec["title"], "label": label, "source": name,
-                 "lang": "ru", "group": rec.get("group", item_id), "part": "ours"}
+                {
+                    "id": item_id,
+                    "title": rec["title"],
+                    "label": label,
+                    "source": name,
+                    "lang": "ru",
+                    "group": rec.get("group", item_id),
+                    "part": "ours",
+                }
             )
     for lang in sources.SIB200_LANGS:
         items += [dict(r, part="sib200") for r in sources.load_sib200(data_dir, lang, "train")]
@@ -93,9 +103,17 @@ def load_authored() -> list[dict]:
         with path.open(encoding="utf-8", newline="") as fh:
             for k, row in enumerate(csv.DictReader(fh)):
                 item_id = f"authored_{lang}_{k}"
-                out.append({"id": item_id, "title": row["text"], "label": row["label"],
-                            "source": "authored", "lang": lang, "group": item_id,
-                            "part": "authored"})
+                out.append(
+                    {
+                        "id": item_id,
+                        "title": row["text"],
+                        "label": row["label"],
+                        "source": "authored",
+                        "lang": lang,
+                        "group": item_id,
+                        "part": "authored",
+                    }
+                )
     return out
 
 
@@ -127,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-cv", action="store_true", help="skip cross-validation")
     parser.add_argument("--no-card", action="store_true", help="do not rewrite the card figures")
-    parser.add_argument("--param", action="append", default=[],
-                        help="override a model parameter, e.g. --param C=5")
+    parser.add_argument(
+        "--param", action="append", default=[], help="override a model parameter, e.g. --param C=5"
+    )
     args = parser.parse_args(argv)
     params = dict(MODEL_PARAMS)
     for kv in args.param:
@@ -142,8 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = [r["title"] for r in corpus]
     labels = [r["label"] for r in corpus]
     groups = [r["group"] for r in corpus]
-    print(f"{len(corpus)} items after deduplication "
-          f"({time.time() - t0:.1f}s)", file=sys.stderr)
+    print(f"{len(corpus)} items after deduplication ({time.time() - t0:.1f}s)", file=sys.stderr)
     by_part = Counter((r["part"], r["label"]) for r in corpus)
     estimator = TopicModel(**params)
 
@@ -168,8 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     if "ru_headlines" in metrics:
         rh = metrics["ru_headlines"]
         summary = {
-            "accuracy": rh["accuracy"], "macro_f1": rh["macro_f1"], "ece": rh.get("ece"),
-            "folds": rh["folds"], "grouped": True, "n": rh["n"],
+            "accuracy": rh["accuracy"],
+            "macro_f1": rh["macro_f1"],
+            "ece": rh.get("ece"),
+            "folds": rh["folds"],
+            "grouped": True,
+            "n": rh["n"],
             "per_class_f1": {k: v["f1"] for k, v in rh["per_class"].items()},
             "evaluated_on": "Russian headlines (topics file + our labels), grouped CV",
             "sib200_dev_accuracy": {k: v["accuracy"] for k, v in dev.items()},
@@ -190,34 +212,45 @@ def main(argv: list[str] | None = None) -> int:
     }
     model.save(args.out, meta)
     size = args.out.stat().st_size
-    print(f"model written to {args.out} ({size / 1e6:.1f} MB, fit {fit_seconds:.0f}s)",
-          file=sys.stderr)
+    print(
+        f"model written to {args.out} ({size / 1e6:.1f} MB, fit {fit_seconds:.0f}s)",
+        file=sys.stderr,
+    )
     if not args.no_card and not args.no_cv:
-        full = {"params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
-                "feedclass_version": __version__, "items": len(texts),
-                "by_part_label": {f"{p}/{lab}": n for (p, lab), n in sorted(by_part.items())},
-                "model_bytes": size, **metrics}
-        METRICS_JSON.write_text(json.dumps(full, ensure_ascii=False, indent=1) + "\n",
-                                encoding="utf-8")
+        full = {
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+            "feedclass_version": __version__,
+            "items": len(texts),
+            "by_part_label": {f"{p}/{lab}": n for (p, lab), n in sorted(by_part.items())},
+            "model_bytes": size,
+            **metrics,
+        }
+        METRICS_JSON.write_text(
+            json.dumps(full, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
         print(f"figures written to {METRICS_JSON}", file=sys.stderr)
         card.main()
     return 0
 
 
 def cross_validate_by_part(
-    estimator: TopicModel, corpus: list[dict], texts: list[str], labels: list[str],
-    groups: list[str], folds: int,
+    estimator: TopicModel,
+    corpus: list[dict],
+    texts: list[str],
+    labels: list[str],
+    groups: list[str],
+    folds: int,
 ) -> dict[str, Any]:
     """One grouped CV over everything, scored on the Russian headline subsets."""
-    result = cross_validate(estimator, texts, labels, groups=groups, folds=folds,
-                            keep_predictions=True)
+    result = cross_validate(
+        estimator, texts, labels, groups=groups, folds=folds, keep_predictions=True
+    )
     pred, proba = result.pop("predictions"), result.pop("probabilities")
     classes = result["labels"]
     out: dict[str, Any] = {"all": result}
     for name, parts in (("ru_headlines", {"topics", "ours"}), ("topics_only", {"topics"})):
         idx = [i for i, r in enumerate(corpus) if r["part"] in parts]
-        out[name] = report([labels[i] for i in idx], [pred[i] for i in idx],
-                           proba[idx], classes)
+        out[name] = report([labels[i] for i in idx], [pred[i] for i in idx], proba[idx], classes)
         out[name]["folds"] = result["folds"]
     return out
 

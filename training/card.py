@@ -1,6 +1,6 @@
 """Render the model card (models/README.md) from the figures training/build.py measured.
 
-    python -m training.card        # re-render from models/metrics.json without retraining
+python -m training.card        # re-render from models/metrics.json without retraining
 """
 
 from __future__ import annotations
@@ -52,21 +52,39 @@ TIE_BREAKS = [
 ]
 
 SOURCES = [
-    ("topics", "ParaPhraser.ru headlines 2013-2015 (RIA Novosti, Lenta.ru, Rossiyskaya Gazeta, "
-     "RBC) and RIA Novosti titles 2023, labelled with our taxonomy by hand",
-     "headline text: the publishers'; ParaPhraser corpus (c) ParaPhraser.ru 2015; RIA scrape "
-     "repository MIT"),
-    ("ours", "our own labels (training/labels/*.csv, id,label only) of Telegram news posts "
-     "(tg_news_silver, 2024), RIA Novosti 2023 titles and Lenta.ru first sentences",
-     "tg_news_silver CC BY 4.0; RIA scrape MIT; Lenta.ru text: the publisher's"),
-    ("sib200", "SIB-200 train sentences in Kazakh, Russian and English, its categories mapped "
-     "(science/technology->science, politics, sports->sport, health, entertainment->culture; "
-     "travel and geography left out)", "Apache-2.0 repository; FLORES-200 sentences CC BY-SA 4.0"),
-    ("bbc", "BBC News 2004-05 titles (business->economy, entertainment->culture, politics, "
-     "sport, tech->science)", "text (c) BBC; research data set (Greene & Cunningham 2006)"),
-    ("authored", "Kazakh (all ten topics) and English (society, incidents, ecology, health, "
-     "weather) headlines written by the feedclass team, because the public data has no Kazakh "
-     "or English examples of those topics (training/authored/)", "ours, CC0"),
+    (
+        "topics",
+        "ParaPhraser.ru headlines 2013-2015 (RIA Novosti, Lenta.ru, Rossiyskaya Gazeta, "
+        "RBC) and RIA Novosti titles 2023, labelled with our taxonomy by hand",
+        "headline text: the publishers'; ParaPhraser corpus (c) ParaPhraser.ru 2015; RIA scrape "
+        "repository MIT",
+    ),
+    (
+        "ours",
+        "our own labels (training/labels/*.csv, id,label only) of Telegram news posts "
+        "(tg_news_silver, 2024), RIA Novosti 2023 titles and Lenta.ru first sentences",
+        "tg_news_silver CC BY 4.0; RIA scrape MIT; Lenta.ru text: the publisher's",
+    ),
+    (
+        "sib200",
+        "SIB-200 train sentences in Kazakh, Russian and English, its categories mapped "
+        "(science/technology->science, politics, sports->sport, health, entertainment->culture; "
+        "travel and geography left out)",
+        "Apache-2.0 repository; FLORES-200 sentences CC BY-SA 4.0",
+    ),
+    (
+        "bbc",
+        "BBC News 2004-05 titles (business->economy, entertainment->culture, politics, "
+        "sport, tech->science)",
+        "text (c) BBC; research data set (Greene & Cunningham 2006)",
+    ),
+    (
+        "authored",
+        "Kazakh (all ten topics) and English (society, incidents, ecology, health, "
+        "weather) headlines written by the feedclass team, because the public data has no Kazakh "
+        "or English examples of those topics (training/authored/)",
+        "ours, CC0",
+    ),
 ]
 
 
@@ -74,8 +92,9 @@ def _table(rep: dict[str, Any]) -> str:
     rows = ["| topic | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for lab in rep["labels"]:
         c = rep["per_class"][lab]
-        rows.append(f"| {lab} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} "
-                    f"| {c['support']} |")
+        rows.append(
+            f"| {lab} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |"
+        )
     rows.append(f"| **accuracy** | | | **{rep['accuracy']:.3f}** | {rep['n']} |")
     rows.append(f"| **macro avg** | | | **{rep['macro_f1']:.3f}** | |")
     return "\n".join(rows)
@@ -84,8 +103,10 @@ def _table(rep: dict[str, Any]) -> str:
 def _reliability(rep: dict[str, Any]) -> str:
     rows = ["| confidence bin | items | mean confidence | accuracy |", "|---|---|---|---|"]
     for b in rep.get("reliability", []):
-        rows.append(f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['confidence']:.3f} "
-                    f"| {b['accuracy']:.3f} |")
+        rows.append(
+            f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['confidence']:.3f} "
+            f"| {b['accuracy']:.3f} |"
+        )
     return "\n".join(rows)
 
 

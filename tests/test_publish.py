@@ -190,3 +190,23 @@ def test_dedup_never_drops_or_reorders(tmp_path: Path, headlines: list[str]) -> 
         if r["duplicate_of"]:
             rep = by[r["duplicate_of"]]
             assert rep["cluster"] == r["cluster"] and rep["duplicate_of"] == ""
+
+
+def test_publish_rss_in_rss_out_with_categories(tmp_path: Path, tiny_model) -> None:
+    import feedparser
+
+    items = "".join(f"<item><title>{t}</title><guid>{i}</guid></item>" for i, t, _ in FEED[:4])
+    src = tmp_path / "in.rss"
+    src.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Лента</title>'
+        f"{items}</channel></rss>",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.rss"
+    publish_file(src, out, tiny_model)
+    parsed = feedparser.parse(out.read_bytes())
+    assert not parsed.bozo
+    assert parsed.feed.title == "Лента"
+    titles = [e.title for e in parsed.entries]
+    assert titles == [FEED[0][1], FEED[1][1], FEED[3][1]]  # the reposted item c is merged
+    assert [e.tags[0].term for e in parsed.entries][0] == "sport"

@@ -444,7 +444,8 @@ def _tokenize(low, caps, doc_start, doc_end, word_char):  # pragma: no cover - n
     total = low.shape[0]
     clean = np.empty(total + n_docs, dtype=np.uint32)
     clean_off = np.zeros(n_docs + 1, dtype=np.int64)
-    cap_tok = total // 1 + 1
+    # a token takes at least one character plus a separator (or the end of its headline)
+    cap_tok = (total + n_docs) // 2 + 1
     t_start = np.empty(cap_tok, dtype=np.int64)
     t_end = np.empty(cap_tok, dtype=np.int64)
     t_doc = np.empty(cap_tok, dtype=np.int64)
@@ -505,14 +506,14 @@ def _tokenize(low, caps, doc_start, doc_end, word_char):  # pragma: no cover - n
             first = False
         clean_off[d + 1] = pos
     return (
-        clean[:pos],
+        clean[:pos].copy(),
         clean_off,
-        t_start[:nt],
-        t_end[:nt],
-        t_doc[:nt],
-        t_first[:nt],
-        t_cap[:nt],
-        t_allcap[:nt],
+        t_start[:nt].copy(),
+        t_end[:nt].copy(),
+        t_doc[:nt].copy(),
+        t_first[:nt].copy(),
+        t_cap[:nt].copy(),
+        t_allcap[:nt].copy(),
     )
 
 
@@ -562,7 +563,7 @@ def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
     n_docs = clean_off.shape[0] - 1
     # upper bound: each character starts at most one n-gram, plus padding per word
     total = clean.shape[0] + 2 * n_docs + 16
-    idx = np.empty(total * 2, dtype=np.int64)
+    idx = np.empty(total, dtype=np.int64)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     pos = 0
     buf = np.empty(256, dtype=np.uint32)
@@ -603,7 +604,7 @@ def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
             k = w + 1
         idx[row0:pos] = np.sort(idx[row0:pos])
         indptr[d + 1] = pos
-    return indptr, idx[:pos]
+    return indptr, idx[:pos].copy()
 
 
 @numba.njit(cache=True)
@@ -627,7 +628,7 @@ def _count_rows(indptr, idx):  # pragma: no cover - numba
             out_cnt[pos] = c
             pos += 1
         out_ptr[d + 1] = pos
-    return out_ptr, out_idx[:pos], out_cnt[:pos]
+    return out_ptr, out_idx[:pos].copy(), out_cnt[:pos].copy()
 
 
 @numba.njit(cache=True)
@@ -1107,6 +1108,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     # Char n-gram TF-IDF.
     cptr0, cidx0 = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
     cptr, cidx, ccnt = _count_rows(cptr0, cidx0)
+    del cptr0, cidx0
 
     if idf is None:
         char_df = np.bincount(cidx, minlength=_CHAR_BUCKETS).astype(np.float64)
@@ -1226,36 +1228,31 @@ def _features_of_pairs(
 # ---------------------------------------------------------------------------------------------
 # Candidate pairs: MinHash banding over word stems.
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, parallel=True)
-def _minhash(s_ptr, s_idx, fallback, n_hash, seed):  # pragma: no cover - numba
-    """MinHash signature of each headline's stem set (empty sets use their exact-text hash)."""
-    n = s_ptr.shape[0] - 1
-    sig = np.empty((n, n_hash), dtype=np.uint64)
-    for d in numba.prange(n):
-        a = s_ptr[d]
-        e = s_ptr[d + 1]
-        for k in range(n_hash):
-            salt = _mix64(np.uint64(seed) + np.uint64(k) * np.uint64(0x9E3779B97F4A7C15))
-            if a == e:
-                sig[d, k] = _mix64(fallback[d] ^ salt)
-                continue
-            m = np.uint64(0xFFFFFFFFFFFFFFFF)
-            for q in range(a, e):
-                h = _mix64(s_idx[q] ^ salt)
-                if h < m:
-                    m = h
-            sig[d, k] = m
-    return sig
-
-
 @numba.njit(cache=True)
-def _band_keys(sig, band, rows):  # pragma: no cover - numba
-    n = sig.shape[0]
+def _band_keys(s_ptr, s_idx, fallback, band, rows, seed):  # pragma: no cover - numba
+    """Key of one MinHash band per headline: ``rows`` min-hashes of its stem set, combined.
+
+    Computed band by band, so the full signature matrix (n x bands x rows) never exists.
+    Empty stem sets use their exact-text hash, so only identical such headlines collide.
+    """
+    n = s_ptr.shape[0] - 1
     out = np.empty(n, dtype=np.uint64)
     for d in range(n):
+        a = s_ptr[d]
+        e = s_ptr[d + 1]
         h = np.uint64(band + 1)
         for r in range(rows):
-            h = _mix64(h ^ sig[d, band * rows + r])
+            k = band * rows + r
+            salt = _mix64(np.uint64(seed) + np.uint64(k) * np.uint64(0x9E3779B97F4A7C15))
+            if a == e:
+                m = _mix64(fallback[d] ^ salt)
+            else:
+                m = np.uint64(0xFFFFFFFFFFFFFFFF)
+                for q in range(a, e):
+                    v = _mix64(s_idx[q] ^ salt)
+                    if v < m:
+                        m = v
+            h = _mix64(h ^ m)
         out[d] = h
     return out
 
@@ -1307,6 +1304,31 @@ def _top_k(code, cnt, order, n, k):  # pragma: no cover - numba
     return keep
 
 
+@numba.njit(cache=True)
+def _merge_sorted_counted(packed):  # pragma: no cover - numba
+    """In place: merge runs of equal codes in sorted ``code * 64 + count``; returns the length."""
+    m = packed.shape[0]
+    w = -1
+    for r in range(m):
+        code = packed[r] >> 6
+        if w >= 0 and (packed[w] >> 6) == code:
+            c = (packed[w] & 63) + (packed[r] & 63)
+            packed[w] = code * 64 + (c if c < 63 else 63)
+        else:
+            w += 1
+            packed[w] = packed[r]
+    return w + 1
+
+
+def _merge_counted(packed: np.ndarray) -> np.ndarray:
+    """Sort ``code * 64 + count`` values and merge equal codes, adding their counts.
+
+    numpy's SIMD sort in place, then one compiled pass: no temporaries of the input's size.
+    """
+    packed.sort()
+    return packed[: _merge_sorted_counted(packed)].copy()
+
+
 _BANDS = 32
 _ROWS = 2
 _WINDOW = 3
@@ -1326,7 +1348,7 @@ def _candidates(
     n = f.n
     if n < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    sig = _minhash(*f.stems, f.clean_hash, bands * rows, _SEED)
+    s_ptr, s_idx = f.stems
     idx_bits = max(1, int(n - 1).bit_length())
     text_bits = min(12, max(0, 40 - idx_bits))
     key_shift = idx_bits + text_bits
@@ -1334,24 +1356,30 @@ def _candidates(
     text_part = np.uint64(0)
     if text_bits:
         text_part = (f.clean_hash >> np.uint64(64 - text_bits)) << np.uint64(idx_bits)
+    # Pair codes carry their band count in the low 6 bits; every few bands the codes are
+    # sorted and merged, so memory holds the distinct pairs, not every band's proposals.
+    acc = np.zeros(0, dtype=np.int64)
     chunks: list[np.ndarray] = []
     for b in range(bands):
-        keys = _band_keys(sig, b, rows)
+        keys = _band_keys(s_ptr, s_idx, f.clean_hash, b, rows, _SEED)
         packed = ((keys >> np.uint64(key_shift)) << np.uint64(key_shift)) | text_part | idx
+        del keys
         packed.sort()
         out = np.empty(n * _WINDOW, dtype=np.int64)
         pos = _bucket_pairs(packed, idx_bits, key_shift, _WINDOW, n, out, 0)
-        chunks.append(out[:pos])
-    del sig
-    code = np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
-    del chunks
-    code.sort()
-    if code.size == 0:
-        return code, code
-    start = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
-    cnt = np.diff(np.append(start, code.size)).astype(np.int16)
-    code = code[start]
-    del start
+        chunk = out[:pos].copy()
+        chunk *= 64
+        chunk += 1
+        chunks.append(chunk)
+        del out, packed
+        if len(chunks) == 8 or b == bands - 1:
+            acc = _merge_counted(np.concatenate([acc, *chunks]))
+            chunks = []
+    if acc.size == 0:
+        return acc, acc
+    cnt = (acc & 63).astype(np.int16)
+    acc >>= 6
+    code = acc
     order = np.argsort(-cnt, kind="stable")  # radix sort on small ints: fast and deterministic
     keep = _top_k(code, cnt, order, n, top_k)
     code = code[keep]
@@ -1366,7 +1394,7 @@ def _candidates(
 # the score and difference terms only lower it -- so no weight rewards a difference because of
 # a quirk of one data set. `python benchmarks/eval_dedup.py --fit` reproduces them.
 # Order: bias, then the columns of _design (char_cos first; the rest feed _logit_rest).
-_WEIGHTS = np.array([-2.1746, 3.0229, 2.1575, 1.1865, 0.0, -0.6312, -0.6321, 0.0, 1.2409, 0.0, 0.0])
+_WEIGHTS = np.array([-2.1766, 3.0252, 2.1537, 1.1879, 0.0, -0.6277, -0.6311, 0.0, 1.2411, 0.0, 0.0])
 
 
 _NAME_VETO_WORDS = 2
@@ -1587,17 +1615,31 @@ class _Scored:
     pi: np.ndarray
     pj: np.ndarray
     score: np.ndarray
-    x: np.ndarray
+
+
+_SCORE_CHUNK = 1 << 20  # pairs featurized at once: bounds the (pairs x features) matrix
 
 
 def _score_batch(texts: list[str], idf: _Idf | None = None, min_score: float = 0.0) -> _Scored:
     feats, idf_out = _featurize(texts, idf)
     pi, pj = _candidates(feats)
-    x = _features_of_pairs(feats, pi, pj, min_score)
-    score = _score_features(x)
-    score[feats.clean_hash[pi] == feats.clean_hash[pj]] = 1.0  # identical after folding
-    keep = score >= min_score
-    return _Scored(feats, idf_out, pi[keep], pj[keep], score[keep], x[keep])
+    keep_i: list[np.ndarray] = []
+    keep_j: list[np.ndarray] = []
+    keep_s: list[np.ndarray] = []
+    for a in range(0, pi.size, _SCORE_CHUNK):
+        ci, cj = pi[a : a + _SCORE_CHUNK], pj[a : a + _SCORE_CHUNK]
+        score = _score_features(_features_of_pairs(feats, ci, cj, min_score))
+        score[feats.clean_hash[ci] == feats.clean_hash[cj]] = 1.0  # identical after folding
+        keep = score >= min_score
+        keep_i.append(ci[keep])
+        keep_j.append(cj[keep])
+        keep_s.append(score[keep])
+    if not keep_i:
+        e = np.zeros(0, dtype=np.int64)
+        return _Scored(feats, idf_out, e, e, np.zeros(0))
+    return _Scored(
+        feats, idf_out, np.concatenate(keep_i), np.concatenate(keep_j), np.concatenate(keep_s)
+    )
 
 
 def _cluster(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -420,18 +421,23 @@ def run_datasketch(texts: list[str]) -> np.ndarray:
 
 def worker(method: str, n: int, seed: int) -> dict[str, float]:
     texts, story, copy = make_feed(n, seed)
+    feed_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
+    c0 = time.process_time()
     labels = run_ours(texts) if method == "ours" else run_datasketch(texts)
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     recall, false = scores(np.asarray(labels), story, copy)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "n": n,
         "seconds": dt,
+        "cpu_seconds": cpu,
         "items_per_s": n / dt,
         "recall": recall,
         "false_merge": false,
         "peak_mib": rss_kb / 1024,
+        "feed_mib": feed_kb / 1024,
     }
 
 
@@ -457,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(args.worker, args.n, args.seed)))
         return 0
     dn = args.datasketch_n or min(args.n, 20000)
+    load0 = os.getloadavg()
     rows = []
     for method, n in (
         ("feedclass NearDuplicates", args.n),
@@ -473,15 +480,29 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
         )
         rows.append((method, json.loads(out.stdout.strip().splitlines()[-1])))
+    load1 = os.getloadavg()
+    # The machine may be shared: report its load, and compare methods as ratios of one run.
     print(
-        f"{'method':26s} {'n':>9s} {'seconds':>8s} {'items/s':>9s} {'recall':>7s} "
-        f"{'false-merge':>11s} {'peak MiB':>8s}"
+        f"load average (1/5/15 min) before {load0[0]:.2f}/{load0[1]:.2f}/{load0[2]:.2f}, "
+        f"after {load1[0]:.2f}/{load1[1]:.2f}/{load1[2]:.2f}; {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'method':26s} {'n':>9s} {'seconds':>8s} {'cpu s':>7s} {'items/s':>9s} {'recall':>7s} "
+        f"{'false-merge':>11s} {'peak MiB':>8s} {'feed MiB':>8s}"
     )
     for method, r in rows:
         print(
-            f"{method:26s} {r['n']:9d} {r['seconds']:8.1f} {r['items_per_s']:9.0f} "
-            f"{r['recall']:7.3f} {r['false_merge'] * 100:10.2f}% {r['peak_mib']:8.0f}"
+            f"{method:26s} {r['n']:9d} {r['seconds']:8.1f} {r['cpu_seconds']:7.1f} "
+            f"{r['items_per_s']:9.0f} {r['recall']:7.3f} {r['false_merge'] * 100:10.2f}% "
+            f"{r['peak_mib']:8.0f} {r['feed_mib']:8.0f}"
         )
+    same_n = [r for m, r in rows if r["n"] == dn]
+    if len(same_n) == 2:
+        print(
+            f"speed ratio feedclass / datasketch at n={dn}: "
+            f"{same_n[0]['items_per_s'] / same_n[1]['items_per_s']:.1f}x"
+        )
+    print("feed MiB: peak memory of the worker after building the feed, before deduplicating")
     return 0
 
 

@@ -52,6 +52,12 @@ _MIN_DOCS_PER_THREAD = 2000
 
 # Passed as coef_t when a CSR is wanted; one dtype and layout keep the kernel to one compile.
 _NO_COEF = np.zeros((0, 1), np.float32)
+_NO_PACK = np.zeros((0, 8), np.float32)
+_NO_PACK16 = _NO_PACK.view(np.uint16)
+# float16 bit pattern -> value; 256 KB, so it stays in L2 next to the kernel's other tables.
+_HALF = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
+# Classes a packed row holds: 8 float32 = 16 halves, two of them taken by the idf.
+_PACK_CLASSES = 14
 
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -79,6 +85,9 @@ def _hash_batch(
     char_weight: float,
     word_weight: float,
     coef_t: np.ndarray,
+    packed: np.ndarray,
+    packed16: np.ndarray,
+    half: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hash, count, weight and normalise every document.
 
@@ -87,13 +96,17 @@ def _hash_batch(
     ``(n_docs, n_classes)`` dot products of each normalised row with it (and an empty CSR).
     ``cmax == 0`` or ``char_weight == 0`` skips the char block, likewise for words.
     Buckets whose ``idf`` is 0 (unseen in fit, or below ``min_df``) are dropped.
+    When ``packed`` is non-empty (fused path only) it replaces ``idf`` and ``coef_t``: row b
+    holds ``idf[b]`` in column 0 and, seen as ``packed16``, the float16 bits of ``coef_t[b]``
+    from column 2 on (``half`` maps bits to values), so one cache line serves a bucket.
     One long function on purpose: every jitted function adds compile and cache-load time.
     """
     n_docs = offsets.size - 1
     nf = np.uint64(n_features)
     do_char = cmax > 0 and char_weight != 0.0
     do_word = wmax > 0 and word_weight != 0.0
-    fused = coef_t.shape[0] > 0
+    use_pk = packed.shape[0] > 0
+    fused = coef_t.shape[0] > 0 or use_pk
     n_cls = coef_t.shape[1]
     maxlen = 0
     for d in range(n_docs):
@@ -113,9 +126,16 @@ def _hash_batch(
     row_idx = np.empty(c_cap + w_cap, np.int64)
     row_val = np.empty(c_cap + w_cap, np.float64)
     u_tf = np.empty(c_cap, np.int32)
-    # slot[b] = 1 + position of bucket b in the current row (0: absent). Counting through it
-    # instead of sorting makes the char block O(1) per n-gram; it is reset after each row.
-    slot = np.zeros(n_features, np.int32)
+    u_at = np.empty(c_cap, np.int64)
+    # A small open-addressing table per row: tkey[i] = 1 + bucket, tpos[i] = 1 + its position
+    # in the row. Counting through it instead of sorting makes the char block O(1) per n-gram;
+    # sized for the row and cleared after it, it stays in L1 where an n_features-long array
+    # would miss the cache on every n-gram.
+    tcap = 64
+    while tcap < 2 * c_cap:
+        tcap *= 2
+    tkey = np.zeros(tcap, np.int64)
+    tpos = np.zeros(tcap, np.int32)
 
     cap = 0 if fused else max(1024, cps.size * 3)
     indices = np.empty(cap, np.int32)
@@ -129,6 +149,10 @@ def _hash_batch(
         start = offsets[d]
         end = offsets[d + 1]
         nu = 0
+        m = end - start
+        tmask = 63
+        while tmask + 1 < 2 * (2 * m + 2) * max(n_csizes, 1):
+            tmask = 2 * tmask + 1
         # ---- char_wb n-grams: each space-separated word padded with one space each side.
         if do_char:
             i = start
@@ -154,21 +178,25 @@ def _hash_batch(
                         if n + 1 >= lo:
                             g = (h ^ (h >> _S29)) * _M1
                             b = np.int64(((g >> _S32) * nf) >> _S32)
-                            k = slot[b]
-                            if k == 0:
+                            t = b & tmask
+                            while tkey[t] != 0 and tkey[t] != b + 1:
+                                t = (t + 1) & tmask
+                            if tkey[t] == 0:
+                                tkey[t] = b + 1
                                 row_idx[nu] = b
                                 u_tf[nu] = 1
+                                u_at[nu] = t
                                 nu += 1
-                                slot[b] = nu
+                                tpos[t] = nu
                             else:
-                                u_tf[k - 1] += 1
+                                u_tf[tpos[t] - 1] += 1
                 i = j
             sq = 0.0
             for r in range(nu):
                 tf = float(u_tf[r])
                 if sublinear and tf > 1.0:
                     tf = 1.0 + math.log(tf)
-                v = tf * idf[row_idx[r]]
+                v = tf * (packed[row_idx[r], 0] if use_pk else idf[row_idx[r]])
                 row_val[r] = v
                 sq += v * v
             if sq > 0.0:
@@ -219,7 +247,7 @@ def _hash_batch(
                 tf = float(r - s)
                 if sublinear and tf > 1.0:
                     tf = 1.0 + math.log(tf)
-                v = tf * idf[b]
+                v = tf * (packed[b, 0] if use_pk else idf[b])
                 row_idx[n_row] = b
                 row_val[n_row] = v
                 n_row += 1
@@ -231,7 +259,11 @@ def _hash_batch(
             # Fold word entries whose bucket a char n-gram already holds into that entry.
             keep = first
             for r in range(first, n_row):
-                k = slot[row_idx[r]]
+                b = row_idx[r]
+                t = b & tmask
+                while tkey[t] != 0 and tkey[t] != b + 1:
+                    t = (t + 1) & tmask
+                k = tpos[t] if tkey[t] != 0 else 0
                 if k != 0:
                     row_val[k - 1] += row_val[r]
                 else:
@@ -240,7 +272,7 @@ def _hash_batch(
                     keep += 1
             n_row = keep
         for r in range(nu):
-            slot[row_idx[r]] = 0
+            tkey[u_at[r]] = 0
         # ---- whole-row L2 norm, then either the CSR row or the fused dot products.
         sq = 0.0
         for r in range(n_row):
@@ -254,8 +286,12 @@ def _hash_batch(
                 v = row_val[r]
                 if v != 0.0:
                     b = row_idx[r]
-                    for c in range(n_cls):
-                        acc[c] += v * coef_t[b, c]
+                    if use_pk:
+                        for c in range(n_cls):
+                            acc[c] += v * half[packed16[b, 2 + c]]
+                    else:
+                        for c in range(n_cls):
+                            acc[c] += v * coef_t[b, c]
             for c in range(n_cls):
                 scores[d, c] = acc[c] * inv
             continue
@@ -478,7 +514,13 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"min_df must be an int >= 1; got {md!r} instead")
         return cmin, cmax, wmin, wmax, int(nf)
 
-    def _run(self, X: Any, idf: np.ndarray, coef_t: np.ndarray | None = None) -> Any:
+    def _run(
+        self,
+        X: Any,
+        idf: np.ndarray,
+        coef_t: np.ndarray | None = None,
+        packed: np.ndarray | None = None,
+    ) -> Any:
         """Normalise, encode and hash a batch; return CSR, or scores when coef_t is given."""
         cmin, cmax, wmin, wmax, nf = self._params()
         cps, offsets = _fold(_check_texts(X))
@@ -500,6 +542,9 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             float(self.char_weight),
             float(self.word_weight),
             _NO_COEF if coef_t is None else coef_t,
+            _NO_PACK if packed is None else packed,
+            _NO_PACK16 if packed is None else packed.view(np.uint16),
+            _HALF,
         )
         n_threads = min(self._n_threads(), n // _MIN_DOCS_PER_THREAD)
         if n_threads <= 1:
@@ -588,9 +633,50 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"coef must have shape (n_classes, {self.n_features}); got {coef.shape} instead"
             )
-        coef_t = np.ascontiguousarray(coef.T, dtype=np.float32)
-        scores = self._run(X, self.idf_, coef_t)
+        packed = self._packed(coef)
+        if packed is not None:
+            empty = np.zeros((0, coef.shape[0]), np.float32)
+            scores = self._run(X, self.idf_, empty, packed)
+        else:
+            scores = self._run(X, self.idf_, np.ascontiguousarray(coef.T, dtype=np.float32))
         return scores + np.asarray(intercept, dtype=np.float32)
+
+    def _packed(self, coef: np.ndarray) -> np.ndarray | None:
+        """``idf_`` and ``coef`` as one 32-byte row per bucket, or None if they do not fit.
+
+        Why: the fused kernel reads ``idf_[b]`` and ``coef[:, b]`` for every n-gram, at random
+        buckets; from two arrays (4 + 40 MB) that is two cache misses, from one packed row one.
+        Coefficients are stored as float16, so this is used only when that is exact (a
+        ``TopicModel`` rounds its weights to float16 for its file). Built once per (coef,
+        idf_) pair and cached; the key holds the arrays themselves, so a new model's arrays
+        never reuse it. Changing a coefficient array in place between calls is not supported.
+        """
+        n_cls = coef.shape[0]
+        if n_cls > _PACK_CLASSES:
+            return None
+        base = coef
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        key = (
+            coef.__array_interface__["data"][0],
+            coef.shape,
+            coef.strides,
+            coef.dtype.str,
+            self.idf_.__array_interface__["data"][0],
+        )
+        cached = getattr(self, "_pack_cache", None)
+        if cached is not None and cached[0] == key and cached[1] is base and cached[2] is self.idf_:
+            packed: np.ndarray | None = cached[3]
+            return packed
+        c16 = coef.astype(np.float16)
+        if not np.array_equal(c16.astype(coef.dtype), coef, equal_nan=True):
+            packed = None
+        else:
+            packed = np.zeros((self.n_features, 8), np.float32)
+            packed[:, 0] = self.idf_
+            packed.view(np.uint16)[:, 2 : 2 + n_cls] = c16.T.view(np.uint16)
+        self._pack_cache = (key, base, self.idf_, packed)
+        return packed
 
     def ngrams_with_index(self, text: str) -> list[tuple[str, int]]:
         """Every distinct (n-gram, column) the text produces, char n-grams first.

@@ -51,7 +51,7 @@ __all__ = [
 
 #: Default similarity threshold, chosen for precision >= 0.90 on ParaPhraser pairs deduplicated
 #: as one feed (see ``benchmarks/eval_dedup.py``).
-DEFAULT_THRESHOLD = 0.70
+DEFAULT_THRESHOLD = 0.71
 
 # ---------------------------------------------------------------------------------------------
 # Newsroom prefixes and tails that say nothing about the story itself.
@@ -1266,9 +1266,9 @@ def _band_keys(s_ptr, s_idx, fallback, band, rows, seed):  # pragma: no cover - 
 def _bucket_pairs(packed, idx_bits, key_shift, window, n, out, pos):  # pragma: no cover - numba
     """Pair codes ``i * n + j`` (i < j) of items sharing a band key, ``window`` neighbours each.
 
-    ``packed`` is sorted and holds, from the high bits down: the band key, a few bits of the
-    exact-text hash (so identical headlines are neighbours inside a big bucket of templated
-    headlines) and the item index. The work stays linear however large a bucket is.
+    ``packed`` is sorted and holds, from the high bits down: the band key (the bits above
+    ``key_shift``), a secondary key that orders a big bucket so near duplicates are neighbours,
+    and the item index (the low ``idx_bits``). The work stays linear however large a bucket is.
     """
     m = packed.shape[0]
     imask = (np.uint64(1) << np.uint64(idx_bits)) - np.uint64(1)
@@ -1355,20 +1355,22 @@ def _candidates(
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     s_ptr, s_idx = f.stems
     idx_bits = max(1, int(n - 1).bit_length())
-    text_bits = min(12, max(0, 40 - idx_bits))
-    key_shift = idx_bits + text_bits
+    # Sort key per band, from the high bits down: this band's key, the previous band's key,
+    # the item index. Inside a big bucket, items that also share the previous band are
+    # neighbours, so the window pairs near duplicates rather than arbitrary bucket-mates.
+    key_bits = (64 - idx_bits) * 11 // 20
+    key_shift = 64 - key_bits
+    sec_bits = key_shift - idx_bits
     idx = np.arange(n, dtype=np.uint64)
-    text_part = np.uint64(0)
-    if text_bits:
-        text_part = (f.clean_hash >> np.uint64(64 - text_bits)) << np.uint64(idx_bits)
-    # Pair codes carry their band count in the low 6 bits; every few bands the codes are
-    # sorted and merged, so memory holds the distinct pairs, not every band's proposals.
     acc = np.zeros(0, dtype=np.int64)
     chunks: list[np.ndarray] = []
+    prev = _band_keys(s_ptr, s_idx, f.clean_hash, bands - 1, rows, _SEED)
     for b in range(bands):
         keys = _band_keys(s_ptr, s_idx, f.clean_hash, b, rows, _SEED)
-        packed = ((keys >> np.uint64(key_shift)) << np.uint64(key_shift)) | text_part | idx
-        del keys
+        packed = ((keys >> np.uint64(key_shift)) << np.uint64(key_shift)) | idx
+        if sec_bits > 0:
+            packed |= (prev >> np.uint64(64 - sec_bits)) << np.uint64(idx_bits)
+        prev = keys
         packed.sort()
         out = np.empty(n * _WINDOW, dtype=np.int64)
         pos = _bucket_pairs(packed, idx_bits, key_shift, _WINDOW, n, out, 0)
@@ -1376,7 +1378,7 @@ def _candidates(
         chunk *= 64
         chunk += 1
         chunks.append(chunk)
-        del out, packed
+        del out, packed, chunk
         if len(chunks) == 8 or b == bands - 1:
             acc = _merge_counted(np.concatenate([acc, *chunks]))
             chunks = []

@@ -186,6 +186,40 @@ def test_aliases_do_not_hide_a_substituted_name() -> None:
     assert pair_similarities([a], [b])[0] == 0.0
 
 
+def test_copies_meet_their_original_inside_a_dense_feed_of_look_alikes() -> None:
+    # 1,200 headlines built from a few words share MinHash buckets by the hundred; each
+    # reworded copy must still meet its original among its capped candidates. (Whether it
+    # then *merges* there is the pair score's job; this checks the candidate search.)
+    import random
+
+    from feedclass.dedup import _candidates, _featurize
+
+    rng = random.Random(3)
+    subjects = ["Аким", "Министр", "Депутат", "Судья", "Ректор", "Тренер"]
+    surnames = ["Абаев", "Сериков", "Нурланов", "Жумабаев", "Ахметов", "Бекова", "Оспанова"]
+    verbs = ["одобрил", "начал", "завершил", "проверил", "поддержал", "отменил"]
+    objects = ["ремонт", "строительство", "закрытие", "аудит", "запуск", "продажу"]
+    what = ["моста", "школы", "рынка", "завода", "вокзала", "парка", "театра", "порта"]
+    seen: set[str] = set()
+    texts = []
+    while len(texts) < 1000:
+        t = " ".join(
+            (rng.choice(subjects), rng.choice(surnames), rng.choice(verbs))
+            + (rng.choice(objects), rng.choice(what))
+        )
+        if t not in seen:
+            seen.add(t)
+            texts.append(t)
+    originals = rng.sample(range(len(texts)), 200)
+    copies = [f"Срочно: {texts[k].upper()}!" for k in originals]
+    n = len(texts) + len(copies)
+    pi, pj = _candidates(_featurize(texts + copies)[0])
+    assert pi.size <= 12 * n  # capped per item
+    pairs = set((pi * n + pj).tolist())
+    found = [k * n + len(texts) + c in pairs for c, k in enumerate(originals)]
+    assert np.mean(found) >= 0.99
+
+
 def test_short_headlines_are_deduplicated() -> None:
     labels = NearDuplicates().fit_predict(["Токаев уволил акима", "ТОКАЕВ УВОЛИЛ АКИМА!", "Дождь"])
     assert labels.tolist() == [0, 0, 1]

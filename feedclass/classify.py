@@ -15,7 +15,14 @@ import numpy as np
 
 from feedclass.errors import DataError
 from feedclass.model import TopicModel
-from feedclass.readers import Table, cell_text, find_text_column, jsonl_columns, open_table
+from feedclass.readers import (
+    CsvBlock,
+    Table,
+    cell_text,
+    find_text_column,
+    jsonl_columns,
+    open_table,
+)
 from feedclass.writers import TableWriter, output_format
 
 
@@ -112,6 +119,10 @@ def classify_file(
         raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
     table = open_table(source, input_format, rss_summary=rss_summary)
     fmt = output_format(dest, table.format, output_fmt)
+    if table.has_csv_blocks and fmt == table.format and not top_k and not explain:
+        return _classify_blocks(
+            table, dest, fmt, model, text_column, min_confidence, fallback, progress
+        )
     chunks = iter(table.chunks())
     first = next(chunks, None)
     if first is None and table.is_dict:
@@ -200,3 +211,110 @@ def _columns(table: Table, first: list[Any] | None) -> list[str]:
     if not table.columns:
         raise DataError(f"{table.name}: no rows to classify")
     return list(table.columns)
+
+
+def _csv_field(value: str, delimiter: str) -> str:
+    """``value`` as ``csv.writer`` writes it inside a row (QUOTE_MINIMAL)."""
+    if any(c in value for c in (delimiter, '"', "\r", "\n")):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+# What np.round(confidence, 4) prints as: one string per multiple of 1e-4.
+_CONF_VALUES = np.arange(10001) / 10000.0
+
+
+def _classify_blocks(
+    table: Table,
+    dest: str | Path | None,
+    fmt: str,
+    model: TopicModel,
+    text_column: str | None,
+    min_confidence: float,
+    fallback: str,
+    progress: Callable[[int], None] | None,
+) -> ClassifySummary:
+    """:func:`classify_file` for a UTF-8 CSV/TSV written back as such, with no extra columns.
+
+    The same output byte for byte, but records are parsed and written by compiled loops
+    (:meth:`Table.csv_blocks`, :meth:`TableWriter.write_records`): each output line is the
+    input record as ``csv.writer`` writes it plus two fields from a table of ready strings.
+    """
+    columns = list(table.columns)
+    tcol = find_text_column(columns, text_column, table.name)
+    added = output_columns(columns, 0, False)
+    d = table.delimiter
+    labels = [str(c) for c in model.classes_]
+    # parts: each label, the fallback, one per confidence value, and the empty field.
+    parts = [d + _csv_field(t, d) for t in labels + [fallback]]
+    conf0 = len(parts)
+    parts += [d + repr(v) for v in _CONF_VALUES.tolist()]
+    empty = len(parts)
+    parts.append(d)
+    summary = ClassifySummary(output_format=fmt)
+
+    def label(block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
+        if block.parsed is not None:
+            values, n_empty, below = annotate(
+                model,
+                [r[ti] for r in block.parsed],
+                min_confidence=min_confidence,
+                fallback=fallback,
+            )
+            return block, values, n_empty, below
+        texts = block.texts or []
+        which = np.full((len(texts), 2), empty, np.int64)
+        full = np.flatnonzero([bool(t) and not t.isspace() for t in texts])
+        below = 0
+        if full.size:
+            proba = model.predict_proba(
+                [texts[i] for i in full] if full.size < len(texts) else texts
+            )
+            best = np.argmax(proba, axis=1)
+            conf = proba[np.arange(full.size), best]
+            sure = conf >= min_confidence
+            below = int((~sure).sum())
+            rounded = np.round(conf, 4)
+            k = np.clip(np.rint(rounded * 10000.0), 0, 10000).astype(np.int64)
+            exact = _CONF_VALUES[k] == rounded
+            idx = conf0 + k
+            for j in np.flatnonzero(~exact).tolist():  # never seen; kept exact all the same
+                idx[j] = len(parts)
+                parts.append(d + repr(float(rounded[j])))
+            which[full, 0] = np.where(sure, best, len(labels))
+            which[full, 1] = idx
+        return block, which, len(texts) - int(full.size), below
+
+    ti = columns.index(tcol)
+    with TableWriter(
+        dest,
+        fmt,
+        columns + added,
+        delimiter=d if fmt == "csv" else None,
+        bom=table.encoding == "utf-8-sig",
+    ) as writer:
+
+        def emit(done: tuple[CsvBlock, Any, int, int]) -> None:
+            block, values, n_empty, below = done
+            if block.parsed is not None:
+                writer.write([r + v for r, v in zip(block.parsed, values)])
+            else:
+                writer.write_records(block.body, block.ends, parts, values)
+            summary.rows += block.rows
+            summary.empty += n_empty
+            summary.below_threshold += below
+            if progress is not None:
+                progress(summary.rows)
+
+        # Classify block k in a worker thread while this thread parses block k+1 and writes
+        # block k-1: the parser, the feature kernel and the writer all run without the GIL.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = None
+            for block in table.csv_blocks(ti):
+                job = pool.submit(label, block)
+                if pending is not None:
+                    emit(pending.result())
+                pending = job
+            if pending is not None:
+                emit(pending.result())
+    return summary

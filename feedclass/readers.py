@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 from feedclass.errors import DataError, InputFileError
 
 FORMATS = ("csv", "tsv", "jsonl", "lines", "rss")
@@ -44,6 +46,8 @@ csv.field_size_limit(2**31 - 1)
 
 _SNIFF_BYTES = 1 << 16
 CHUNK_ROWS = 50_000
+# About 70,000 headline rows; a block and its output stay a few tens of MB.
+BLOCK_BYTES = 8 << 20
 
 
 @dataclass
@@ -57,6 +61,8 @@ class Table:
     _chunks: Iterator[list[Any]] = field(repr=False)
     #: The CSV delimiter found, so output can keep it (";" for Excel in a Russian locale).
     delimiter: str = ","
+    #: UTF-8 CSV/TSV only: the bytes after the header, for :meth:`csv_blocks`.
+    _raw: IO[bytes] | None = field(default=None, repr=False)
 
     def chunks(self) -> Iterator[list[Any]]:
         """Yield the rows in order, a list at a time."""
@@ -65,6 +71,44 @@ class Table:
     @property
     def is_dict(self) -> bool:
         return self.format == "jsonl"
+
+    def csv_blocks(self, text_index: int, block_bytes: int = BLOCK_BYTES) -> Iterator[CsvBlock]:
+        """The rows of a UTF-8 CSV/TSV as byte blocks, parsed by a compiled kernel.
+
+        Why: ``csv.reader`` plus ``csv.writer`` cost more than classifying the headlines. Each
+        block holds whole records; for each it gives the records as ``csv.writer`` would write
+        them (so a caller can append fields and write bytes) and the text of column
+        ``text_index``. A block the kernel does not handle (short, long or blank rows, stray
+        quotes, NUL, invalid UTF-8) comes with ``body`` None: parse it with :meth:`parse_block`,
+        quotes, NUL, invalid UTF-8), and every record after it, comes as ``parsed`` rows from
+        ``csv.reader``, exactly as :meth:`chunks` would give them, errors included. Use either
+        this or :meth:`chunks`, not both; only where :attr:`has_csv_blocks` is true.
+        """
+        if self._raw is None:
+            raise DataError(f"{self.name}: byte blocks need a UTF-8 CSV or TSV file")
+        return _csv_blocks(
+            self.name, self._raw, self.delimiter, len(self.columns), text_index, block_bytes
+        )
+
+    @property
+    def has_csv_blocks(self) -> bool:
+        return self._raw is not None
+
+
+@dataclass
+class CsvBlock:
+    """Whole records of a CSV file: raw bytes, and when the fast parser handled them, more."""
+
+    raw: bytes
+    #: File row number of the first record (the header is row 1).
+    first_row: int
+    rows: int
+    #: The records as ``csv.writer`` writes them, without line ends; record i ends at ends[i].
+    body: Any = None
+    ends: Any = None
+    texts: list[str] | None = None
+    #: Rows from ``csv.reader`` instead, for records the fast parser does not handle.
+    parsed: list[list[str]] | None = None
 
 
 def format_for_path(path: str | Path | None) -> str | None:
@@ -201,6 +245,21 @@ def open_table(
     if fmt == "lines":
         return Table(name, fmt, ["text"], encoding, _line_chunks(name, stream, chunk_rows))
     delimiter = _sniff_delimiter(head.decode(encoding, errors="replace"), fmt)
+    if encoding in ("utf-8", "utf-8-sig"):
+        body = head[3:] if encoding == "utf-8-sig" else head
+        end = _first_record_end(body, delimiter)
+        if end > 0:
+            try:
+                header_text = body[:end].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _decode_error(name, 1, exc) from None
+            header = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter))
+            header = [h.strip() for h in header]
+            if not any(header):
+                raise DataError(f"{name}: the header row is empty")
+            rest = io.BufferedReader(_Prepend(body[end:], raw), buffer_size=1 << 20)
+            chunks = _raw_csv_chunks(name, rest, delimiter, len(header), chunk_rows)
+            return Table(name, fmt, header, encoding, chunks, delimiter, rest)
     reader = csv.reader(stream, delimiter=delimiter, strict=False)
     try:
         header = next(reader)
@@ -218,9 +277,42 @@ def open_table(
     )
 
 
-def _csv_chunks(name: str, reader: Any, width: int, chunk_rows: int) -> Iterator[list[list[str]]]:
+def _raw_csv_chunks(
+    name: str, raw: IO[bytes], delimiter: str, width: int, chunk_rows: int, first_line: int = 1
+) -> Iterator[list[list[str]]]:
+    stream = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+    reader = csv.reader(stream, delimiter=delimiter, strict=False)
+    yield from _csv_chunks(name, reader, width, chunk_rows, first_line)
+
+
+def _first_record_end(head: bytes, delimiter: str) -> int:
+    """Bytes of the first CSV record with its line end, or 0 if it does not end in ``head``."""
+    delim = ord(delimiter)
+    at_start, quoted = True, False  # a quote opens a quoted field only at the field's start
+    for i, c in enumerate(head):
+        if quoted:
+            if c == 0x22:
+                quoted = False  # a doubled quote reopens at once, just below
+            continue
+        if c == 0x22 and (at_start or head[i - 1] == 0x22):
+            quoted = True
+            continue
+        at_start = c == delim
+        if c in (0x0A, 0x0D):
+            if c == 0x0D:
+                if i + 1 >= len(head):
+                    return 0  # "\r" then maybe "\n" in bytes not read yet
+                if head[i + 1] == 0x0A:
+                    return i + 2
+            return i + 1
+    return 0
+
+
+def _csv_chunks(
+    name: str, reader: Any, width: int, chunk_rows: int, first_line: int = 1
+) -> Iterator[list[list[str]]]:
     chunk: list[list[str]] = []
-    line = 1
+    line = first_line
     try:
         for row in reader:
             line += 1
@@ -423,3 +515,197 @@ def read_labelled(
             texts.append(text)
             labels.append(label)
     return texts, labels, skipped
+
+
+# ---------------------------------------------------------------------------------------------
+# The compiled CSV scanner behind Table.csv_blocks.
+
+_SCAN: Any = None
+
+
+def _scanner() -> Any:
+    """Compile (or load from numba's cache) the scanner on first use: plain reads need no numba."""
+    global _SCAN
+    if _SCAN is None:
+        from numba import njit
+
+        try:
+            _SCAN = njit(cache=True, nogil=True)(_scan_records)
+        except RuntimeError:  # no writable cache directory
+            _SCAN = njit(nogil=True)(_scan_records)
+    return _SCAN
+
+
+def _scan_records(buf: Any, delim: int, width: int, tcol: int, final: bool) -> Any:
+    """Split ``buf`` into CSV records as ``csv.reader(strict=False)`` would.
+
+    Returns ``(ok, n, consumed, body, ends, text, text_ends)``: the first ``n`` records end
+    at byte ``consumed``; ``body`` holds each record as ``csv.writer`` (QUOTE_MINIMAL) writes
+    it, without line end, and ``text`` the unquoted field ``tcol`` of each, NUL-separated.
+    ``ok`` is False when a record needs ``csv.reader`` itself: a blank line, a field count
+    other than ``width``, a quote inside an unquoted field or after a closing quote, a NUL,
+    or (with ``final``) a quoted field left open at the end. Without ``final`` a record cut
+    off by the end of ``buf`` is left for the next call.
+    """
+    size = buf.size
+    body = np.empty(size, np.uint8)
+    text = np.empty(size + size // 2 + 2, np.uint8)
+    ends = np.empty(size // 2 + 1, np.int64)
+    text_ends = np.empty(size // 2 + 1, np.int64)
+    n = 0
+    nb = 0
+    nt = 0
+    i = 0
+    while i < size:
+        rec_start = i
+        c = buf[i]
+        if c == 10 or c == 13:
+            return False, n, rec_start, body, ends, text, text_ends
+        f = 0
+        cut = False
+        while True:
+            # ---- one field starting at i
+            if f > 0:
+                body[nb] = delim
+                nb += 1
+            if i < size and buf[i] == 34:
+                j = i + 1
+                need = False
+                closed = False
+                while j < size:
+                    c = buf[j]
+                    if c == 34:
+                        if j + 1 < size and buf[j + 1] == 34:
+                            need = True
+                            j += 2
+                            continue
+                        if j + 1 >= size and not final:
+                            break  # the next byte decides: leave the record for next time
+                        closed = True
+                        break
+                    if c == delim or c == 10 or c == 13:
+                        need = True
+                    elif c == 0:
+                        return False, n, rec_start, body, ends, text, text_ends
+                    j += 1
+                if not closed:
+                    if final:
+                        return False, n, rec_start, body, ends, text, text_ends
+                    cut = True
+                    break
+                # raw span [i, j] includes both quotes; needed quotes mean it is canonical
+                if need:
+                    for k in range(i, j + 1):
+                        body[nb] = buf[k]
+                        nb += 1
+                else:
+                    for k in range(i + 1, j):
+                        body[nb] = buf[k]
+                        nb += 1
+                if f == tcol:
+                    k = i + 1
+                    while k < j:
+                        text[nt] = buf[k]
+                        nt += 1
+                        k += 2 if buf[k] == 34 else 1
+                i = j + 1
+            else:
+                j = i
+                while j < size:
+                    c = buf[j]
+                    if c == delim or c == 10 or c == 13:
+                        break
+                    if c == 34 or c == 0:
+                        return False, n, rec_start, body, ends, text, text_ends
+                    j += 1
+                for k in range(i, j):
+                    body[nb] = buf[k]
+                    nb += 1
+                if f == tcol:
+                    for k in range(i, j):
+                        text[nt] = buf[k]
+                        nt += 1
+                i = j
+            f += 1
+            # ---- what follows the field
+            if i >= size:
+                if not final:
+                    cut = True
+                break
+            c = buf[i]
+            if c == delim:
+                i += 1
+                continue
+            if c == 10:
+                i += 1
+                break
+            if c == 13:
+                if i + 1 < size:
+                    i += 2 if buf[i + 1] == 10 else 1
+                elif final:
+                    i += 1
+                else:
+                    cut = True
+                break
+            return False, n, rec_start, body, ends, text, text_ends  # text after a quote
+        if cut:
+            return True, n, rec_start, body, ends, text, text_ends
+        if f != width:
+            return False, n, rec_start, body, ends, text, text_ends
+        text[nt] = 0
+        nt += 1
+        ends[n] = nb
+        text_ends[n] = nt
+        n += 1
+    return True, n, size, body, ends, text, text_ends
+
+
+def _csv_blocks(
+    name: str, raw: IO[bytes], delimiter: str, width: int, tcol: int, block_bytes: int
+) -> Iterator[CsvBlock]:
+    scan = _scanner()
+    delim = ord(delimiter)
+    row = 2  # the header is row 1
+    carry = b""
+    final = False
+    want = block_bytes
+    while not final:
+        data = raw.read(want)
+        final = not data
+        buf = carry + data if carry else data
+        if not buf:
+            return
+        arr = np.frombuffer(buf, np.uint8)
+        ok, n, used, body, ends, text, text_ends = scan(arr, delim, width, tcol, final)
+        block = _block(buf[:used], row, n, body, ends, text, text_ends) if n else None
+        if n and block is None:
+            ok, n, used = False, 0, 0  # invalid UTF-8: let csv.reader find and report it
+        if block is not None:
+            yield block
+            row += n
+        if not ok:
+            # From the first record the kernel did not take to the end of the file, csv.reader
+            # does the parsing, in chunks as :meth:`Table.chunks` would (errors included).
+            rest = io.BufferedReader(_Prepend(buf[used:], raw), buffer_size=1 << 20)
+            for chunk in _raw_csv_chunks(name, rest, delimiter, width, CHUNK_ROWS, row - 1):
+                yield CsvBlock(b"", row, len(chunk), parsed=chunk)
+                row += len(chunk)
+            return
+        if n:
+            want = block_bytes
+        elif not final:
+            want *= 2  # one record longer than a block: read on
+        carry = buf[used:]
+
+
+def _block(
+    raw: bytes, row: int, n: int, body: Any, ends: Any, text: Any, text_ends: Any
+) -> CsvBlock | None:
+    """A parsed block, or None if its bytes are not valid UTF-8 (csv.reader reports where)."""
+    joined = text[: text_ends[n - 1]].tobytes()
+    try:
+        texts = joined.decode("utf-8").split("\x00")[:-1]
+        raw.decode("utf-8")  # every field, not only the texts, must be valid UTF-8
+    except UnicodeDecodeError:
+        return None
+    return CsvBlock(raw, row, n, body[: ends[n - 1]], ends[:n], texts)

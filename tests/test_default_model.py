@@ -13,6 +13,7 @@ import pytest
 import feedclass
 from feedclass.model import default_model_path
 from tests.conftest import EXAMPLES, ROOT
+from training.sources import LABELS
 
 # Unambiguous headlines of our own, one per topic and language we promise.
 RU = {
@@ -53,18 +54,7 @@ def test_loads_fast_and_is_small() -> None:
 
 def test_info_names_labels_data_and_metrics(model) -> None:
     h = model.metadata_
-    assert set(h["labels"]) == {
-        "politics",
-        "economy",
-        "society",
-        "incidents",
-        "sport",
-        "culture",
-        "ecology",
-        "science",
-        "health",
-        "weather",
-    }
+    assert set(h["labels"]) == set(LABELS)
     assert h["training_data"]["rows"] > 10_000
     assert h["metrics"]["macro_f1"] > 0.5
 

@@ -10,19 +10,9 @@ import pytest
 
 from feedclass import TopicModel
 from tests.conftest import ROOT, example_training, needs_shared
+from training.sources import LABELS
 
-TAXONOMY = {
-    "politics",
-    "economy",
-    "society",
-    "incidents",
-    "sport",
-    "culture",
-    "ecology",
-    "science",
-    "health",
-    "weather",
-}
+TAXONOMY = set(LABELS)
 
 
 @pytest.mark.parametrize(

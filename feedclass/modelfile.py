@@ -52,6 +52,10 @@ def write_model_file(
                     _add(zf, f"{name}.npy", buf.getvalue())
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp creates 0600; give the model the permissions any new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -273,12 +273,26 @@ def dedup_file(
         summary.seen_before = int(seen.sum())
         summary.clusters = len({c for c in cluster if c != ""})
         _write_rows(path, input_format, items, dest, fmt, added, values)
-        if report is not None:
-            _write_report(report, items, cluster, leader, matched, scores, seen)
-        if history is not None:
-            assert history_path is not None
-            history.save(history_path)
+        _finish(report, history_path, history, items, cluster, leader, matched, scores, seen)
     return summary
+
+
+def _finish(
+    report: str | Path | None,
+    history_path: str | Path | None,
+    history: Any,
+    items: FeedItems,
+    cluster: list[Any],
+    leader: list[int],
+    matched: list[str],
+    scores: np.ndarray,
+    seen: np.ndarray,
+) -> None:
+    """After the output is written: the merge report, then the updated history state."""
+    if report is not None:
+        _write_report(report, items, cluster, leader, matched, scores, seen)
+    if history is not None and history_path is not None:
+        history.save(history_path)
 
 
 def _check_free(columns: list[str], added: list[str]) -> None:
@@ -428,11 +442,7 @@ def publish_file(
                 ";".join(items.ids[j] for j in dups),
             ]
         _write_rows(path, input_format, items, dest, fmt, PUBLISH_COLUMNS, values, reps)
-        if report is not None:
-            _write_report(report, items, cluster, leader, matched, scores, seen)
-        if history is not None:
-            assert history_path is not None
-            history.save(history_path)
+        _finish(report, history_path, history, items, cluster, leader, matched, scores, seen)
         summary = DedupSummary(rows=n, published=len(reps), seen_before=int(seen.sum()))
         summary.merged = sum(1 for i in range(n) if leader[i] != i)
         summary.clusters = len({c for c in cluster if c != ""})

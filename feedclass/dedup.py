@@ -25,17 +25,21 @@ Everything is deterministic (fixed hash seeds, stable sorts).
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import math
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
 
-from feedclass.errors import DataError
+from feedclass.errors import DataError, ModelFileError
+from feedclass.modelfile import read_model_file
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -51,7 +55,7 @@ __all__ = [
 
 #: Default similarity threshold, chosen for precision >= 0.90 on ParaPhraser pairs deduplicated
 #: as one feed (see ``benchmarks/eval_dedup.py``).
-DEFAULT_THRESHOLD = 0.75
+DEFAULT_THRESHOLD = 0.74
 
 # ---------------------------------------------------------------------------------------------
 # Newsroom prefixes and tails that say nothing about the story itself.
@@ -785,6 +789,62 @@ def _shared_idf(ptr, idx, val, i, j):
     return total, top
 
 
+@numba.njit(cache=True, inline="always")
+def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
+    """IDF-weighted mean, over stems ``ua`` of one side, of the best vector cosine to ``ub``."""
+    if na == 0:
+        return 1.0
+    num = 0.0
+    den = 0.0
+    dim = vectors.shape[1]
+    for q in range(na):
+        u = ua[q]
+        w = s_idf[u]
+        den += w
+        vu = s_vec[u]
+        if vu < 0:
+            continue
+        best = 0.0
+        for r in range(nb):
+            vr = s_vec[ub[r]]
+            if vr < 0:
+                continue
+            c = 0.0
+            for k in range(dim):
+                c += vectors[vu, k] * vectors[vr, k]
+            if c > best:
+                best = c
+        num += w * best
+    return num / den if den > 0 else 1.0
+
+
+@numba.njit(cache=True, inline="always")
+def _meaning_match(s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub):
+    """How close in meaning the words two headlines do not share are (1: none unshared)."""
+    a = s_ptr[i]
+    ae = s_ptr[i + 1]
+    b = s_ptr[j]
+    be = s_ptr[j + 1]
+    na = 0
+    nb = 0
+    while a < ae or b < be:
+        if b >= be or (a < ae and s_idx[a] < s_idx[b]):
+            ua[na] = a
+            na += 1
+            a += 1
+        elif a >= ae or s_idx[b] < s_idx[a]:
+            ub[nb] = b
+            nb += 1
+            b += 1
+        else:
+            a += 1
+            b += 1
+    return 0.5 * (
+        _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors)
+        + _meaning_side(ub, nb, ua, na, s_idf, s_vec, vectors)
+    )
+
+
 @numba.njit(cache=True)
 def _pair_features(  # pragma: no cover - numba
     pi,
@@ -805,6 +865,8 @@ def _pair_features(  # pragma: no cover - numba
     s_ptr,
     s_idx,
     s_idf,
+    s_vec,
+    vectors,
     ea_ptr,
     ea_idx,
     sa_ptr,
@@ -822,6 +884,11 @@ def _pair_features(  # pragma: no cover - numba
     """
     n = pi.shape[0]
     out = np.zeros((n, _N_FEATURES), dtype=np.float64)
+    longest = 1
+    for d in range(s_ptr.shape[0] - 1):
+        longest = max(longest, s_ptr[d + 1] - s_ptr[d])
+    ua = np.empty(longest, dtype=np.int64)
+    ub = np.empty(longest, dtype=np.int64)
     logit_min = -1e300
     if min_score > 0.0:
         logit_min = math.log(min_score / (1.0 - min_score)) if min_score < 1.0 else 1e300
@@ -872,6 +939,8 @@ def _pair_features(  # pragma: no cover - numba
             or out[p, 6] > 0
             or (out[p, 4] > 0 and out[p, 8] <= name_veto_words)
         )
+        if not veto:
+            out[p, 14] = _meaning_match(s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub)
         if not veto and weights[1] > 0:
             # best case for the character cosine: 1
             z = weights[1] + _logit_rest(out[p], weights)
@@ -940,6 +1009,8 @@ class _Features:
     clean_hash: np.ndarray  # hash of the clean form: exact duplicates share it
     stem_idf: np.ndarray  # IDF of each entry of ``stems``
     number_idf: np.ndarray  # IDF of each entry of ``numbers``
+    stem_vec: np.ndarray  # row of ``vectors`` for each entry of ``stems``, -1 if none
+    vectors: np.ndarray  # unit word vectors (float32), from ``meaning_vectors()``
     entities_all: tuple[np.ndarray, np.ndarray]  # like entities and stems, but sorted rows
     stems_all: tuple[np.ndarray, np.ndarray]  # that keep repeats
     log_n: float  # log of the number of headlines the IDF counts
@@ -1093,13 +1164,68 @@ def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cov
     return out
 
 
-def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _Idf]:
-    """Turn headlines into the arrays the scorer reads; IDF from ``idf`` or from ``texts``."""
-    n = len(texts)
-    if n == 0:
-        texts = [""]  # featurize one empty headline, then drop it below
-        _unused, idf_out = _featurize(texts, idf)
-        return _empty_features(), idf_out
+#: Word vectors for the pair model's meaning feature, shipped beside the default topic model
+#: and built by ``python -m training.dedup_vectors``.
+VECTORS_NAME = "dedup-vectors.fcm"
+VECTORS_KIND = "feedclass-dedup-vectors"
+
+
+def vectors_path() -> Path:
+    """Where the shipped word vectors live, in a checkout or an installed wheel."""
+    try:
+        res = importlib.resources.files("feedclass._models") / VECTORS_NAME
+        with importlib.resources.as_file(res) as p:
+            if Path(p).exists():
+                return Path(p)
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    return Path(__file__).resolve().parent.parent / "models" / VECTORS_NAME
+
+
+@functools.lru_cache(maxsize=1)
+def meaning_vectors() -> tuple[np.ndarray, np.ndarray]:
+    """Sorted stem hashes and their unit vectors (float32); read once, never unpickled.
+
+    Two headlines that say the same thing in other words ("погибли"/"жертвы", "задержан"/
+    "арестован") share few stems; vectors learned from news text tell such words apart from
+    unrelated ones ("театра"/"аэропорта"), which stems and characters cannot.
+    """
+    path = vectors_path()
+    if not path.exists():
+        raise ModelFileError(
+            f"{path}: feedclass's word vectors are missing; reinstall feedclass "
+            "(or rebuild them with `python -m training.dedup_vectors`)"
+        )
+    header, arrays = read_model_file(path)
+    keys, vec = arrays.get("keys"), arrays.get("vectors")
+    if (
+        header.get("kind") != VECTORS_KIND
+        or keys is None
+        or vec is None
+        or keys.dtype != np.uint64
+        or vec.ndim != 2
+        or vec.shape[0] != keys.size
+        or (keys.size > 1 and not bool(np.all(keys[1:] > keys[:-1])))
+    ):
+        raise ModelFileError(f"{path}: not a feedclass word-vector file")
+    return keys, np.ascontiguousarray(vec, dtype=np.float32)
+
+
+@dataclass
+class _ContentTokens:
+    tk: dict[str, np.ndarray]
+    doc: np.ndarray
+    whash: np.ndarray
+    shash: np.ndarray  # stems, with number words, aliases and months made canonical
+    num: np.ndarray
+    ismonth: np.ndarray
+    content: np.ndarray  # not a function word nor the absorbed half of a two-word alias
+    month_keys: np.ndarray
+    month_vals: np.ndarray
+
+
+def content_tokens(texts: list[str]) -> _ContentTokens:
+    """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed)."""
     tk = _tokens(texts)
     doc = tk["doc"]
     whash = tk["whash"]
@@ -1122,6 +1248,20 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     stop = _in_sorted(whash, _STOP_HASHES) & ~num & ~ismonth
     shash, absorbed = _apply_aliases(doc, whash, shash)
     content = ~stop & ~absorbed
+    return _ContentTokens(tk, doc, whash, shash, num, ismonth, content, mk, mv)
+
+
+def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _Idf]:
+    """Turn headlines into the arrays the scorer reads; IDF from ``idf`` or from ``texts``."""
+    n = len(texts)
+    if n == 0:
+        texts = [""]  # featurize one empty headline, then drop it below
+        _unused, idf_out = _featurize(texts, idf)
+        return _empty_features(), idf_out
+    ct = content_tokens(texts)
+    tk, doc, whash, shash = ct.tk, ct.doc, ct.whash, ct.shash
+    num, ismonth, content = ct.num, ct.ismonth, ct.content
+    mk, mv = ct.month_keys, ct.month_vals
 
     # Which capitalised tokens are names. Mid-headline capitals are; so are acronyms. A first
     # word is capitalised anyway, so it counts only if the batch shows the same stem with a
@@ -1220,6 +1360,12 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     # words count as rare until a large feed says otherwise (a large feed barely notices).
     r_idf = _smooth_idf(w_df, n_idf + _PRIOR_DOCS)
     stem_idf = _idf_of(sidx, wkeys, r_idf)
+    vec_keys, vectors = meaning_vectors()
+    if vec_keys.size:
+        vp = np.minimum(np.searchsorted(vec_keys, sidx), vec_keys.size - 1)
+        stem_vec = np.where(vec_keys[vp] == sidx, vp, -1).astype(np.int32)
+    else:
+        stem_vec = np.full(sidx.size, -1, dtype=np.int32)
     feats = _Features(
         n=n,
         char=(cptr, cidx, cval),
@@ -1232,6 +1378,8 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
         clean_hash=clean_hash,
         stem_idf=stem_idf,
         number_idf=_idf_of(nidx, wkeys, r_idf),
+        stem_vec=stem_vec,
+        vectors=vectors,
         entities_all=_sorted_rows(_ptr_from_docs(doc[entity], n), shash[entity]),
         stems_all=_sorted_rows(_ptr_from_docs(doc[content], n), shash[content]),
         log_n=float(np.log(n_idf + _PRIOR_DOCS + 1.0)),
@@ -1264,6 +1412,8 @@ def _empty_features() -> _Features:
         clean_hash=eu,
         stem_idf=ef,
         number_idf=ef,
+        stem_vec=np.zeros(0, dtype=np.int32),
+        vectors=np.zeros((1, 1), dtype=np.float32),
         entities_all=(z, eu),
         stems_all=(z, eu),
         log_n=0.0,
@@ -1311,6 +1461,7 @@ _FEATURES = (
     "both_missing_share",
     "specificity",
     "rarest_shared",
+    "meaning_match",
     "skipped",
 )
 _N_FEATURES = len(_FEATURES)
@@ -1331,6 +1482,8 @@ def _features_of_pairs(
         *f.entities,
         *f.stems,
         f.stem_idf,
+        f.stem_vec,
+        f.vectors,
         *f.entities_all,
         *f.stems_all,
         f.log_n,
@@ -1507,25 +1660,26 @@ def _candidates(
 # Scoring: a small logistic model over the pair features, plus hard vetoes.
 # ---------------------------------------------------------------------------------------------
 # Weights of the pair model: logistic regression on ParaPhraser pairs (5-fold CV recall at
-# precision 0.9, pair by pair: 0.653) with sign constraints -- similarity terms may only raise
+# precision 0.9, pair by pair: 0.671) with sign constraints -- similarity terms may only raise
 # the score and difference terms only lower it -- so no weight rewards a difference because of
 # a quirk of one data set. `python benchmarks/eval_dedup.py --fit` reproduces them.
 # Order: bias, then the columns of _design (char_cos first; the rest feed _logit_rest).
 _WEIGHTS = np.array(
     [
-        -2.5696,
-        2.2825,
-        1.0131,
-        0.4817,
-        -0.0122,
-        -0.7632,
-        -0.8552,
-        -0.0007,
-        1.0942,
+        -2.7638,
+        2.1475,
+        0.8313,
+        0.4425,
+        -0.0417,
+        -0.7296,
+        -0.9448,
+        -0.1067,
+        1.0198,
         0.0,
         0.0,
-        0.8429,
-        1.4068,
+        0.8882,
+        1.3913,
+        1.3506,
     ]
 )
 
@@ -1551,6 +1705,7 @@ def _logit_rest(x, w):  # pragma: no cover - numba
         + w[10] * x[11]
         + w[11] * min(max(x[12], -5.0), 15.0) / 10.0
         + w[12] * x[13]
+        + w[13] * x[14]
     )
 
 
@@ -1574,6 +1729,7 @@ def _design(x: np.ndarray) -> np.ndarray:
             x[:, 11],
             np.clip(x[:, 12], -5.0, 15.0) / 10.0,
             x[:, 13],
+            x[:, 14],
         )
     )
 

@@ -346,3 +346,53 @@ def test_invariants(texts: list[str], keep: str, threshold: float) -> None:
 def test_dedup_form_never_crashes_and_is_idempotent(text: str) -> None:
     once = dedup_form(text)
     assert dedup_form(once) == once
+
+
+def test_meaning_feature_tells_a_synonym_from_an_unrelated_word() -> None:
+    # one word differs: a synonym keeps the story, an unrelated noun is another story
+    from feedclass.dedup import _FEATURES, _features_of_pairs, _featurize
+
+    texts = [
+        "Пожар на складе в Алматы",
+        "Возгорание на складе в Алматы",
+        "Балет на складе в Алматы",
+    ]
+    f, _ = _featurize(texts)
+    x = _features_of_pairs(f, np.array([0, 0]), np.array([1, 2]))
+    k = _FEATURES.index("meaning_match")
+    assert x[0, k] > 0.6 > 0.2 > x[1, k]
+    s = pair_similarities([texts[0], texts[0]], [texts[1], texts[2]])
+    assert s[0] > s[1]
+
+
+def test_vector_file_is_data_and_foreign_files_are_refused(tmp_path, monkeypatch) -> None:
+    import pickle
+
+    from feedclass import dedup
+    from feedclass.errors import ModelFileError
+    from feedclass.modelfile import write_model_file
+
+    keys, vec = dedup.meaning_vectors()
+    assert keys.dtype == np.uint64 and vec.shape == (keys.size, vec.shape[1]) and keys.size > 1000
+    bad = tmp_path / "v.fcm"
+    cases = [
+        lambda: bad.write_bytes(pickle.dumps({"keys": keys})),
+        lambda: write_model_file(bad, {"kind": "something else"}, {"keys": keys[:3]}),
+        lambda: write_model_file(
+            bad, {"kind": dedup.VECTORS_KIND}, {"keys": keys[:3][::-1].copy(), "vectors": vec[:3]}
+        ),
+    ]
+    monkeypatch.setattr(dedup, "vectors_path", lambda: bad)
+    try:
+        for make in cases:
+            make()
+            dedup.meaning_vectors.cache_clear()
+            with pytest.raises(ModelFileError):
+                dedup.meaning_vectors()
+        bad.unlink()
+        dedup.meaning_vectors.cache_clear()
+        with pytest.raises(ModelFileError, match="missing"):
+            dedup.meaning_vectors()
+    finally:
+        monkeypatch.undo()
+        dedup.meaning_vectors.cache_clear()

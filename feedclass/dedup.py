@@ -338,7 +338,7 @@ def _lookup(keys: np.ndarray, vals: np.ndarray, q: np.ndarray) -> tuple[np.ndarr
     """Where ``q`` is in the sorted ``keys``: (hit mask, value for each hit)."""
     if keys.size == 0 or q.size == 0:
         return np.zeros(q.shape, dtype=bool), np.zeros(0, dtype=vals.dtype)
-    pos = _search_sorted(keys, q)
+    pos = _find_sorted(keys, q)
     pos[pos >= keys.size] = 0
     hit = keys[pos] == q
     return hit, vals[pos[hit]]
@@ -586,6 +586,21 @@ def _token_hashes(
     return whash, shash, is_num, is_latin
 
 
+@numba.njit(cache=True)
+def _sort_slice(a, lo, hi):  # pragma: no cover - numba
+    """Sort ``a[lo:hi]`` in place: insertion sort for short rows (no allocation), else np.sort."""
+    if hi - lo > 48:
+        a[lo:hi] = np.sort(a[lo:hi])
+        return
+    for k in range(lo + 1, hi):
+        v = a[k]
+        q = k - 1
+        while q >= lo and a[q] > v:
+            a[q + 1] = a[q]
+            q -= 1
+        a[q + 1] = v
+
+
 @numba.njit(cache=True, inline="always")
 def _padded_hash(clean, k, L, q, m):  # pragma: no cover - numba
     """``_hash_codes`` of characters [q, q + m) of " " + clean[k : k + L] + " "."""
@@ -598,10 +613,11 @@ def _padded_hash(clean, k, L, q, m):  # pragma: no cover - numba
 
 @numba.njit(cache=True, parallel=True)
 def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
-    """Hashed character n-grams of " word " (sklearn's char_wb), one sorted row per document.
+    """Hashed character n-grams of " word " (sklearn's char_wb), counted: one row per document
+    of sorted distinct bucket ids (int32: ``n_buckets`` <= 2**31) and their counts.
 
-    Two passes over the documents, both in parallel: count each row's n-grams, then fill and
-    sort every row in its own slot.
+    Passes over the documents in parallel: count each row's n-grams; fill and sort every row in
+    its own slot; write the distinct ids and their counts.
     """
     n_docs = clean_off.shape[0] - 1
     cnt = np.zeros(n_docs + 1, dtype=np.int64)
@@ -617,13 +633,14 @@ def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
             c += 1 if m <= n else m - n + 1
             k = w + 1
         cnt[d + 1] = c
-    indptr = np.cumsum(cnt)
-    idx = np.empty(indptr[n_docs], dtype=np.int64)
+    tptr = np.cumsum(cnt)
+    tmp = np.empty(tptr[n_docs], dtype=np.int32)
     mask = np.uint64(n_buckets - 1)
+    u = np.zeros(n_docs + 1, dtype=np.int64)
     for d in numba.prange(n_docs):
         e = clean_off[d + 1]
         k = clean_off[d]
-        pos = indptr[d]
+        pos = tptr[d]
         while k < e:
             # one word [k, w)
             w = k
@@ -632,15 +649,32 @@ def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
             L = w - k
             m = L + 2
             if m <= n:
-                idx[pos] = np.int64(_padded_hash(clean, k, L, 0, m) & mask)
+                tmp[pos] = np.int32(_padded_hash(clean, k, L, 0, m) & mask)
                 pos += 1
             else:
                 for q in range(m - n + 1):
-                    idx[pos] = np.int64(_padded_hash(clean, k, L, q, n) & mask)
+                    tmp[pos] = np.int32(_padded_hash(clean, k, L, q, n) & mask)
                     pos += 1
             k = w + 1
-        idx[indptr[d] : pos] = np.sort(idx[indptr[d] : pos])
-    return indptr, idx
+        _sort_slice(tmp, tptr[d], pos)
+        c = 0
+        for q in range(tptr[d], pos):
+            if q == tptr[d] or tmp[q] != tmp[q - 1]:
+                c += 1
+        u[d + 1] = c
+    indptr = np.cumsum(u)
+    idx = np.empty(indptr[n_docs], dtype=np.int32)
+    val = np.empty(indptr[n_docs], dtype=np.float64)
+    for d in numba.prange(n_docs):
+        w = indptr[d] - 1
+        for q in range(tptr[d], tptr[d + 1]):
+            if q == tptr[d] or tmp[q] != tmp[q - 1]:
+                w += 1
+                idx[w] = tmp[q]
+                val[w] = 1.0
+            else:
+                val[w] += 1.0
+    return indptr, idx, val
 
 
 @numba.njit(cache=True, parallel=True)
@@ -866,7 +900,8 @@ def _sorted_unique_rows(indptr, vals):  # pragma: no cover - numba
     for d in numba.prange(n):
         a = indptr[d]
         e = indptr[d + 1]
-        tmp[a:e] = np.sort(vals[a:e])
+        tmp[a:e] = vals[a:e]
+        _sort_slice(tmp, a, e)
         c = 0
         for k in range(a, e):
             if k == a or tmp[k] != tmp[k - 1]:
@@ -885,21 +920,36 @@ def _sorted_unique_rows(indptr, vals):  # pragma: no cover - numba
 
 
 @numba.njit(cache=True, parallel=True)
-def _search_sorted(table, q):  # pragma: no cover - numba
-    """``np.searchsorted(table, q)`` (side "left") as a parallel binary search."""
-    out = np.empty(q.shape[0], dtype=np.int64)
+def _find_sorted(table, q):  # pragma: no cover - numba
+    """Index of each ``q`` in ``table`` (sorted, distinct) where present, else 0.
+
+    Where ``q`` is present this is ``np.searchsorted(table, q)``; callers test
+    ``table[pos] == q`` for presence. A hash index (open addressing) instead of a binary
+    search: one or two probes per query, run in parallel.
+    """
     m = table.shape[0]
-    for k in numba.prange(q.shape[0]):
-        x = q[k]
-        lo = 0
-        hi = m
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if table[mid] < x:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[k] = lo
+    size = 2
+    while size < 2 * m:
+        size <<= 1
+    mask = np.uint64(size - 1)
+    skey = np.zeros(size, dtype=table.dtype)
+    sidx = np.full(size, -1, dtype=np.int64)
+    for k in range(m):
+        h = _mix64(np.uint64(table[k])) & mask
+        while sidx[h] >= 0 and skey[h] != table[k]:
+            h = (h + np.uint64(1)) & mask
+        if sidx[h] < 0:
+            skey[h] = table[k]
+            sidx[h] = k
+    out = np.zeros(q.shape[0], dtype=np.int64)
+    for t in numba.prange(q.shape[0]):
+        x = q[t]
+        h = _mix64(np.uint64(x)) & mask
+        while sidx[h] >= 0:
+            if skey[h] == x:
+                out[t] = sidx[h]
+                break
+            h = (h + np.uint64(1)) & mask
     return out
 
 
@@ -918,7 +968,7 @@ def _in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Vectorised membership test of ``values`` in the sorted array ``table``."""
     if table.size == 0:
         return np.zeros(values.shape, dtype=bool)
-    pos = _search_sorted(table, values)
+    pos = _find_sorted(table, values)
     pos[pos >= table.size] = 0
     return table[pos] == values
 
@@ -1115,7 +1165,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     # Number words count as numbers ("десять" == "10").
     order = np.argsort(_NUMW_KEYS)
     nk, nv = _NUMW_KEYS[order], _NUMW_VALS[order]
-    pos = _search_sorted(nk, whash)
+    pos = _find_sorted(nk, whash)
     pos[pos >= nk.size] = 0
     isw = nk[pos] == whash
     shash[isw] = nv[pos[isw]]
@@ -1123,7 +1173,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     # Months.
     order = np.argsort(_MONTH_KEYS)
     mk, mv = _MONTH_KEYS[order], _MONTH_VALS[order]
-    pos = _search_sorted(mk, whash)
+    pos = _find_sorted(mk, whash)
     pos[pos >= mk.size] = 0
     ismonth = mk[pos] == whash
     stop = _in_sorted(whash, _STOP_HASHES) & ~num & ~ismonth
@@ -1175,7 +1225,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     # Word (stem) TF-IDF over content tokens.
     wsh = shash[content]
     wkeys = np.unique(wsh)
-    winv = _search_sorted(wkeys, wsh)  # np.unique's inverse without its argsort
+    winv = _find_sorted(wkeys, wsh)  # np.unique's inverse without its argsort (all present)
     del wsh
     wdoc = doc[content]
     wptr0 = _ptr_from_docs(wdoc, n)
@@ -1185,9 +1235,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     df_local = np.bincount(widx_c, minlength=wkeys.size).astype(np.float64)
 
     # Char n-gram TF-IDF.
-    cptr0, cidx0 = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
-    cptr, cidx, ccnt = _count_rows(cptr0, cidx0)
-    del cptr0, cidx0
+    cptr, cidx, ccnt = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
 
     if idf is None:
         char_df = np.bincount(cidx, minlength=_CHAR_BUCKETS).astype(np.float64)
@@ -1212,7 +1260,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     cval = _tfidf_normalize(cptr, cidx, ccnt, c_idf)
     # The char-gram rows are the bulk of what pair scoring reads at random: half-width types
     # halve that memory traffic (bucket ids < 2**21; cosine terms need no more precision).
-    cidx = cidx.astype(np.int32)
+    cidx = cidx.astype(np.int32, copy=False)
     cval = cval.astype(np.float32)
     del ccnt
     wval = _tfidf_normalize(wptr_c, widx_c, wcnt, w_idf)
@@ -1259,7 +1307,7 @@ def _names_stems(shash: np.ndarray, proper: np.ndarray) -> np.ndarray:
 def _sorted_rows(indptr, vals):  # pragma: no cover - numba
     out = vals.copy()
     for d in numba.prange(indptr.shape[0] - 1):
-        out[indptr[d] : indptr[d + 1]] = np.sort(vals[indptr[d] : indptr[d + 1]])
+        _sort_slice(out, indptr[d], indptr[d + 1])
     return indptr, out
 
 

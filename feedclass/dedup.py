@@ -1430,42 +1430,53 @@ def _bucket_pairs(packed, idx_bits, key_shift, window, n, out, pos):  # pragma: 
     return pos
 
 
+@numba.njit(cache=True, inline="always")
+def _split_code(code, n, inv_n):  # pragma: no cover - numba
+    """``(code // n, code % n)`` through a float reciprocal, corrected to the exact quotient
+    (an integer division costs ~10x more)."""
+    i = np.int64(code * inv_n)
+    while i * n > code:
+        i -= 1
+    while (i + 1) * n <= code:
+        i += 1
+    return i, code - i * n
+
+
 @numba.njit(cache=True)
-def _top_k(packed, n, k, order):  # pragma: no cover - numba
+def _top_k(packed, n, k):  # pragma: no cover - numba
     """Keep a pair when it is among the ``k`` best (most bands shared) of either of its items.
 
-    ``packed`` holds ``code * 64 + count``, sorted by code. Pairs are visited best first (most
-    bands, then lowest code: a stable counting sort on the count into ``order``, scratch of
-    the input's length); the cap bounds the exact scoring work per item even inside huge
-    buckets of look-alike headlines, while every item keeps its closest candidates. Returns
-    the kept pairs ``(i, j)`` in code order.
+    ``packed`` holds ``code * 64 + count``, sorted by code. Pairs are visited best first: most
+    bands, then lowest code (a stable counting sort on the count for the pairs seen by two or
+    more bands; the bulk seen by one band comes last, read in place). The cap bounds the exact
+    scoring work per item even inside huge buckets of look-alike headlines, while every item
+    keeps its closest candidates. Returns the kept pairs ``(i, j)`` in code order.
     """
     m = packed.shape[0]
     hist = np.zeros(65, dtype=np.int64)
     for p in range(m):
         hist[packed[p] & 63] += 1
     start = np.zeros(65, dtype=np.int64)
-    for c in range(62, -1, -1):
+    for c in range(62, 1, -1):
         start[c] = start[c + 1] + hist[c + 1]
+    order = np.empty(start[2] + hist[2], dtype=np.int64)
     for p in range(m):
         c = packed[p] & 63
-        order[start[c]] = p
-        start[c] += 1
+        if c >= 2:
+            order[start[c]] = p
+            start[c] += 1
     deg = np.zeros(n, dtype=np.int32)
     keep = np.zeros(m, dtype=np.bool_)
     n_keep = 0
     inv_n = 1.0 / n
-    for q in range(m):
-        p = order[q]
-        code = packed[p] >> 6
-        # code // n through a float reciprocal (an integer division costs ~10x more),
-        # corrected to the exact quotient
-        i = np.int64(code * inv_n)
-        while i * n > code:
-            i -= 1
-        while (i + 1) * n <= code:
-            i += 1
-        j = code - i * n
+    for q in range(order.shape[0] + m):
+        if q < order.shape[0]:
+            p = order[q]
+        else:
+            p = q - order.shape[0]
+            if (packed[p] & 63) != 1:
+                continue
+        i, j = _split_code(packed[p] >> 6, n, inv_n)
         if deg[i] < k or deg[j] < k:
             keep[p] = True
             n_keep += 1
@@ -1476,9 +1487,7 @@ def _top_k(packed, n, k, order):  # pragma: no cover - numba
     w = 0
     for p in range(m):
         if keep[p]:
-            code = packed[p] >> 6
-            pi[w] = code // n
-            pj[w] = code % n
+            pi[w], pj[w] = _split_code(packed[p] >> 6, n, inv_n)
             w += 1
     return pi, pj
 
@@ -1546,8 +1555,7 @@ def _candidates(
     acc = acc[:pos]
     acc.sort()
     acc = acc[: _merge_sorted_counted(acc)]
-    order = np.empty(acc.size, dtype=np.int32 if acc.size < 2**31 else np.int64)
-    return _top_k(acc, n, top_k, order)
+    return _top_k(acc, n, top_k)
 
 
 # ---------------------------------------------------------------------------------------------

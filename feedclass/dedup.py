@@ -343,7 +343,7 @@ def _lookup(keys: np.ndarray, vals: np.ndarray, q: np.ndarray) -> tuple[np.ndarr
     """Where ``q`` is in the sorted ``keys``: (hit mask, value for each hit)."""
     if keys.size == 0 or q.size == 0:
         return np.zeros(q.shape, dtype=bool), np.zeros(0, dtype=vals.dtype)
-    pos = np.searchsorted(keys, q)
+    pos = _find_sorted(keys, q)
     pos[pos >= keys.size] = 0
     hit = keys[pos] == q
     return hit, vals[pos[hit]]
@@ -380,6 +380,21 @@ _ENDING_LEN = np.array([len(e) for e in _ENDINGS], dtype=np.int64)
 _ENDING_CODES = np.zeros((len(_ENDINGS), max(_ENDING_LEN)), dtype=np.uint32)
 for _k, _e in enumerate(_ENDINGS):
     _ENDING_CODES[_k, : len(_e)] = [ord(c) for c in _e]
+# Endings grouped by their last character (each group in _ENDINGS order): the stemmer tries only
+# the endings a word's last character allows, and the first of them that fits is the first of
+# all _ENDINGS that fits.
+_END_LAST = sorted({_e[-1] for _e in _ENDINGS})
+_ENDING_GROUP = np.zeros(0x10000, dtype=np.int64)  # last character -> group (0: no ending)
+_ENDING_GPTR = np.zeros(len(_END_LAST) + 2, dtype=np.int64)
+_ENDING_GIDX = np.zeros(len(_ENDINGS), dtype=np.int64)
+_pos = 0
+for _g, _c in enumerate(_END_LAST, start=1):
+    _ENDING_GROUP[ord(_c)] = _g
+    for _k, _e in enumerate(_ENDINGS):
+        if _e[-1] == _c:
+            _ENDING_GIDX[_pos] = _k
+            _pos += 1
+    _ENDING_GPTR[_g + 1] = _pos
 
 # Character classes for the tokenizer (Basic Multilingual Plane only; the rest is not a word).
 _WORD_CHAR = np.zeros(0x10000, dtype=np.uint8)
@@ -522,16 +537,27 @@ def _tokenize(low, caps, doc_start, doc_end, word_char):  # pragma: no cover - n
     )
 
 
-@numba.njit(cache=True)
-def _token_hashes(clean, t_start, t_end, end_codes, end_len, word_char, stem_max, min_stem):
+@numba.njit(cache=True, parallel=True)
+def _token_hashes(
+    clean,
+    t_start,
+    t_end,
+    end_codes,
+    end_len,
+    end_group,
+    end_gptr,
+    end_gidx,
+    word_char,
+    stem_max,
+    min_stem,
+):  # pragma: no cover - numba
     """Per token: hash of the word, hash of its stem, digit flag and Latin-script flag."""
     nt = t_start.shape[0]
     whash = np.empty(nt, dtype=np.uint64)
     shash = np.empty(nt, dtype=np.uint64)
     is_num = np.zeros(nt, dtype=np.uint8)
     is_latin = np.zeros(nt, dtype=np.uint8)
-    n_end = end_len.shape[0]
-    for t in range(nt):
+    for t in numba.prange(nt):
         s = t_start[t]
         e = t_end[t]
         whash[t] = _hash_codes(clean, s, e)
@@ -544,7 +570,10 @@ def _token_hashes(clean, t_start, t_end, end_codes, end_len, word_char, stem_max
             is_latin[t] = 1
         L = e - s
         stem_end = e
-        for j in range(n_end):
+        c1 = clean[e - 1]
+        g = end_group[c1] if c1 < 0x10000 else 0
+        for gj in range(end_gptr[g], end_gptr[g + 1]):
+            j = end_gidx[gj]
             m = end_len[j]
             if L - m < min_stem:
                 continue
@@ -563,84 +592,127 @@ def _token_hashes(clean, t_start, t_end, end_codes, end_len, word_char, stem_max
 
 
 @numba.njit(cache=True)
+def _sort_slice(a, lo, hi):  # pragma: no cover - numba
+    """Sort ``a[lo:hi]`` in place: insertion sort for short rows (no allocation), else np.sort."""
+    if hi - lo > 48:
+        a[lo:hi] = np.sort(a[lo:hi])
+        return
+    for k in range(lo + 1, hi):
+        v = a[k]
+        q = k - 1
+        while q >= lo and a[q] > v:
+            a[q + 1] = a[q]
+            q -= 1
+        a[q + 1] = v
+
+
+@numba.njit(cache=True, inline="always")
+def _padded_hash(clean, k, L, q, m):  # pragma: no cover - numba
+    """``_hash_codes`` of characters [q, q + m) of " " + clean[k : k + L] + " "."""
+    h = _FNV_OFFSET
+    for t in range(q, q + m):
+        c = np.uint64(32) if (t == 0 or t == L + 1) else np.uint64(clean[k + t - 1])
+        h = (h ^ c) * _FNV_PRIME
+    return _mix64(h)
+
+
+@numba.njit(cache=True, parallel=True)
 def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
-    """Hashed character n-grams of " word " (sklearn's char_wb), one sorted row per document."""
+    """Hashed character n-grams of " word " (sklearn's char_wb), counted: one row per document
+    of sorted distinct bucket ids (int32: ``n_buckets`` <= 2**31) and their counts.
+
+    Passes over the documents in parallel: count each row's n-grams; fill and sort every row in
+    its own slot; write the distinct ids and their counts.
+    """
     n_docs = clean_off.shape[0] - 1
-    # upper bound: each character starts at most one n-gram, plus padding per word
-    total = clean.shape[0] + 2 * n_docs + 16
-    idx = np.empty(total, dtype=np.int64)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    pos = 0
-    buf = np.empty(256, dtype=np.uint32)
-    mask = np.uint64(n_buckets - 1)
-    for d in range(n_docs):
-        s = clean_off[d]
+    cnt = np.zeros(n_docs + 1, dtype=np.int64)
+    for d in numba.prange(n_docs):
         e = clean_off[d + 1]
-        row0 = pos
-        k = s
+        k = clean_off[d]
+        c = 0
+        while k < e:
+            w = k
+            while w < e and clean[w] != 32:
+                w += 1
+            m = w - k + 2
+            c += 1 if m <= n else m - n + 1
+            k = w + 1
+        cnt[d + 1] = c
+    tptr = np.cumsum(cnt)
+    tmp = np.empty(tptr[n_docs], dtype=np.int32)
+    mask = np.uint64(n_buckets - 1)
+    u = np.zeros(n_docs + 1, dtype=np.int64)
+    for d in numba.prange(n_docs):
+        e = clean_off[d + 1]
+        k = clean_off[d]
+        pos = tptr[d]
         while k < e:
             # one word [k, w)
             w = k
             while w < e and clean[w] != 32:
                 w += 1
             L = w - k
-            if L + 2 > buf.shape[0]:
-                buf = np.empty(2 * (L + 2), dtype=np.uint32)
-            buf[0] = 32
-            for q in range(L):
-                buf[q + 1] = clean[k + q]
-            buf[L + 1] = 32
             m = L + 2
             if m <= n:
-                if pos >= idx.shape[0]:
-                    idx2 = np.empty(idx.shape[0] * 2, dtype=np.int64)
-                    idx2[:pos] = idx[:pos]
-                    idx = idx2
-                idx[pos] = np.int64(_hash_codes(buf, 0, m) & mask)
+                tmp[pos] = np.int32(_padded_hash(clean, k, L, 0, m) & mask)
                 pos += 1
             else:
                 for q in range(m - n + 1):
-                    if pos >= idx.shape[0]:
-                        idx2 = np.empty(idx.shape[0] * 2, dtype=np.int64)
-                        idx2[:pos] = idx[:pos]
-                        idx = idx2
-                    idx[pos] = np.int64(_hash_codes(buf, q, q + n) & mask)
+                    tmp[pos] = np.int32(_padded_hash(clean, k, L, q, n) & mask)
                     pos += 1
             k = w + 1
-        idx[row0:pos] = np.sort(idx[row0:pos])
-        indptr[d + 1] = pos
-    return indptr, idx[:pos].copy()
+        _sort_slice(tmp, tptr[d], pos)
+        c = 0
+        for q in range(tptr[d], pos):
+            if q == tptr[d] or tmp[q] != tmp[q - 1]:
+                c += 1
+        u[d + 1] = c
+    indptr = np.cumsum(u)
+    idx = np.empty(indptr[n_docs], dtype=np.int32)
+    val = np.empty(indptr[n_docs], dtype=np.float64)
+    for d in numba.prange(n_docs):
+        w = indptr[d] - 1
+        for q in range(tptr[d], tptr[d + 1]):
+            if q == tptr[d] or tmp[q] != tmp[q - 1]:
+                w += 1
+                idx[w] = tmp[q]
+                val[w] = 1.0
+            else:
+                val[w] += 1.0
+    return indptr, idx, val
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _count_rows(indptr, idx):  # pragma: no cover - numba
     """Collapse repeated ids in each sorted row into (id, count) pairs."""
     n = indptr.shape[0] - 1
-    out_ptr = np.zeros(n + 1, dtype=np.int64)
-    out_idx = np.empty(idx.shape[0], dtype=np.int64)
-    out_cnt = np.empty(idx.shape[0], dtype=np.float64)
-    pos = 0
-    for d in range(n):
-        k = indptr[d]
-        e = indptr[d + 1]
-        while k < e:
-            v = idx[k]
-            c = 0
-            while k < e and idx[k] == v:
+    u = np.zeros(n + 1, dtype=np.int64)
+    for d in numba.prange(n):
+        c = 0
+        for k in range(indptr[d], indptr[d + 1]):
+            if k == indptr[d] or idx[k] != idx[k - 1]:
                 c += 1
-                k += 1
-            out_idx[pos] = v
-            out_cnt[pos] = c
-            pos += 1
-        out_ptr[d + 1] = pos
-    return out_ptr, out_idx[:pos].copy(), out_cnt[:pos].copy()
+        u[d + 1] = c
+    out_ptr = np.cumsum(u)
+    out_idx = np.empty(out_ptr[n], dtype=np.int64)
+    out_cnt = np.empty(out_ptr[n], dtype=np.float64)
+    for d in numba.prange(n):
+        pos = out_ptr[d] - 1
+        for k in range(indptr[d], indptr[d + 1]):
+            if k == indptr[d] or idx[k] != idx[k - 1]:
+                pos += 1
+                out_idx[pos] = idx[k]
+                out_cnt[pos] = 1.0
+            else:
+                out_cnt[pos] += 1.0
+    return out_ptr, out_idx, out_cnt
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _tfidf_normalize(indptr, idx, cnt, idf):  # pragma: no cover - numba
     """Sublinear TF times IDF, rows scaled to unit length (in place on a copy)."""
     val = np.empty(cnt.shape[0], dtype=np.float64)
-    for d in range(indptr.shape[0] - 1):
+    for d in numba.prange(indptr.shape[0] - 1):
         s = 0.0
         for k in range(indptr[d], indptr[d + 1]):
             v = (1.0 + math.log(cnt[k])) * idf[idx[k]]
@@ -952,21 +1024,66 @@ def _pair_features(  # pragma: no cover - numba
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _sorted_unique_rows(indptr, vals):  # pragma: no cover - numba
     """Sort and de-duplicate each row of a ragged array (rows given by ``indptr``)."""
     n = indptr.shape[0] - 1
-    out_ptr = np.zeros(n + 1, dtype=np.int64)
-    out = np.empty_like(vals)
-    pos = 0
-    for d in range(n):
-        row = np.sort(vals[indptr[d] : indptr[d + 1]])
-        for k in range(row.shape[0]):
-            if k == 0 or row[k] != row[k - 1]:
-                out[pos] = row[k]
+    tmp = np.empty_like(vals)
+    u = np.zeros(n + 1, dtype=np.int64)
+    for d in numba.prange(n):
+        a = indptr[d]
+        e = indptr[d + 1]
+        tmp[a:e] = vals[a:e]
+        _sort_slice(tmp, a, e)
+        c = 0
+        for k in range(a, e):
+            if k == a or tmp[k] != tmp[k - 1]:
+                c += 1
+        u[d + 1] = c
+    out_ptr = np.cumsum(u)
+    out = np.empty(out_ptr[n], dtype=vals.dtype)
+    for d in numba.prange(n):
+        pos = out_ptr[d]
+        a = indptr[d]
+        for k in range(a, indptr[d + 1]):
+            if k == a or tmp[k] != tmp[k - 1]:
+                out[pos] = tmp[k]
                 pos += 1
-        out_ptr[d + 1] = pos
-    return out_ptr, out[:pos]
+    return out_ptr, out
+
+
+@numba.njit(cache=True, parallel=True)
+def _find_sorted(table, q):  # pragma: no cover - numba
+    """Index of each ``q`` in ``table`` (sorted, distinct) where present, else 0.
+
+    Where ``q`` is present this is ``np.searchsorted(table, q)``; callers test
+    ``table[pos] == q`` for presence. A hash index (open addressing) instead of a binary
+    search: one or two probes per query, run in parallel.
+    """
+    m = table.shape[0]
+    size = 2
+    while size < 2 * m:
+        size <<= 1
+    mask = np.uint64(size - 1)
+    skey = np.zeros(size, dtype=table.dtype)
+    sidx = np.full(size, -1, dtype=np.int64)
+    for k in range(m):
+        h = _mix64(np.uint64(table[k])) & mask
+        while sidx[h] >= 0 and skey[h] != table[k]:
+            h = (h + np.uint64(1)) & mask
+        if sidx[h] < 0:
+            skey[h] = table[k]
+            sidx[h] = k
+    out = np.zeros(q.shape[0], dtype=np.int64)
+    for t in numba.prange(q.shape[0]):
+        x = q[t]
+        h = _mix64(np.uint64(x)) & mask
+        while sidx[h] >= 0:
+            if skey[h] == x:
+                out[t] = sidx[h]
+                break
+            h = (h + np.uint64(1)) & mask
+    return out
 
 
 def _ptr_from_docs(doc: np.ndarray, n_docs: int) -> np.ndarray:
@@ -984,7 +1101,7 @@ def _in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Vectorised membership test of ``values`` in the sorted array ``table``."""
     if table.size == 0:
         return np.zeros(values.shape, dtype=bool)
-    pos = np.searchsorted(table, values)
+    pos = _find_sorted(table, values)
     pos[pos >= table.size] = 0
     return table[pos] == values
 
@@ -1098,7 +1215,17 @@ def _tokens(texts: list[str]) -> dict[str, np.ndarray]:
         low_c, caps, doc_start, doc_end, _WORD_CHAR
     )
     whash, shash, is_num, is_latin = _token_hashes(
-        clean, t_start, t_end, _ENDING_CODES, _ENDING_LEN, _WORD_CHAR, _STEM_MAX, _MIN_STEM
+        clean,
+        t_start,
+        t_end,
+        _ENDING_CODES,
+        _ENDING_LEN,
+        _ENDING_GROUP,
+        _ENDING_GPTR,
+        _ENDING_GIDX,
+        _WORD_CHAR,
+        _STEM_MAX,
+        _MIN_STEM,
     )
     return {
         "clean": clean,
@@ -1234,7 +1361,7 @@ def content_tokens(texts: list[str]) -> _ContentTokens:
     # Number words count as numbers ("десять" == "10").
     order = np.argsort(_NUMW_KEYS)
     nk, nv = _NUMW_KEYS[order], _NUMW_VALS[order]
-    pos = np.searchsorted(nk, whash)
+    pos = _find_sorted(nk, whash)
     pos[pos >= nk.size] = 0
     isw = nk[pos] == whash
     shash[isw] = nv[pos[isw]]
@@ -1242,7 +1369,7 @@ def content_tokens(texts: list[str]) -> _ContentTokens:
     # Months.
     order = np.argsort(_MONTH_KEYS)
     mk, mv = _MONTH_KEYS[order], _MONTH_VALS[order]
-    pos = np.searchsorted(mk, whash)
+    pos = _find_sorted(mk, whash)
     pos[pos >= mk.size] = 0
     ismonth = mk[pos] == whash
     stop = _in_sorted(whash, _STOP_HASHES) & ~num & ~ismonth
@@ -1306,19 +1433,19 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
         entity[in_shouty] = (letters & proper)[in_shouty]
 
     # Word (stem) TF-IDF over content tokens.
-    wkeys, winv = np.unique(shash[content], return_inverse=True)
+    wsh = shash[content]
+    wkeys = np.unique(wsh)
+    winv = _find_sorted(wkeys, wsh)  # np.unique's inverse without its argsort (all present)
+    del wsh
     wdoc = doc[content]
     wptr0 = _ptr_from_docs(wdoc, n)
-    _wptr, widx = _sorted_unique_rows(wptr0, winv.astype(np.int64))  # sorted rows for df
-    df_local = np.bincount(widx, minlength=wkeys.size).astype(np.float64)
-    # counts per (doc, stem): sort rows, then collapse
-    _p, sorted_rows = _sorted_rows(wptr0, winv.astype(np.int64))
+    # counts per (doc, stem): sort rows, then collapse; a row's distinct stems give the df
+    _p, sorted_rows = _sorted_rows(wptr0, winv)
     wptr_c, widx_c, wcnt = _count_rows(wptr0, sorted_rows)
+    df_local = np.bincount(widx_c, minlength=wkeys.size).astype(np.float64)
 
     # Char n-gram TF-IDF.
-    cptr0, cidx0 = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
-    cptr, cidx, ccnt = _count_rows(cptr0, cidx0)
-    del cptr0, cidx0
+    cptr, cidx, ccnt = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
 
     if idf is None:
         char_df = np.bincount(cidx, minlength=_CHAR_BUCKETS).astype(np.float64)
@@ -1343,7 +1470,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     cval = _tfidf_normalize(cptr, cidx, ccnt, c_idf)
     # The char-gram rows are the bulk of what pair scoring reads at random: half-width types
     # halve that memory traffic (bucket ids < 2**21; cosine terms need no more precision).
-    cidx = cidx.astype(np.int32)
+    cidx = cidx.astype(np.int32, copy=False)
     cval = cval.astype(np.float32)
     del ccnt
     wval = _tfidf_normalize(wptr_c, widx_c, wcnt, w_idf)
@@ -1429,19 +1556,19 @@ def _names_stems(shash: np.ndarray, proper: np.ndarray) -> np.ndarray:
     return np.unique(shash[proper])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _sorted_rows(indptr, vals):  # pragma: no cover - numba
     out = vals.copy()
-    for d in range(indptr.shape[0] - 1):
-        out[indptr[d] : indptr[d + 1]] = np.sort(vals[indptr[d] : indptr[d + 1]])
+    for d in numba.prange(indptr.shape[0] - 1):
+        _sort_slice(out, indptr[d], indptr[d + 1])
     return indptr, out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _row_hashes(clean, off):  # pragma: no cover - numba
     n = off.shape[0] - 1
     out = np.empty(n, dtype=np.uint64)
-    for d in range(n):
+    for d in numba.prange(n):
         out[d] = _hash_codes(clean, off[d], off[d + 1])
     return out
 
@@ -1468,10 +1595,23 @@ _N_FEATURES = len(_FEATURES)
 _SKIPPED = _FEATURES.index("skipped")
 
 
+@numba.njit(cache=True, parallel=True)
+def _pair_features_par(pi, pj, *rest):  # pragma: no cover - numba
+    """``_pair_features`` over blocks of pairs on all cores (each pair's row is independent)."""
+    n = pi.shape[0]
+    out = np.empty((n, _N_FEATURES), dtype=np.float64)
+    nb = min(max(n // 8192, 1), 256)
+    for b in numba.prange(nb):
+        a = n * b // nb
+        e = n * (b + 1) // nb
+        out[a:e] = _pair_features(pi[a:e], pj[a:e], *rest)
+    return out
+
+
 def _features_of_pairs(
     f: _Features, pi: np.ndarray, pj: np.ndarray, min_score: float = 0.0
 ) -> np.ndarray:
-    return _pair_features(
+    return _pair_features_par(
         pi.astype(np.int64),
         pj.astype(np.int64),
         *f.char,
@@ -1496,7 +1636,7 @@ def _features_of_pairs(
 # ---------------------------------------------------------------------------------------------
 # Candidate pairs: MinHash banding over word stems.
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _band_keys(s_ptr, s_idx, fallback, band, rows, seed):  # pragma: no cover - numba
     """Key of one MinHash band per headline: ``rows`` min-hashes of its stem set, combined.
 
@@ -1505,7 +1645,7 @@ def _band_keys(s_ptr, s_idx, fallback, band, rows, seed):  # pragma: no cover - 
     """
     n = s_ptr.shape[0] - 1
     out = np.empty(n, dtype=np.uint64)
-    for d in range(n):
+    for d in numba.prange(n):
         a = s_ptr[d]
         e = s_ptr[d + 1]
         h = np.uint64(band + 1)
@@ -1527,7 +1667,8 @@ def _band_keys(s_ptr, s_idx, fallback, band, rows, seed):  # pragma: no cover - 
 
 @numba.njit(cache=True)
 def _bucket_pairs(packed, idx_bits, key_shift, window, n, out, pos):  # pragma: no cover - numba
-    """Pair codes ``i * n + j`` (i < j) of items sharing a band key, ``window`` neighbours each.
+    """Pair codes ``i * n + j`` (i < j) of items sharing a band key, ``window`` neighbours each,
+    written as ``code * 64 + 1`` (one band's vote, the form ``_merge_sorted_counted`` adds up).
 
     ``packed`` is sorted and holds, from the high bits down: the band key (the bits above
     ``key_shift``), a secondary key that orders a big bucket so near duplicates are neighbours,
@@ -1545,31 +1686,73 @@ def _bucket_pairs(packed, idx_bits, key_shift, window, n, out, pos):  # pragma: 
                 break
             j = np.int64(packed[b] & imask)
             if i < j:
-                out[pos] = i * n + j
+                out[pos] = (i * n + j) * 64 + 1
             else:
-                out[pos] = j * n + i
+                out[pos] = (j * n + i) * 64 + 1
             pos += 1
     return pos
 
 
+@numba.njit(cache=True, inline="always")
+def _split_code(code, n, inv_n):  # pragma: no cover - numba
+    """``(code // n, code % n)`` through a float reciprocal, corrected to the exact quotient
+    (an integer division costs ~10x more)."""
+    i = np.int64(code * inv_n)
+    while i * n > code:
+        i -= 1
+    while (i + 1) * n <= code:
+        i += 1
+    return i, code - i * n
+
+
 @numba.njit(cache=True)
-def _top_k(code, cnt, order, n, k):  # pragma: no cover - numba
+def _top_k(packed, n, k):  # pragma: no cover - numba
     """Keep a pair when it is among the ``k`` best (most bands shared) of either of its items.
 
-    ``order`` lists the pairs best first; the cap bounds the exact scoring work per item even
-    inside huge buckets of look-alike headlines, while every item keeps its closest candidates.
+    ``packed`` holds ``code * 64 + count``, sorted by code. Pairs are visited best first: most
+    bands, then lowest code (a stable counting sort on the count for the pairs seen by two or
+    more bands; the bulk seen by one band comes last, read in place). The cap bounds the exact
+    scoring work per item even inside huge buckets of look-alike headlines, while every item
+    keeps its closest candidates. Returns the kept pairs ``(i, j)`` in code order.
     """
+    m = packed.shape[0]
+    hist = np.zeros(65, dtype=np.int64)
+    for p in range(m):
+        hist[packed[p] & 63] += 1
+    start = np.zeros(65, dtype=np.int64)
+    for c in range(62, 1, -1):
+        start[c] = start[c + 1] + hist[c + 1]
+    order = np.empty(start[2] + hist[2], dtype=np.int64)
+    for p in range(m):
+        c = packed[p] & 63
+        if c >= 2:
+            order[start[c]] = p
+            start[c] += 1
     deg = np.zeros(n, dtype=np.int32)
-    keep = np.zeros(code.shape[0], dtype=np.bool_)
-    for q in range(order.shape[0]):
-        p = order[q]
-        i = code[p] // n
-        j = code[p] % n
+    keep = np.zeros(m, dtype=np.bool_)
+    n_keep = 0
+    inv_n = 1.0 / n
+    for q in range(order.shape[0] + m):
+        if q < order.shape[0]:
+            p = order[q]
+        else:
+            p = q - order.shape[0]
+            if (packed[p] & 63) != 1:
+                continue
+        i, j = _split_code(packed[p] >> 6, n, inv_n)
         if deg[i] < k or deg[j] < k:
             keep[p] = True
+            n_keep += 1
             deg[i] += 1
             deg[j] += 1
-    return keep
+    pi = np.empty(n_keep, dtype=np.int64)
+    pj = np.empty(n_keep, dtype=np.int64)
+    w = 0
+    for p in range(m):
+        if keep[p]:
+            pi[w], pj[w] = _split_code(packed[p] >> 6, n, inv_n)
+            w += 1
+    return pi, pj
 
 
 @numba.njit(cache=True)
@@ -1586,15 +1769,6 @@ def _merge_sorted_counted(packed):  # pragma: no cover - numba
             w += 1
             packed[w] = packed[r]
     return w + 1
-
-
-def _merge_counted(packed: np.ndarray) -> np.ndarray:
-    """Sort ``code * 64 + count`` values and merge equal codes, adding their counts.
-
-    numpy's SIMD sort in place, then one compiled pass: no temporaries of the input's size.
-    """
-    packed.sort()
-    return packed[: _merge_sorted_counted(packed)].copy()
 
 
 _BANDS = 32
@@ -1625,8 +1799,10 @@ def _candidates(
     key_shift = 64 - key_bits
     sec_bits = key_shift - idx_bits
     idx = np.arange(n, dtype=np.uint64)
-    acc = np.zeros(0, dtype=np.int64)
-    chunks: list[np.ndarray] = []
+    # All bands' pair codes go to one buffer (pages are touched only as it fills), sorted once
+    # at the end: one SIMD sort instead of re-sorting a growing accumulator every few bands.
+    acc = np.empty(bands * n * _WINDOW, dtype=np.int64)
+    pos = 0
     prev = _band_keys(s_ptr, s_idx, f.clean_hash, bands - 1, rows, _SEED)
     for b in range(bands):
         keys = _band_keys(s_ptr, s_idx, f.clean_hash, b, rows, _SEED)
@@ -1635,25 +1811,14 @@ def _candidates(
             packed |= (prev >> np.uint64(64 - sec_bits)) << np.uint64(idx_bits)
         prev = keys
         packed.sort()
-        out = np.empty(n * _WINDOW, dtype=np.int64)
-        pos = _bucket_pairs(packed, idx_bits, key_shift, _WINDOW, n, out, 0)
-        chunk = out[:pos].copy()
-        chunk *= 64
-        chunk += 1
-        chunks.append(chunk)
-        del out, packed, chunk
-        if len(chunks) == 8 or b == bands - 1:
-            acc = _merge_counted(np.concatenate([acc, *chunks]))
-            chunks = []
-    if acc.size == 0:
-        return acc, acc
-    cnt = (acc & 63).astype(np.int16)
-    acc >>= 6
-    code = acc
-    order = np.argsort(-cnt, kind="stable")  # radix sort on small ints: fast and deterministic
-    keep = _top_k(code, cnt, order, n, top_k)
-    code = code[keep]
-    return code // n, code % n
+        pos = _bucket_pairs(packed, idx_bits, key_shift, _WINDOW, n, acc, pos)
+        del packed
+    if pos == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    acc = acc[:pos]
+    acc.sort()
+    acc = acc[: _merge_sorted_counted(acc)]
+    return _top_k(acc, n, top_k)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1950,17 +2115,40 @@ def _cluster(
     if fixed is None:
         fixed = np.zeros(n, dtype=np.uint8)
     floor = _floor(threshold)
-    m = score >= floor
-    a = np.concatenate((pi[m], pj[m]))
-    b = np.concatenate((pj[m], pi[m]))
-    s = np.concatenate((score[m], score[m]))
-    o = np.argsort(a, kind="stable")
-    a, b, s = a[o], b[o], s[o]
+    ptr, b, s = _adjacency(n, pi, pj, score, floor)
+    return _leader(n, order.astype(np.int64), ptr, b, s, source, threshold, floor, fixed)
+
+
+@numba.njit(cache=True)
+def _adjacency(n, pi, pj, score, floor):  # pragma: no cover - numba
+    """Both directions of the pairs scoring at least ``floor``, grouped by item (CSR).
+
+    A counting sort: each item's list holds, in pair order, the pairs where it is ``i``, then
+    those where it is ``j`` -- the order a stable sort of the doubled pair list gives.
+    """
     ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(a, minlength=n), out=ptr[1:])
-    return _leader(
-        n, order.astype(np.int64), ptr, b.astype(np.int64), s, source, threshold, floor, fixed
-    )
+    for p in range(pi.shape[0]):
+        if score[p] >= floor:
+            ptr[pi[p] + 1] += 1
+            ptr[pj[p] + 1] += 1
+    for d in range(n):
+        ptr[d + 1] += ptr[d]
+    fill = ptr[:n].copy()
+    adj_j = np.empty(ptr[n], dtype=np.int64)
+    adj_s = np.empty(ptr[n], dtype=np.float64)
+    for p in range(pi.shape[0]):
+        if score[p] >= floor:
+            a = pi[p]
+            adj_j[fill[a]] = pj[p]
+            adj_s[fill[a]] = score[p]
+            fill[a] += 1
+    for p in range(pi.shape[0]):
+        if score[p] >= floor:
+            a = pj[p]
+            adj_j[fill[a]] = pi[p]
+            adj_s[fill[a]] = score[p]
+            fill[a] += 1
+    return ptr, adj_j, adj_s
 
 
 #: How far below the threshold an item may be from a representative and still join its

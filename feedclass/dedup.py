@@ -956,9 +956,9 @@ def _pair_features(  # pragma: no cover - numba
     """
     n = pi.shape[0]
     out = np.zeros((n, _N_FEATURES), dtype=np.float64)
-    longest = 1
-    for d in range(s_ptr.shape[0] - 1):
-        longest = max(longest, s_ptr[d + 1] - s_ptr[d])
+    longest = 1  # buffers for the unshared stems of one pair
+    for p in range(n):
+        longest = max(longest, s_ptr[pi[p] + 1] - s_ptr[pi[p]], s_ptr[pj[p] + 1] - s_ptr[pj[p]])
     ua = np.empty(longest, dtype=np.int64)
     ub = np.empty(longest, dtype=np.int64)
     logit_min = -1e300

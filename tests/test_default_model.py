@@ -90,7 +90,9 @@ def test_installed_copy_finds_the_model(tmp_path: Path) -> None:
     code = (
         "import feedclass, feedclass.model as m;"
         "print(feedclass.__file__); print(m.default_model_path());"
-        "print(feedclass.load_model().predict(['Гол на последней минуте'])[0])"
+        "print(feedclass.load_model().predict(['Гол на последней минуте'])[0]);"
+        "import feedclass.dedup as d; print(d.vectors_path());"
+        "print(d.NearDuplicates().fit_predict(['Пожар в Алматы', 'Срочно: пожар в Алматы']))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
@@ -104,9 +106,12 @@ def test_installed_copy_finds_the_model(tmp_path: Path) -> None:
     if proc.returncode != 0 and "No module named 'feedclass'" in proc.stderr:
         pytest.skip("feedclass is not installed in this interpreter (source checkout only)")
     assert proc.returncode == 0, proc.stderr
-    pkg_file, model_path, label = proc.stdout.split("\n")[:3]
+    pkg_file, model_path, label, vectors_path, clusters = proc.stdout.split("\n")[:5]
     if Path(pkg_file).resolve().parent == ROOT / "feedclass":
         pytest.skip("feedclass is installed in editable mode; nothing to prove here")
     assert Path(model_path).resolve().parent != ROOT / "models"
     assert "site-packages" in Path(model_path).resolve().parts
     assert label == "sport"
+    # dedup's word vectors ship in the wheel too
+    assert "site-packages" in Path(vectors_path).resolve().parts
+    assert clusters == "[0 0]"

@@ -26,7 +26,6 @@ Everything is deterministic (fixed hash seeds, stable sorts).
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import math
 import re
 import unicodedata
@@ -39,7 +38,7 @@ import numba
 import numpy as np
 
 from feedclass.errors import DataError, ModelFileError
-from feedclass.modelfile import read_model_file
+from feedclass.modelfile import read_model_file, shipped_file
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -662,24 +661,36 @@ def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
                     pos += 1
             k = w + 1
         _sort_slice(tmp, tptr[d], pos)
-        c = 0
-        for q in range(tptr[d], pos):
-            if q == tptr[d] or tmp[q] != tmp[q - 1]:
-                c += 1
-        u[d + 1] = c
+        u[d + 1] = _n_distinct(tmp, tptr[d], pos)
     indptr = np.cumsum(u)
     idx = np.empty(indptr[n_docs], dtype=np.int32)
     val = np.empty(indptr[n_docs], dtype=np.float64)
     for d in numba.prange(n_docs):
-        w = indptr[d] - 1
-        for q in range(tptr[d], tptr[d + 1]):
-            if q == tptr[d] or tmp[q] != tmp[q - 1]:
-                w += 1
-                idx[w] = tmp[q]
-                val[w] = 1.0
-            else:
-                val[w] += 1.0
+        _collapse(tmp, tptr[d], tptr[d + 1], idx, val, indptr[d])
     return indptr, idx, val
+
+
+@numba.njit(cache=True, inline="always")
+def _n_distinct(vals, a, e):  # pragma: no cover - numba
+    """How many distinct values the sorted slice ``vals[a:e]`` holds."""
+    c = 0
+    for k in range(a, e):
+        if k == a or vals[k] != vals[k - 1]:
+            c += 1
+    return c
+
+
+@numba.njit(cache=True, inline="always")
+def _collapse(vals, a, e, out_idx, out_cnt, start):  # pragma: no cover - numba
+    """Write the sorted slice ``vals[a:e]`` as (value, count) pairs from ``start`` on."""
+    w = start - 1
+    for k in range(a, e):
+        if k == a or vals[k] != vals[k - 1]:
+            w += 1
+            out_idx[w] = vals[k]
+            out_cnt[w] = 1.0
+        else:
+            out_cnt[w] += 1.0
 
 
 @numba.njit(cache=True, parallel=True)
@@ -688,23 +699,12 @@ def _count_rows(indptr, idx):  # pragma: no cover - numba
     n = indptr.shape[0] - 1
     u = np.zeros(n + 1, dtype=np.int64)
     for d in numba.prange(n):
-        c = 0
-        for k in range(indptr[d], indptr[d + 1]):
-            if k == indptr[d] or idx[k] != idx[k - 1]:
-                c += 1
-        u[d + 1] = c
+        u[d + 1] = _n_distinct(idx, indptr[d], indptr[d + 1])
     out_ptr = np.cumsum(u)
     out_idx = np.empty(out_ptr[n], dtype=np.int64)
     out_cnt = np.empty(out_ptr[n], dtype=np.float64)
     for d in numba.prange(n):
-        pos = out_ptr[d] - 1
-        for k in range(indptr[d], indptr[d + 1]):
-            if k == indptr[d] or idx[k] != idx[k - 1]:
-                pos += 1
-                out_idx[pos] = idx[k]
-                out_cnt[pos] = 1.0
-            else:
-                out_cnt[pos] += 1.0
+        _collapse(idx, indptr[d], indptr[d + 1], out_idx, out_cnt, out_ptr[d])
     return out_ptr, out_idx, out_cnt
 
 
@@ -748,29 +748,10 @@ def _dot(ptr, idx, val, i, j):
 
 
 @numba.njit(cache=True, inline="always")
-def _n_missing(ptr, idx, i, ptr2, idx2, j):
-    """How many ids of sorted row i (in ptr/idx) are absent from sorted row j (in ptr2/idx2)."""
-    a = ptr[i]
-    ae = ptr[i + 1]
-    b = ptr2[j]
-    be = ptr2[j + 1]
-    miss = 0
-    while a < ae:
-        x = idx[a]
-        while b < be and idx2[b] < x:
-            b += 1
-        if b >= be or idx2[b] != x:
-            miss += 1
-        a += 1
-    return miss
+def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
+    """How many ids of sorted row i (in ptr/idx) find no partner in sorted row j (ptr2/idx2).
 
-
-@numba.njit(cache=True, inline="always")
-def _n_excess(ptr, idx, i, ptr2, idx2, j):
-    """Multiset difference: entries of sorted row i left over after matching row j one to one.
-
-    "Ерерин ... возле Актобе в Актобе" vs "Ерерин ... возле Актобе в Кокшетау": the second
-    Актобе has no partner, so the left side names a place the right side does not.
+    With ``one_to_one`` an id of j partners one id of i only (a multiset difference).
     """
     a = ptr[i]
     ae = ptr[i + 1]
@@ -782,11 +763,28 @@ def _n_excess(ptr, idx, i, ptr2, idx2, j):
         while b < be and idx2[b] < x:
             b += 1
         if b < be and idx2[b] == x:
-            b += 1
+            if one_to_one:
+                b += 1
         else:
             miss += 1
         a += 1
     return miss
+
+
+@numba.njit(cache=True, inline="always")
+def _n_missing(ptr, idx, i, ptr2, idx2, j):
+    """How many ids of sorted row i are absent from sorted row j."""
+    return _unmatched(ptr, idx, i, ptr2, idx2, j, False)
+
+
+@numba.njit(cache=True, inline="always")
+def _n_excess(ptr, idx, i, ptr2, idx2, j):
+    """Entries of sorted row i left over after matching row j one to one.
+
+    "Ерерин ... возле Актобе в Актобе" vs "Ерерин ... возле Актобе в Кокшетау": the second
+    Актобе has no partner, so the left side names a place the right side does not.
+    """
+    return _unmatched(ptr, idx, i, ptr2, idx2, j, True)
 
 
 @numba.njit(cache=True, inline="always")
@@ -1299,14 +1297,7 @@ VECTORS_KIND = "feedclass-dedup-vectors"
 
 def vectors_path() -> Path:
     """Where the shipped word vectors live, in a checkout or an installed wheel."""
-    try:
-        res = importlib.resources.files("feedclass._models") / VECTORS_NAME
-        with importlib.resources.as_file(res) as p:
-            if Path(p).exists():
-                return Path(p)
-    except (ModuleNotFoundError, FileNotFoundError):
-        pass
-    return Path(__file__).resolve().parent.parent / "models" / VECTORS_NAME
+    return shipped_file(VECTORS_NAME)
 
 
 @functools.lru_cache(maxsize=1)

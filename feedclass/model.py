@@ -11,7 +11,6 @@ right about 80% of the time.
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.resources
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from feedclass import __version__
 from feedclass.errors import DataError, ModelFileError
 from feedclass.features import HashingFeatures
-from feedclass.modelfile import read_model_file, write_model_file
+from feedclass.modelfile import read_model_file, shipped_file, write_model_file
 
 DEFAULT_MODEL_NAME = "feedclass-default.fcm"
 
@@ -378,15 +377,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
 
 def default_model_path() -> Path:
     """Where the shipped model lives, in a checkout or an installed wheel."""
-    try:
-        res = importlib.resources.files("feedclass._models") / DEFAULT_MODEL_NAME
-        with importlib.resources.as_file(res) as p:
-            if Path(p).exists():
-                return Path(p)
-    except (ModuleNotFoundError, FileNotFoundError):
-        pass
-    here = Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
-    return here
+    return shipped_file(DEFAULT_MODEL_NAME)
 
 
 def load_model(path: str | Path | None = None, *, n_jobs: int | None = None) -> TopicModel:

@@ -9,6 +9,7 @@ timestamps, sorted entries) so that the same training run gives the same bytes, 
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import io
 import json
 import os
@@ -121,6 +122,18 @@ def _check_header(path: Path, header: Any) -> None:
         )
     if not isinstance(header.get("arrays"), list):
         raise ModelFileError(f"{path}: corrupted model file (no array list in header)")
+
+
+def shipped_file(name: str) -> Path:
+    """A data file shipped in ``models/``: the installed copy, else the source checkout's."""
+    try:
+        res = importlib.resources.files("feedclass._models") / name
+        with importlib.resources.as_file(res) as p:
+            if Path(p).exists():
+                return Path(p)
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    return Path(__file__).resolve().parent.parent / "models" / name
 
 
 def file_sha256(path: str | Path) -> str:

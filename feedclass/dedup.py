@@ -817,36 +817,18 @@ def _n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
 
 
 @numba.njit(cache=True, inline="always")
-def _n_shared(ptr, idx, i, j):
-    """How many ids the sorted rows i and j have in common."""
+def _shared_idf(ptr, idx, val, i, j):
+    """How many ids the sorted rows i and j have in common, their summed and largest ``val``."""
     a = ptr[i]
     ae = ptr[i + 1]
     b = ptr[j]
     be = ptr[j + 1]
     k = 0
-    while a < ae and b < be:
-        if idx[a] == idx[b]:
-            k += 1
-            a += 1
-            b += 1
-        elif idx[a] < idx[b]:
-            a += 1
-        else:
-            b += 1
-    return k
-
-
-@numba.njit(cache=True, inline="always")
-def _shared_idf(ptr, idx, val, i, j):
-    """Summed and largest IDF of the ids the sorted rows i and j have in common."""
-    a = ptr[i]
-    ae = ptr[i + 1]
-    b = ptr[j]
-    be = ptr[j + 1]
     total = 0.0
     top = 0.0
     while a < ae and b < be:
         if idx[a] == idx[b]:
+            k += 1
             total += val[a]
             if val[a] > top:
                 top = val[a]
@@ -856,7 +838,7 @@ def _shared_idf(ptr, idx, val, i, j):
             a += 1
         else:
             b += 1
-    return total, top
+    return k, total, top
 
 
 @numba.njit(cache=True, inline="always")
@@ -985,7 +967,7 @@ def _pair_features(  # pragma: no cover - numba
         # containment: share of the shorter headline's stems found in the longer one
         li = s_ptr[i + 1] - s_ptr[i]
         lj = s_ptr[j + 1] - s_ptr[j]
-        si = _n_shared(s_ptr, s_idx, i, j)
+        si, tot, top = _shared_idf(s_ptr, s_idx, s_idf, i, j)
         m = min(li, lj)
         out[p, 7] = si / m if m > 0 else 0.0
         out[p, 8] = pi_ + pj_
@@ -993,13 +975,12 @@ def _pair_features(  # pragma: no cover - numba
         out[p, 9] = min(pi_, pj_)
         # the same figures on both sides are strong evidence of the same news, unless half the
         # feed quotes them ("10 мая"): each shared figure counts by its IDF, 1 for a unique one
-        out[p, 10] = _shared_idf(n_ptr, n_idx, n_idf, i, j)[0] / (log_n + 1.0)
+        out[p, 10] = _shared_idf(n_ptr, n_idx, n_idf, i, j)[1] / (log_n + 1.0)
         out[p, 11] = min(pi_ / li if li > 0 else 0.0, pj_ / lj if lj > 0 else 0.0)
         # How surprising the shared words are in this feed: agreeing on rare words is evidence,
         # agreeing on words half the feed uses is not (record linkage's frequency weighting).
         # Summed IDF minus log N is minus the log of how many headlines would share them all
         # by chance; it grows more demanding as the feed grows.
-        tot, top = _shared_idf(s_ptr, s_idx, s_idf, i, j)
         out[p, 12] = tot - log_n
         out[p, 13] = top / (log_n + 1.0)
         out[p, 1] = _dot(w_ptr, w_idx, w_val, i, j)

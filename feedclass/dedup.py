@@ -990,12 +990,16 @@ def _pair_features(  # pragma: no cover - numba
             or out[p, 6] > 0
             or (out[p, 4] > 0 and out[p, 8] <= name_veto_words)
         )
+        if not veto and weights[1] > 0:
+            # best case for the character cosine and the meaning match: 1 (the meaning
+            # match is computed only for pairs that could still reach min_score)
+            out[p, 14] = 1.0
+            veto = weights[1] + _logit_rest(out[p], weights) < logit_min
+            out[p, 14] = 0.0
         if not veto:
             out[p, 14] = _meaning_match(s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub)
-        if not veto and weights[1] > 0:
-            # best case for the character cosine: 1
-            z = weights[1] + _logit_rest(out[p], weights)
-            veto = z < logit_min
+            if weights[1] > 0:
+                veto = weights[1] + _logit_rest(out[p], weights) < logit_min
         if veto:
             out[p, _SKIPPED] = 1.0
             continue

@@ -119,7 +119,7 @@ def eval_paraphraser(path: Path) -> None:
 
 # Sign of each column of feedclass.dedup._design that the fit may use: similarity terms only
 # raise the score, difference terms only lower it (0 = left out).
-_SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1]
+_SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1]
 
 
 def fit_weights(path: Path, l2: float = 1e-3, folds: int = 5) -> None:

@@ -54,7 +54,7 @@ __all__ = [
 
 #: Default similarity threshold, chosen for precision >= 0.90 on ParaPhraser pairs deduplicated
 #: as one feed (see ``benchmarks/eval_dedup.py``).
-DEFAULT_THRESHOLD = 0.74
+DEFAULT_THRESHOLD = 0.73
 
 # ---------------------------------------------------------------------------------------------
 # Newsroom prefixes and tails that say nothing about the story itself.
@@ -843,10 +843,10 @@ def _shared_idf(ptr, idx, val, i, j):
 
 @numba.njit(cache=True, inline="always")
 def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
-    """IDF-weighted mean, over stems ``ua`` of one side, of the best vector cosine to ``ub``."""
-    if na == 0:
-        return 1.0
+    """Over stems ``ua`` of one side: IDF-weighted sums of their best vector cosine to ``ub``
+    and of what that leaves unexplained (1 - cosine), and their IDF total."""
     num = 0.0
+    bad = 0.0
     den = 0.0
     dim = vectors.shape[1]
     for q in range(na):
@@ -854,31 +854,34 @@ def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
         w = s_idf[u]
         den += w
         vu = s_vec[u]
-        if vu < 0:
-            continue
         best = 0.0
-        for r in range(nb):
-            vr = s_vec[ub[r]]
-            if vr < 0:
-                continue
-            c = 0.0
-            for k in range(dim):
-                c += vectors[vu, k] * vectors[vr, k]
-            if c > best:
-                best = c
+        if vu >= 0:
+            for r in range(nb):
+                vr = s_vec[ub[r]]
+                if vr < 0:
+                    continue
+                c = 0.0
+                for k in range(dim):
+                    c += vectors[vu, k] * vectors[vr, k]
+                if c > best:
+                    best = c
         num += w * best
-    return num / den if den > 0 else 1.0
+        bad += w * (1.0 - best)
+    return num, bad, den
 
 
 @numba.njit(cache=True, inline="always")
 def _meaning_match(s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub):
-    """How close in meaning the words two headlines do not share are (1: none unshared)."""
+    """How close in meaning the words two headlines do not share are (1: none unshared), and
+    the larger share of either headline's word weight that the other side's words leave
+    unexplained ("закрытие моста"/"закрытие шахты": "моста" has no counterpart)."""
     a = s_ptr[i]
     ae = s_ptr[i + 1]
     b = s_ptr[j]
     be = s_ptr[j + 1]
     na = 0
     nb = 0
+    shared = 0.0
     while a < ae or b < be:
         if b >= be or (a < ae and s_idx[a] < s_idx[b]):
             ua[na] = a
@@ -889,12 +892,16 @@ def _meaning_match(s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub):
             nb += 1
             b += 1
         else:
+            shared += s_idf[a]
             a += 1
             b += 1
-    return 0.5 * (
-        _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors)
-        + _meaning_side(ub, nb, ua, na, s_idf, s_vec, vectors)
-    )
+    num_a, bad_a, den_a = _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors)
+    num_b, bad_b, den_b = _meaning_side(ub, nb, ua, na, s_idf, s_vec, vectors)
+    match = 0.5 * ((num_a / den_a if den_a > 0 else 1.0) + (num_b / den_b if den_b > 0 else 1.0))
+    tot_a = shared + den_a
+    tot_b = shared + den_b
+    unexplained = max(bad_a / tot_a if tot_a > 0 else 0.0, bad_b / tot_b if tot_b > 0 else 0.0)
+    return match, unexplained
 
 
 @numba.njit(cache=True)
@@ -991,13 +998,16 @@ def _pair_features(  # pragma: no cover - numba
             or (out[p, 4] > 0 and out[p, 8] <= name_veto_words)
         )
         if not veto and weights[1] > 0:
-            # best case for the character cosine and the meaning match: 1 (the meaning
-            # match is computed only for pairs that could still reach min_score)
+            # best case for the character cosine and the meaning match: 1, and nothing
+            # unexplained (the meaning features are computed only for pairs that could still
+            # reach min_score)
             out[p, 14] = 1.0
             veto = weights[1] + _logit_rest(out[p], weights) < logit_min
             out[p, 14] = 0.0
         if not veto:
-            out[p, 14] = _meaning_match(s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub)
+            out[p, 14], out[p, 15] = _meaning_match(
+                s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub
+            )
             if weights[1] > 0:
                 veto = weights[1] + _logit_rest(out[p], weights) < logit_min
         if veto:
@@ -1565,6 +1575,7 @@ _FEATURES = (
     "specificity",
     "rarest_shared",
     "meaning_match",
+    "unexplained",
     "skipped",
 )
 _N_FEATURES = len(_FEATURES)
@@ -1807,20 +1818,21 @@ def _candidates(
 # Order: bias, then the columns of _design (char_cos first; the rest feed _logit_rest).
 _WEIGHTS = np.array(
     [
-        -2.7638,
-        2.1475,
-        0.8313,
-        0.4425,
-        -0.0417,
-        -0.7296,
-        -0.9448,
-        -0.1067,
-        1.0198,
+        -1.7726,
+        1.8393,
+        0.7254,
+        0.4502,
+        -0.1426,
+        -0.6849,
+        -0.7222,
+        -0.2024,
+        0.8925,
         0.0,
         0.0,
-        0.8882,
-        1.3913,
-        1.3506,
+        0.7552,
+        1.2284,
+        1.5896,
+        -1.5933,
     ]
 )
 
@@ -1847,6 +1859,7 @@ def _logit_rest(x, w):  # pragma: no cover - numba
         + w[11] * min(max(x[12], -5.0), 15.0) / 10.0
         + w[12] * x[13]
         + w[13] * x[14]
+        + w[14] * x[15]
     )
 
 
@@ -1871,6 +1884,7 @@ def _design(x: np.ndarray) -> np.ndarray:
             np.clip(x[:, 12], -5.0, 15.0) / 10.0,
             x[:, 13],
             x[:, 14],
+            x[:, 15],
         )
     )
 

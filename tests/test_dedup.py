@@ -365,6 +365,24 @@ def test_meaning_feature_tells_a_synonym_from_an_unrelated_word() -> None:
     assert s[0] > s[1]
 
 
+def test_unrelated_substituted_word_is_left_unexplained() -> None:
+    # one word swapped for a synonym leaves little unexplained; for an unrelated word, much
+    from feedclass.dedup import _FEATURES, _features_of_pairs, _featurize
+
+    texts = [
+        "Пожар на складе в Алматы",
+        "Возгорание на складе в Алматы",
+        "Балет на складе в Алматы",
+        "Пожар на складе в Алматы потушен",
+    ]
+    f, _ = _featurize(texts)
+    x = _features_of_pairs(f, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    k = _FEATURES.index("unexplained")
+    assert x[1, k] > 2 * x[0, k] > 0
+    # an added word is unexplained on one side only: the larger side's share counts
+    assert x[2, k] > 0
+
+
 def test_vector_file_is_data_and_foreign_files_are_refused(tmp_path, monkeypatch) -> None:
     import pickle
 

@@ -6,6 +6,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from feedclass import TopicModel
@@ -46,3 +47,66 @@ def test_same_data_same_model_file(tmp_path: Path) -> None:
     TopicModel(n_features=2**16).fit(texts, labels).save(tmp_path / "a.fcm", meta)
     TopicModel(n_features=2**16).fit(texts, labels).save(tmp_path / "b.fcm", meta)
     assert (tmp_path / "a.fcm").read_bytes() == (tmp_path / "b.fcm").read_bytes()
+
+
+def _navec_tar(path: Path, words: list[str], vec: np.ndarray, protocol: int = 1) -> None:
+    """A navec-format file of our own words and vectors (qdim 1: one centroid per word)."""
+    import gzip
+    import io
+    import json
+    import tarfile
+
+    n, dim = vec.shape
+    vocab = gzip.compress(
+        np.array([n], np.uint32).tobytes()
+        + np.arange(1, n + 1, dtype=np.uint32).tobytes()
+        + "\n".join(words).encode()
+    )
+    pq = (
+        np.array([n, dim, 1, n], np.uint32).tobytes()
+        + np.arange(n, dtype=np.uint8).tobytes()
+        + vec.astype(np.float32).tobytes()
+    )
+    meta = json.dumps({"id": "test", "protocol": protocol}).encode()
+    with tarfile.open(path, "w") as tar:
+        for name, data in (("meta.json", meta), ("vocab.bin", vocab), ("pq.bin", pq)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_navec_reader_reads_words_counts_and_vectors(tmp_path: Path) -> None:
+    from training.dedup_vectors import navec_stems, read_navec
+
+    words = ["пожар", "пожара", "возгорание", "балет"]
+    rng = np.random.default_rng(0)
+    vec = rng.normal(size=(4, 6))
+    _navec_tar(tmp_path / "n.tar", words, vec)
+    got_words, counts, got = read_navec(tmp_path / "n.tar")
+    assert got_words == words and counts.tolist() == [1, 2, 3, 4]
+    np.testing.assert_allclose(got, vec, rtol=1e-6)
+    # "пожар" and "пожара" share a stem: one vector for both, three stems in all
+    keys, out = navec_stems(got_words, counts, got, dim=2)
+    assert keys.size == 3 and out.shape == (3, 2) and np.all(np.diff(keys.astype(np.float64)) > 0)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-6)
+
+
+def test_navec_reader_refuses_other_protocols(tmp_path: Path) -> None:
+    from training.dedup_vectors import read_navec
+
+    _navec_tar(tmp_path / "n.tar", ["пожар"], np.ones((1, 2)), protocol=2)
+    with pytest.raises(SystemExit, match="protocol"):
+        read_navec(tmp_path / "n.tar")
+
+
+def test_rotation_keeps_our_cosines_and_lands_on_the_target() -> None:
+    from training.dedup_vectors import rotate_onto
+
+    rng = np.random.default_rng(1)
+    dst = rng.normal(size=(50, 5))
+    q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    src = dst @ q.T  # the same space, turned
+    keys = np.arange(50, dtype=np.uint64)
+    out = rotate_onto(keys, src, keys, dst)
+    np.testing.assert_allclose(out, dst, atol=1e-9)
+    np.testing.assert_allclose(out @ out.T, src @ src.T, atol=1e-9)

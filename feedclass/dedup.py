@@ -842,6 +842,34 @@ def _shared_idf(ptr, idx, val, i, j):
 
 
 @numba.njit(cache=True, inline="always")
+def _shared_stems(s_ptr, s_idx, s_idf, w_val, i, j):
+    """``_shared_idf`` of the stem rows and, in the same walk, the word TF-IDF cosine (a
+    headline's word row has its stem row's entries in the same order)."""
+    a = s_ptr[i]
+    ae = s_ptr[i + 1]
+    b = s_ptr[j]
+    be = s_ptr[j + 1]
+    k = 0
+    total = 0.0
+    top = 0.0
+    dot = 0.0
+    while a < ae and b < be:
+        if s_idx[a] == s_idx[b]:
+            k += 1
+            total += s_idf[a]
+            if s_idf[a] > top:
+                top = s_idf[a]
+            dot += w_val[a] * w_val[b]
+            a += 1
+            b += 1
+        elif s_idx[a] < s_idx[b]:
+            a += 1
+        else:
+            b += 1
+    return k, total, top, dot
+
+
+@numba.njit(cache=True, inline="always")
 def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
     """Over stems ``ua`` of one side: IDF-weighted sums of their best vector cosine to ``ub``
     and of what that leaves unexplained (1 - cosine), and their IDF total."""
@@ -937,9 +965,9 @@ def _pair_features(  # pragma: no cover - numba
 ):
     """Features of each candidate pair, in the order of ``_FEATURES``; cheap ones first.
 
-    A pair the vetoes refuse, or whose score could not reach ``min_score`` even with a perfect
-    character cosine, skips the character n-gram dot product (the one costly feature) and is
-    marked in column ``skipped``; its score is then 0.
+    A pair the vetoes refuse, or whose score cannot reach ``min_score`` (checked with the
+    best case of what is not yet computed, before each costly step: the character n-gram dot
+    product, then the word-vector meaning), is marked in column ``skipped``; its score is 0.
     """
     n = pi.shape[0]
     out = np.zeros((n, _N_FEATURES), dtype=np.float64)
@@ -954,13 +982,17 @@ def _pair_features(  # pragma: no cover - numba
     for p in range(n):
         i = pi[p]
         j = pj[p]
-        # numbers and months: a conflict is when each side has one the other lacks
+        # Vetoes first: templated near-misses are common and need no further work.
+        # Numbers and months: a conflict is when each side has one the other lacks.
         ni = _n_missing(n_ptr, n_idx, i, n_ptr, n_idx, j)
         nj = _n_missing(n_ptr, n_idx, j, n_ptr, n_idx, i)
         out[p, 2] = 1.0 if (ni > 0 and nj > 0) else 0.0
         mi = _n_missing(m_ptr, m_idx, i, m_ptr, m_idx, j)
         mj = _n_missing(m_ptr, m_idx, j, m_ptr, m_idx, i)
         out[p, 3] = 1.0 if (mi > 0 and mj > 0) else 0.0
+        if out[p, 2] > 0 or out[p, 3] > 0:
+            out[p, _SKIPPED] = 1.0
+            continue
         # names: one of i that j's words do not account for, and one of j likewise (counted
         # with repeats, so a name said twice on one side needs two mentions on the other)
         ei = _n_excess(ea_ptr, ea_idx, i, sa_ptr, sa_idx, j)
@@ -971,49 +1003,40 @@ def _pair_features(  # pragma: no cover - numba
         pi_ = _n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx)
         pj_ = _n_missing_plain(s_ptr, s_idx, j, i, e_ptr, e_idx, n_ptr, n_idx)
         out[p, 6] = 1.0 if (ei + ni > 0 and ej + nj > 0 and pi_ == 0 and pj_ == 0) else 0.0
-        # containment: share of the shorter headline's stems found in the longer one
-        li = s_ptr[i + 1] - s_ptr[i]
-        lj = s_ptr[j + 1] - s_ptr[j]
-        si, tot, top = _shared_idf(s_ptr, s_idx, s_idf, i, j)
-        m = min(li, lj)
-        out[p, 7] = si / m if m > 0 else 0.0
         out[p, 8] = pi_ + pj_
+        if out[p, 6] > 0 or (out[p, 4] > 0 and out[p, 8] <= name_veto_words):
+            out[p, _SKIPPED] = 1.0
+            continue
         # both sides say something the other does not (a different story about one subject)
         out[p, 9] = min(pi_, pj_)
-        # the same figures on both sides are strong evidence of the same news, unless half the
-        # feed quotes them ("10 мая"): each shared figure counts by its IDF, 1 for a unique one
-        out[p, 10] = _shared_idf(n_ptr, n_idx, n_idf, i, j)[1] / (log_n + 1.0)
+        li = s_ptr[i + 1] - s_ptr[i]
+        lj = s_ptr[j + 1] - s_ptr[j]
         out[p, 11] = min(pi_ / li if li > 0 else 0.0, pj_ / lj if lj > 0 else 0.0)
+        # containment: share of the shorter headline's stems found in the longer one
+        si, tot, top, wdot = _shared_stems(s_ptr, s_idx, s_idf, w_val, i, j)
+        m = min(li, lj)
+        out[p, 7] = si / m if m > 0 else 0.0
         # How surprising the shared words are in this feed: agreeing on rare words is evidence,
         # agreeing on words half the feed uses is not (record linkage's frequency weighting).
         # Summed IDF minus log N is minus the log of how many headlines would share them all
         # by chance; it grows more demanding as the feed grows.
         out[p, 12] = tot - log_n
         out[p, 13] = top / (log_n + 1.0)
-        out[p, 1] = _dot(w_ptr, w_idx, w_val, i, j)
-        veto = (
-            out[p, 2] > 0
-            or out[p, 3] > 0
-            or out[p, 6] > 0
-            or (out[p, 4] > 0 and out[p, 8] <= name_veto_words)
-        )
-        if not veto and weights[1] > 0:
-            # best case for the character cosine and the meaning match: 1, and nothing
-            # unexplained (the meaning features are computed only for pairs that could still
-            # reach min_score)
-            out[p, 14] = 1.0
-            veto = weights[1] + _logit_rest(out[p], weights) < logit_min
-            out[p, 14] = 0.0
-        if not veto:
-            out[p, 14], out[p, 15] = _meaning_match(
-                s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub
-            )
-            if weights[1] > 0:
-                veto = weights[1] + _logit_rest(out[p], weights) < logit_min
-        if veto:
+        # the same figures on both sides are strong evidence of the same news, unless half the
+        # feed quotes them ("10 мая"): each shared figure counts by its IDF, 1 for a unique one
+        out[p, 10] = _shared_idf(n_ptr, n_idx, n_idf, i, j)[1] / (log_n + 1.0)
+        out[p, 1] = wdot
+        out[p, 0] = _dot(c_ptr, c_idx, c_val, i, j)
+        # the meaning features (the costliest) only for pairs that could still reach
+        # min_score with their best case: 1 or 0, whichever raises the score
+        out[p, 14] = 1.0 if weights[13] > 0 else 0.0
+        out[p, 15] = 1.0 if weights[14] > 0 else 0.0
+        if weights[1] * out[p, 0] + _logit_rest(out[p], weights) < logit_min:
             out[p, _SKIPPED] = 1.0
             continue
-        out[p, 0] = _dot(c_ptr, c_idx, c_val, i, j)
+        out[p, 14], out[p, 15] = _meaning_match(s_ptr, s_idx, s_idf, s_vec, vectors, i, j, ua, ub)
+        if weights[1] * out[p, 0] + _logit_rest(out[p], weights) < logit_min:
+            out[p, _SKIPPED] = 1.0
     return out
 
 
@@ -1464,7 +1487,9 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     nptr, nidx = _sorted_unique_rows(_ptr_from_docs(doc[num], n), shash[num])
     mptr, midx = _sorted_unique_rows(_ptr_from_docs(doc[ismonth], n), mv_of(whash, ismonth, mk, mv))
     eptr, eidx = _sorted_unique_rows(_ptr_from_docs(doc[entity], n), shash[entity])
-    sptr, sidx = _sorted_unique_rows(_ptr_from_docs(doc[content], n), shash[content])
+    # a headline's distinct stems: its word TF-IDF row's ids, as hashes (same order, as wkeys
+    # is sorted)
+    sptr, sidx = wptr_c, wkeys[widx_c]
     clean_off = tk["clean_off"]
     length = np.diff(clean_off)
     clean_hash = _row_hashes(tk["clean"], clean_off)
@@ -1472,11 +1497,12 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     # contain the word: a batch of five headlines cannot show that a word is common, so its
     # words count as rare until a large feed says otherwise (a large feed barely notices).
     r_idf = _smooth_idf(w_df, n_idf + _PRIOR_DOCS)
-    stem_idf = _idf_of(sidx, wkeys, r_idf)
+    stem_idf = r_idf[widx_c]
     vec_keys, vectors = meaning_vectors()
     if vec_keys.size:
-        vp = np.minimum(np.searchsorted(vec_keys, sidx), vec_keys.size - 1)
-        stem_vec = np.where(vec_keys[vp] == sidx, vp, -1).astype(np.int32)
+        # look up each distinct stem once, then spread to the rows
+        vp = np.minimum(np.searchsorted(vec_keys, wkeys), vec_keys.size - 1)
+        stem_vec = np.where(vec_keys[vp] == wkeys, vp, -1).astype(np.int32)[widx_c]
     else:
         stem_vec = np.full(sidx.size, -1, dtype=np.int32)
     feats = _Features(
@@ -1812,7 +1838,7 @@ def _candidates(
 # Scoring: a small logistic model over the pair features, plus hard vetoes.
 # ---------------------------------------------------------------------------------------------
 # Weights of the pair model: logistic regression on ParaPhraser pairs (5-fold CV recall at
-# precision 0.9, pair by pair: 0.671) with sign constraints -- similarity terms may only raise
+# precision 0.9, pair by pair: 0.690) with sign constraints -- similarity terms may only raise
 # the score and difference terms only lower it -- so no weight rewards a difference because of
 # a quirk of one data set. `python benchmarks/eval_dedup.py --fit` reproduces them.
 # Order: bias, then the columns of _design (char_cos first; the rest feed _logit_rest).

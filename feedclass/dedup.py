@@ -435,6 +435,8 @@ def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
         for c in _INVISIBLE:
             fold[ord(c)] = 1
         fold[10] = 10
+        fold[fold == 10] = 32  # headlines are split on raw "\n": nothing else may fold to it
+        fold[10] = 10
         upper[cps] = [ch.lower() != ch for ch in chars]
         _FOLD_TABLES = (fold, upper)
     return _FOLD_TABLES
@@ -452,33 +454,35 @@ _DOT_TAIL_RE = re.compile(
 # ---------------------------------------------------------------------------------------------
 # numba kernels: tokenizing, features, candidates, scoring, clustering.
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
-def _tokenize(low, caps, doc_start, doc_end, word_char):  # pragma: no cover - numba
-    """Split every document into word tokens (letters/digits; "5,5" stays one token).
-
-    Returns the clean code array (tokens joined by single spaces), per-document offsets into it
-    and per-token arrays: start, end, document, first-in-document, capitalised, all-capitals.
-    """
-    n_docs = doc_start.shape[0]
-    total = low.shape[0]
-    clean = np.empty(total + n_docs, dtype=np.uint32)
-    clean_off = np.zeros(n_docs + 1, dtype=np.int64)
-    # a token takes at least one character plus a separator (or the end of its headline)
-    cap_tok = (total + n_docs) // 2 + 1
-    t_start = np.empty(cap_tok, dtype=np.int64)
-    t_end = np.empty(cap_tok, dtype=np.int64)
-    t_doc = np.empty(cap_tok, dtype=np.int64)
-    t_first = np.zeros(cap_tok, dtype=np.uint8)
-    t_cap = np.zeros(cap_tok, dtype=np.uint8)
-    t_allcap = np.zeros(cap_tok, dtype=np.uint8)
-    pos = 0
-    nt = 0
-    for d in range(n_docs):
+@numba.njit(cache=True, inline="always")
+def _tokenize_docs(
+    raw,
+    fold,
+    upper,
+    doc_start,
+    doc_end,
+    d0,
+    d1,
+    word_char,
+    clean,
+    pos,
+    t_start,
+    t_end,
+    t_doc,
+    t_first,
+    t_cap,
+    t_allcap,
+    nt,
+    clean_off,
+):  # pragma: no cover - numba
+    """Tokenize documents d0..d1-1 into ``clean`` from ``pos`` and the token arrays from
+    ``nt``; returns the new (pos, nt). ``clean_off[d + 1]`` gets each document's end."""
+    for d in range(d0, d1):
         first = True
         k = doc_start[d]
         e = doc_end[d]
         while k < e:
-            c = low[k]
+            c = fold[raw[k]]
             kind = word_char[c] if c < 0x10000 else 0
             if kind == 0:
                 k += 1
@@ -490,9 +494,9 @@ def _tokenize(low, caps, doc_start, doc_end, word_char):  # pragma: no cover - n
             ts = pos
             n_letters = 0
             n_upper = 0
-            t_cap[nt] = caps[k]
+            t_cap[nt] = upper[raw[k]]
             while k < e:
-                c = low[k]
+                c = fold[raw[k]]
                 kind = word_char[c] if c < 0x10000 else 0
                 if c == 1:  # invisible character inside a word
                     k += 1
@@ -504,15 +508,15 @@ def _tokenize(low, caps, doc_start, doc_end, word_char):  # pragma: no cover - n
                         and pos > ts
                         and word_char[clean[pos - 1]] == 2
                         and k + 1 < e
-                        and low[k + 1] < 0x10000
-                        and word_char[low[k + 1]] == 2
                     ):
-                        k += 1
-                        continue
+                        c1 = fold[raw[k + 1]]
+                        if c1 < 0x10000 and word_char[c1] == 2:
+                            k += 1
+                            continue
                     break
                 if kind == 1:
                     n_letters += 1
-                    n_upper += caps[k]
+                    n_upper += upper[raw[k]]
                 clean[pos] = c
                 pos += 1
                 k += 1
@@ -524,16 +528,95 @@ def _tokenize(low, caps, doc_start, doc_end, word_char):  # pragma: no cover - n
             nt += 1
             first = False
         clean_off[d + 1] = pos
-    return (
-        clean[:pos].copy(),
-        clean_off,
-        t_start[:nt].copy(),
-        t_end[:nt].copy(),
-        t_doc[:nt].copy(),
-        t_first[:nt].copy(),
-        t_cap[:nt].copy(),
-        t_allcap[:nt].copy(),
-    )
+    return pos, nt
+
+
+@numba.njit(cache=True, parallel=True)
+def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no cover - numba
+    """Split every document into word tokens (letters/digits; "5,5" stays one token).
+
+    ``raw`` holds code points; ``fold`` and ``upper`` give each one's folded form and whether it
+    is a capital. Returns the clean code array (tokens joined by single spaces), per-document
+    offsets into it and per-token arrays: start, end, document, first-in-document,
+    capitalised, all-capitals. Blocks of documents go to all cores, each into its own slice of
+    the buffers (sized for its worst case), then the slices are packed together.
+    """
+    n_docs = doc_start.shape[0]
+    nb = min(max(n_docs // 4096, 1), 256)
+    b_doc = np.empty(nb + 1, dtype=np.int64)
+    for b in range(nb + 1):
+        b_doc[b] = n_docs * b // nb
+    # worst case per block: every character kept plus a separator per document for clean; a
+    # token takes at least one character plus a separator (or the end of its headline)
+    b_clean = np.zeros(nb + 1, dtype=np.int64)
+    b_tok = np.zeros(nb + 1, dtype=np.int64)
+    for b in range(nb):
+        d0 = b_doc[b]
+        d1 = b_doc[b + 1]
+        chars = (doc_end[d1 - 1] - doc_start[d0]) if d1 > d0 else 0
+        b_clean[b + 1] = b_clean[b] + chars + (d1 - d0)
+        b_tok[b + 1] = b_tok[b] + (chars + (d1 - d0)) // 2 + 1
+    clean = np.empty(b_clean[nb], dtype=np.uint32)
+    off = np.zeros(n_docs + 1, dtype=np.int64)  # per block: ends relative to nothing yet
+    t_start = np.empty(b_tok[nb], dtype=np.int64)
+    t_end = np.empty(b_tok[nb], dtype=np.int64)
+    t_doc = np.empty(b_tok[nb], dtype=np.int64)
+    t_first = np.zeros(b_tok[nb], dtype=np.uint8)
+    t_cap = np.zeros(b_tok[nb], dtype=np.uint8)
+    t_allcap = np.zeros(b_tok[nb], dtype=np.uint8)
+    used_clean = np.zeros(nb, dtype=np.int64)
+    used_tok = np.zeros(nb, dtype=np.int64)
+    for b in numba.prange(nb):
+        pos, nt = _tokenize_docs(
+            raw,
+            fold,
+            upper,
+            doc_start,
+            doc_end,
+            b_doc[b],
+            b_doc[b + 1],
+            word_char,
+            clean,
+            b_clean[b],
+            t_start,
+            t_end,
+            t_doc,
+            t_first,
+            t_cap,
+            t_allcap,
+            b_tok[b],
+            off,
+        )
+        used_clean[b] = pos - b_clean[b]
+        used_tok[b] = nt - b_tok[b]
+    o_clean = np.zeros(nb + 1, dtype=np.int64)
+    o_tok = np.zeros(nb + 1, dtype=np.int64)
+    for b in range(nb):
+        o_clean[b + 1] = o_clean[b] + used_clean[b]
+        o_tok[b + 1] = o_tok[b] + used_tok[b]
+    clean_out = np.empty(o_clean[nb], dtype=np.uint32)
+    clean_off = np.zeros(n_docs + 1, dtype=np.int64)
+    ts_out = np.empty(o_tok[nb], dtype=np.int64)
+    te_out = np.empty(o_tok[nb], dtype=np.int64)
+    td_out = np.empty(o_tok[nb], dtype=np.int64)
+    tf_out = np.empty(o_tok[nb], dtype=np.uint8)
+    tc_out = np.empty(o_tok[nb], dtype=np.uint8)
+    ta_out = np.empty(o_tok[nb], dtype=np.uint8)
+    for b in numba.prange(nb):
+        shift = o_clean[b] - b_clean[b]
+        clean_out[o_clean[b] : o_clean[b + 1]] = clean[b_clean[b] : b_clean[b] + used_clean[b]]
+        for d in range(b_doc[b], b_doc[b + 1]):
+            clean_off[d + 1] = off[d + 1] + shift
+        a = b_tok[b]
+        w = o_tok[b]
+        for q in range(used_tok[b]):
+            ts_out[w + q] = t_start[a + q] + shift
+            te_out[w + q] = t_end[a + q] + shift
+            td_out[w + q] = t_doc[a + q]
+            tf_out[w + q] = t_first[a + q]
+            tc_out[w + q] = t_cap[a + q]
+            ta_out[w + q] = t_allcap[a + q]
+    return clean_out, clean_off, ts_out, te_out, td_out, tf_out, tc_out, ta_out
 
 
 @numba.njit(cache=True, parallel=True)
@@ -1220,15 +1303,13 @@ def _tokens(texts: list[str]) -> dict[str, np.ndarray]:
         joined = unicodedata.normalize("NFC", joined)
     fold, upper = _fold_tables()
     raw_c = _codes(joined)
-    low_c = fold[raw_c]
-    caps = upper[raw_c]
-    nl = np.flatnonzero(low_c == 10)
+    nl = np.flatnonzero(raw_c == 10)  # only "\n" folds to "\n"
     doc_start = np.concatenate(([0], nl + 1)).astype(np.int64)
-    doc_end = np.concatenate((nl, [low_c.size])).astype(np.int64)
+    doc_end = np.concatenate((nl, [raw_c.size])).astype(np.int64)
     if doc_start.size != n:  # pragma: no cover - newlines were replaced above
         raise AssertionError("headline boundaries lost")
     clean, clean_off, t_start, t_end, t_doc, t_first, t_cap, t_allcap = _tokenize(
-        low_c, caps, doc_start, doc_end, _WORD_CHAR
+        raw_c, fold, upper, doc_start, doc_end, _WORD_CHAR
     )
     whash, shash, is_num, is_latin = _token_hashes(
         clean,

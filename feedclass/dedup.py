@@ -900,8 +900,10 @@ def _n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
 
 
 @numba.njit(cache=True, inline="always")
-def _shared_idf(ptr, idx, val, i, j):
-    """How many ids the sorted rows i and j have in common, their summed and largest ``val``."""
+def _shared_idf(ptr, idx, val, w_val, i, j):
+    """How many ids the sorted rows i and j have in common, their summed and largest ``val``,
+    and in the same walk the dot product of their ``w_val`` (a headline's word TF-IDF row has
+    its stem row's entries in the same order, so the stem walk gives the word cosine too)."""
     a = ptr[i]
     ae = ptr[i + 1]
     b = ptr[j]
@@ -909,43 +911,17 @@ def _shared_idf(ptr, idx, val, i, j):
     k = 0
     total = 0.0
     top = 0.0
+    dot = 0.0
     while a < ae and b < be:
         if idx[a] == idx[b]:
             k += 1
             total += val[a]
             if val[a] > top:
                 top = val[a]
-            a += 1
-            b += 1
-        elif idx[a] < idx[b]:
-            a += 1
-        else:
-            b += 1
-    return k, total, top
-
-
-@numba.njit(cache=True, inline="always")
-def _shared_stems(s_ptr, s_idx, s_idf, w_val, i, j):
-    """``_shared_idf`` of the stem rows and, in the same walk, the word TF-IDF cosine (a
-    headline's word row has its stem row's entries in the same order)."""
-    a = s_ptr[i]
-    ae = s_ptr[i + 1]
-    b = s_ptr[j]
-    be = s_ptr[j + 1]
-    k = 0
-    total = 0.0
-    top = 0.0
-    dot = 0.0
-    while a < ae and b < be:
-        if s_idx[a] == s_idx[b]:
-            k += 1
-            total += s_idf[a]
-            if s_idf[a] > top:
-                top = s_idf[a]
             dot += w_val[a] * w_val[b]
             a += 1
             b += 1
-        elif s_idx[a] < s_idx[b]:
+        elif idx[a] < idx[b]:
             a += 1
         else:
             b += 1
@@ -1022,8 +998,6 @@ def _pair_features(  # pragma: no cover - numba
     c_ptr,
     c_idx,
     c_val,
-    w_ptr,
-    w_idx,
     w_val,
     n_ptr,
     n_idx,
@@ -1096,7 +1070,7 @@ def _pair_features(  # pragma: no cover - numba
         lj = s_ptr[j + 1] - s_ptr[j]
         out[p, 11] = min(pi_ / li if li > 0 else 0.0, pj_ / lj if lj > 0 else 0.0)
         # containment: share of the shorter headline's stems found in the longer one
-        si, tot, top, wdot = _shared_stems(s_ptr, s_idx, s_idf, w_val, i, j)
+        si, tot, top, wdot = _shared_idf(s_ptr, s_idx, s_idf, w_val, i, j)
         m = min(li, lj)
         out[p, 7] = si / m if m > 0 else 0.0
         # How surprising the shared words are in this feed: agreeing on rare words is evidence,
@@ -1107,7 +1081,7 @@ def _pair_features(  # pragma: no cover - numba
         out[p, 13] = top / (log_n + 1.0)
         # the same figures on both sides are strong evidence of the same news, unless half the
         # feed quotes them ("10 мая"): each shared figure counts by its IDF, 1 for a unique one
-        out[p, 10] = _shared_idf(n_ptr, n_idx, n_idf, i, j)[1] / (log_n + 1.0)
+        out[p, 10] = _shared_idf(n_ptr, n_idx, n_idf, n_idf, i, j)[1] / (log_n + 1.0)
         out[p, 1] = wdot
         out[p, 0] = _dot(c_ptr, c_idx, c_val, i, j)
         # the meaning features (the costliest) only for pairs that could still reach
@@ -1709,7 +1683,7 @@ def _features_of_pairs(
         pi.astype(np.int64),
         pj.astype(np.int64),
         *f.char,
-        *f.word,
+        f.word[2],  # values only: a word row's ids are its stem row's
         *f.numbers,
         f.number_idf,
         *f.months,

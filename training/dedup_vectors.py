@@ -235,7 +235,8 @@ def navec_stems(
     """Sorted stem hashes and unit vectors: count-weighted mean per stem, centred, PCA."""
     ct = content_tokens(words)
     one = np.bincount(ct.doc, minlength=len(words)) == 1  # one-token words only
-    ok = ct.content & ~ct.num & one[ct.doc]
+    # navec's "<unk>" and "<pad>" have count 0: no stem learns from them
+    ok = ct.content & ~ct.num & one[ct.doc] & (counts[ct.doc] > 0)
     word = ct.doc[ok]
     keys, inv = np.unique(ct.shash[ok], return_inverse=True)
     v = vec[word].astype(np.float64)

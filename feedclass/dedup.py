@@ -557,7 +557,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
         b_clean[b + 1] = b_clean[b] + chars + (d1 - d0)
         b_tok[b + 1] = b_tok[b] + (chars + (d1 - d0)) // 2 + 1
     clean = np.empty(b_clean[nb], dtype=np.uint32)
-    off = np.zeros(n_docs + 1, dtype=np.int64)  # per block: ends relative to nothing yet
+    off = np.zeros(n_docs + 1, dtype=np.int64)  # document ends inside their block's slice
     t_start = np.empty(b_tok[nb], dtype=np.int64)
     t_end = np.empty(b_tok[nb], dtype=np.int64)
     t_doc = np.empty(b_tok[nb], dtype=np.int64)

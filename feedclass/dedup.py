@@ -1190,7 +1190,7 @@ class _Features:
 
     n: int
     char: tuple[np.ndarray, np.ndarray, np.ndarray]
-    word: tuple[np.ndarray, np.ndarray, np.ndarray]
+    word_val: np.ndarray  # word TF-IDF values, in the order of each headline's stem row
     numbers: tuple[np.ndarray, np.ndarray]
     months: tuple[np.ndarray, np.ndarray]
     entities: tuple[np.ndarray, np.ndarray]
@@ -1563,7 +1563,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     feats = _Features(
         n=n,
         char=(cptr, cidx, cval),
-        word=(wptr_c, widx_c, wval),
+        word_val=wval,
         numbers=(nptr, nidx),
         months=(mptr, midx),
         entities=(eptr, eidx),
@@ -1597,7 +1597,7 @@ def _empty_features() -> _Features:
     return _Features(
         n=0,
         char=(z, e64, ef),
-        word=(z, e64, ef),
+        word_val=ef,
         numbers=(z, eu),
         months=(z, e64),
         entities=(z, eu),
@@ -1683,7 +1683,7 @@ def _features_of_pairs(
         pi.astype(np.int64),
         pj.astype(np.int64),
         *f.char,
-        f.word[2],  # values only: a word row's ids are its stem row's
+        f.word_val,
         *f.numbers,
         f.number_idf,
         *f.months,

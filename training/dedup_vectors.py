@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -60,7 +59,7 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import randomized_svd
 
 from feedclass.dedup import VECTORS_KIND, VECTORS_NAME, content_tokens
-from feedclass.modelfile import write_model_file
+from feedclass.modelfile import file_sha256, write_model_file
 from training.tg_news import clean_line
 
 DIM = 100
@@ -166,18 +165,10 @@ def ppmi_svd(counts: sp.csr_matrix, dim: int = DIM, seed: int = SEED) -> np.ndar
     return vec / np.where(norm > 0, norm, 1.0)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_navec(cache: Path = DEFAULT_CACHE) -> Path:
     """The navec tar, from ``cache`` or taken out of the pinned natasha wheel (checked)."""
     target = cache / Path(NAVEC_MEMBER).name
-    if target.exists() and _sha256(target) == NAVEC_SHA256:
+    if target.exists() and file_sha256(target) == NAVEC_SHA256:
         return target
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
@@ -186,12 +177,12 @@ def fetch_navec(cache: Path = DEFAULT_CACHE) -> Path:
             check=True,
         )
         wheel = next(Path(tmp).glob("natasha-*.whl"))
-        if _sha256(wheel) != NATASHA_WHEEL_SHA256:
+        if file_sha256(wheel) != NATASHA_WHEEL_SHA256:
             raise SystemExit(f"{wheel.name}: unexpected SHA-256; not using it")
         part = Path(tmp) / "navec.tar"
         with zipfile.ZipFile(wheel) as zf, zf.open(NAVEC_MEMBER) as src:
             part.write_bytes(src.read())
-        if _sha256(part) != NAVEC_SHA256:
+        if file_sha256(part) != NAVEC_SHA256:
             raise SystemExit(f"{NAVEC_MEMBER}: unexpected SHA-256; not using it")
         os.replace(part, target)
     return target

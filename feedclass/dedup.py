@@ -15,10 +15,12 @@ Why this design
   number of headlines, not its square, even in huge buckets of look-alike headlines. Only
   candidate pairs are scored exactly, cheap features first: a vetoed pair, or one that cannot
   reach the threshold even with a perfect character cosine, never pays for the char-gram dot.
-* Clustering is leader clustering with average linkage: an item joins a cluster when it is close
-  to the representative, or when its average score over *all* members reaches the threshold
-  (members it was not compared with count as 0) and it is not far from the representative. So
-  A~B and B~C never drag a distant C into A's cluster.
+* Clustering is best-first average linkage: candidate pairs above the threshold are taken best
+  first, and two clusters merge only when each member's average score over the other cluster
+  reaches the threshold (so a single headline must match every member) and no cross pair is
+  far apart. Cross pairs that were not candidates
+  are scored on the spot, so a story reposted more often than the candidate cap stays whole,
+  and A~B and B~C never drag a distant C into A's cluster.
 
 Everything is deterministic (fixed hash seeds, stable sorts).
 """
@@ -54,7 +56,7 @@ __all__ = [
 
 #: Default similarity threshold, chosen for precision >= 0.90 on ParaPhraser pairs deduplicated
 #: as one feed (see ``benchmarks/eval_dedup.py``).
-DEFAULT_THRESHOLD = 0.73
+DEFAULT_THRESHOLD = 0.68
 
 # ---------------------------------------------------------------------------------------------
 # Newsroom prefixes and tails that say nothing about the story itself.
@@ -1676,12 +1678,9 @@ def _pair_features_par(pi, pj, *rest):  # pragma: no cover - numba
     return out
 
 
-def _features_of_pairs(
-    f: _Features, pi: np.ndarray, pj: np.ndarray, min_score: float = 0.0
-) -> np.ndarray:
-    return _pair_features_par(
-        pi.astype(np.int64),
-        pj.astype(np.int64),
+def _kernel_args(f: _Features, min_score: float) -> tuple[Any, ...]:
+    """What ``_pair_features`` reads after the pair indices, in its order."""
+    return (
         *f.char,
         f.word_val,
         *f.numbers,
@@ -1699,6 +1698,12 @@ def _features_of_pairs(
         _NAME_VETO_WORDS,
         float(min_score),
     )
+
+
+def _features_of_pairs(
+    f: _Features, pi: np.ndarray, pj: np.ndarray, min_score: float = 0.0
+) -> np.ndarray:
+    return _pair_features_par(pi.astype(np.int64), pj.astype(np.int64), *_kernel_args(f, min_score))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1839,7 +1844,7 @@ def _merge_sorted_counted(packed):  # pragma: no cover - numba
     return w + 1
 
 
-_BANDS = 32
+_BANDS = 48
 _ROWS = 2
 _WINDOW = 3
 _TOP_K = 12
@@ -2005,87 +2010,275 @@ def _score_features(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
 
 
 # ---------------------------------------------------------------------------------------------
-# Leader clustering.
+# Clustering: best-first average linkage over the candidate pairs.
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
-def _leader(
-    n, rank_order, adj_ptr, adj_j, adj_s, source, threshold, floor, fixed
-):  # pragma: no cover - numba
-    """Each item, in priority order, joins the closest earlier cluster or starts its own.
+#: Members of each side compared when two clusters meet (the representative and the earliest
+#: joiners): bounds the work of a merge into a story reposted thousands of times.
+_SAMPLE = 8
 
-    An item joins a cluster when it is close to the cluster's representative (score >=
-    ``threshold``), or when its *average* score over all the cluster's members reaches the
-    threshold (members it was not compared with count as 0) while it is still at least
-    ``floor``-close to the representative. The average over all members is what keeps A~B~C
-    from dragging a distant C in: a single close member cannot lift the average of a larger
-    cluster, and the floor bounds the distance to the representative. ``source`` < 0 means
-    "unknown"; two items with the same known source never share a cluster. ``fixed`` items
-    (history) always lead their own cluster.
-    """
-    rank = np.empty(n, dtype=np.int64)
-    for r in range(n):
-        rank[rank_order[r]] = r
-    leader = np.full(n, -1, dtype=np.int64)
-    score = np.zeros(n, dtype=np.float64)
-    size = np.ones(n, dtype=np.int64)
-    nxt = np.full(n, -1, dtype=np.int64)  # member linked list per leader
-    last = np.arange(n)
-    acc = np.zeros(n, dtype=np.float64)  # scratch: summed scores per touched cluster
-    rep_s = np.full(n, -1.0, dtype=np.float64)  # scratch: score to the representative
-    touched = np.empty(n, dtype=np.int64)
-    for r in range(n):
-        i = rank_order[r]
-        if fixed[i]:
-            leader[i] = i
-            continue
-        nt = 0
-        for q in range(adj_ptr[i], adj_ptr[i + 1]):
-            j = adj_j[q]
-            if rank[j] > r:
-                continue
-            c = leader[j]
-            if acc[c] == 0.0 and rep_s[c] < 0.0:
-                touched[nt] = c
-                nt += 1
-            acc[c] += adj_s[q]
-            if j == c:
-                rep_s[c] = adj_s[q]
-        best = -1
-        bs = -1.0
-        for t in range(nt):
-            c = touched[t]
-            sr = rep_s[c]
-            avg = acc[c] / size[c]
-            acc[c] = 0.0
-            rep_s[c] = -1.0
-            if sr >= threshold:
-                v = sr if sr > avg else avg
-            elif avg >= threshold and sr >= floor:
-                v = avg
-            else:
-                continue
-            if v > bs or (v == bs and rank[c] < rank[best]):
-                if source[i] >= 0:
-                    m = c
-                    clash = False
-                    while m >= 0:
-                        if source[m] == source[i]:
-                            clash = True
-                            break
-                        m = nxt[m]
-                    if clash:
-                        continue
-                best = c
-                bs = v
-        if best >= 0:
-            leader[i] = best
-            score[i] = bs
-            size[best] += 1
-            nxt[last[best]] = i
-            last[best] = i
+
+@numba.njit(cache=True, inline="always")
+def _find(root, x):  # pragma: no cover - numba
+    while root[x] != x:
+        root[x] = root[root[x]]
+        x = root[x]
+    return x
+
+
+@numba.njit(cache=True, inline="always")
+def _known_score(adj_ptr, adj_j, adj_s, u, v):  # pragma: no cover - numba
+    """Score of the scored pair (u, v) from u's row (sorted by neighbour), or -1 if absent."""
+    lo = adj_ptr[u]
+    hi = adj_ptr[u + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if adj_j[mid] < v:
+            lo = mid + 1
         else:
-            leader[i] = i
-    return leader, score
+            hi = mid
+    if lo < adj_ptr[u + 1] and adj_j[lo] == v:
+        return adj_s[lo]
+    return -1.0
+
+
+@numba.njit(cache=True)
+def _pair_scores(  # pragma: no cover - numba
+    qi, qj, adj_ptr, adj_j, adj_s, can_score, clean_hash, weights, name_veto_words, rest
+):
+    """Scores of pairs (qi, qj): looked up among the scored candidates, else scored now (when
+    the features are at hand), else 0 -- a pair never compared counts as unrelated."""
+    m = qi.shape[0]
+    out = np.zeros(m, dtype=np.float64)
+    todo = np.zeros(m, dtype=np.bool_)
+    nt = 0
+    for q in range(m):
+        s = _known_score(adj_ptr, adj_j, adj_s, qi[q], qj[q])
+        if s >= 0.0:
+            out[q] = s
+        elif clean_hash[qi[q]] == clean_hash[qj[q]] and can_score:
+            out[q] = 1.0
+        elif can_score:
+            todo[q] = True
+            nt += 1
+    if nt:
+        ti = qi[todo]
+        tj = qj[todo]
+        s = _score_rows(_pair_features(ti, tj, *rest), weights, name_veto_words)
+        out[todo] = s
+    return out
+
+
+@numba.njit(cache=True)
+def _agglomerate(  # pragma: no cover - numba
+    n,
+    rank,
+    ei,
+    ej,
+    adj_ptr,
+    adj_j,
+    adj_s,
+    source,
+    fixed,
+    threshold,
+    floor,
+    can_score,
+    clean_hash,
+    weights,
+    name_veto_words,
+    rest,
+):
+    """Merge clusters along the pairs ``(ei, ej)``, best score first.
+
+    Two clusters merge when every member's average score over the other cluster reaches the
+    threshold and no cross pair is below ``floor`` (the first ``_SAMPLE`` members of each
+    side are compared). So an item joins a cluster only if it matches each member, A~B and
+    B~C do not drag a distant C in, and one close member cannot carry in a cluster the others
+    do not match. The best pairs merge first, so an item is not captured by whichever loose
+    match came earlier in the feed; ranks only break ties and choose the representative (a
+    cluster's best-ranked member). Two ``fixed`` items (history) never share a cluster, nor
+    do two items with the same known ``source``.
+    """
+    root = np.arange(n)
+    head = np.arange(n)  # member list per root, representative first
+    tail = np.arange(n)
+    nxt = np.full(n, -1, dtype=np.int64)
+    has_fixed = fixed > 0
+    has_src = source >= 0
+    stamp = np.full(n, -1, dtype=np.int64)  # per source code: last merge attempt that saw it
+    qi = np.empty(_SAMPLE * _SAMPLE, dtype=np.int64)
+    qj = np.empty(_SAMPLE * _SAMPLE, dtype=np.int64)
+    for e in range(ei.shape[0]):
+        a = _find(root, ei[e])
+        b = _find(root, ej[e])
+        if a == b or (has_fixed[a] and has_fixed[b]):
+            continue
+        if has_src[a] and has_src[b]:
+            m = head[a]
+            while m >= 0:
+                if source[m] >= 0:
+                    stamp[source[m]] = e
+                m = nxt[m]
+            clash = False
+            m = head[b]
+            while m >= 0:
+                if source[m] >= 0 and stamp[source[m]] == e:
+                    clash = True
+                    break
+                m = nxt[m]
+            if clash:
+                continue
+        # cross pairs of the first _SAMPLE members of each side, a-major: row x is a's x-th
+        k = 0
+        na = 0
+        nb = 0
+        u = head[a]
+        while u >= 0 and na < _SAMPLE:
+            v = head[b]
+            nb = 0
+            while v >= 0 and nb < _SAMPLE:
+                qi[k] = u
+                qj[k] = v
+                k += 1
+                v = nxt[v]
+                nb += 1
+            u = nxt[u]
+            na += 1
+        s = _pair_scores(
+            qi[:k],
+            qj[:k],
+            adj_ptr,
+            adj_j,
+            adj_s,
+            can_score,
+            clean_hash,
+            weights,
+            name_veto_words,
+            rest,
+        )
+        if s.min() < floor:
+            continue
+        # every member must match the other cluster on average: an item joining a cluster
+        # must match each (sampled) member, and one close member cannot carry in the rest
+        ok = True
+        for x in range(na):
+            if s[x * nb : (x + 1) * nb].mean() < threshold:
+                ok = False
+                break
+        for y in range(nb):
+            if not ok:
+                break
+            if s[y::nb].mean() < threshold:
+                ok = False
+        if not ok:
+            continue
+        if rank[head[b]] < rank[head[a]]:
+            a, b = b, a
+        # b joins a: a's representative ranks first
+        nxt[tail[a]] = head[b]
+        tail[a] = tail[b]
+        root[b] = a
+        has_fixed[a] = has_fixed[a] or has_fixed[b]
+        has_src[a] = has_src[a] or has_src[b]
+    leader = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        leader[i] = head[_find(root, i)]
+    return leader
+
+
+def _cluster(
+    n: int,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    score: np.ndarray,
+    threshold: float,
+    order: np.ndarray,
+    source: np.ndarray,
+    fixed: np.ndarray | None = None,
+    feats: _Features | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Representative of each item and its score to it (0 for representatives).
+
+    With ``feats`` the pairs a merge needs that were not candidates are scored on the spot;
+    without, they count as 0.
+    """
+    if fixed is None:
+        fixed = np.zeros(n, dtype=np.uint8)
+    floor = _floor(threshold)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    keep = score >= floor
+    pi, pj, score = pi[keep].astype(np.int64), pj[keep].astype(np.int64), score[keep]
+    ptr, adj_j, adj_s = _adjacency(n, pi, pj, score)
+    # merge order: best score first; ties by the ranks of the two items (deterministic)
+    top = np.flatnonzero(score >= threshold)
+    lo = np.minimum(rank[pi[top]], rank[pj[top]])
+    hi = np.maximum(rank[pi[top]], rank[pj[top]])
+    top = top[np.lexsort((hi, lo, -score[top]))]
+    can = feats is not None
+    f = feats if feats is not None else _empty_features()
+    clean_hash = f.clean_hash if can else np.zeros(n, dtype=np.uint64)
+    rest = _kernel_args(f, floor)
+    leader = _agglomerate(
+        n,
+        rank,
+        pi[top],
+        pj[top],
+        ptr,
+        adj_j,
+        adj_s,
+        source.astype(np.int64),
+        fixed.astype(np.uint8),
+        float(threshold),
+        float(floor),
+        can,
+        clean_hash,
+        _WEIGHTS,
+        _NAME_VETO_WORDS,
+        rest,
+    )
+    members = np.flatnonzero(leader != np.arange(n))
+    lscore = np.zeros(n, dtype=np.float64)
+    if members.size:
+        lscore[members] = _pair_scores(
+            members,
+            leader[members],
+            ptr,
+            adj_j,
+            adj_s,
+            can,
+            clean_hash,
+            _WEIGHTS,
+            _NAME_VETO_WORDS,
+            rest,
+        )
+    return leader, lscore
+
+
+@numba.njit(cache=True)
+def _adjacency(n, pi, pj, score):  # pragma: no cover - numba
+    """Both directions of the scored pairs, grouped by item and sorted by neighbour (CSR)."""
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for p in range(pi.shape[0]):
+        ptr[pi[p] + 1] += 1
+        ptr[pj[p] + 1] += 1
+    for d in range(n):
+        ptr[d + 1] += ptr[d]
+    fill = ptr[:n].copy()
+    adj_j = np.empty(ptr[n], dtype=np.int64)
+    adj_s = np.empty(ptr[n], dtype=np.float64)
+    for p in range(pi.shape[0]):
+        for a, b in ((pi[p], pj[p]), (pj[p], pi[p])):
+            adj_j[fill[a]] = b
+            adj_s[fill[a]] = score[p]
+            fill[a] += 1
+    for d in range(n):
+        lo = ptr[d]
+        hi = ptr[d + 1]
+        if hi - lo > 1:
+            o = np.argsort(adj_j[lo:hi], kind="mergesort")
+            adj_j[lo:hi] = adj_j[lo:hi][o]
+            adj_s[lo:hi] = adj_s[lo:hi][o]
+    return ptr, adj_j, adj_s
 
 
 def _priority(n: int, keep: str, times: np.ndarray | None, length: np.ndarray) -> np.ndarray:
@@ -2173,57 +2366,8 @@ def _score_batch(texts: list[str], idf: _Idf | None = None, min_score: float = 0
     )
 
 
-def _cluster(
-    n: int,
-    pi: np.ndarray,
-    pj: np.ndarray,
-    score: np.ndarray,
-    threshold: float,
-    order: np.ndarray,
-    source: np.ndarray,
-    fixed: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    if fixed is None:
-        fixed = np.zeros(n, dtype=np.uint8)
-    floor = _floor(threshold)
-    ptr, b, s = _adjacency(n, pi, pj, score, floor)
-    return _leader(n, order.astype(np.int64), ptr, b, s, source, threshold, floor, fixed)
-
-
-@numba.njit(cache=True)
-def _adjacency(n, pi, pj, score, floor):  # pragma: no cover - numba
-    """Both directions of the pairs scoring at least ``floor``, grouped by item (CSR).
-
-    A counting sort: each item's list holds, in pair order, the pairs where it is ``i``, then
-    those where it is ``j`` -- the order a stable sort of the doubled pair list gives.
-    """
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    for p in range(pi.shape[0]):
-        if score[p] >= floor:
-            ptr[pi[p] + 1] += 1
-            ptr[pj[p] + 1] += 1
-    for d in range(n):
-        ptr[d + 1] += ptr[d]
-    fill = ptr[:n].copy()
-    adj_j = np.empty(ptr[n], dtype=np.int64)
-    adj_s = np.empty(ptr[n], dtype=np.float64)
-    for p in range(pi.shape[0]):
-        if score[p] >= floor:
-            a = pi[p]
-            adj_j[fill[a]] = pj[p]
-            adj_s[fill[a]] = score[p]
-            fill[a] += 1
-    for p in range(pi.shape[0]):
-        if score[p] >= floor:
-            a = pj[p]
-            adj_j[fill[a]] = pi[p]
-            adj_s[fill[a]] = score[p]
-            fill[a] += 1
-    return ptr, adj_j, adj_s
-
-
-#: How far below the threshold an item may be from a representative and still join its
-#: cluster by average linkage (the average over all members must still reach the threshold).
+#: How far below the threshold a cross pair may be when two clusters merge by average linkage
+#: (each member's average over the other cluster must still reach the threshold).
 _FLOOR_GAP = 0.2
 
 
@@ -2240,9 +2384,10 @@ class NearDuplicates:
     Parameters
     ----------
     threshold : float
-        Pair similarity (0..1) at or above which a headline joins a representative's cluster.
-        The default gives precision >= 0.90 on ParaPhraser pairs; tune it on your own labelled
-        pairs with :func:`tune_threshold`.
+        Pair similarity (0..1) that merges: a headline joins a cluster when it reaches it with
+        every member (two clusters merge when each member reaches it on average over the
+        other). The default gives precision >= 0.90 on ParaPhraser pairs; tune it on your own
+        labelled pairs with :func:`tune_threshold`.
     keep : {"first", "last", "longest"}
         Which item of a cluster is its representative: the earliest (by ``times`` if given,
         else input order), the latest, or the longest headline.
@@ -2256,7 +2401,9 @@ class NearDuplicates:
     representatives_ : ndarray of int
         Row indices of all representatives, ascending.
     pairs_ : structured ndarray with fields ``i``, ``j``, ``score``
-        One row per merged item: ``i`` joined the cluster of representative ``j`` at ``score``.
+        One row per merged item: ``i`` is in the cluster of representative ``j``; ``score`` is
+        their similarity (it may be a little below the threshold when ``i`` joined through the
+        cluster as a whole: average linkage).
 
     Examples
     --------
@@ -2285,7 +2432,9 @@ class NearDuplicates:
         src = _as_sources(sources, n)
         sc = _score_batch(texts, min_score=_floor(float(self.threshold)))
         order = _priority(n, self.keep, t, sc.feats.length)
-        leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, float(self.threshold), order, src)
+        leader, lscore = _cluster(
+            n, sc.pi, sc.pj, sc.score, float(self.threshold), order, src, feats=sc.feats
+        )
         self._set_result(leader, lscore)
         self.idf_ = sc.idf
         self.n_features_in_ = 1
@@ -2494,7 +2643,7 @@ def sweep_thresholds(
     order = _priority(n, keep, tm, sc.feats.length)
     out = []
     for t in thresholds:
-        leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, float(t), order, src)
+        leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, float(t), order, src, feats=sc.feats)
         members = np.flatnonzero(leader != np.arange(n))
         weakest = members[np.argsort(lscore[members], kind="stable")[:n_examples]]
         out.append(

@@ -271,7 +271,9 @@ def dedup_against_history(
     source = np.concatenate((np.full(nh, -1, dtype=np.int64), src_b))
     fixed = np.zeros(n, dtype=np.uint8)
     fixed[:nh] = 1
-    leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, float(threshold), order, source, fixed)
+    leader, lscore = _cluster(
+        n, sc.pi, sc.pj, sc.score, float(threshold), order, source, fixed, feats=sc.feats
+    )
     story: list[str] = []
     seen = np.zeros(nb, dtype=bool)
     dup = np.full(nb, -1, dtype=np.int64)

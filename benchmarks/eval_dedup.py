@@ -2,7 +2,7 @@
 
 All headlines of the ParaPhraser pairs go into ONE feed, the feed is deduplicated, and a pair
 counts as merged when both of its headlines land in the same cluster. That is how the feature is
-used (a feed, not isolated pairs), so leader clustering and candidate search are both tested.
+used (a feed, not isolated pairs), so clustering and candidate search are both tested.
 
 Usage::
 

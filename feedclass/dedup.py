@@ -10,7 +10,7 @@ Why this design
   has one the other lacks) is never merged, whatever its text similarity.
 * Names written several ways ("РФ"/"Россия", "КНДР"/"Северная Корея", "РК"/"Казахстан") share
   one stem through a small alias list, so they neither miss a match nor trip the name veto.
-* Candidates come from MinHash banding over the word stems (32 bands of 2 rows, a numba kernel);
+* Candidates come from MinHash banding over the word stems (48 bands of 2 rows, a numba kernel);
   each item keeps its 12 candidates supported by the most bands, so the work grows with the
   number of headlines, not its square, even in huge buckets of look-alike headlines. Only
   candidate pairs are scored exactly, cheap features first: a vetoed pair, or one that cannot

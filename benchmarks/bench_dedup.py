@@ -14,8 +14,8 @@ Usage::
     python benchmarks/bench_dedup.py --n 1000000        # the scale target (<= 60 s, <= 4 GiB)
     python benchmarks/bench_dedup.py --n 1000000 --datasketch-n 1000000   # same n (10 min)
 
-datasketch's throughput falls as the feed grows (1,900-2,300 items/s at 20,000 headlines, 1,700 at
-1,000,000 here), so the fair ratio is the one at the same n.
+datasketch's throughput falls as the feed grows (1,900-2,600 items/s at 20,000 headlines,
+1,600-1,700 at 1,000,000 here), so the fair ratio is the one at the same n.
 """
 
 from __future__ import annotations

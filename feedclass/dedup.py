@@ -107,6 +107,27 @@ def strip_source_marks(text: str) -> str:
 _TAIL_REACH = 160  # a tail mark is never longer than this; the tail regex looks only there
 
 
+# Every tail mark starts (after blanks) with one of these characters.
+_TAIL_LEAD_RE = re.compile(r"[\[(\-\u2013\u2014|/:.]")
+
+
+def _tail_span(line: str) -> tuple[int, int] | None:
+    """Where ``_TAIL_RE.search`` over the line's last ``_TAIL_REACH`` characters would match.
+
+    The same leftmost match, but tried only where a tail can begin (a bracket, dash, bar,
+    slash, colon or dot) instead of at every character: about twice as fast on a feed.
+    """
+    lo = max(0, len(line) - _TAIL_REACH)
+    for lead in _TAIL_LEAD_RE.finditer(line, lo):
+        p = lead.start()
+        m = _TAIL_RE.match(line, p)
+        if m:
+            while p > lo and line[p - 1] != "\n" and line[p - 1].isspace():
+                p -= 1
+            return (p, m.end()) if m.end() > p else None
+    return None
+
+
 def _strip_line(line: str) -> str:
     """Strip stacked marks from one headline; a headline that is only marks stays as it was."""
     out = line
@@ -115,9 +136,9 @@ def _strip_line(line: str) -> str:
         m = _PREFIX_RE.match(new)
         if m and m.end():
             new = new[m.end() :]
-        m = _TAIL_RE.search(new, max(0, len(new) - _TAIL_REACH))
-        if m and m.end() > m.start():
-            new = new[: m.start()] + new[m.end() :]
+        span = _tail_span(new)
+        if span is not None:
+            new = new[: span[0]] + new[span[1] :]
         if new == out:
             break
         out = new
@@ -930,6 +951,16 @@ def _shared_idf(ptr, idx, val, w_val, i, j):
     return k, total, top, dot
 
 
+@numba.njit(cache=True, fastmath=True)
+def _vdot(vectors, a, b):  # pragma: no cover - numba
+    """Cosine of two unit word vectors; fastmath lets the sum vectorise (the meaning features
+    were a third of the scoring time), at the cost of float32 rounding in the last digits."""
+    c = np.float32(0.0)
+    for k in range(vectors.shape[1]):
+        c += vectors[a, k] * vectors[b, k]
+    return c
+
+
 @numba.njit(cache=True, inline="always")
 def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
     """Over stems ``ua`` of one side: IDF-weighted sums of their best vector cosine to ``ub``
@@ -937,7 +968,6 @@ def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
     num = 0.0
     bad = 0.0
     den = 0.0
-    dim = vectors.shape[1]
     for q in range(na):
         u = ua[q]
         w = s_idf[u]
@@ -949,9 +979,7 @@ def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
                 vr = s_vec[ub[r]]
                 if vr < 0:
                     continue
-                c = 0.0
-                for k in range(dim):
-                    c += vectors[vu, k] * vectors[vr, k]
+                c = _vdot(vectors, vu, vr)
                 if c > best:
                     best = c
         num += w * best

@@ -47,6 +47,26 @@ def test_marks_only_headline_is_kept() -> None:
     assert strip_source_marks("Срочно:") == "Срочно:"
 
 
+_MARK_PIECES = st.sampled_from(
+    [" ", "  ", "\t", "\u00a0", "-", "—", "–", "|", "/", ":", ".", "(", ")", "[", "]", "!", ","]
+    + ["фото", "Видео", "РИА Новости", "ТАСС", "сми", "Tengrinews", "обновлено", "12+", "и"]
+    + ["Пожар", "в", "Алматы", "photo", "ap", "x" * 150]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MARK_PIECES, max_size=14))
+def test_tail_search_finds_what_the_tail_regex_finds(pieces: list[str]) -> None:
+    # the fast tail search tries only where a mark can start; it must agree with the plain
+    # regex search over the line's end, or marks would be stripped differently
+    from feedclass.dedup import _TAIL_RE, _TAIL_REACH, _tail_span
+
+    line = "".join(pieces)
+    m = _TAIL_RE.search(line, max(0, len(line) - _TAIL_REACH))
+    expected = (m.start(), m.end()) if m and m.end() > m.start() else None
+    assert _tail_span(line) == expected
+
+
 def test_dedup_form_folds_case_yo_quotes_punctuation() -> None:
     assert dedup_form("Срочно: «Ёлка» в АСТАНЕ — 5,5 тыс. гостей!") == "елка в астане 55 тыс гостей"
     assert dedup_form("Ёлка") == dedup_form("елка")

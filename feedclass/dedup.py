@@ -2040,9 +2040,15 @@ def _score_features(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
 # ---------------------------------------------------------------------------------------------
 # Clustering: best-first average linkage over the candidate pairs.
 # ---------------------------------------------------------------------------------------------
-#: Members of each side compared when two clusters meet (the representative and the earliest
-#: joiners): bounds the work of a merge into a story reposted thousands of times.
-_SAMPLE = 8
+#: Cross pairs compared when two clusters meet. Up to this many, every member of one side is
+#: compared with every member of the other (an item joins a cluster of up to 256 members only if
+#: it matches each of them); beyond it, the first members of each side (the representative and
+#: the earliest joiners) stand for the rest, which bounds the work of a merge into a story
+#: reposted thousands of times. Members left out are still checked against the representative
+#: at the end (see ``_cluster``).
+_MERGE_BUDGET = 256
+_SAMPLE_MIN = 8  # members of the larger side compared at least, whatever the smaller side's size
+_SAMPLE_SQ = 16  # members of each side compared when both sides are large (16 x 16 = 256)
 
 
 @numba.njit(cache=True, inline="always")
@@ -2118,59 +2124,70 @@ def _agglomerate(  # pragma: no cover - numba
     """Merge clusters along the pairs ``(ei, ej)``, best score first.
 
     Two clusters merge when every member's average score over the other cluster reaches the
-    threshold and no cross pair is below ``floor`` (the first ``_SAMPLE`` members of each
-    side are compared). So an item joins a cluster only if it matches each member, A~B and
-    B~C do not drag a distant C in, and one close member cannot carry in a cluster the others
-    do not match. The best pairs merge first, so an item is not captured by whichever loose
-    match came earlier in the feed; ranks only break ties and choose the representative (a
-    cluster's best-ranked member). Two ``fixed`` items (history) never share a cluster, nor
-    do two items with the same known ``source``.
+    threshold and no cross pair is below ``floor`` (all cross pairs up to ``_MERGE_BUDGET``,
+    else the first members of each side). So an item joins a cluster only if it matches each
+    member, A~B and B~C do not drag a distant C in, and one close member cannot carry in a
+    cluster the others do not match. The best pairs merge first, so an item is not captured by
+    whichever loose match came earlier in the feed; ranks only break ties and choose the
+    representative (a cluster's best-ranked member). Two ``fixed`` items (history) never share
+    a cluster, nor do two items with the same known ``source``.
     """
     root = np.arange(n)
     head = np.arange(n)  # member list per root, representative first
     tail = np.arange(n)
     nxt = np.full(n, -1, dtype=np.int64)
+    size = np.ones(n, dtype=np.int64)
     has_fixed = fixed > 0
     has_src = source >= 0
-    stamp = np.full(n, -1, dtype=np.int64)  # per source code: last merge attempt that saw it
-    qi = np.empty(_SAMPLE * _SAMPLE, dtype=np.int64)
-    qj = np.empty(_SAMPLE * _SAMPLE, dtype=np.int64)
+    # (cluster root, source) pairs present, so a merge checks the smaller side's sources only
+    n_src = max(source.max() + 1, 1) if n else 1
+    seen = numba.typed.Dict.empty(key_type=numba.types.int64, value_type=numba.types.boolean)
+    for i in range(n):
+        if source[i] >= 0:
+            seen[i * n_src + source[i]] = True
+    qi = np.empty(_MERGE_BUDGET, dtype=np.int64)
+    qj = np.empty(_MERGE_BUDGET, dtype=np.int64)
+    eps = 1e-9  # an average equal to the threshold passes despite float rounding
     for e in range(ei.shape[0]):
         a = _find(root, ei[e])
         b = _find(root, ej[e])
         if a == b or (has_fixed[a] and has_fixed[b]):
             continue
+        small = a if size[a] <= size[b] else b
+        large = b if small == a else a
         if has_src[a] and has_src[b]:
-            m = head[a]
-            while m >= 0:
-                if source[m] >= 0:
-                    stamp[source[m]] = e
-                m = nxt[m]
             clash = False
-            m = head[b]
+            m = head[small]
             while m >= 0:
-                if source[m] >= 0 and stamp[source[m]] == e:
+                if source[m] >= 0 and (large * n_src + source[m]) in seen:
                     clash = True
                     break
                 m = nxt[m]
             if clash:
                 continue
-        # cross pairs of the first _SAMPLE members of each side, a-major: row x is a's x-th
+        # members compared per side: all of both if the budget allows, else the first ones
+        na = size[a]
+        nb = size[b]
+        if na * nb > _MERGE_BUDGET:
+            lo = min(na, nb)
+            if lo * _SAMPLE_MIN > _MERGE_BUDGET:
+                na = _SAMPLE_SQ
+                nb = _SAMPLE_SQ
+            elif na <= nb:
+                nb = _MERGE_BUDGET // na
+            else:
+                na = _MERGE_BUDGET // nb
+        # cross pairs, a-major: row x is a's x-th member
         k = 0
-        na = 0
-        nb = 0
         u = head[a]
-        while u >= 0 and na < _SAMPLE:
+        for _x in range(na):
             v = head[b]
-            nb = 0
-            while v >= 0 and nb < _SAMPLE:
+            for _y in range(nb):
                 qi[k] = u
                 qj[k] = v
                 k += 1
                 v = nxt[v]
-                nb += 1
             u = nxt[u]
-            na += 1
         s = _pair_scores(
             qi[:k],
             qj[:k],
@@ -2186,27 +2203,38 @@ def _agglomerate(  # pragma: no cover - numba
         if s.min() < floor:
             continue
         # every member must match the other cluster on average: an item joining a cluster
-        # must match each (sampled) member, and one close member cannot carry in the rest
+        # must match each member, and one close member cannot carry in the rest
         ok = True
         for x in range(na):
-            if s[x * nb : (x + 1) * nb].mean() < threshold:
+            if s[x * nb : (x + 1) * nb].mean() < threshold - eps:
                 ok = False
                 break
         for y in range(nb):
             if not ok:
                 break
-            if s[y::nb].mean() < threshold:
+            if s[y::nb].mean() < threshold - eps:
                 ok = False
         if not ok:
             continue
-        if rank[head[b]] < rank[head[a]]:
-            a, b = b, a
-        # b joins a: a's representative ranks first
-        nxt[tail[a]] = head[b]
-        tail[a] = tail[b]
-        root[b] = a
-        has_fixed[a] = has_fixed[a] or has_fixed[b]
-        has_src[a] = has_src[a] or has_src[b]
+        # the larger cluster's root stays, so an item's source is re-filed O(log n) times in
+        # all; the member list starts with the better-ranked representative
+        first = a if rank[head[a]] < rank[head[b]] else b
+        second = b if first == a else a
+        if has_src[small]:
+            m = head[small]
+            while m >= 0:
+                if source[m] >= 0:
+                    seen[large * n_src + source[m]] = True
+                m = nxt[m]
+        nxt[tail[first]] = head[second]
+        h = head[first]
+        t = tail[second]
+        root[small] = large
+        head[large] = h
+        tail[large] = t
+        size[large] += size[small]
+        has_fixed[large] = has_fixed[large] or has_fixed[small]
+        has_src[large] = has_src[large] or has_src[small]
     leader = np.empty(n, dtype=np.int64)
     for i in range(n):
         leader[i] = head[_find(root, i)]
@@ -2279,6 +2307,12 @@ def _cluster(
             _NAME_VETO_WORDS,
             rest,
         )
+        # A member of a large cluster that was never compared with its final representative
+        # (see _MERGE_BUDGET) and turns out not to match it -- a veto, or far below the
+        # threshold -- stands alone: no duplicate_of points at a different story.
+        off = members[lscore[members] < floor]
+        leader[off] = off
+        lscore[off] = 0.0
     return leader, lscore
 
 

@@ -2041,13 +2041,13 @@ def _score_features(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
 # Clustering: best-first average linkage over the candidate pairs.
 # ---------------------------------------------------------------------------------------------
 #: Cross pairs compared when two clusters meet. Up to this many, every member of one side is
-#: compared with every member of the other (an item joins a cluster of up to 256 members only if
-#: it matches each of them); beyond it, the first members of each side (the representative and
-#: the earliest joiners) stand for the rest, which bounds the work of a merge into a story
-#: reposted thousands of times. Members left out are still checked against the representative
-#: at the end (see ``_cluster``).
+#: compared with every member of the other, so a merge never brings together two items whose
+#: facts conflict (a veto) or that are far apart; beyond it, the first members of each side
+#: (the representative and the earliest joiners) stand for the rest, which bounds the work of
+#: a merge into a story reposted thousands of times. Members left out are still checked
+#: against the representative at the end (see ``_cluster``).
 _MERGE_BUDGET = 256
-_SAMPLE_MIN = 8  # members of the larger side compared at least, whatever the smaller side's size
+_SAMPLE_MIN = 8  # first members per side whose averages must reach the threshold
 _SAMPLE_SQ = 16  # members of each side compared when both sides are large (16 x 16 = 256)
 
 
@@ -2123,11 +2123,12 @@ def _agglomerate(  # pragma: no cover - numba
 ):
     """Merge clusters along the pairs ``(ei, ej)``, best score first.
 
-    Two clusters merge when every member's average score over the other cluster reaches the
-    threshold and no cross pair is below ``floor`` (all cross pairs up to ``_MERGE_BUDGET``,
-    else the first members of each side). So an item joins a cluster only if it matches each
-    member, A~B and B~C do not drag a distant C in, and one close member cannot carry in a
-    cluster the others do not match. The best pairs merge first, so an item is not captured by
+    Two clusters merge when no cross pair is below ``floor`` (all cross pairs up to
+    ``_MERGE_BUDGET``, else the first members of each side) and each of the first
+    ``_SAMPLE_MIN`` members of either side reaches the threshold on average over the other's
+    first members. So an item joins a small cluster only if it matches each member, A~B and
+    B~C do not drag a distant C in, and one close member cannot carry in a cluster the others
+    do not match. The best pairs merge first, so an item is not captured by
     whichever loose match came earlier in the feed; ranks only break ties and choose the
     representative (a cluster's best-ranked member). Two ``fixed`` items (history) never share
     a cluster, nor do two items with the same known ``source``.
@@ -2202,17 +2203,21 @@ def _agglomerate(  # pragma: no cover - numba
         )
         if s.min() < floor:
             continue
-        # every member must match the other cluster on average: an item joining a cluster
-        # must match each member, and one close member cannot carry in the rest
+        # each of the first members of either side (the representative and the earliest
+        # joiners) must match the other side on average: an item joining a cluster must match
+        # each of them, and one close member cannot carry in the rest. (Averaging over every
+        # member split stories reposted thousands of times into dozens of pieces.)
+        ma = min(na, _SAMPLE_MIN)
+        mb = min(nb, _SAMPLE_MIN)
         ok = True
-        for x in range(na):
-            if s[x * nb : (x + 1) * nb].mean() < threshold - eps:
+        for x in range(ma):
+            if s[x * nb : x * nb + mb].mean() < threshold - eps:
                 ok = False
                 break
-        for y in range(nb):
+        for y in range(mb):
             if not ok:
                 break
-            if s[y::nb].mean() < threshold - eps:
+            if s[y : ma * nb : nb].mean() < threshold - eps:
                 ok = False
         if not ok:
             continue

@@ -2139,10 +2139,10 @@ def _agglomerate(  # pragma: no cover - numba
     ``_SAMPLE_MIN`` members of either side reaches the threshold on average over the other's
     first members. So an item joins a small cluster only if it matches each member, A~B and
     B~C do not drag a distant C in, and one close member cannot carry in a cluster the others
-    do not match. The best pairs merge first, so an item is not captured by
-    whichever loose match came earlier in the feed; ranks only break ties and choose the
-    representative (a cluster's best-ranked member). Two ``fixed`` items (history) never share
-    a cluster, nor do two items with the same known ``source``.
+    do not match. The best pairs merge first, so an item is not captured by whichever loose
+    match came earlier in the feed; ranks only break ties and choose the representative (a
+    cluster's best-ranked member). Two ``fixed`` items (history) never share a cluster, nor
+    do two items with the same known ``source``.
     """
     root = np.arange(n)
     head = np.arange(n)  # member list per root, representative first

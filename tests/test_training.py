@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -110,3 +111,18 @@ def test_rotation_keeps_our_cosines_and_lands_on_the_target() -> None:
     out = rotate_onto(keys, src, keys, dst)
     np.testing.assert_allclose(out, dst, atol=1e-9)
     np.testing.assert_allclose(out @ out.T, src @ src.T, atol=1e-9)
+
+
+def test_feed_pair_labels_hold_ids_and_binary_labels_only() -> None:
+    path = ROOT / "training" / "dedup_labels" / "feed_pairs.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        assert next(reader) == ["feed", "id_1", "id_2", "same"]  # never third-party text
+        rows = list(reader)
+    assert len(rows) > 1000
+    for feed, a, b, same in rows:
+        pattern = r"\d+" if feed == "paraphraser" else r"tg\d+_\d+"
+        assert feed in {"paraphraser", "tg_news"}
+        assert re.fullmatch(pattern, a) and re.fullmatch(pattern, b) and a != b
+        assert same in {"0", "1"}
+    assert len({(r[0], r[1], r[2]) for r in rows}) == len(rows)

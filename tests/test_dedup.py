@@ -95,6 +95,9 @@ def test_similarity_orders_reworded_above_unrelated() -> None:
         ("Токаев посетил Алматы", "Назарбаев посетил Алматы"),
         ("Акимат Алматы закрыл рынок", "Акимат Шымкента закрыл рынок"),
         ("При пожаре погибли 9 человек", "При пожаре погибли десять человек"),
+        ("Главное к утру четверга", "Главное к утру пятницы"),
+        ("Госдума приняла закон в первом чтении", "Госдума приняла закон во втором чтении"),
+        ("Конкурс на лучшее видео: второй день", "Конкурс на лучшее видео: третий день"),
     ],
 )
 def test_templated_headlines_with_other_facts_do_not_match(a: str, b: str) -> None:
@@ -106,6 +109,31 @@ def test_templated_headlines_with_other_facts_do_not_match(a: str, b: str) -> No
 def test_same_facts_in_other_words_still_match() -> None:
     s = pair_similarities(["При пожаре погибли 10 человек"], ["При пожаре погибли десять человек"])
     assert s[0] >= DEFAULT_THRESHOLD
+    s = pair_similarities(["Итоги первого дня форума"], ["Итоги 1 дня форума в Астане"])
+    assert s[0] >= DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "opposite"),
+    [
+        (
+            "Толоконникова объявила и прекратила голодовку в колонии",
+            "Толоконникова объявила голодовку в колонии",
+            "Толоконникова объявила и возобновила голодовку в колонии",
+        ),
+        (
+            "Союз с космонавтами пристыковался к МКС",
+            "Союз с тремя космонавтами пристыковался к МКС",
+            "Союз с космонавтами отстыковался от МКС",
+        ),
+    ],
+)
+def test_an_event_and_its_opposite_score_lower_than_a_rewording(
+    a: str, b: str, opposite: str
+) -> None:
+    same, opp = pair_similarities([a, a], [b, opposite])
+    assert opp < same
+    assert opp < DEFAULT_THRESHOLD
 
 
 # --- clustering --------------------------------------------------------------------------------

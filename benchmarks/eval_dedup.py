@@ -21,6 +21,7 @@ import csv
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,16 @@ def load_headlinecause(folder: Path) -> tuple[list[str], list[str], list[str]]:
     return a, b, lab
 
 
+def paraphraser_feed(
+    id1: list[str], id2: list[str], t1: list[str], t2: list[str]
+) -> tuple[list[str], list[str]]:
+    """ParaPhraser's headlines as one feed: each headline id once, in order of first mention."""
+    text_of: dict[str, str] = {}
+    for i, t in zip(id1 + id2, t1 + t2, strict=True):
+        text_of.setdefault(i, t)
+    return list(text_of), list(text_of.values())
+
+
 def pr_table(
     merged: dict[float, np.ndarray], same: np.ndarray
 ) -> list[tuple[float, float, float, int]]:
@@ -88,13 +99,8 @@ def best_recall_at(rows: list[tuple[float, float, float, int]], target: float = 
 def eval_paraphraser(path: Path) -> None:
     id1, id2, t1, t2, y = load_paraphraser(path)
     same = y >= 0
-    # one feed row per headline id
-    text_of: dict[str, str] = {}
-    for i, t in zip(id1 + id2, t1 + t2, strict=True):
-        text_of.setdefault(i, t)
-    ids = list(text_of)
+    ids, texts = paraphraser_feed(id1, id2, t1, t2)
     row = {i: k for k, i in enumerate(ids)}
-    texts = [text_of[i] for i in ids]
     ths = sorted(set(THRESHOLDS) | {DEFAULT_THRESHOLD})
     t0 = time.perf_counter()
     sweep = sweep_thresholds(texts, ths, n_examples=0)
@@ -127,14 +133,17 @@ _FEED_PAIR_WEIGHT = 2.0
 _FEED_PAIRS = Path(__file__).resolve().parents[1] / "training" / "dedup_labels" / "feed_pairs.csv"
 
 
-def feed_pair_features(data: Path, para: Path) -> tuple[np.ndarray, np.ndarray]:
+def feed_pair_features(
+    data: Path, pp_ids: list[str], pp_feats: Any
+) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels of our hand-labelled feed pairs (``training/dedup_labels/``).
 
     ParaPhraser labels only the pairs its annotators were shown; in a feed, headlines of
     *different* pairs also become candidates, and most of those are different stories
     ("Толоконникова прекратила голодовку" / "... возобновила голодовку"). We labelled 1,391
     such candidates, from the ParaPhraser feed and from the Telegram feed of 2024, by reading
-    them (1 = one story, 0 = different stories). Each pair's features come from its own feed.
+    them (1 = one story, 0 = different stories). Each pair's features come from its own feed:
+    ``pp_feats`` is the ParaPhraser feed (``pp_ids``) already featurized by the caller.
     """
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for training.tg_news
     from feedclass import dedup as D
@@ -142,24 +151,15 @@ def feed_pair_features(data: Path, para: Path) -> tuple[np.ndarray, np.ndarray]:
 
     with _FEED_PAIRS.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    id1, id2, t1, t2, _y = load_paraphraser(para)
-    text_of: dict[str, str] = {}
-    for i, t in zip(id1 + id2, t1 + t2, strict=True):
-        text_of.setdefault(i, t)
     posts = load_tg_posts(data / "tg_news_silver" / "raw")
-    feeds = {
-        "paraphraser": list(text_of.items()),
-        "tg_news": [(p["id"], p["title"]) for p in posts],
-    }
+    tg_ids = [p["id"] for p in posts]
+    tg_feats, _ = D._featurize([p["title"] for p in posts])
     xs, ys = [], []
-    for name, items in feeds.items():
+    for name, ids, feats in (("paraphraser", pp_ids, pp_feats), ("tg_news", tg_ids, tg_feats)):
         sel = [r for r in rows if r["feed"] == name]
-        if not sel:
-            continue
-        row = {i: k for k, (i, _t) in enumerate(items)}
-        feats, _ = D._featurize([t for _i, t in items])
-        a = np.array([row[r["id_1"]] for r in sel])
-        b = np.array([row[r["id_2"]] for r in sel])
+        row = {i: k for k, i in enumerate(ids)}
+        a = np.array([row[r["id_1"]] for r in sel], dtype=np.int64)
+        b = np.array([row[r["id_2"]] for r in sel], dtype=np.int64)
         xs.append(D._features_of_pairs(feats, a, b))
         ys.append(np.array([float(r["same"]) for r in sel]))
     return np.vstack(xs), np.concatenate(ys)
@@ -178,16 +178,13 @@ def fit_weights(data: Path, l2: float = 1e-3, folds: int = 5) -> None:
 
     para = data / "paraphraser" / "data.csv"
     id1, id2, t1, t2, y = load_paraphraser(para)
-    text_of: dict[str, str] = {}
-    for i, t in zip(id1 + id2, t1 + t2, strict=True):
-        text_of.setdefault(i, t)
-    ids = list(text_of)
+    ids, texts = paraphraser_feed(id1, id2, t1, t2)
     row = {i: k for k, i in enumerate(ids)}
-    feats, _ = D._featurize([text_of[i] for i in ids])
+    feats, _ = D._featurize(texts)
     x_pp = D._features_of_pairs(
         feats, np.array([row[i] for i in id1]), np.array([row[i] for i in id2])
     )
-    x_feed, y_feed = feed_pair_features(data, para)
+    x_feed, y_feed = feed_pair_features(data, ids, feats)
     x = np.vstack((x_pp, x_feed))
     same = np.concatenate(((y >= 0).astype(float), y_feed))
     is_pp = np.arange(len(same)) < len(y)

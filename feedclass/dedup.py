@@ -278,6 +278,9 @@ _ENDINGS = sorted(
     key=lambda e: (-len(e), e),
 )
 _STEM_MAX = 5  # stems are cut to this many letters: "полиции"/"полицейским" -> "полиц"
+# Surnames are compared on longer stems, without their suffix (-ов/-ев): "Сагинтаев" and
+# "Сагинбаев" share five letters, not a name.
+_NAME_STEM_MAX = 12
 _MIN_STEM = 3
 
 # ---------------------------------------------------------------------------------------------
@@ -733,10 +736,12 @@ def _token_hashes(
     stem_max,
     min_stem,
 ):  # pragma: no cover - numba
-    """Per token: hash of the word, hash of its stem, digit flag and Latin-script flag."""
+    """Per token: hash of the word, of its stem, of its long stem if it looks like a surname
+    (else 0), digit flag and Latin-script flag."""
     nt = t_start.shape[0]
     whash = np.empty(nt, dtype=np.uint64)
     shash = np.empty(nt, dtype=np.uint64)
+    lhash = np.empty(nt, dtype=np.uint64)
     is_num = np.zeros(nt, dtype=np.uint8)
     is_latin = np.zeros(nt, dtype=np.uint8)
     for t in numba.prange(nt):
@@ -747,6 +752,7 @@ def _token_hashes(
         if word_char[c0] == 2:
             is_num[t] = 1
             shash[t] = whash[t]
+            lhash[t] = 0
             continue
         if c0 < 0x250:
             is_latin[t] = 1
@@ -767,10 +773,25 @@ def _token_hashes(
             if ok:
                 stem_end = e - m
                 break
+        # A surname (-ов/-ев/-ёв, in any case form) also gets a long stem, without that
+        # suffix: the ending list strips it from "Назарбаев" but not from "Назарбаева", and
+        # both become "назарба".
+        long_end = -1
+        if stem_end == e - 2 and _ov_suffix(clean[e - 2], clean[e - 1]):
+            long_end = stem_end
+        elif stem_end - s - 2 >= min_stem and _ov_suffix(clean[stem_end - 2], clean[stem_end - 1]):
+            long_end = stem_end - 2
         if stem_end - s > stem_max:
             stem_end = s + stem_max
         shash[t] = _hash_codes(clean, s, stem_end)
-    return whash, shash, is_num, is_latin
+        lhash[t] = 0 if long_end < 0 else _hash_codes(clean, s, min(long_end, s + _NAME_STEM_MAX))
+    return whash, shash, lhash, is_num, is_latin
+
+
+@numba.njit(cache=True, inline="always")
+def _ov_suffix(v, c):  # pragma: no cover - numba
+    """Whether the letters v, c are a surname suffix: ов, ев or ёв."""
+    return c == 0x432 and (v == 0x43E or v == 0x435 or v == 0x451)
 
 
 @numba.njit(cache=True)
@@ -1000,6 +1021,34 @@ def _n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
 
 
 @numba.njit(cache=True, inline="always")
+def _surname_excess(ptr, short, long_, sa_ptr, sa_idx, i, j):  # pragma: no cover - numba
+    """Correction to the names of i that j does not account for, from surnames' long stems:
+    +1 for a surname that a surname of j matches only on the short stem ("Сагинтаев" /
+    "Сагинбаев"), -1 for one that j's words miss only because the short stems differ
+    ("Токаев"/"Токаева": "тока"/"токае", both "тока" long)."""
+    n = 0
+    for q in range(ptr[i], ptr[i + 1]):
+        same_long = False
+        same_short = False
+        for r in range(ptr[j], ptr[j + 1]):
+            if long_[r] == long_[q]:
+                same_long = True
+            elif short[r] == short[q]:
+                same_short = True
+        if same_long:
+            found = False
+            for r in range(sa_ptr[j], sa_ptr[j + 1]):
+                if sa_idx[r] == short[q]:
+                    found = True
+                    break
+            if not found:
+                n -= 1
+        elif same_short:
+            n += 1
+    return n
+
+
+@numba.njit(cache=True, inline="always")
 def _shared_idf(ptr, idx, val, w_val, i, j):
     """How many ids the sorted rows i and j have in common, their summed and largest ``val``,
     and in the same walk the dot product of their ``w_val`` (a headline's word TF-IDF row has
@@ -1135,6 +1184,9 @@ def _pair_features(  # pragma: no cover - numba
     ea_idx,
     sa_ptr,
     sa_idx,
+    sn_ptr,
+    sn_short,
+    sn_long,
     log_n,
     weights,
     name_veto_words,
@@ -1174,6 +1226,8 @@ def _pair_features(  # pragma: no cover - numba
         # with repeats, so a name said twice on one side needs two mentions on the other)
         ei = _n_excess(ea_ptr, ea_idx, i, sa_ptr, sa_idx, j)
         ej = _n_excess(ea_ptr, ea_idx, j, sa_ptr, sa_idx, i)
+        ei += _surname_excess(sn_ptr, sn_short, sn_long, sa_ptr, sa_idx, i, j)
+        ej += _surname_excess(sn_ptr, sn_short, sn_long, sa_ptr, sa_idx, j, i)
         out[p, 4] = 1.0 if (ei > 0 and ej > 0) else 0.0
         out[p, 5] = ei + ej
         # a substitution: the only words that differ are names/numbers (a templated headline)
@@ -1326,8 +1380,10 @@ class _Features:
     stem_vec: np.ndarray  # row of ``vectors`` for each entry of ``stems``, -1 if none
     stem_pole: np.ndarray  # code of each entry of ``stems`` in ``_OPPOSITES``, -1 if none
     vectors: np.ndarray  # unit word vectors (float32), from ``meaning_vectors()``
-    entities_all: tuple[np.ndarray, np.ndarray]  # like entities and stems, but sorted rows
+    entities_all: tuple[np.ndarray, np.ndarray]  # names that must agree (no leading given
+    # names or initials) and all stems, as sorted rows that keep repeats
     stems_all: tuple[np.ndarray, np.ndarray]  # that keep repeats
+    surnames: tuple[np.ndarray, np.ndarray, np.ndarray]  # rows of (stem, long stem) of surnames
     log_n: float  # log of the number of headlines the IDF counts
 
 
@@ -1410,7 +1466,7 @@ def _tokens(texts: list[str]) -> dict[str, np.ndarray]:
     clean, clean_off, t_start, t_end, t_doc, t_first, t_cap, t_allcap = _tokenize(
         raw_c, fold, upper, doc_start, doc_end, _WORD_CHAR
     )
-    whash, shash, is_num, is_latin = _token_hashes(
+    whash, shash, lhash, is_num, is_latin = _token_hashes(
         clean,
         t_start,
         t_end,
@@ -1434,9 +1490,34 @@ def _tokens(texts: list[str]) -> dict[str, np.ndarray]:
         "allcap": t_allcap.astype(bool),
         "whash": whash,
         "shash": shash,
+        "lhash": lhash,
         "num": is_num.astype(bool),
         "latin": is_latin.astype(bool),
     }
+
+
+# Given names, as stems. A given name or an initial right before another name ("Сергей
+# Шойгу", "Дж. Керри", "Ю.Мамлеева") is not a name of its own for the name vetoes: one side
+# often gives it and the other not ("Шойгу" / "Сергей Шойгу", "С.Хоркиной" / "Светланы
+# Хоркиной"), and the surname after it still has to agree.
+_GIVEN_NAMES = """
+    александр алексей анатолий андрей антон аркадий арсений артем артур борис вадим валентин
+    валерий василий виктор виталий владимир владислав всеволод вячеслав геннадий георгий герман
+    глеб григорий даниил денис дмитрий евгений егор иван игорь илья кирилл константин лев
+    леонид максим михаил никита николай олег павел петр роман руслан рустам рамзан сергей
+    станислав степан тимур федор эдуард юрий ярослав
+    алла анастасия анна валентина виктория галина дарья евгения екатерина елена ирина ксения
+    людмила марина мария наталья надежда ольга полина светлана софья татьяна юлия
+    нурсултан касым жомарт асхат бауыржан ерлан ерболат нурлан серик берик даурен дамир
+    айгуль алия асель гульнара жанар айдос арман ержан бахытжан марат аскар алихан мухтар
+    даулет самат талгат болат жанна динара сауле мадина еркин канат санжар
+    джон джо джозеф дональд барак хиллари ангела эммануэль реджеп тайип нарендра биньямин
+    беньямин мохаммед мухаммед джордж билл илон марк джефф тереза урсула стивен майкл дэвид
+    джеймс роберт ричард томас эндрю джастин леонардо моника франсуа николя ким
+    john joe joseph donald barack hillary angela emmanuel recep narendra benjamin mohammed
+    muhammad george bill elon mark jeff theresa ursula steven michael david james robert
+    richard thomas andrew justin leonardo
+"""
 
 
 _SURNAME_ENDS = (
@@ -1459,6 +1540,20 @@ _SURNAME_ENDS = (
     "дзе",
     "ян",
 )
+
+
+def _given_name_stems() -> np.ndarray:
+    """Stem hashes of ``_GIVEN_NAMES`` in their case forms (sorted)."""
+    forms = set()
+    for w in _GIVEN_NAMES.split():
+        forms.add(w)
+        base = w[:-1] if w[-1] in "айяь" else w
+        for e in ("а", "у", "ом", "е", "ым", "ой", "ю", "я", "ей", "и", "ем", "ы", "ою"):
+            forms.add(base + e)
+    return _sorted_hashes(sorted({_stem_py(f) for f in forms}))
+
+
+_GIVEN_STEMS = _given_name_stems()
 _SURNAME_LEN = np.array([len(e) for e in _SURNAME_ENDS], dtype=np.int64)
 _SURNAME_CODES = np.zeros((len(_SURNAME_ENDS), max(_SURNAME_LEN)), dtype=np.uint32)
 for _k, _e in enumerate(_SURNAME_ENDS):
@@ -1620,6 +1715,18 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     if shouty.any():
         in_shouty = shouty[doc]
         entity[in_shouty] = (letters & proper)[in_shouty]
+    # A given name or an initial right before another name is not a name that must agree
+    # (see _GIVEN_NAMES), nor a plain word that differs: it is left out of both counts.
+    own_name = entity.copy()
+    lead = np.zeros_like(entity)
+    lead[:-1] = entity[:-1] & entity[1:] & (doc[:-1] == doc[1:])
+    if lead.any():
+        k = np.flatnonzero(lead)
+        width = tk["end"][k] - tk["start"][k]
+        initial = (width == 1) | ((width == 2) & ~tk["allcap"][k])
+        own_name[k[initial | _in_sorted(shash[k], _GIVEN_STEMS)]] = False
+    # Surnames that share a short stem must also share the long one ("Сагинтаев"/"Сагинбаев")
+    surname = own_name & (tk["lhash"] != 0) & (shash == tk["shash"])
 
     # Word (stem) TF-IDF over content tokens.
     wsh = shash[content]
@@ -1703,8 +1810,9 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
         stem_vec=stem_vec,
         stem_pole=stem_pole,
         vectors=vectors,
-        entities_all=_sorted_rows(_ptr_from_docs(doc[entity], n), shash[entity]),
+        entities_all=_sorted_rows(_ptr_from_docs(doc[own_name], n), shash[own_name]),
         stems_all=_sorted_rows(_ptr_from_docs(doc[content], n), shash[content]),
+        surnames=(_ptr_from_docs(doc[surname], n), shash[surname], tk["lhash"][surname]),
         log_n=float(np.log(n_idf + _PRIOR_DOCS + 1.0)),
     )
     return feats, idf
@@ -1740,6 +1848,7 @@ def _empty_features() -> _Features:
         vectors=np.zeros((1, 1), dtype=np.float32),
         entities_all=(z, eu),
         stems_all=(z, eu),
+        surnames=(z, eu, eu),
         log_n=0.0,
     )
 
@@ -1825,6 +1934,7 @@ def _kernel_args(f: _Features, min_score: float) -> tuple[Any, ...]:
         f.vectors,
         *f.entities_all,
         *f.stems_all,
+        *f.surnames,
         f.log_n,
         _WEIGHTS,
         _NAME_VETO_WORDS,
@@ -2051,22 +2161,22 @@ def _candidates(
 # Order: bias, then the columns of _design (char_cos first; the rest feed _logit_rest).
 _WEIGHTS = np.array(
     [
-        -2.705,
-        1.8765,
-        0.6166,
-        0.4258,
-        -0.381,
-        -0.4168,
-        -0.4129,
-        -0.1976,
-        0.8442,
+        -2.6584,
+        1.8604,
+        0.6002,
+        0.4064,
+        -0.3929,
+        -0.4846,
+        -0.4281,
+        -0.2034,
+        0.8507,
         0.0,
         0.0,
-        0.5112,
-        1.9808,
-        1.0929,
-        -0.7925,
-        -0.7977,
+        0.5238,
+        1.9641,
+        1.1039,
+        -0.7976,
+        -0.7892,
     ]
 )
 

@@ -125,7 +125,7 @@ def eval_paraphraser(path: Path) -> None:
 
 # Sign of each column of feedclass.dedup._design that the fit may use: similarity terms only
 # raise the score, difference terms only lower it (0 = left out).
-_SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1]
+_SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1]
 
 
 # Weight of each hand-labelled feed pair against one ParaPhraser pair in the fit.
@@ -165,12 +165,41 @@ def feed_pair_features(
     return np.vstack(xs), np.concatenate(ys)
 
 
-def fit_weights(data: Path, l2: float = 1e-3, folds: int = 5) -> None:
+# Synthetic feed pairs (``training/dedup_synthetic.py``): how many candidate pairs of its feed
+# the fit sees, and the weight of each against one ParaPhraser pair. The shipped weights use
+# none: see that module for what they buy and cost.
+_SYNTH_FEED = 60_000
+_SYNTH_PAIRS = 20_000
+_SYNTH_WEIGHT = 0.0
+
+
+def synthetic_pair_features(
+    n: int = _SYNTH_FEED, k: int = _SYNTH_PAIRS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels (same story or not) of ``k`` candidate pairs, drawn at random from
+    what the candidate search finds in a synthetic feed of ``n`` headlines."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for training.*
+    from feedclass import dedup as D
+    from training.dedup_synthetic import make_feed
+
+    texts, story = make_feed(n)
+    st = np.asarray(story)
+    feats, _ = D._featurize(texts)
+    pi, pj = D._candidates(feats)
+    pick = np.sort(np.random.default_rng(0).choice(len(pi), min(k, len(pi)), replace=False))
+    pi, pj = pi[pick], pj[pick]
+    return D._features_of_pairs(feats, pi, pj), (st[pi] == st[pj]).astype(float)
+
+
+def fit_weights(
+    data: Path, l2: float = 1e-3, folds: int = 5, synth_weight: float = _SYNTH_WEIGHT
+) -> np.ndarray:
     """Sign-constrained logistic regression of the pair model; prints CV figures and weights.
 
     Fitted on ParaPhraser's labelled pairs plus our labelled feed pairs (weighted
-    ``_FEED_PAIR_WEIGHT``). Uses private helpers of feedclass.dedup on purpose: this is how its
-    constants are made.
+    ``_FEED_PAIR_WEIGHT``) plus synthetic feed pairs (weighted ``_SYNTH_WEIGHT``; always in
+    the training folds, never scored). Uses private helpers of feedclass.dedup on purpose:
+    this is how its constants are made.
     """
     from scipy.optimize import minimize
 
@@ -185,10 +214,13 @@ def fit_weights(data: Path, l2: float = 1e-3, folds: int = 5) -> None:
         feats, np.array([row[i] for i in id1]), np.array([row[i] for i in id2])
     )
     x_feed, y_feed = feed_pair_features(data, ids, feats)
-    x = np.vstack((x_pp, x_feed))
-    same = np.concatenate(((y >= 0).astype(float), y_feed))
+    x_syn, y_syn = synthetic_pair_features() if synth_weight > 0 else (x_pp[:0], y[:0] * 1.0)
+    x = np.vstack((x_pp, x_feed, x_syn))
+    same = np.concatenate(((y >= 0).astype(float), y_feed, y_syn))
+    n_real = len(y) + len(y_feed)
     is_pp = np.arange(len(same)) < len(y)
-    sw = np.where(is_pp, 1.0, _FEED_PAIR_WEIGHT)
+    is_feed = ~is_pp & (np.arange(len(same)) < n_real)
+    sw = np.where(is_pp, 1.0, np.where(is_feed, _FEED_PAIR_WEIGHT, synth_weight))
     cols = [c for c, sg in enumerate(_SIGNS) if sg]
     X = np.column_stack((np.ones(len(same)), D._design(x)[:, cols]))
     vetoed = D._vetoed(x)
@@ -206,8 +238,10 @@ def fit_weights(data: Path, l2: float = 1e-3, folds: int = 5) -> None:
 
         return minimize(loss, np.zeros(X.shape[1]), jac=True, bounds=bounds).x
 
+    # folds over the real pairs; the synthetic ones are always trained on
     rng = np.random.default_rng(0)
-    fold = rng.permutation(len(same)) % folds
+    fold = np.full(len(same), -1)
+    fold[:n_real] = rng.permutation(n_real) % folds
     oof = np.zeros(len(same))
     for k in range(folds):
         w = fit(np.flatnonzero((fold != k) & ~vetoed))
@@ -220,17 +254,18 @@ def fit_weights(data: Path, l2: float = 1e-3, folds: int = 5) -> None:
     tp = np.cumsum(t[o])
     ok = np.flatnonzero(tp / np.arange(1, len(o) + 1) >= 0.9)
     cut = sc[o][ok.max()]
-    m = ~is_pp & (oof >= cut)
+    m = is_feed & (oof >= cut)
     print(
         f"{folds}-fold CV, pair by pair: ParaPhraser recall at precision >= 0.9: "
         f"{tp[ok.max()] / t.sum():.3f}; at that score our feed pairs: precision "
-        f"{same[m].mean():.3f}, recall {same[m].sum() / same[~is_pp].sum():.3f}"
+        f"{same[m].mean():.3f}, recall {same[m].sum() / same[is_feed].sum():.3f}"
     )
     w = fit(np.flatnonzero(~vetoed))
     full = np.zeros(len(D._WEIGHTS))
     full[0] = w[0]
     full[[c + 1 for c in cols]] = w[1:]
     print("_WEIGHTS =", np.round(full, 4).tolist())
+    return np.round(full, 4)
 
 
 def eval_msrp(path: Path) -> None:
@@ -260,13 +295,19 @@ def main(argv: list[str] | None = None) -> int:
     default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
     ap.add_argument("data", nargs="?", type=Path, default=default, help="data folder")
     ap.add_argument("--fit", action="store_true", help="refit the pair-model weights")
+    ap.add_argument(
+        "--synth-weight",
+        type=float,
+        default=_SYNTH_WEIGHT,
+        help=f"weight of each synthetic feed pair in --fit (default {_SYNTH_WEIGHT})",
+    )
     args = ap.parse_args(argv)
     para = args.data / "paraphraser" / "data.csv"
     if not para.exists():
         print(f"{para} not found; pass the data folder as the first argument", file=sys.stderr)
         return 2
     if args.fit:
-        fit_weights(args.data)
+        fit_weights(args.data, synth_weight=args.synth_weight)
         return 0
     eval_paraphraser(para)
     if (args.data / "msrp" / "msr_paraphrase_train.txt").exists():

@@ -126,3 +126,21 @@ def test_feed_pair_labels_hold_ids_and_binary_labels_only() -> None:
         assert re.fullmatch(pattern, a) and re.fullmatch(pattern, b) and a != b
         assert same in {"0", "1"}
     assert len({(r[0], r[1], r[2]) for r in rows}) == len(rows)
+
+
+def test_synthetic_dedup_feed_is_deterministic_and_its_copies_keep_their_story() -> None:
+    from training.dedup_synthetic import make_feed
+
+    texts, story = make_feed(3000, seed=5)
+    assert (texts, story) == make_feed(3000, seed=5)
+    assert make_feed(3000, seed=6)[0] != texts
+    assert len(texts) == len(story) == 3000
+    # 30% are rewrites: their story ids repeat an original's
+    counts = Counter(story)
+    assert sum(c - 1 for c in counts.values()) == 900
+    # a story told once has one text up to case, marks and fillers; two stories never
+    # share one headline
+    by_text: dict[str, set[int]] = {}
+    for t, s in zip(texts, story, strict=True):
+        by_text.setdefault(t.lower(), set()).add(s)
+    assert all(len(v) == 1 for v in by_text.values())

@@ -1259,7 +1259,7 @@ def _pair_features(  # pragma: no cover - numba
         out[p, 0] = _dot(c_ptr, c_idx, c_val, i, j)
         # the meaning features (the costliest) only for pairs that could still reach
         # min_score with their best case: 1 or 0, whichever raises the score
-        out[p, 14] = 1.0 if weights[13] > 0 else 0.0
+        out[p, 14] = 1.0 if weights[13] + weights[16] * min(out[p, 13], 1.0) > 0 else 0.0
         out[p, 15] = 1.0 if weights[14] > 0 else 0.0
         out[p, 16] = 1.0 if weights[15] > 0 else 0.0
         out[p, 17] = 0.0  # a veto, found with the meaning features
@@ -1379,9 +1379,10 @@ class _Features:
     stem_vec: np.ndarray  # row of ``vectors`` for each entry of ``stems``, -1 if none
     stem_pole: np.ndarray  # code of each entry of ``stems`` in ``_OPPOSITES``, -1 if none
     vectors: np.ndarray  # unit word vectors (float32), from ``meaning_vectors()``
-    entities_all: tuple[np.ndarray, np.ndarray]  # names that must agree (no leading given
-    # names or initials) and all stems, as sorted rows that keep repeats
-    stems_all: tuple[np.ndarray, np.ndarray]  # that keep repeats
+    # names that must agree (not a given name or an initial before a surname), and all stems:
+    # sorted rows that keep repeats
+    entities_all: tuple[np.ndarray, np.ndarray]
+    stems_all: tuple[np.ndarray, np.ndarray]
     surnames: tuple[np.ndarray, np.ndarray, np.ndarray]  # rows of (stem, long stem) of surnames
     log_n: float  # log of the number of headlines the IDF counts
 
@@ -1540,6 +1541,11 @@ _SURNAME_ENDS = (
     "ян",
 )
 
+_SURNAME_LEN = np.array([len(e) for e in _SURNAME_ENDS], dtype=np.int64)
+_SURNAME_CODES = np.zeros((len(_SURNAME_ENDS), max(_SURNAME_LEN)), dtype=np.uint32)
+for _k, _e in enumerate(_SURNAME_ENDS):
+    _SURNAME_CODES[_k, : len(_e)] = [ord(c) for c in _e]
+
 
 def _given_name_stems() -> np.ndarray:
     """Stem hashes of ``_GIVEN_NAMES`` in their case forms (sorted)."""
@@ -1553,10 +1559,6 @@ def _given_name_stems() -> np.ndarray:
 
 
 _GIVEN_STEMS = _given_name_stems()
-_SURNAME_LEN = np.array([len(e) for e in _SURNAME_ENDS], dtype=np.int64)
-_SURNAME_CODES = np.zeros((len(_SURNAME_ENDS), max(_SURNAME_LEN)), dtype=np.uint32)
-for _k, _e in enumerate(_SURNAME_ENDS):
-    _SURNAME_CODES[_k, : len(_e)] = [ord(c) for c in _e]
 
 
 @numba.njit(cache=True)

@@ -138,8 +138,7 @@ def test_synthetic_dedup_feed_is_deterministic_and_its_copies_keep_their_story()
     # 30% are rewrites: their story ids repeat an original's
     counts = Counter(story)
     assert sum(c - 1 for c in counts.values()) == 900
-    # a story told once has one text up to case, marks and fillers; two stories never
-    # share one headline
+    # no headline text belongs to two stories
     by_text: dict[str, set[int]] = {}
     for t, s in zip(texts, story, strict=True):
         by_text.setdefault(t.lower(), set()).add(s)

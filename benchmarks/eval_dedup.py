@@ -197,9 +197,9 @@ def fit_weights(
     """Sign-constrained logistic regression of the pair model; prints CV figures and weights.
 
     Fitted on ParaPhraser's labelled pairs plus our labelled feed pairs (weighted
-    ``_FEED_PAIR_WEIGHT``) plus synthetic feed pairs (weighted ``_SYNTH_WEIGHT``; always in
-    the training folds, never scored). Uses private helpers of feedclass.dedup on purpose:
-    this is how its constants are made.
+    ``_FEED_PAIR_WEIGHT``) plus synthetic feed pairs (weighted ``synth_weight``; always in
+    the training folds, never scored). Returns the weights it prints. Uses private helpers of
+    feedclass.dedup on purpose: this is how its constants are made.
     """
     from scipy.optimize import minimize
 
@@ -214,7 +214,10 @@ def fit_weights(
         feats, np.array([row[i] for i in id1]), np.array([row[i] for i in id2])
     )
     x_feed, y_feed = feed_pair_features(data, ids, feats)
-    x_syn, y_syn = synthetic_pair_features() if synth_weight > 0 else (x_pp[:0], y[:0] * 1.0)
+    if synth_weight > 0:
+        x_syn, y_syn = synthetic_pair_features()
+    else:  # left out: no need to build the feed
+        x_syn, y_syn = np.empty((0, x_pp.shape[1])), np.empty(0)
     x = np.vstack((x_pp, x_feed, x_syn))
     same = np.concatenate(((y >= 0).astype(float), y_feed, y_syn))
     n_real = len(y) + len(y_feed)

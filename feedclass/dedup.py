@@ -772,14 +772,18 @@ def _token_hashes(
             if ok:
                 stem_end = e - m
                 break
-        # A surname (-ов/-ев/-ёв, in any case form) also gets a long stem, without that
+        # A surname (-ов/-ев/-ёв/-ин/-ын, in any case form) also gets a long stem, without that
         # suffix: the ending list strips it from "Назарбаев" but not from "Назарбаева", and
-        # both become "назарба".
+        # both become "назарба"; "Путин"/"Путина"/"Путиным" all become "пут". A Kazakh
+        # patronymic surname (-улы/-ұлы/-кызы/-қызы) does not decline: its long stem is the
+        # whole word.
         long_end = -1
         if stem_end == e - 2 and _ov_suffix(clean[e - 2], clean[e - 1]):
             long_end = stem_end
         elif stem_end - s - 2 >= min_stem and _ov_suffix(clean[stem_end - 2], clean[stem_end - 1]):
             long_end = stem_end - 2
+        elif L - 3 >= min_stem and _patronymic(clean, e):
+            long_end = e
         if stem_end - s > stem_max:
             stem_end = s + stem_max
         shash[t] = _hash_codes(clean, s, stem_end)
@@ -789,8 +793,25 @@ def _token_hashes(
 
 @numba.njit(cache=True, inline="always")
 def _ov_suffix(v, c):  # pragma: no cover - numba
-    """Whether the letters v, c are a surname suffix: ов, ев or ёв."""
-    return c == 0x432 and (v == 0x43E or v == 0x435 or v == 0x451)
+    """Whether the letters v, c are a surname suffix: ов, ев, ёв, ин or ын."""
+    return (c == 0x432 and (v == 0x43E or v == 0x435 or v == 0x451)) or (
+        c == 0x43D and (v == 0x438 or v == 0x44B)
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def _patronymic(clean, e):  # pragma: no cover - numba
+    """Whether the word ending at ``e`` ends in улы, ұлы, кызы or қызы."""
+    if clean[e - 1] != 0x44B:  # ы
+        return False
+    if clean[e - 2] == 0x43B:  # л: улы / ұлы
+        return clean[e - 3] == 0x443 or clean[e - 3] == 0x4B1
+    # з: кызы / қызы
+    return (
+        clean[e - 2] == 0x437
+        and clean[e - 3] == 0x44B
+        and (clean[e - 4] == 0x43A or clean[e - 4] == 0x49B)
+    )
 
 
 @numba.njit(cache=True)

@@ -201,6 +201,23 @@ _WEEKDAYS = {
     106: "суббота субботы субботе субботу субботой saturday сенбі сенбіде",
     107: "воскресенье воскресенья воскресенью воскресеньем sunday жексенбі жексенбіде",
 }
+# Currencies are the facts of a rate or an amount: «Курс евро на 5 мая» / «Курс доллара на 5
+# мая», «100 млрд тенге» / «100 млрд рублей» are different news. They take codes above 200 and
+# conflict as months do (each side names one the other lacks); a side that names none ("$3
+# млрд") conflicts with nothing. Abbreviations are the same currency ("руб." = "рублей").
+_CURRENCIES = {
+    201: "доллар доллара долларов долларе долларом доллару доллары долларах долларам долл "
+    "usd dollar dollars доллар долларды доллардың",
+    202: "евро eur euro euros еуро",
+    203: "рубль рубля рублей рублю рублем рубли рублях рублям руб rub ruble rubles rouble roubles",
+    204: "тенге тг kzt tenge теңге",
+    205: "юань юаня юаней юанем юани юанях юаням cny yuan",
+    206: "иена иены иен иене иену иеной йена йены йен йене йену jpy yen",
+    207: "гривна гривны гривен гривне гривну гривной гривнах uah hryvnia",
+    208: "биткоин биткоина биткоинов биткоину биткоином биткоины btc bitcoin",
+    209: "сом сома сомов kgs",
+    210: "фунт фунта фунтов фунтом стерлингов gbp",
+}
 # Number words become digits, so "десять" and "10" agree (and "5" vs "шесть" conflict).
 _NUMBER_WORDS = {
     "1": "один одна одно одного одной одном одним one бір",
@@ -260,6 +277,14 @@ _OPPOSITES = (
     ("победил выиграл", "проиграл"),
     ("одобрил", "отклонил отверг"),
     ("подтвердил", "опроверг"),
+    (
+        "rise rises rose risen gain gains gained jump jumps jumped climb climbs climbed soar "
+        "soars soared surge surges surged",
+        "fall falls fell fallen drop drops dropped slide slides slid sink sinks sank plunge "
+        "plunges plunged tumble tumbles tumbled",
+    ),
+    ("win wins won beat beats", "lose loses lost"),
+    ("approve approves approved", "reject rejects rejected"),
 )
 # Inflectional endings for a light stemmer (Russian, some Kazakh and English), longest first.
 _ENDINGS = sorted(
@@ -471,7 +496,11 @@ def _apply_aliases(
     return shash, absorbed
 
 
-_MONTH_WORDS = {w: m for m, ws in (*_MONTHS.items(), *_WEEKDAYS.items()) for w in ws.split()}
+_MONTH_WORDS = {
+    w: m
+    for m, ws in (*_MONTHS.items(), *_WEEKDAYS.items(), *_CURRENCIES.items())
+    for w in ws.split()
+}
 _NUMWORD = {w: d for d, ws in (*_NUMBER_WORDS.items(), *_ORDINALS.items()) for w in ws.split()}
 _MONTH_KEYS = np.array([_hash_word(w) for w in _MONTH_WORDS], dtype=np.uint64)
 _MONTH_VALS = np.array(list(_MONTH_WORDS.values()), dtype=np.int64)
@@ -2916,6 +2945,11 @@ def tune_threshold(
     same = _labels_to_same(labels)
     if not same.any():
         raise DataError("labels has no same-news pair (1, or 0 in 1/0/-1 labels); add some")
+    if same.all():
+        raise DataError(
+            "labels has no different-news pair (-1, or 0 in 1/0 labels); precision needs "
+            "some to be measured: add pairs of different stories"
+        )
     scores = pair_similarities(t1, t2)
     # candidate thresholds: every distinct positive score, best (highest recall) first
     cand = np.unique(scores[scores > 0])

@@ -282,7 +282,15 @@ HistoryOpt = Annotated[
     ),
 ]
 HistoryDays = Annotated[
-    float, typer.Option("--history-days", help="Forget published items older than this.")
+    float | None,
+    typer.Option(
+        "--history-days",
+        help="Forget published items older than this many days; replaces the state's limit "
+        "(default: the state's, 3 for a new state).",
+    ),
+]
+Summary = Annotated[
+    bool, typer.Option("--summary", help="RSS/Atom: use title plus description as the text.")
 ]
 Report = Annotated[
     str | None, typer.Option(help="Write every merge with its similarity to this file.")
@@ -300,9 +308,10 @@ def dedup(
     threshold: Threshold = None,
     keep: Keep = "first",
     history: HistoryOpt = None,
-    history_days: HistoryDays = 3.0,
+    history_days: HistoryDays = None,
     report: Report = None,
     fmt: FormatOpt = None,
+    summary: Summary = False,
 ) -> None:
     """Group near-duplicates: every row out, in order, with cluster and duplicate_of."""
     from feedclass.publish import dedup_file
@@ -320,11 +329,31 @@ def dedup(
         history_days=history_days,
         input_format=fmt,
         report=report,
+        rss_summary=summary,
     )
-    line = f"feedclass: {r.rows} rows, {r.clusters} stories, {r.merged} merged as duplicates"
+    line = (
+        f"{_n(r.rows, 'row')}, {_n(r.clusters, 'story', 'stories')}, "
+        f"{r.merged} merged as duplicates"
+    )
     if history is not None:
         line += f" ({r.seen_before} published in earlier batches)"
-    _err(line[len("feedclass: ") :])
+    _err(line)
+    _history_note(history, r)
+
+
+def _n(k: int, one: str, many: str | None = None) -> str:
+    return f"{k} {one if k == 1 else (many or one + 's')}"
+
+
+def _history_note(history: Path | None, r: Any) -> None:
+    if history is None:
+        return
+    if r.history_created:
+        _err(
+            f"note: {history} did not exist: started a new history there ({r.history_items} items)"
+        )
+    else:
+        _err(f"history {history}: {_n(r.history_items, 'item')} kept")
 
 
 @app.command()
@@ -339,7 +368,7 @@ def publish(
     threshold: Threshold = None,
     keep: Keep = "first",
     history: HistoryOpt = None,
-    history_days: HistoryDays = 3.0,
+    history_days: HistoryDays = None,
     report: Report = None,
     min_confidence: Annotated[
         float, typer.Option(help="Below this confidence leave the topic empty (or --fallback).")
@@ -353,6 +382,7 @@ def publish(
         typer.Option(help="With --dry-run: thresholds to compare, e.g. 0.5,0.6,0.7."),
     ] = None,
     fmt: FormatOpt = None,
+    summary: Summary = False,
 ) -> None:
     """Classify and deduplicate in one pass: one row per story, with its topic."""
     from feedclass.errors import DataError
@@ -375,6 +405,7 @@ def publish(
             source_column=source_column,
             keep=keep,
             input_format=fmt,
+            rss_summary=summary,
         )
         for res in results:
             typer.echo(
@@ -402,13 +433,18 @@ def publish(
         report=report,
         min_confidence=min_confidence,
         fallback=fallback,
+        rss_summary=summary,
     )
-    line = f"{r.rows} rows -> {r.published} stories published, {r.merged} duplicates merged"
+    line = (
+        f"{_n(r.rows, 'row')} -> {_n(r.published, 'story', 'stories')} published, "
+        f"{_n(r.merged, 'duplicate')} merged"
+    )
     if history is not None:
         line += f", {r.seen_before} already published earlier"
     if r.empty:
         line += f", {r.empty} with empty text"
     _err(line)
+    _history_note(history, r)
 
 
 @app.command("tune-dedup")

@@ -38,7 +38,7 @@ from feedclass.errors import DataError, StateFileError
 __all__ = ["History", "HistoryResult", "dedup_against_history"]
 
 FORMAT = "feedclass-dedup-history"
-VERSION = 1
+VERSION = 2  # 2: each item also keeps its id (version 1 files still load, with empty ids)
 _DAY = 86400.0
 
 
@@ -85,6 +85,7 @@ class History:
         self.texts: list[str] = []
         self.times: list[float] = []
         self.story_ids: list[str] = []
+        self.item_ids: list[str] = []  # the input's id of each item ("" if it had none)
         self.next_id = 1
 
     # -- creation and persistence ------------------------------------------------------------
@@ -129,9 +130,12 @@ class History:
                     f"{p}: history file checksum mismatch (edited or damaged); {hint}"
                 )
             h = cls(history_days=float(doc["history_days"]), max_items=int(doc["max_items"]))
-            h.texts = [str(t) for t, _, _ in items]
-            h.times = [float(t) for _, t, _ in items]
-            h.story_ids = [str(s) for _, _, s in items]
+            if version == 1:
+                items = [[t, tm, sid, ""] for t, tm, sid in items]
+            h.texts = [str(t) for t, _, _, _ in items]
+            h.times = [float(t) for _, t, _, _ in items]
+            h.story_ids = [str(s) for _, _, s, _ in items]
+            h.item_ids = [str(i) for _, _, _, i in items]
             h.next_id = next_id
         except StateFileError:
             raise
@@ -141,22 +145,48 @@ class History:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], history_days: float = 3.0, max_items: int = 200_000
+        cls,
+        path: str | os.PathLike[str],
+        history_days: float | None = None,
+        max_items: int | None = None,
     ) -> History:
-        """Load ``path`` if it exists, else start a new history (first run).
+        """Load ``path`` if it exists, else start a new history (first run: see ``created``).
 
-        Only a *missing* file starts empty; a damaged one raises ``StateFileError``. The limits of
-        an existing file are kept unless new ones are passed explicitly via attributes.
+        Only a *missing* file starts empty; a damaged one raises ``StateFileError``. A limit
+        passed here replaces the file's (a newsroom shortening its window means it); a limit
+        left as None keeps the file's, or the default for a new history.
         """
-        if not Path(path).exists():
-            return cls.new(history_days=history_days, max_items=max_items)
-        return cls.load(path)
+        p = Path(path)
+        if not p.exists():
+            folder = p.parent if str(p.parent) else Path(".")
+            if not folder.is_dir():
+                raise StateFileError(f"{p}: the folder of the history state file does not exist")
+            h = cls.new(
+                history_days=3.0 if history_days is None else history_days,
+                max_items=200_000 if max_items is None else max_items,
+            )
+            h.created = True
+            return h
+        h = cls.load(path)
+        if history_days is not None or max_items is not None:
+            fresh = cls(
+                history_days=h.history_days if history_days is None else history_days,
+                max_items=h.max_items if max_items is None else max_items,
+            )
+            h.history_days, h.max_items = fresh.history_days, fresh.max_items
+        return h
+
+    #: True for a history that ``open`` started because its file did not exist yet.
+    created = False
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the state atomically: a temp file in the same folder, then ``os.replace``."""
         p = Path(path)
         items = [
-            [t, tm, s] for t, tm, s in zip(self.texts, self.times, self.story_ids, strict=True)
+            [t, tm, s, i]
+            for t, tm, s, i in zip(
+                self.texts, self.times, self.story_ids, self.item_ids, strict=True
+            )
         ]
         doc = {
             "format": FORMAT,
@@ -174,7 +204,9 @@ class History:
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
         except OSError as exc:
-            raise StateFileError(f"{p}: cannot write history state file ({exc})") from None
+            raise StateFileError(
+                f"{p}: cannot write history state file ({exc.strerror or exc})"
+            ) from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -183,7 +215,9 @@ class History:
             os.replace(tmp, p)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
-            raise StateFileError(f"{p}: cannot write history state file ({exc})") from None
+            raise StateFileError(
+                f"{p}: cannot write history state file ({exc.strerror or exc})"
+            ) from None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -201,6 +235,7 @@ class History:
             self.texts = [self.texts[k] for k in keep]
             self.times = [self.times[k] for k in keep]
             self.story_ids = [self.story_ids[k] for k in keep]
+            self.item_ids = [self.item_ids[k] for k in keep]
 
     def _new_id(self) -> str:
         sid = f"s{self.next_id:07d}"
@@ -217,6 +252,11 @@ class HistoryResult:
     duplicate_of: np.ndarray  # index of the batch row this row duplicates, or -1
     matched_text: list[str | None]  # the earlier headline this row was matched to, if any
     scores: np.ndarray  # similarity to that headline (0 where none)
+    matched_id: list[str | None] = None  # type: ignore[assignment]  # that headline's item id
+
+    def __post_init__(self) -> None:
+        if self.matched_id is None:
+            self.matched_id = [None] * len(self.story_ids)
 
     @property
     def cluster_ids(self) -> list[str]:
@@ -238,12 +278,16 @@ def dedup_against_history(
     keep: str = "first",
     now: float | None = None,
     update: bool = True,
+    ids: Sequence[str] | None = None,
 ) -> HistoryResult:
     """Deduplicate a batch against itself and the history, then (``update``) add it to the history.
 
     ``times`` are Unix seconds per row (default: ``now`` for every row); ``now`` defaults to
     the current time. ``sources`` apply inside the batch only: a source republishing its own
-    story the next day is still caught.
+    story the next day is still caught. ``ids`` (one per row) are kept with the items, so a
+    later batch's match names the earlier item. A row whose exact headline the history
+    already holds for its story is not stored twice (a batch run again, a verbatim repost):
+    that item's time is refreshed instead.
     """
     if not isinstance(history, History):
         raise DataError(f"history must be a History; got {type(history).__name__} instead")
@@ -257,6 +301,12 @@ def dedup_against_history(
     elif np.issubdtype(np.asarray(times).dtype, np.datetime64):
         bt = bt / 1e9  # ns -> s
     src_b = _as_sources(sources, nb)
+    if ids is None:
+        batch_ids = [""] * nb
+    else:
+        batch_ids = [str(i) for i in ids]
+        if len(batch_ids) != nb:
+            raise DataError(f"ids must have one entry per text ({nb}); got {len(batch_ids)}")
     history.prune(max(now, float(bt.max()) if nb else now))
     nh = len(history)
     all_texts = history.texts + batch
@@ -294,6 +344,7 @@ def dedup_against_history(
     # restore input order
     out_ids = [""] * nb
     out_matched: list[str | None] = [None] * nb
+    out_mid: list[str | None] = [None] * nb
     for r, sid in zip(border, story, strict=True):
         k = r - nh
         out_ids[k] = sid
@@ -301,9 +352,22 @@ def dedup_against_history(
         if ld != r:
             out_matched[k] = all_texts[ld]
             scores[k] = lscore[r]
+            if ld < nh:
+                out_mid[k] = history.item_ids[ld]
     if update:
-        history.texts.extend(batch)
-        history.times.extend(float(t) for t in bt)
-        history.story_ids.extend(out_ids)
+        stored = {(t, sid): k for k, (t, sid) in enumerate(zip(history.texts, history.story_ids))}
+        for k in range(nb):
+            key = (batch[k], out_ids[k])
+            if key in stored:  # the same headline of the same story: refresh, do not repeat
+                h = stored[key]
+                history.times[h] = max(history.times[h], float(bt[k]))
+                if not history.item_ids[h]:
+                    history.item_ids[h] = batch_ids[k]
+                continue
+            stored[key] = len(history.texts)
+            history.texts.append(batch[k])
+            history.times.append(float(bt[k]))
+            history.story_ids.append(out_ids[k])
+            history.item_ids.append(batch_ids[k])
         history.prune(max(now, float(bt.max())))
-    return HistoryResult(out_ids, seen, dup, out_matched, scores)
+    return HistoryResult(out_ids, seen, dup, out_matched, scores, out_mid)

@@ -54,6 +54,8 @@ class DedupSummary:
     empty: int = 0
     published: int = 0
     sweep: list[Any] = field(default_factory=list)
+    history_created: bool = False  # the history file did not exist: this run started it
+    history_items: int = 0  # items the history holds after this run
 
 
 def parse_time(value: str) -> float:
@@ -116,6 +118,7 @@ def collect(
     times: list[float] = []
     sources: list[str] = []
     tcol = icol = mcol = scol = None
+    seen_ids: dict[str, int] = {}
     row = 0
     for chunk in table.chunks():
         if table.is_dict:
@@ -141,6 +144,8 @@ def collect(
             stamps = _col(chunk, pos(mcol)) if mcol else None
             srcs = _col(chunk, pos(scol)) if scol else None
         items.texts += texts
+        if ids is not None:
+            _check_ids(ids, row, icol, table.name, seen_ids)
         items.ids += ids if ids is not None else [str(row + k + 1) for k in range(len(chunk))]
         if stamps is not None:
             for k, raw in enumerate(stamps):
@@ -166,6 +171,26 @@ def collect(
     return items
 
 
+def _check_ids(
+    ids: list[str], row: int, column: str | None, table: str, seen: dict[str, int]
+) -> None:
+    """``duplicate_of`` names a row by its id, so every row needs one of its own."""
+    for k, raw in enumerate(ids):
+        at = row + k + 1
+        value = raw.strip()
+        if not value:
+            raise DataError(
+                f"{table}, row {at}: empty id in column {column!r}; every row needs an id "
+                "(or leave out --id-column to use row numbers)"
+            )
+        first = seen.setdefault(value, at)
+        if first != at:
+            raise DataError(
+                f"{table}, row {at}: id {value!r} in column {column!r} is also the id of row "
+                f"{first}; ids must be unique (or leave out --id-column to use row numbers)"
+            )
+
+
 def _col(rows: list[list[str]], index: int) -> list[str]:
     return [r[index] for r in rows]
 
@@ -175,7 +200,7 @@ def _cluster(
     threshold: float | None,
     keep: str,
     history_path: str | Path | None,
-    history_days: float,
+    history_days: float | None,
 ) -> tuple[list[Any], list[int], list[str], np.ndarray, Any]:
     """Cluster the non-empty headlines; empty ones stay alone. Returns per-row results."""
     from feedclass.dedup import DEFAULT_THRESHOLD, NearDuplicates
@@ -192,6 +217,7 @@ def _cluster(
     leader = list(range(n))  # row index of each row's representative
     seen = np.zeros(n, dtype=bool)
     matched: list[str] = [""] * n
+    earlier: list[str] = [""] * n  # id of the earlier batch's item a row was matched to
     scores = np.zeros(n)
     history = None
     if history_path is not None:
@@ -199,7 +225,13 @@ def _cluster(
 
         history = History.open(history_path, history_days=history_days)
         res = dedup_against_history(
-            history, texts, times=times, sources=sources, threshold=thr, keep=keep
+            history,
+            texts,
+            times=times,
+            sources=sources,
+            threshold=thr,
+            keep=keep,
+            ids=[items.ids[i] for i in full],
         )
         for k, i in enumerate(full):
             cluster[i] = res.story_ids[k]
@@ -207,6 +239,7 @@ def _cluster(
                 leader[i] = full[int(res.duplicate_of[k])]
             seen[i] = bool(res.seen_before[k])
             matched[i] = res.matched_text[k] or ""
+            earlier[i] = res.matched_id[k] or ""
             scores[i] = float(res.scores[k])
     else:
         nd = NearDuplicates(threshold=thr, keep=keep).fit(texts, times=times, sources=sources)
@@ -222,7 +255,37 @@ def _cluster(
         if cluster[i] == "":
             cluster[i] = next_id if history is None else ""
             next_id += 1
-    return cluster, leader, matched, scores, (history, seen)
+    return cluster, leader, matched, scores, (history, seen, earlier)
+
+
+def _check_paths(source: str | Path | IO[bytes], **outputs: str | Path | None) -> None:
+    """Refuse a run that would write one file over another (or over its input)."""
+    named: list[tuple[str, Path]] = []
+    if isinstance(source, (str, Path)) and str(source) != "-":
+        named.append(("the input", Path(source)))
+    for what, path in outputs.items():
+        if path is None or str(path) == "-":
+            continue
+        p = Path(path)
+        for other, q in named:
+            if _same_file(p, q):
+                raise DataError(f"{what} {str(path)!r} is also {other}; give each its own file")
+        named.append((f"the {what}", p))
+    for what, path in outputs.items():
+        if path is None or str(path) == "-" or what == "output":
+            continue
+        folder = Path(path).parent
+        if str(folder) and not folder.is_dir():
+            raise DataError(f"{what} {str(path)!r}: folder {str(folder)!r} does not exist")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
 
 
 def dedup_file(
@@ -236,21 +299,29 @@ def dedup_file(
     threshold: float | None = None,
     keep: str = "first",
     history_path: str | Path | None = None,
-    history_days: float = 3.0,
+    history_days: float | None = None,
     input_format: str | None = None,
     output_fmt: str | None = None,
     report: str | Path | None = None,
+    rss_summary: bool = False,
 ) -> DedupSummary:
     """Every row out, in order, with ``cluster`` and ``duplicate_of`` (empty for a representative).
 
     With ``history_path``, a row whose story was published in an earlier batch gets that story's
-    id as its cluster, ``seen_before`` = ``yes`` and ``duplicate_of`` = the story id.
+    id as its cluster, ``seen_before`` = ``yes`` and ``duplicate_of`` = the id of the earlier
+    item it matched (the story id if that item had no id). ``history_days`` replaces the
+    state's age limit; None keeps it (3 days for a new state).
     """
+    _check_paths(source, output=dest, report=report, history=history_path)
     with _rereadable(source) as path:
         items = collect(
-            open_table(path, input_format), text_column, id_column, time_column, source_column
+            open_table(path, input_format, rss_summary=rss_summary),
+            text_column,
+            id_column,
+            time_column,
+            source_column,
         )
-        cluster, leader, matched, scores, (history, seen) = _cluster(
+        cluster, leader, matched, scores, (history, seen, earlier) = _cluster(
             items, threshold, keep, history_path, history_days
         )
         fmt = output_format(dest, items.format, output_fmt)
@@ -264,7 +335,7 @@ def dedup_file(
             if leader[i] != i:
                 dup = items.ids[leader[i]]
             elif seen[i]:
-                dup = str(cluster[i])
+                dup = earlier[i] or str(cluster[i])
             v = [str(cluster[i]), dup]
             if history is not None:
                 v.append("yes" if seen[i] else "")
@@ -272,9 +343,18 @@ def dedup_file(
         summary.merged = sum(1 for v in values if v[1])
         summary.seen_before = int(seen.sum())
         summary.clusters = len({c for c in cluster if c != ""})
-        _write_rows(path, input_format, items, dest, fmt, added, values)
-        _finish(report, history_path, history, items, cluster, leader, matched, scores, seen)
+        _write_rows(path, input_format, items, dest, fmt, added, values, rss_summary=rss_summary)
+        _finish(
+            report, history_path, history, items, cluster, leader, matched, scores, seen, earlier
+        )
+        _history_summary(summary, history)
     return summary
+
+
+def _history_summary(summary: DedupSummary, history: Any) -> None:
+    if history is not None:
+        summary.history_created = bool(history.created)
+        summary.history_items = len(history)
 
 
 def _finish(
@@ -287,10 +367,11 @@ def _finish(
     matched: list[str],
     scores: np.ndarray,
     seen: np.ndarray,
+    earlier: list[str],
 ) -> None:
     """After the output is written: the merge report, then the updated history state."""
     if report is not None:
-        _write_report(report, items, cluster, leader, matched, scores, seen)
+        _write_report(report, items, cluster, leader, matched, scores, seen, earlier)
     if history is not None and history_path is not None:
         history.save(history_path)
 
@@ -312,9 +393,10 @@ def _write_rows(
     added: list[str],
     values: list[list[Any]],
     keep_rows: list[int] | None = None,
+    rss_summary: bool = False,
 ) -> None:
     """Second pass: re-read the rows and write them with ``values`` appended."""
-    table = open_table(path, input_format)
+    table = open_table(path, input_format, rss_summary=rss_summary)
     wanted = None if keep_rows is None else set(keep_rows)
     with TableWriter(
         dest,
@@ -347,6 +429,7 @@ def _write_report(
     matched: list[str],
     scores: np.ndarray,
     seen: np.ndarray,
+    earlier: list[str],
 ) -> None:
     """Every merge with its similarity, so an editor can check what was folded."""
     cols = [
@@ -375,7 +458,7 @@ def _write_report(
             rows.append(
                 [
                     str(cluster[i]),
-                    "(published earlier)",
+                    earlier[i] or "(published earlier)",
                     matched[i],
                     items.ids[i],
                     items.texts[i],
@@ -399,12 +482,13 @@ def publish_file(
     threshold: float | None = None,
     keep: str = "first",
     history_path: str | Path | None = None,
-    history_days: float = 3.0,
+    history_days: float | None = None,
     input_format: str | None = None,
     output_fmt: str | None = None,
     report: str | Path | None = None,
     min_confidence: float = 0.0,
     fallback: str = "",
+    rss_summary: bool = False,
 ) -> DedupSummary:
     """One row per story: its representative, topic, and how many rows were merged into it.
 
@@ -413,11 +497,18 @@ def publish_file(
     """
     from feedclass.classify import annotate
 
+    if not 0.0 <= min_confidence <= 1.0:
+        raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
+    _check_paths(source, output=dest, report=report, history=history_path)
     with _rereadable(source) as path:
         items = collect(
-            open_table(path, input_format), text_column, id_column, time_column, source_column
+            open_table(path, input_format, rss_summary=rss_summary),
+            text_column,
+            id_column,
+            time_column,
+            source_column,
         )
-        cluster, leader, matched, scores, (history, seen) = _cluster(
+        cluster, leader, matched, scores, (history, seen, earlier) = _cluster(
             items, threshold, keep, history_path, history_days
         )
         fmt = output_format(dest, items.format, output_fmt)
@@ -441,9 +532,22 @@ def publish_file(
                 len(dups),
                 ";".join(items.ids[j] for j in dups),
             ]
-        _write_rows(path, input_format, items, dest, fmt, PUBLISH_COLUMNS, values, reps)
-        _finish(report, history_path, history, items, cluster, leader, matched, scores, seen)
+        _write_rows(
+            path,
+            input_format,
+            items,
+            dest,
+            fmt,
+            PUBLISH_COLUMNS,
+            values,
+            reps,
+            rss_summary=rss_summary,
+        )
+        _finish(
+            report, history_path, history, items, cluster, leader, matched, scores, seen, earlier
+        )
         summary = DedupSummary(rows=n, published=len(reps), seen_before=int(seen.sum()))
+        _history_summary(summary, history)
         summary.merged = sum(1 for i in range(n) if leader[i] != i)
         summary.clusters = len({c for c in cluster if c != ""})
         summary.empty = sum(1 for t in items.texts if not t.strip())
@@ -459,13 +563,18 @@ def sweep_file(
     source_column: str | None = None,
     keep: str = "first",
     input_format: str | None = None,
+    rss_summary: bool = False,
 ) -> list[Any]:
     """How many rows merge at each threshold, with the weakest merges as examples."""
     from feedclass.dedup import sweep_thresholds
 
     with _rereadable(source) as path:
         items = collect(
-            open_table(path, input_format), text_column, None, time_column, source_column
+            open_table(path, input_format, rss_summary=rss_summary),
+            text_column,
+            None,
+            time_column,
+            source_column,
         )
     full = [i for i, t in enumerate(items.texts) if t.strip()]
     times = items.times[full] if items.times is not None else None
@@ -473,6 +582,9 @@ def sweep_file(
     return sweep_thresholds(
         [items.texts[i] for i in full], thresholds, times=times, sources=sources, keep=keep
     )
+
+
+_PAIR_LABELS = {"1", "0", "-1", "1.0", "0.0", "-1.0", "+1"}
 
 
 def tune_file(
@@ -498,6 +610,10 @@ def tune_file(
                 a, b, y = (cell_text(r.get(c)) for c in ("text_1", "text_2", "label"))
             else:
                 a, b, y = (r[cols.index(c)] for c in ("text_1", "text_2", "label"))
+            if y.strip() not in _PAIR_LABELS:
+                raise DataError(
+                    f"{table.name}, row {len(t1) + 1}: label must be 1, 0 or -1; got {y!r}"
+                )
             t1.append(a)
             t2.append(b)
             labels.append(y.strip())

@@ -210,3 +210,133 @@ def test_publish_rss_in_rss_out_with_categories(tmp_path: Path, tiny_model) -> N
     titles = [e.title for e in parsed.entries]
     assert titles == [FEED[0][1], FEED[1][1], FEED[3][1]]  # the reposted item c is merged
     assert [e.tags[0].term for e in parsed.entries][0] == "sport"
+
+
+@pytest.mark.parametrize(
+    ("out", "report", "history", "message"),
+    [
+        ("f.csv", None, None, "output 'f.csv' is also the input"),
+        ("o.csv", "f.csv", None, "report 'f.csv' is also the input"),
+        ("o.csv", "o.csv", None, "report 'o.csv' is also the output"),
+        ("o.csv", None, "o.csv", "history 'o.csv' is also the output"),
+    ],
+)
+def test_no_file_is_written_over_another(
+    tmp_path: Path, monkeypatch, out: str, report: str | None, history: str | None, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    feed = write_feed(Path("f.csv"))
+    before = feed.read_bytes()
+    with pytest.raises(DataError, match=message):
+        dedup_file(feed, out, report=report, history_path=history)
+    assert feed.read_bytes() == before
+
+
+def test_history_in_a_missing_folder_fails_before_any_output(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        dedup_file(
+            write_feed(tmp_path / "f.csv"),
+            tmp_path / "o.csv",
+            history_path=tmp_path / "nodir" / "state.json",
+        )
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [(["a", "", "c", "d", "e"], "row 2: empty id"), (["a", "b", "a", "d", "e"], "id 'a'.*row 1")],
+)
+def test_ids_must_name_one_row_each(tmp_path: Path, ids: list[str], message: str) -> None:
+    rows = [(i, t, when) for i, (_, t, when) in zip(ids, FEED, strict=True)]
+    with pytest.raises(DataError, match=message):
+        dedup_file(write_feed(tmp_path / "f.csv", rows), tmp_path / "o.csv", id_column="id")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_history_names_the_earlier_item_and_keeps_one_copy(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    day1 = write_feed(tmp_path / "d1.csv", [("x1", "В Алматы открылся новый мост через реку", "")])
+    day2 = write_feed(
+        tmp_path / "d2.csv", [("y1", "Новости: в Алматы открылся новый мост через реку", "")]
+    )
+    s1 = dedup_file(day1, tmp_path / "o1.csv", id_column="id", history_path=state)
+    assert s1.history_created and s1.history_items == 1
+    s2 = dedup_file(
+        day2, tmp_path / "o2.csv", id_column="id", history_path=state, report=tmp_path / "m.csv"
+    )
+    assert not s2.history_created
+    row = read(tmp_path / "o2.csv")[0]
+    assert row["seen_before"] == "yes" and row["duplicate_of"] == "x1"
+    assert read(tmp_path / "m.csv")[0]["representative_id"] == "x1"
+    # the same batch again is not stored twice
+    assert (
+        dedup_file(day2, tmp_path / "o3.csv", id_column="id", history_path=state).history_items == 2
+    )
+
+
+def test_history_days_given_replaces_the_states_limit(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    old = write_feed(
+        tmp_path / "d1.csv", [("x1", "В Алматы открылся новый мост", "2026-11-20T08:00:00")]
+    )
+    new = write_feed(
+        tmp_path / "d2.csv", [("y1", "Срочно: в Алматы открылся новый мост", "2026-11-22T08:00:00")]
+    )
+    dedup_file(
+        old, tmp_path / "o1.csv", time_column="published", history_path=state, history_days=30
+    )
+    assert json.loads(state.read_text(encoding="utf-8"))["history_days"] == 30
+    dedup_file(
+        new, tmp_path / "o2.csv", time_column="published", history_path=state, history_days=1
+    )
+    assert read(tmp_path / "o2.csv")[0]["seen_before"] == ""  # two days old: forgotten
+    assert json.loads(state.read_text(encoding="utf-8"))["history_days"] == 1
+
+
+def test_publish_rejects_min_confidence_out_of_range(tmp_path: Path, tiny_model) -> None:
+    with pytest.raises(DataError, match="between 0 and 1"):
+        publish_file(
+            write_feed(tmp_path / "f.csv"), tmp_path / "o.csv", tiny_model, min_confidence=2
+        )
+
+
+def test_cli_says_when_it_starts_a_new_history(tmp_path: Path, capsys) -> None:
+    feed = write_feed(tmp_path / "f.csv", FEED[:1])
+    state = tmp_path / "state.json"
+    args = ["dedup", str(feed), "-o", str(tmp_path / "o.csv"), "--history", str(state)]
+    code, _, err = run(args, capsys)
+    assert code == 0 and "did not exist: started a new history" in err
+    assert "1 row, 1 story" in err
+    code, _, err = run(args, capsys)
+    assert code == 0 and "started a new history" not in err and "1 item kept" in err
+
+
+def test_dedup_rss_summary_uses_the_description(tmp_path: Path) -> None:
+    items = "".join(
+        f"<item><title>Новости дня</title><description>{d}</description></item>"
+        for d in ("Пожар на складе в Алматы", "Курс тенге укрепился к доллару")
+    )
+    src = tmp_path / "in.rss"
+    src.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Лента</title>{items}'
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    dedup_file(src, tmp_path / "o1.csv")
+    assert [r["duplicate_of"] for r in read(tmp_path / "o1.csv")] == ["", "1"]  # titles alone
+    dedup_file(src, tmp_path / "o2.csv", rss_summary=True)
+    assert [r["duplicate_of"] for r in read(tmp_path / "o2.csv")] == ["", ""]
+
+
+def test_tune_needs_both_kinds_of_pairs_and_names_bad_rows(tmp_path: Path, capsys) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "text_1,text_2,label\nМост открыт в Астане,В Астане открыли мост,1\n"
+        "Пожар на складе,Срочно: пожар на складе,1\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(["tune-dedup", str(pairs)], capsys)
+    assert code == 2 and "no different-news pair" in err
+    pairs.write_text("text_1,text_2,label\nа,б,1\nв,г,да\n", encoding="utf-8")
+    code, _, err = run(["tune-dedup", str(pairs)], capsys)
+    assert code == 2 and "pairs.csv, row 2: label must be 1, 0 or -1; got 'да'" in err

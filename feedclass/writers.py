@@ -7,12 +7,14 @@ is done, so an error never leaves a half-written file behind (and never clobbers
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
-from email.utils import formatdate
+from email.utils import format_datetime, formatdate
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -21,9 +23,19 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from feedclass.errors import DataError, InputFileError
-from feedclass.readers import cell_text, format_for_path
+from feedclass.readers import _HEADLINE_NAMES, cell_text, format_for_path
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "rss")
+
+# XML 1.0 section 2.2: the only characters a document may contain at all, even as references.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Column names written as <feedclass:NAME>: plain ASCII names every XML parser accepts. Anything
+# else (spaces, Cyrillic, a leading digit, the reserved xml prefix) goes to <feedclass:field>.
+_PLAIN_NAME = re.compile(r"(?!(?i:xml))[A-Za-z_][A-Za-z0-9_.-]*\Z")
+_NS = "https://feedclass.invalid/ns"
+DEFAULT_FEED_TITLE = "feedclass"
+DEFAULT_FEED_LINK = "about:blank"
+DEFAULT_FEED_DESCRIPTION = "Classified and deduplicated by feedclass"
 
 
 def output_format(dest: str | Path | None, input_format: str, requested: str | None = None) -> str:
@@ -83,7 +95,9 @@ class TableWriter:
     """Write row chunks in one output format; use as a context manager.
 
     Rows are lists aligned with ``columns`` or dicts (JSONL input); the writer converts between
-    them so that any input format can go to any output format.
+    them so that any input format can go to any output format. ``feed_title``, ``feed_link``
+    and ``feed_description`` are the RSS channel's metadata (see :func:`render_rss` for what an
+    empty one becomes); other formats ignore them.
     """
 
     def __init__(
@@ -94,7 +108,9 @@ class TableWriter:
         *,
         delimiter: str | None = None,
         bom: bool = False,
-        feed_title: str = "feedclass",
+        feed_title: str = DEFAULT_FEED_TITLE,
+        feed_link: str = "",
+        feed_description: str = "",
     ) -> None:
         if fmt not in OUTPUT_FORMATS:
             raise DataError(
@@ -103,6 +119,8 @@ class TableWriter:
         self.fmt = fmt
         self.columns = list(columns)
         self.feed_title = feed_title
+        self.feed_link = feed_link
+        self.feed_description = feed_description
         self.rows_written = 0
         self._out = AtomicOutput(dest, encoding="utf-8-sig" if bom and fmt == "csv" else "utf-8")
         self._csv: Any = None
@@ -182,41 +200,150 @@ class TableWriter:
 
     def close(self) -> None:
         if self.fmt == "rss":
-            self._out.stream.write(render_rss(self._rss_items, self.feed_title))
+            self._out.stream.write(
+                render_rss(
+                    self._rss_items,
+                    self.feed_title,
+                    link=self.feed_link,
+                    description=self.feed_description,
+                )
+            )
             self.rows_written = len(self._rss_items)
         self._out.commit()
 
 
-def render_rss(items: list[dict[str, str]], title: str) -> str:
-    """RSS 2.0 with each item's topic as its ``<category>``."""
+# Which row fields fill the standard RSS item elements, by lower-cased column name: the first
+# non-empty one wins (for pubDate, the first that parses as a time). Every other field, and a
+# candidate that says something else than the winner, is kept in the feedclass namespace.
+_ITEM_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("title", (*_HEADLINE_NAMES, "text")),
+    ("link", ("link", "url")),
+    ("guid", ("id", "guid")),
+    ("pubDate", ("published", "pubdate", "updated", "date")),
+    ("description", ("summary", "description")),
+    ("category", ("topic", "predicted_topic", "category")),
+)
+
+
+def xml_text(value: str) -> str:
+    """``value`` as XML element content: escaped, without the characters XML 1.0 forbids.
+
+    A carriage return is written as a reference, since a parser turns a literal one into ``\\n``.
+
+    >>> xml_text("a < b\\x0b & c")
+    'a &lt; b &amp; c'
+    """
+    return escape(_NOT_XML.sub("", value), {"\r": "&#13;"})
+
+
+def xml_attr(value: str) -> str:
+    """``value`` as a double-quoted XML attribute value, without forbidden characters."""
+    clean = _NOT_XML.sub("", value)
+    # Attribute-value normalisation turns literal tabs and line ends into spaces; references don't.
+    return escape(clean, {'"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
+
+
+def rfc822_date(value: str) -> str | None:
+    """An RSS 2.0 (RFC 822) date for ``value``, in UTC, or None if it does not parse as a time.
+
+    ``value`` may be ISO 8601 (naive times are taken as UTC, ``Z`` allowed), RFC 822 or unix
+    seconds, as :func:`feedclass.publish.parse_time` reads them.
+
+    >>> rfc822_date("2025-05-05T12:00:00+03:00")
+    'Mon, 05 May 2025 09:00:00 +0000'
+    >>> rfc822_date("yesterday") is None
+    True
+    """
+    from feedclass.publish import parse_time  # here, not at the top: publish imports this module
+
+    try:
+        when = dt.datetime.fromtimestamp(parse_time(value), tz=dt.timezone.utc)
+    except (ValueError, TypeError, IndexError, OverflowError, OSError):
+        return None  # unparseable, NaN, or a year datetime cannot hold
+    return format_datetime(when)
+
+
+def _extra_field(name: str, value: str) -> str:
+    if _PLAIN_NAME.match(name) and name != "field":
+        return f"<feedclass:{name}>{xml_text(value)}</feedclass:{name}>"
+    return f'<feedclass:field name="{xml_attr(name)}">{xml_text(value)}</feedclass:field>'
+
+
+def _render_item(item: dict[str, str]) -> list[str]:
+    values = {k: _NOT_XML.sub("", v) for k, v in item.items()}
+    by_name: dict[str, list[str]] = {}
+    for key in values:
+        by_name.setdefault(key.strip().lower(), []).append(key)
+    chosen: dict[str, str] = {}
+    written: set[str] = set()  # fields a standard element already says in full
+    for element, names in _ITEM_FIELDS:
+        keys = [k for name in names for k in by_name.get(name, [])]
+        for key in keys:
+            value = values[key]
+            if not value:
+                continue
+            text = rfc822_date(value) if element == "pubDate" else value
+            if text is not None:
+                chosen[element] = text
+                written.update(k for k in keys if values[k] == value)
+                break
+    out = ["<item>", f"<title>{xml_text(chosen.get('title', ''))}</title>"]
+    if "link" in chosen:
+        out.append(f"<link>{xml_text(chosen['link'])}</link>")
+    if "guid" in chosen:
+        out.append(f'<guid isPermaLink="false">{xml_text(chosen["guid"])}</guid>')
+    for element in ("pubDate", "description", "category"):
+        if element in chosen:
+            out.append(f"<{element}>{xml_text(chosen[element])}</{element}>")
+    out += [_extra_field(k, v) for k, v in values.items() if k not in written and v]
+    out.append("</item>")
+    return out
+
+
+def render_rss(
+    items: list[dict[str, str]],
+    title: str,
+    *,
+    link: str = "",
+    description: str = "",
+) -> str:
+    """RSS 2.0 with each item's topic as its ``<category>``; always well-formed XML 1.0.
+
+    Parameters
+    ----------
+    items
+        One dict of field name to text per item. ``title`` (or another headline column, else
+        ``text``), ``link``/``url``, ``id``/``guid``, ``published``/``pubDate``/``updated``/
+        ``date``, ``summary``/``description`` and ``topic``/``predicted_topic``/``category``
+        fill the standard elements; every other non-empty field is kept as
+        ``<feedclass:NAME>`` (or ``<feedclass:field name="NAME">`` when NAME is not a plain
+        ASCII XML name). Empty fields are left out. A date that does not parse is not written
+        as ``<pubDate>`` but kept as ``<feedclass:published>`` (or its own column name).
+    title, link, description
+        The channel's metadata, e.g. from the input feed. An empty title becomes
+        ``feedclass`` and an empty description a note that feedclass made the feed. RSS 2.0
+        requires a channel ``<link>``: when none is known it is ``about:blank``.
+
+    Characters XML 1.0 forbids (most C0 controls, lone surrogates, U+FFFE/U+FFFF) are removed
+    from every text and name written.
+
+    >>> "<link>about:blank</link>" in render_rss([{"title": "T"}], "Feed")
+    True
+    """
+    channel_title = _NOT_XML.sub("", title).strip() or DEFAULT_FEED_TITLE
+    channel_link = _NOT_XML.sub("", link).strip() or DEFAULT_FEED_LINK
+    channel_description = _NOT_XML.sub("", description).strip() or DEFAULT_FEED_DESCRIPTION
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
-        '<rss version="2.0" xmlns:feedclass="https://feedclass.invalid/ns">',
+        f'<rss version="2.0" xmlns:feedclass="{_NS}">',
         "<channel>",
-        f"<title>{escape(title)}</title>",
-        "<link>about:blank</link>",
-        "<description>Classified and deduplicated by feedclass</description>",
+        f"<title>{xml_text(channel_title)}</title>",
+        f"<link>{xml_text(channel_link)}</link>",
+        f"<description>{xml_text(channel_description)}</description>",
         f"<lastBuildDate>{formatdate(usegmt=True)}</lastBuildDate>",
     ]
     for item in items:
-        out.append("<item>")
-        title_text = item.get("title") or item.get("text") or ""
-        out.append(f"<title>{escape(title_text)}</title>")
-        if item.get("link"):
-            out.append(f"<link>{escape(item['link'])}</link>")
-        guid = item.get("id") or item.get("guid")
-        if guid:
-            out.append(f'<guid isPermaLink="false">{escape(guid)}</guid>')
-        if item.get("published"):
-            out.append(f"<pubDate>{escape(item['published'])}</pubDate>")
-        if item.get("summary"):
-            out.append(f"<description>{escape(item['summary'])}</description>")
-        if item.get("topic"):
-            out.append(f"<category>{escape(item['topic'])}</category>")
-        for key in ("confidence", "cluster", "duplicates", "duplicate_ids"):
-            if item.get(key):
-                out.append(f"<feedclass:{key}>{escape(item[key])}</feedclass:{key}>")
-        out.append("</item>")
+        out += _render_item(item)
     out += ["</channel>", "</rss>", ""]
     return "\n".join(out)
 

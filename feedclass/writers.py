@@ -39,8 +39,19 @@ DEFAULT_FEED_DESCRIPTION = "Classified and deduplicated by feedclass"
 
 
 def output_format(dest: str | Path | None, input_format: str, requested: str | None = None) -> str:
-    """The output format: asked for, else the destination's extension, else the input's."""
-    fmt = requested or format_for_path(dest) or input_format
+    """The output format: asked for, else the destination's extension, else the input's.
+
+    An extension feedclass does not write (``.xlsx``, ``.json``) is an error rather than a file
+    of another format under that name, which the program the name promises could not open.
+    """
+    by_name = format_for_path(dest)
+    suffix = Path(str(dest)).suffix if dest is not None and str(dest) != "-" else ""
+    if requested is None and by_name is None and suffix and not suffix[1:].isdigit():
+        raise DataError(
+            f"{dest}: feedclass does not write {suffix} files; name the output .csv, .tsv, "
+            ".jsonl or .rss"
+        )
+    fmt = requested or by_name or input_format
     if fmt == "lines":
         fmt = "tsv"  # plain text has nowhere to put a topic; TSV keeps it one line per headline
     if fmt not in OUTPUT_FORMATS:

@@ -209,3 +209,13 @@ def test_cli_dedup_to_rss_keeps_duplicate_of(tmp_path: Path, capsys) -> None:
     assert items[2].findtext(f"{FC}cluster") == items[0].findtext(f"{FC}cluster")
     assert items[0].find(f"{FC}duplicate_of") is None
     assert items[0].findtext("pubDate") == "Fri, 27 Nov 2026 08:20:00 +0000"
+
+
+def test_an_output_extension_feedclass_does_not_write_is_an_error(tmp_path: Path) -> None:
+    from feedclass.errors import DataError
+    from feedclass.writers import output_format
+
+    with pytest.raises(DataError, match=r"does not write \.xlsx files"):
+        output_format(tmp_path / "out.xlsx", "csv")
+    assert output_format(tmp_path / "out", "tsv") == "tsv"  # no extension: the input's format
+    assert output_format(tmp_path / "out.rss", "csv") == "rss"

@@ -117,7 +117,8 @@ def collect(
     )
     times: list[float] = []
     sources: list[str] = []
-    tcol = icol = mcol = scol = None
+    tcol = icol = mcol = scol = guid = None
+    guids: list[str] = []
     seen_ids: dict[str, int] = {}
     row = 0
     for chunk in table.chunks():
@@ -130,6 +131,8 @@ def collect(
             default = "text" if table.format == "rss" else None
             tcol = find_text_column(items.columns, text_column or default, table.name)
             icol = _column(items.columns, id_column, "id", table.name)
+            if icol is None and table.format == "rss" and "id" in items.columns:
+                guid = "id"  # an RSS/Atom item's guid names it better than its row number
             mcol = _column(items.columns, time_column, "time", table.name)
             scol = _column(items.columns, source_column, "source", table.name)
         if table.is_dict:
@@ -144,6 +147,8 @@ def collect(
             stamps = _col(chunk, pos(mcol)) if mcol else None
             srcs = _col(chunk, pos(scol)) if scol else None
         items.texts += texts
+        if guid is not None:
+            guids += _col(chunk, items.columns.index(guid)) if not table.is_dict else []
         if ids is not None:
             _check_ids(ids, row, icol, table.name, seen_ids)
         items.ids += ids if ids is not None else [str(row + k + 1) for k in range(len(chunk))]
@@ -161,6 +166,8 @@ def collect(
         row += len(chunk)
     if not items.columns and table.columns:
         items.columns = list(table.columns)
+    if guids and all(g.strip() for g in guids) and len(set(guids)) == len(guids):
+        items.ids = guids  # every item has its own guid; else row numbers, as for other inputs
     if time_column:
         arr = np.asarray(times, dtype=float)
         # Rows without a time sort after every dated row, in file order.

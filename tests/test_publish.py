@@ -340,3 +340,15 @@ def test_tune_needs_both_kinds_of_pairs_and_names_bad_rows(tmp_path: Path, capsy
     pairs.write_text("text_1,text_2,label\nа,б,1\nв,г,да\n", encoding="utf-8")
     code, _, err = run(["tune-dedup", str(pairs)], capsys)
     assert code == 2 and "pairs.csv, row 2: label must be 1, 0 or -1; got 'да'" in err
+
+
+def test_rss_items_are_named_by_their_guid(tmp_path: Path) -> None:
+    items = "".join(f"<item><title>{t}</title><guid>g-{i}</guid></item>" for i, t, _ in FEED[:4])
+    src = tmp_path / "in.rss"
+    src.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Лента</title>{items}'
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    dedup_file(src, tmp_path / "o.csv")
+    assert [r["duplicate_of"] for r in read(tmp_path / "o.csv")] == ["", "", "g-a", ""]

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
+import itertools
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +51,21 @@ _SNIFF_BYTES = 1 << 16
 CHUNK_ROWS = 50_000
 # About 70,000 headline rows; a block and its output stay a few tens of MB.
 BLOCK_BYTES = 8 << 20
+
+# Three Cyrillic letters (U+0400..U+04FF, Russian and Kazakh) in a row, UTF-8 encoded: a lead
+# byte D0..D3 ("L") then a continuation byte 80..BF ("C"), three times. As cp1251 these bytes
+# read as Р/С/Т/У, each followed by a byte such as Ё « » — №, three times running, which cp1251
+# text never holds: where they occur among bytes that are not UTF-8, the file is partly UTF-8.
+# bytes.translate + find run at memory speed; a regex takes 25 ns a byte.
+_BYTE_CLASSES = bytes(
+    ord("L") if 0xD0 <= b <= 0xD3 else ord("C") if 0x80 <= b <= 0xBF else ord(".")
+    for b in range(256)
+)
+
+
+def _utf8_cyrillic_at(data: bytes) -> int:
+    """Where the first three UTF-8 Cyrillic letters in a row start in ``data``, or -1."""
+    return data.translate(_BYTE_CLASSES).find(b"LCLCLC")
 
 
 @dataclass
@@ -196,14 +214,125 @@ class _Prepend(io.RawIOBase):
         return len(data)
 
 
-def _text_stream(raw: IO[bytes], head: bytes, encoding: str) -> io.TextIOWrapper:
+def _line_of(data: bytes, pos: int) -> int:
+    """The 1-based line number of byte ``pos`` in ``data``."""
+    return data.count(b"\n", 0, pos) + 1
+
+
+def _check_not_mixed(name: str, head: bytes) -> None:
+    """Refuse a head that is not UTF-8 yet holds UTF-8 Cyrillic text.
+
+    Why: such a file would otherwise be read as cp1251 from end to end, turning its UTF-8 rows
+    into mojibake (РўРѕРєР°РµРІ) without a word.
+    """
+    found = _utf8_cyrillic_at(head)
+    if found < 0:
+        return
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = _line_of(head, exc.start)
+    else:  # pragma: no cover - the caller reads cp1251 only because this failed
+        return
+    good = _line_of(head, found)
+    if good < bad:
+        where = f"line {bad} is not UTF-8 while earlier lines are"
+    elif good > bad:
+        where = f"line {good} is UTF-8 but line {bad} is not"
+    else:
+        where = f"line {bad} mixes UTF-8 with another encoding"
+    raise DataError(f"{name}: mixed encodings: {where}; re-save the file as UTF-8")
+
+
+class _MixedGuard(io.RawIOBase):
+    """A cp1251 byte stream that fails at the first UTF-8 Cyrillic text in it.
+
+    The encoding is picked from the first 64 KiB; this catches UTF-8 rows further on, a block
+    at a time, without holding more than one block.
+    """
+
+    def __init__(self, name: str, raw: io.RawIOBase) -> None:
+        self._name = name
+        self._raw = raw
+        self._tail = b""  # the last bytes of the previous block: a match may straddle blocks
+        self._lines = 1  # the line number at the start of ``_tail``
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        if not n:
+            return 0
+        data = self._tail + bytes(memoryview(buffer)[:n])
+        found = _utf8_cyrillic_at(data)
+        if found >= 0:
+            line = self._lines + data.count(b"\n", 0, found)
+            raise DataError(
+                f"{self._name}: mixed encodings: line {line} is UTF-8 but the file starts in "
+                "cp1251; re-save the file as UTF-8"
+            )
+        keep = len(data) - 5
+        if keep > 0:
+            self._lines += data.count(b"\n", 0, keep)
+            self._tail = data[keep:]
+        else:
+            self._tail = data
+        return n
+
+
+def _text_stream(name: str, raw: IO[bytes], head: bytes, encoding: str) -> io.TextIOWrapper:
+    source: io.RawIOBase = _Prepend(head, raw)
+    if encoding == "cp1251":
+        source = _MixedGuard(name, source)
     # newline="" keeps line ends as they are, which csv needs for quoted multi-line fields.
-    buffered = io.BufferedReader(_Prepend(head, raw), buffer_size=1 << 20)
+    buffered = io.BufferedReader(source, buffer_size=1 << 20)
     return io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
 
 
+class _EndOfInput:
+    """Tells whether ``csv.reader`` asked for a line after the last one.
+
+    Why: the non-strict reader (kept: it reads ``"Газпром" вырос`` as one field where
+    ``strict=True`` fails) ends the file quietly inside a quoted field that is never closed, and
+    that field then holds every line after its opening quote. Between records the reader asks
+    for another line only to find the end; so a row that comes out after it asked is such a
+    row. ``itertools.chain`` runs no Python code per line.
+    """
+
+    __slots__ = ("reached",)
+
+    def __init__(self) -> None:
+        self.reached = False
+
+    def lines(self, stream: Iterator[str]) -> Iterator[str]:
+        return itertools.chain(stream, self._mark())
+
+    def _mark(self) -> Iterator[str]:
+        self.reached = True
+        yield from ()
+
+
+def _unterminated(name: str, row: int, fields: list[str]) -> DataError:
+    start = fields[-1].splitlines()[0] if fields and fields[-1] else ""
+    if len(start) > 40:
+        start = start[:40] + "..."
+    return DataError(
+        f'{name}, row {row}: a quoted field is never closed (unterminated "), so it runs to the '
+        f'end of the file (it starts "{start}"); close the quote, or double every " inside it'
+    )
+
+
 def _decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:
+    """``row`` is the one being read; the bad bytes may lie some lines further on.
+
+    Why: the text stream decodes a block ahead of the reader, so the error comes while an
+    earlier row is being read. Counted from there, line ends before the bad byte give its row
+    (exactly, unless a quoted field in between spans lines).
+    """
     encoding = "cp1251" if exc.encoding == "charmap" else exc.encoding
+    if isinstance(exc.object, (bytes, bytearray)):
+        row += exc.object.count(b"\n", 0, exc.start)
     return DataError(
         f"{name}, row {row}: bytes that are not valid {encoding} text; save the file as UTF-8"
     )
@@ -230,6 +359,8 @@ def open_table(
     encoding = _detect_encoding(head)
     if b"\x00" in head and not encoding.startswith("utf-16"):
         raise DataError(f"{name}: binary data, not a text feed (CSV, TSV, JSONL, RSS or lines)")
+    if encoding == "cp1251":
+        _check_not_mixed(name, head)
     fmt = fmt or format_for_path(source if isinstance(source, (str, Path)) else None)
     if fmt is None:
         try:
@@ -239,7 +370,7 @@ def open_table(
         fmt = _sniff_format(sample)
     if fmt == "rss":
         return _open_rss(name, head + raw.read(), rss_summary)
-    stream = _text_stream(raw, head, encoding)
+    stream = _text_stream(name, raw, head, encoding)
     if fmt == "jsonl":
         return Table(name, fmt, [], encoding, _jsonl_chunks(name, stream, chunk_rows))
     if fmt == "lines":
@@ -260,7 +391,8 @@ def open_table(
             rest = io.BufferedReader(_Prepend(body[end:], raw), buffer_size=1 << 20)
             chunks = _raw_csv_chunks(name, rest, delimiter, len(header), chunk_rows)
             return Table(name, fmt, header, encoding, chunks, delimiter, rest)
-    reader = csv.reader(stream, delimiter=delimiter, strict=False)
+    eof = _EndOfInput()
+    reader = csv.reader(eof.lines(stream), delimiter=delimiter, strict=False)
     try:
         header = next(reader)
     except StopIteration:
@@ -269,20 +401,22 @@ def open_table(
         raise DataError(f"{name}, row 1: {exc}") from None
     except UnicodeDecodeError as exc:
         raise _decode_error(name, 1, exc) from None
+    if eof.reached:
+        raise _unterminated(name, 1, header)
     header = [h.strip() for h in header]
     if not any(header):
         raise DataError(f"{name}: the header row is empty")
-    return Table(
-        name, fmt, header, encoding, _csv_chunks(name, reader, len(header), chunk_rows), delimiter
-    )
+    chunks = _csv_chunks(name, reader, eof, len(header), chunk_rows)
+    return Table(name, fmt, header, encoding, chunks, delimiter)
 
 
 def _raw_csv_chunks(
     name: str, raw: IO[bytes], delimiter: str, width: int, chunk_rows: int, first_line: int = 1
 ) -> Iterator[list[list[str]]]:
     stream = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
-    reader = csv.reader(stream, delimiter=delimiter, strict=False)
-    yield from _csv_chunks(name, reader, width, chunk_rows, first_line)
+    eof = _EndOfInput()
+    reader = csv.reader(eof.lines(stream), delimiter=delimiter, strict=False)
+    yield from _csv_chunks(name, reader, eof, width, chunk_rows, first_line)
 
 
 def _first_record_end(head: bytes, delimiter: str) -> int:
@@ -309,13 +443,15 @@ def _first_record_end(head: bytes, delimiter: str) -> int:
 
 
 def _csv_chunks(
-    name: str, reader: Any, width: int, chunk_rows: int, first_line: int = 1
+    name: str, reader: Any, eof: _EndOfInput, width: int, chunk_rows: int, first_line: int = 1
 ) -> Iterator[list[list[str]]]:
     chunk: list[list[str]] = []
     line = first_line
     try:
         for row in reader:
             line += 1
+            if eof.reached:
+                raise _unterminated(name, line, row)
             if len(row) != width:
                 if len(row) > width:
                     raise DataError(
@@ -385,20 +521,42 @@ def _json_object(name: str, lineno: int, line: str) -> dict:
 RSS_COLUMNS = ["title", "link", "id", "published", "summary", "text"]
 
 
+# Expat errors that feedparser's fallback parser repairs without losing an item: HTML entities
+# such as &nbsp; that XML does not define, and prefixes (media:, yandex:) used undeclared.
+_REPAIRED_XML_ERRORS = frozenset({"undefined entity", "unbound prefix"})
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
 def _open_rss(name: str, data: bytes, with_summary: bool) -> Table:
     import feedparser  # imported lazily: only feeds need it
 
     parsed = feedparser.parse(data)
-    if parsed.bozo and not parsed.entries:
-        reason = getattr(parsed, "bozo_exception", "unknown error")
-        raise DataError(f"{name}: not a readable RSS or Atom feed ({reason})")
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if not parsed.get("version") and not parsed.entries:
+        raise DataError(
+            f"{name}: not a readable RSS or Atom feed: no RSS <channel> or Atom <feed> in it "
+            "(a web page?); give the feed's own address or file"
+        )
+    xml_error = _xml_error(data, parsed)
+    if xml_error is not None:
+        # feedparser would carry on with its forgiving parser, losing or cutting items.
+        raise DataError(
+            f"{name}: not a readable RSS or Atom feed: not well-formed XML ({xml_error}); "
+            "is it cut short or broken? Download it again or fix it"
+        )
+    if problem is not None and not parsed.entries and not _harmless(problem):
+        raise DataError(f"{name}: not a readable RSS or Atom feed ({problem})")
     rows: list[list[str]] = []
     for entry in parsed.entries:
-        title = str(entry.get("title", "") or "")
+        title = _entry_text(entry, "title")
         summary = str(entry.get("summary", "") or "")
         text = title
         if with_summary and summary:
-            text = f"{title}. {_strip_tags(summary)}" if title else _strip_tags(summary)
+            if _is_html(entry, "summary"):
+                summary_text = _html_text(summary)
+            else:
+                summary_text = _strip_tags(summary)
+            text = f"{title}. {summary_text}" if title else summary_text
         rows.append(
             [
                 title,
@@ -419,10 +577,89 @@ def _open_rss(name: str, data: bytes, with_summary: bool) -> Table:
     return table
 
 
-def _strip_tags(html: str) -> str:
-    import re
+def _harmless(problem: BaseException) -> bool:
+    """feedparser's own notes (a declared encoding overridden, ...), or an XML error it repaired.
 
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    Only called once :func:`_xml_error` found no other XML error.
+    """
+    from xml.sax import SAXParseException
+
+    import feedparser
+
+    return isinstance(problem, (feedparser.ThingsNobodyCaresAboutButMe, SAXParseException))
+
+
+def _xml_error(data: bytes, parsed: Any) -> str | None:
+    """Where ``data`` stops being well-formed XML, as "reason, line N", or None.
+
+    feedparser reports only the first error of its XML parser, then reparses forgivingly. Errors
+    it repairs (``_REPAIRED_XML_ERRORS``) are let through, so the document is checked again with
+    expat, blind to namespaces and to which entities are defined, for the first other error;
+    this also gives line numbers of the file itself (feedparser may add an XML declaration).
+    """
+    from xml.parsers import expat
+    from xml.sax import SAXParseException
+
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if not isinstance(problem, SAXParseException):
+        return None  # well-formed, or a harmless note such as an encoding override
+    encoding = str(parsed.get("encoding") or "utf-8")
+    try:
+        text = data.decode(encoding, errors="replace")
+    except LookupError:
+        text = data.decode("utf-8", errors="replace")
+    # Decoded as feedparser decoded it: the declared encoding may be one it overrode.
+    parser = expat.ParserCreate(encoding="utf-8")
+    # An external DTD that is never read makes entities XML does not define (&nbsp;) legal.
+    parser.UseForeignDTD(True)
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_ALWAYS)
+
+    def no_external(context: str | None, *_: Any) -> int:
+        parser.ExternalEntityParserCreate(context).Parse(b"", True)  # nothing is fetched
+        return 1
+
+    parser.ExternalEntityRefHandler = no_external
+    try:
+        parser.Parse(text.encode("utf-8"), True)
+    except expat.ExpatError as exc:
+        return _xml_reason(expat.errors.messages[exc.code], exc.lineno or 0)
+    if problem.getMessage() in _REPAIRED_XML_ERRORS:
+        return None
+    return _xml_reason(problem.getMessage(), problem.getLineNumber() or 0)
+
+
+def _xml_reason(message: str, line: int) -> str:
+    # "not well-formed (invalid token)" would say it twice after "not well-formed XML".
+    reason = re.sub(r"^not well-formed \((.*)\)$", r"\1", message)
+    return f"{reason}, line {line}"
+
+
+def _is_html(entry: Any, key: str) -> bool:
+    detail = entry.get(f"{key}_detail") or {}
+    return detail.get("type") in _HTML_TYPES
+
+
+def _entry_text(entry: Any, key: str) -> str:
+    """A title as a reader sees it: HTML-typed ones without tags and entities decoded once.
+
+    Why: in an Atom ``type="html"`` title (or an RSS one with markup) ``AT&amp;amp;T`` is the
+    HTML ``AT&amp;T``, which reads "AT&T"; plain-text titles are left as they are.
+    """
+    value = str(entry.get(key, "") or "")
+    return _html_text(value) if value and _is_html(entry, key) else value
+
+
+# Only what looks like a tag or a comment: "5 < 6 > 4" in a title is text, not a tag.
+_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+
+
+def _html_text(fragment: str) -> str:
+    """The text of an HTML fragment: tags dropped, then entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
+
+
+def _strip_tags(fragment: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
 
 
 def find_text_column(columns: list[str], requested: str | None, name: str = "input") -> str:

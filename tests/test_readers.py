@@ -231,3 +231,190 @@ def test_csv_blocks_give_csv_readers_rows(body: str) -> None:
     for block in open_table(io.BytesIO(data), "csv").csv_blocks(1, 4):
         got += [r[1] for r in block.parsed] if block.parsed is not None else block.texts
     assert got == want
+
+
+# --- encodings: a file that is partly UTF-8 is refused, never decoded as cp1251 throughout.
+
+
+def test_utf8_rows_then_a_cp1251_row_are_refused_naming_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "feed.csv"
+    p.write_bytes(
+        "id,title\n1,Токаев подписал закон\n".encode() + "2,Погода в Алматы\n".encode("cp1251")
+    )
+    with pytest.raises(DataError, match=r"feed.csv: mixed encodings: line 3 is not UTF-8 while"):
+        rows_of(p)
+    p.write_bytes("Погода в Алматы\n".encode("cp1251") + "Токаев подписал закон\n".encode())
+    with pytest.raises(DataError, match="mixed encodings: line 2 is UTF-8 but line 1 is not"):
+        rows_of(p, fmt="lines")
+
+
+def test_mixed_encodings_past_the_sniffed_block_name_the_right_row(tmp_path: Path) -> None:
+    rows = "".join(f"{i},Погода в Алматы номер {i}\n" for i in range(5000))  # > 64 KiB
+    p = tmp_path / "feed.csv"
+    p.write_bytes(("id,title\n" + rows).encode("cp1251") + "x,Токаев подписал закон\n".encode())
+    with pytest.raises(DataError, match="line 5002 is UTF-8 but the file starts in cp1251"):
+        rows_of(p)
+    # The other way round the text stream decodes a block ahead of the reader; the error must
+    # still name the row holding the bad bytes, not the row being read.
+    p.write_bytes(("id,title\n" + rows).encode() + "x,Токаев\n".encode("cp1251") + b"y,z\n")
+    with pytest.raises(DataError, match="row 5002: bytes that are not valid utf-8 text"):
+        rows_of(p)
+
+
+_LOWER = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+_word = st.builds(
+    lambda w, cap: w.capitalize() if cap else w,
+    st.text(alphabet=_LOWER, min_size=1, max_size=9),
+    st.booleans(),
+)
+# Separators with the bytes cp1251 shares with UTF-8 continuation bytes: Ё ё « » — №.
+_headline = st.lists(_word, min_size=1, max_size=8).flatmap(
+    lambda words: st.lists(
+        st.sampled_from([" ", ", ", " — ", " «", "» ", " № ", " Ё "]),
+        min_size=len(words) - 1,
+        max_size=len(words) - 1,
+    ).map(lambda seps: words[0] + "".join(s + w for s, w in zip(seps, words[1:])))
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_headline, min_size=1, max_size=20))
+def test_any_cp1251_headline_file_reads_unchanged(headlines: list[str]) -> None:
+    data = "id;заголовок\n" + "".join(f"{i};{h}\n" for i, h in enumerate(headlines))
+    table = open_table(io.BytesIO(data.encode("cp1251")))
+    assert table.encoding == "cp1251"
+    assert [r[1] for c in table.chunks() for r in c] == headlines
+
+
+# --- CSV quoting: an opening quote that never closes is refused, not read as one huge field.
+
+
+def test_unterminated_quote_is_refused_naming_the_row(tmp_path: Path) -> None:
+    p = tmp_path / "feed.csv"
+    msg = r'feed.csv, row 2: a quoted field is never closed \(unterminated "\)'
+    for data in (
+        'id,title\n1,"Токаев подписал закон\n2,Погода\n'.encode(),
+        'id,title\n1,"Токаев подписал закон\n2,Погода'.encode(),  # no final line end
+        'id;title\r\n1;"Токаев подписал закон\r\n2;Погода\r\n'.encode("cp1251"),
+    ):
+        p.write_bytes(data)
+        with pytest.raises(DataError, match=msg + '.*starts "Токаев подписал закон"'):
+            rows_of(p)
+        table = open_table(p)
+        if table.has_csv_blocks:
+            with pytest.raises(DataError, match=msg):
+                list(table.csv_blocks(1))
+    p.write_bytes(b'id,"title\n1,x\n')
+    with pytest.raises(DataError, match="row 1: a quoted field is never closed"):
+        open_table(p)
+
+
+def test_quoted_fields_that_close_are_still_read(tmp_path: Path) -> None:
+    p = tmp_path / "feed.csv"
+    p.write_bytes('\ufeffid;title\r\n1;"две;\r\nстроки"\r\n2;"Газпром" вырос\r\n3;"x"'.encode())
+    assert rows_of(p) == (
+        ["id", "title"],
+        [["1", "две;\r\nстроки"], ["2", "Газпром вырос"], ["3", "x"]],
+    )
+    p.write_bytes('id;title\n1;"Ёлка;\nв Алматы"\n'.encode("cp1251"))
+    assert rows_of(p)[1] == [["1", "Ёлка;\nв Алматы"]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(cell, min_size=2, max_size=2), min_size=1, max_size=8))
+def test_a_csv_cut_inside_its_last_quoted_field_is_refused(rows: list[list[str]]) -> None:
+    import csv
+
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows([["id", "title"]] + rows)
+    data = out.getvalue()[:-2].encode()  # drop the last closing quote and the line end
+    msg = f"row {len(rows) + 1}: a quoted field is never closed"
+    with pytest.raises(DataError, match=msg):
+        rows_of(io.BytesIO(data), fmt="csv")
+    with pytest.raises(DataError, match=msg):
+        list(open_table(io.BytesIO(data), "csv").csv_blocks(1, 16))
+
+
+# --- RSS/Atom: a broken document is refused, harmless feedparser notes are not.
+
+_RSS_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>T</title>\n'
+
+
+def _six_items() -> str:
+    return "".join(f"<item><title>Новость {i}</title></item>\n" for i in range(6))
+
+
+def test_broken_rss_is_refused_with_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "feed.rss"
+    p.write_text("<rss><channel><item><title>Обрыв", encoding="utf-8")
+    with pytest.raises(
+        DataError,
+        match=r"feed.rss: not a readable RSS or Atom feed: not well-formed XML \(no "
+        r"element found, line 1\)",
+    ):
+        open_table(p)
+    whole = _RSS_HEAD + _six_items() + "</channel></rss>\n"
+    assert len(rows_of(io.BytesIO(whole.encode()))[1]) == 6
+    p.write_text(whole[: whole.index("Новость 5") + 4], encoding="utf-8")  # cut mid-title
+    with pytest.raises(DataError, match=r"not well-formed XML \(no element found, line 8\)"):
+        open_table(p)
+    # An error feedparser repairs (&nbsp;) must not hide a cut further on.
+    p.write_text(_RSS_HEAD + "<item><title>a&nbsp;b</title></item>\n<item><ti", encoding="utf-8")
+    with pytest.raises(DataError, match=r"not well-formed XML \(unclosed token, line 4\)"):
+        open_table(p)
+
+
+def test_a_web_page_is_not_a_feed(tmp_path: Path) -> None:
+    p = tmp_path / "feed.xml"
+    p.write_text(
+        "<!DOCTYPE html><html><head><title>Новости</title></head><body><p>Привет</p></body></html>",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match=r"feed.xml: .*no RSS <channel> or Atom <feed> in it"):
+        open_table(p)
+
+
+def test_broken_rss_on_stdin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    cut = (_RSS_HEAD + _six_items())[:-30]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(cut.encode())))
+    with pytest.raises(DataError, match=r"<stdin>: .*not well-formed XML"):
+        open_table("-")
+    whole = _RSS_HEAD + _six_items() + "</channel></rss>"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(whole.encode())))
+    assert len(rows_of("-")[1]) == 6
+
+
+def test_feeds_feedparser_repairs_are_read(tmp_path: Path) -> None:
+    p = tmp_path / "feed.rss"
+    # Declared UTF-8 but holding a Latin-1 byte: feedparser reads it as windows-1252.
+    p.write_bytes(
+        (_RSS_HEAD + "<item><title>Caf").encode() + b"\xe9</title></item></channel></rss>"
+    )
+    assert [r[0] for r in rows_of(p)[1]] == ["Café"]
+    # HTML entities XML does not define and an undeclared namespace prefix.
+    p.write_text(
+        _RSS_HEAD + "<item><title>Курс&nbsp;тенге &mdash; вырос</title><media:thumbnail/></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    assert [r[0] for r in rows_of(p)[1]] == ["Курс\xa0тенге — вырос"]
+    p.write_text(_RSS_HEAD.replace("<title>T", "<title>&nbsp;T") + "</channel></rss>", "utf-8")
+    assert rows_of(p)[1] == []  # an empty feed is a feed
+
+
+def test_html_typed_titles_read_as_a_reader_sees_them(tmp_path: Path) -> None:
+    p = tmp_path / "feed.atom"
+    p.write_text(
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        '<entry><id>1</id><title type="html">AT&amp;amp;T &lt;b&gt;рост&lt;/b&gt; 5 &lt; 6</title>'
+        '<summary type="html">&lt;p&gt;S&amp;amp;P&lt;/p&gt;</summary></entry>'
+        '<entry><id>2</id><title type="text">AT&amp;amp;T</title></entry></feed>',
+        encoding="utf-8",
+    )
+    cols, rows = rows_of(p, rss_summary=True)
+    got = [dict(zip(cols, r)) for r in rows]
+    assert got[0]["title"] == "AT&T рост 5 < 6"
+    assert got[0]["text"] == "AT&T рост 5 < 6. S&P"
+    assert got[1]["title"] == "AT&amp;T"  # plain text: the ampersands are the text itself

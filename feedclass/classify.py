@@ -142,6 +142,8 @@ def classify_file(
         delimiter=table.delimiter if table.format == "csv" else None,
         bom=table.encoding in ("cp1251", "utf-8-sig"),
         feed_title=getattr(table, "feed_title", "") or "feedclass",
+        feed_link=getattr(table, "feed_link", ""),
+        feed_description=getattr(table, "feed_description", ""),
     ) as writer:
         if first is not None:
 

@@ -43,6 +43,8 @@ class FeedItems:
     delimiter: str = ","
     encoding: str = "utf-8"
     feed_title: str = ""
+    feed_link: str = ""
+    feed_description: str = ""
 
 
 @dataclass
@@ -114,6 +116,8 @@ def collect(
         delimiter=table.delimiter,
         encoding=table.encoding,
         feed_title=getattr(table, "feed_title", ""),
+        feed_link=getattr(table, "feed_link", ""),
+        feed_description=getattr(table, "feed_description", ""),
     )
     times: list[float] = []
     sources: list[str] = []
@@ -412,6 +416,8 @@ def _write_rows(
         delimiter=items.delimiter if items.format == "csv" else None,
         bom=items.encoding in ("cp1251", "utf-8-sig"),
         feed_title=items.feed_title or "feedclass",
+        feed_link=items.feed_link,
+        feed_description=items.feed_description,
     ) as writer:
         i = 0
         for chunk in table.chunks():

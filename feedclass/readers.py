@@ -574,6 +574,9 @@ def _open_rss(name: str, data: bytes, with_summary: bool) -> Table:
 
     table = Table(name, "rss", list(RSS_COLUMNS), "utf-8", chunks())
     table.feed_title = str(parsed.feed.get("title", "") or "")  # type: ignore[attr-defined]
+    table.feed_link = str(parsed.feed.get("link", "") or "")  # type: ignore[attr-defined]
+    # feedparser keeps an RSS channel's <description> as "subtitle"
+    table.feed_description = str(parsed.feed.get("subtitle", "") or "")  # type: ignore[attr-defined]
     return table
 
 

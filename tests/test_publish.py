@@ -199,6 +199,7 @@ def test_publish_rss_in_rss_out_with_categories(tmp_path: Path, tiny_model) -> N
     src = tmp_path / "in.rss"
     src.write_text(
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>Лента</title>'
+        "<link>https://example.kz/</link><description>Новости Казахстана</description>"
         f"{items}</channel></rss>",
         encoding="utf-8",
     )
@@ -206,7 +207,8 @@ def test_publish_rss_in_rss_out_with_categories(tmp_path: Path, tiny_model) -> N
     publish_file(src, out, tiny_model)
     parsed = feedparser.parse(out.read_bytes())
     assert not parsed.bozo
-    assert parsed.feed.title == "Лента"
+    assert parsed.feed.title == "Лента" and parsed.feed.link == "https://example.kz/"
+    assert parsed.feed.subtitle == "Новости Казахстана"
     titles = [e.title for e in parsed.entries]
     assert titles == [FEED[0][1], FEED[1][1], FEED[3][1]]  # the reposted item c is merged
     assert [e.tags[0].term for e in parsed.entries][0] == "sport"

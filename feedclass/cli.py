@@ -268,7 +268,10 @@ SourceColumn = Annotated[
 ]
 Threshold = Annotated[
     float | None,
-    typer.Option(help="Similarity (0-1) at which items merge. Default: tuned for precision 0.9."),
+    typer.Option(
+        help="Similarity (0-1) at which items merge. Default 0.75: precision first; 0.55 also "
+        "merges looser rewrites by other outlets."
+    ),
 ]
 Keep = Annotated[
     str, typer.Option(help="Representative of a story: first (earliest), last or longest.")

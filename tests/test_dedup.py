@@ -417,7 +417,7 @@ def test_surnames_with_other_suffixes_on_one_stem_are_different_people(a: str, b
     ("a", "b"),
     [
         ("Назарбаев посетил Китай", "Назарбаева посетила Китай"),
-        ("Токаев провел встречу с Путиным", "Токаева встретился с Путину"),
+        ("Токаев встретился с Путиным в Астане", "Путин встретился с Токаевым в Астане"),
         ("Собянин открыл станцию метро", "Собянина открыла станцию метро"),
         ("Ержан Ахметкалиулы назначен акимом", "Ахметкалиулы назначен акимом"),
     ],
@@ -652,3 +652,20 @@ def test_vector_file_is_data_and_foreign_files_are_refused(tmp_path, monkeypatch
     finally:
         monkeypatch.undo()
         dedup.meaning_vectors.cache_clear()
+
+
+def test_the_parallel_sort_sorts_like_numpy(monkeypatch) -> None:
+    from feedclass import dedup
+
+    monkeypatch.setattr(dedup, "_PARALLEL_SORT_MIN", 64)
+    monkeypatch.setattr(dedup.os, "cpu_count", lambda: 4)
+    rng = np.random.default_rng(3)
+    for a in (
+        rng.integers(0, 1 << 60, 5000),
+        rng.integers(0, 3, 5000),  # long runs of one value
+        np.full(1000, 7, dtype=np.int64),
+        np.arange(3000, 0, -1),
+    ):
+        want = np.sort(a)
+        dedup._sort_in_place(a)
+        assert np.array_equal(a, want)

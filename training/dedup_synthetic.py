@@ -16,6 +16,14 @@ cancels the other merge more (0.67 to 0.83 of one kind); and 10,000 varied repos
 story inside a feed of 100,000 split into 23 clusters instead of 1. The fit learns to trust
 rare shared words, and a story reposted that often makes its own words common.
 
+Tried on top of W, and left out (2026-12-06, 300,000-headline benchmark, at the threshold
+that keeps ParaPhraser precision 0.90): navec vectors per word form instead of per stem
+(«поста»/«должности» 0.07 -> 0.55, «разместили»/«вывесили» -0.02 -> 0.35) give ParaPhraser
+recall 0.699, copies 0.982, false merges 0.51% (W = 0.2: 0.702, 0.986, 0.65%), and need a
+25 MB vector file; a feature for a swapped noun nobody explains (pymorphy3 parts of speech)
+gets a weight near 0. Without synthetic pairs, word-form vectors move cross-validated
+ParaPhraser recall at precision 0.9 from 0.706 to 0.709 only.
+
 The word lists here are deliberately not those of ``benchmarks/bench_dedup.py`` (other
 subjects, verbs, objects, towns and units), so that benchmark scores a feed whose words the
 fit has not seen; its stories are built the same way (subject, verb, object, a fact), so it is

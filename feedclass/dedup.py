@@ -1735,7 +1735,12 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     # capital mid-headline more often than in lower case, or if it looks like a surname or is
     # in Latin script inside the batch.
     letters = content & ~num & ~ismonth
-    mid = letters & ~tk["first"]
+    # In a headline set in capitals case says nothing about names: it neither shows a stem as a
+    # name nor has names of its own beyond the stems the rest of the batch shows as names.
+    n_let = np.bincount(doc[letters], minlength=n)
+    n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
+    shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
+    mid = letters & ~tk["first"] & ~shouty[doc]
     cap_keys_new = np.unique(shash[mid & tk["cap"]])
     low_keys, low_counts = np.unique(shash[mid & ~tk["cap"]], return_counts=True)
     capk, capc = np.unique(shash[mid & tk["cap"]], return_counts=True)
@@ -1763,11 +1768,6 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
         first_name[idx] = surname | proper[idx] | tk["latin"][idx]
     # Stems the batch shows as names count as names even where a copy was lower-cased.
     entity = letters & ((tk["cap"] & ~tk["first"]) | tk["allcap"] | first_name | proper)
-    # In a headline set in capitals case says nothing about names: there only
-    # stems known as names from the rest of the batch count.
-    n_let = np.bincount(doc[letters], minlength=n)
-    n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
-    shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
     if shouty.any():
         in_shouty = shouty[doc]
         entity[in_shouty] = (letters & proper)[in_shouty]

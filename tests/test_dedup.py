@@ -108,6 +108,13 @@ def test_templated_headlines_with_other_facts_do_not_match(a: str, b: str) -> No
     assert labels[0] != labels[1]
 
 
+def test_a_repost_in_capitals_with_another_word_is_no_name_conflict() -> None:
+    # a headline in capitals shows no names of its own: "ТОРЖЕСТВЕННО" is not one
+    a = "АКИМ АЛМАТЫ ОТКРЫЛ НОВЫЙ МОСТ ЧЕРЕЗ РЕКУ ПОСЛЕ РЕМОНТА ТОРЖЕСТВЕННО"
+    b = "Аким Алматы открыл новый мост через реку Есентай после ремонта"
+    assert pair_similarities([a], [b])[0] >= DEFAULT_THRESHOLD
+
+
 def test_a_currency_written_in_capitals_or_left_out_still_matches() -> None:
     s = pair_similarities(
         ["Курс доллара на 5 мая", "Нацбанк выделил 5 млрд тенге на ипотеку"],

@@ -269,6 +269,22 @@ def _cluster(
     return cluster, leader, matched, scores, (history, seen, earlier)
 
 
+def _read_and_cluster(
+    path: str | Path,
+    input_format: str | None,
+    rss_summary: bool,
+    columns: tuple[str | None, str | None, str | None, str | None],
+    threshold: float | None,
+    keep: str,
+    history_path: str | Path | None,
+    history_days: float | None,
+) -> tuple[FeedItems, tuple[list[Any], list[int], list[str], np.ndarray, Any]]:
+    """First pass of dedup and publish: the feed's items (``columns``: text, id, time, source)
+    and their clusters."""
+    items = collect(open_table(path, input_format, rss_summary=rss_summary), *columns)
+    return items, _cluster(items, threshold, keep, history_path, history_days)
+
+
 def _check_paths(source: str | Path | IO[bytes], **outputs: str | Path | None) -> None:
     """Refuse a run that would write one file over another (or over its input)."""
     named: list[tuple[str, Path]] = []
@@ -325,16 +341,17 @@ def dedup_file(
     """
     _check_paths(source, output=dest, report=report, history=history_path)
     with _rereadable(source) as path:
-        items = collect(
-            open_table(path, input_format, rss_summary=rss_summary),
-            text_column,
-            id_column,
-            time_column,
-            source_column,
+        items, clustered = _read_and_cluster(
+            path,
+            input_format,
+            rss_summary,
+            (text_column, id_column, time_column, source_column),
+            threshold,
+            keep,
+            history_path,
+            history_days,
         )
-        cluster, leader, matched, scores, (history, seen, earlier) = _cluster(
-            items, threshold, keep, history_path, history_days
-        )
+        cluster, leader, matched, scores, (history, seen, earlier) = clustered
         fmt = output_format(dest, items.format, output_fmt)
         added = list(DEDUP_COLUMNS) + (["seen_before"] if history is not None else [])
         _check_free(items.columns, added)
@@ -514,16 +531,17 @@ def publish_file(
         raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
     _check_paths(source, output=dest, report=report, history=history_path)
     with _rereadable(source) as path:
-        items = collect(
-            open_table(path, input_format, rss_summary=rss_summary),
-            text_column,
-            id_column,
-            time_column,
-            source_column,
+        items, clustered = _read_and_cluster(
+            path,
+            input_format,
+            rss_summary,
+            (text_column, id_column, time_column, source_column),
+            threshold,
+            keep,
+            history_path,
+            history_days,
         )
-        cluster, leader, matched, scores, (history, seen, earlier) = _cluster(
-            items, threshold, keep, history_path, history_days
-        )
+        cluster, leader, matched, scores, (history, seen, earlier) = clustered
         fmt = output_format(dest, items.format, output_fmt)
         _check_free(items.columns, PUBLISH_COLUMNS)
         n = len(items.texts)

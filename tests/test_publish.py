@@ -36,6 +36,16 @@ def write_feed(path: Path, rows=FEED) -> Path:
     return path
 
 
+def write_rss(path: Path, items: str, channel: str = "") -> Path:
+    """An RSS 2.0 file titled «Лента» with ``items`` (and more ``channel`` elements)."""
+    path.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Лента</title>{channel}'
+        f"{items}</channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
 def read(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
@@ -196,13 +206,8 @@ def test_publish_rss_in_rss_out_with_categories(tmp_path: Path, tiny_model) -> N
     import feedparser
 
     items = "".join(f"<item><title>{t}</title><guid>{i}</guid></item>" for i, t, _ in FEED[:4])
-    src = tmp_path / "in.rss"
-    src.write_text(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Лента</title>'
-        "<link>https://example.kz/</link><description>Новости Казахстана</description>"
-        f"{items}</channel></rss>",
-        encoding="utf-8",
-    )
+    channel = "<link>https://example.kz/</link><description>Новости Казахстана</description>"
+    src = write_rss(tmp_path / "in.rss", items, channel)
     out = tmp_path / "out.rss"
     publish_file(src, out, tiny_model)
     parsed = feedparser.parse(out.read_bytes())
@@ -318,12 +323,7 @@ def test_dedup_rss_summary_uses_the_description(tmp_path: Path) -> None:
         f"<item><title>Новости дня</title><description>{d}</description></item>"
         for d in ("Пожар на складе в Алматы", "Курс тенге укрепился к доллару")
     )
-    src = tmp_path / "in.rss"
-    src.write_text(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Лента</title>{items}'
-        "</channel></rss>",
-        encoding="utf-8",
-    )
+    src = write_rss(tmp_path / "in.rss", items)
     dedup_file(src, tmp_path / "o1.csv")
     assert [r["duplicate_of"] for r in read(tmp_path / "o1.csv")] == ["", "1"]  # titles alone
     dedup_file(src, tmp_path / "o2.csv", rss_summary=True)
@@ -346,11 +346,6 @@ def test_tune_needs_both_kinds_of_pairs_and_names_bad_rows(tmp_path: Path, capsy
 
 def test_rss_items_are_named_by_their_guid(tmp_path: Path) -> None:
     items = "".join(f"<item><title>{t}</title><guid>g-{i}</guid></item>" for i, t, _ in FEED[:4])
-    src = tmp_path / "in.rss"
-    src.write_text(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Лента</title>{items}'
-        "</channel></rss>",
-        encoding="utf-8",
-    )
+    src = write_rss(tmp_path / "in.rss", items)
     dedup_file(src, tmp_path / "o.csv")
     assert [r["duplicate_of"] for r in read(tmp_path / "o.csv")] == ["", "", "g-a", ""]

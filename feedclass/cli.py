@@ -352,9 +352,8 @@ def _history_note(history: Path | None, r: Any) -> None:
     if history is None:
         return
     if r.history_created:
-        _err(
-            f"note: {history} did not exist: started a new history there ({r.history_items} items)"
-        )
+        kept = _n(r.history_items, "item")
+        _err(f"note: {history} did not exist: started a new history there ({kept})")
     else:
         _err(f"history {history}: {_n(r.history_items, 'item')} kept")
 

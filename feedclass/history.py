@@ -34,6 +34,7 @@ from feedclass.dedup import (
     _score_batch,
 )
 from feedclass.errors import DataError, StateFileError
+from feedclass.modelfile import atomic_target, replace_with
 
 __all__ = ["History", "HistoryResult", "dedup_against_history"]
 
@@ -181,7 +182,7 @@ class History:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the state atomically: a temp file in the same folder, then ``os.replace``."""
-        p = Path(path)
+        p = atomic_target(path)
         items = [
             [t, tm, s, i]
             for t, tm, s, i in zip(
@@ -212,7 +213,7 @@ class History:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, p)
+            replace_with(tmp, p)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
             raise StateFileError(
@@ -301,13 +302,16 @@ def dedup_against_history(
     elif np.issubdtype(np.asarray(times).dtype, np.datetime64):
         bt = bt / 1e9  # ns -> s
     src_b = _as_sources(sources, nb)
+    # a row without a time (publish gives it +inf, to sort after the dated rows) is stored and
+    # aged as published now: +inf would make the prune below forget every item
+    bt_kept = np.where(np.isfinite(bt), bt, now)
     if ids is None:
         batch_ids = [""] * nb
     else:
         batch_ids = [str(i) for i in ids]
         if len(batch_ids) != nb:
             raise DataError(f"ids must have one entry per text ({nb}); got {len(batch_ids)}")
-    history.prune(max(now, float(bt.max()) if nb else now))
+    history.prune(max(now, float(bt_kept.max()) if nb else now))
     nh = len(history)
     all_texts = history.texts + batch
     n = nh + nb
@@ -360,14 +364,14 @@ def dedup_against_history(
             key = (batch[k], out_ids[k])
             if key in stored:  # the same headline of the same story: refresh, do not repeat
                 h = stored[key]
-                history.times[h] = max(history.times[h], float(bt[k]))
+                history.times[h] = max(history.times[h], float(bt_kept[k]))
                 if not history.item_ids[h]:
                     history.item_ids[h] = batch_ids[k]
                 continue
             stored[key] = len(history.texts)
             history.texts.append(batch[k])
-            history.times.append(float(bt[k]))
+            history.times.append(float(bt_kept[k]))
             history.story_ids.append(out_ids[k])
             history.item_ids.append(batch_ids[k])
-        history.prune(max(now, float(bt.max())))
+        history.prune(max(now, float(bt_kept.max())))
     return HistoryResult(out_ids, seen, dup, out_matched, scores, out_mid)

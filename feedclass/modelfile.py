@@ -30,11 +30,32 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
+def atomic_target(path: str | Path) -> Path:
+    """Where an atomic write of ``path`` must go: through a symlink to its target, so that the
+    rename replaces the file the link points at rather than the link itself."""
+    p = Path(path)
+    return Path(os.path.realpath(p)) if p.is_symlink() else p
+
+
+def replace_with(tmp: str | Path, dest: Path) -> None:
+    """Move a finished temporary file over ``dest``, with the mode ``dest`` had; a new file gets
+    the mode any new file would get (mkstemp's files are 0600: a web server could not read a
+    published feed)."""
+    try:
+        mode = os.stat(dest).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+    os.replace(tmp, dest)
+
+
 def write_model_file(
     path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> None:
     """Write ``header`` and ``arrays`` to ``path`` atomically."""
-    path = Path(path)
+    path = atomic_target(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ModelFileError(f"{path}: folder {parent} does not exist")
@@ -53,11 +74,7 @@ def write_model_file(
                     _add(zf, f"{name}.npy", buf.getvalue())
             fh.flush()
             os.fsync(fh.fileno())
-        # mkstemp creates 0600; give the model the permissions any new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        replace_with(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -45,6 +45,7 @@ class FeedItems:
     feed_title: str = ""
     feed_link: str = ""
     feed_description: str = ""
+    ids_given: bool = False  # ids came from the input (a column or guids), not row numbers
 
 
 @dataclass
@@ -172,6 +173,9 @@ def collect(
         items.columns = list(table.columns)
     if guids and all(g.strip() for g in guids) and len(set(guids)) == len(guids):
         items.ids = guids  # every item has its own guid; else row numbers, as for other inputs
+        items.ids_given = True
+    elif icol is not None:
+        items.ids_given = True
     if time_column:
         arr = np.asarray(times, dtype=float)
         # Rows without a time sort after every dated row, in file order.
@@ -242,7 +246,8 @@ def _cluster(
             sources=sources,
             threshold=thr,
             keep=keep,
-            ids=[items.ids[i] for i in full],
+            # row numbers name rows of this file only: an earlier batch's are no use later
+            ids=[items.ids[i] for i in full] if items.ids_given else None,
         )
         for k, i in enumerate(full):
             cluster[i] = res.story_ids[k]
@@ -298,6 +303,11 @@ def _check_paths(source: str | Path | IO[bytes], **outputs: str | Path | None) -
             if _same_file(p, q):
                 raise DataError(f"{what} {str(path)!r} is also {other}; give each its own file")
         named.append((f"the {what}", p))
+    if outputs.get("history") is not None and str(outputs["history"]) == "-":
+        raise DataError("history needs a file, not - (stdout)")
+    to_stdout = [w for w, p in outputs.items() if (p is None and w == "output") or str(p) == "-"]
+    if len(to_stdout) > 1:
+        raise DataError(f"the {' and the '.join(to_stdout)} would both go to stdout; give -o FILE")
     for what, path in outputs.items():
         if path is None or str(path) == "-" or what == "output":
             continue
@@ -336,7 +346,8 @@ def dedup_file(
 
     With ``history_path``, a row whose story was published in an earlier batch gets that story's
     id as its cluster, ``seen_before`` = ``yes`` and ``duplicate_of`` = the id of the earlier
-    item it matched (the story id if that item had no id). ``history_days`` replaces the
+    item it matched (the story id if ids are row numbers, that item had none, or it is this
+    very item run again). ``history_days`` replaces the
     state's age limit; None keeps it (3 days for a new state).
     """
     _check_paths(source, output=dest, report=report, history=history_path)
@@ -363,7 +374,9 @@ def dedup_file(
             if leader[i] != i:
                 dup = items.ids[leader[i]]
             elif seen[i]:
-                dup = earlier[i] or str(cluster[i])
+                # the earlier item, unless that is this very item (a batch run again)
+                same_item = earlier[i] == items.ids[i]
+                dup = earlier[i] if earlier[i] and not same_item else str(cluster[i])
             v = [str(cluster[i]), dup]
             if history is not None:
                 v.append("yes" if seen[i] else "")
@@ -615,7 +628,11 @@ def sweep_file(
     )
 
 
-_PAIR_LABELS = {"1", "0", "-1", "1.0", "0.0", "-1.0", "+1"}
+def _is_pair_label(value: str) -> bool:
+    try:
+        return float(value.strip()) in (1.0, 0.0, -1.0)
+    except ValueError:
+        return False
 
 
 def tune_file(
@@ -641,7 +658,7 @@ def tune_file(
                 a, b, y = (cell_text(r.get(c)) for c in ("text_1", "text_2", "label"))
             else:
                 a, b, y = (r[cols.index(c)] for c in ("text_1", "text_2", "label"))
-            if y.strip() not in _PAIR_LABELS:
+            if not _is_pair_label(y):
                 raise DataError(
                     f"{table.name}, row {len(t1) + 1}: label must be 1, 0 or -1; got {y!r}"
                 )

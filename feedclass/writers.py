@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from feedclass.errors import DataError, InputFileError
+from feedclass.modelfile import atomic_target, replace_with
 from feedclass.readers import _HEADLINE_NAMES, cell_text, format_for_path
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "rss")
@@ -65,7 +66,7 @@ class AtomicOutput:
     """A text file that appears under its final name only after ``commit``."""
 
     def __init__(self, dest: str | Path | None, encoding: str = "utf-8") -> None:
-        self.dest = None if dest is None or str(dest) == "-" else Path(dest)
+        self.dest = None if dest is None or str(dest) == "-" else atomic_target(dest)
         self._tmp: str | None = None
         if self.dest is None:
             self.stream: IO[str] = sys.stdout
@@ -86,7 +87,7 @@ class AtomicOutput:
         os.fsync(self.stream.fileno())
         self.stream.close()
         assert self.dest is not None
-        os.replace(self._tmp, self.dest)
+        replace_with(self._tmp, self.dest)
         self._tmp = None
 
     def abort(self) -> None:

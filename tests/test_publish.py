@@ -349,3 +349,85 @@ def test_rss_items_are_named_by_their_guid(tmp_path: Path) -> None:
     src = write_rss(tmp_path / "in.rss", items)
     dedup_file(src, tmp_path / "o.csv")
     assert [r["duplicate_of"] for r in read(tmp_path / "o.csv")] == ["", "", "g-a", ""]
+
+
+def test_history_without_ids_names_the_story_not_a_row_of_this_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    day1 = write_feed(tmp_path / "d1.csv", [("", "В Алматы открылся новый мост через реку", "")])
+    day2 = write_feed(
+        tmp_path / "d2.csv",
+        [
+            ("", "Курс тенге укрепился к доллару", ""),
+            ("", "Новости: в Алматы открылся новый мост через реку", ""),
+        ],
+    )
+    dedup_file(day1, tmp_path / "o1.csv", history_path=state)
+    story = read(tmp_path / "o1.csv")[0]["cluster"]
+    dedup_file(day2, tmp_path / "o2.csv", history_path=state)
+    assert read(tmp_path / "o2.csv")[1]["duplicate_of"] == story
+
+
+def test_a_batch_run_again_is_not_a_duplicate_of_itself(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    feed = write_feed(tmp_path / "d1.csv", [("x1", "В Алматы открылся новый мост", "")])
+    dedup_file(feed, tmp_path / "o1.csv", id_column="id", history_path=state)
+    dedup_file(feed, tmp_path / "o2.csv", id_column="id", history_path=state)
+    row = read(tmp_path / "o2.csv")[0]
+    assert row["seen_before"] == "yes" and row["duplicate_of"] == row["cluster"] != "x1"
+
+
+def test_a_row_without_a_time_does_not_empty_the_history(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    day1 = write_feed(
+        tmp_path / "d1.csv",
+        [
+            ("x1", "В Алматы открылся новый мост", "2026-11-20T08:00:00"),
+            ("x2", "Пожар в Астане", ""),
+        ],
+    )
+    day2 = write_feed(
+        tmp_path / "d2.csv", [("y1", "Срочно: в Алматы открылся новый мост", "2026-11-21T08:00:00")]
+    )
+    kw = {"id_column": "id", "time_column": "published", "history_path": state}
+    dedup_file(day1, tmp_path / "o1.csv", history_days=30, **kw)
+    dedup_file(day2, tmp_path / "o2.csv", **kw)
+    assert read(tmp_path / "o2.csv")[0]["duplicate_of"] == "x1"
+
+
+@pytest.mark.parametrize(
+    ("out", "report", "history", "message"),
+    [
+        (None, "-", None, "both go to stdout"),
+        ("o.csv", None, "-", "history needs a file"),
+    ],
+)
+def test_stdout_takes_one_output(
+    tmp_path: Path, out: str | None, report: str | None, history: str | None, message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        dedup_file(write_feed(tmp_path / "f.csv"), out, report=report, history_path=history)
+
+
+def test_outputs_written_through_a_symlink_keep_the_link_and_the_mode(tmp_path: Path) -> None:
+    import os
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "out.csv").write_text("", encoding="utf-8")
+    (real / "out.csv").chmod(0o640)
+    (tmp_path / "out.csv").symlink_to(real / "out.csv")
+    feed = write_feed(tmp_path / "f.csv")
+    dedup_file(feed, tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").is_symlink() and len(read(real / "out.csv")) == len(FEED)
+    assert (real / "out.csv").stat().st_mode & 0o777 == 0o640
+    # a history state behind a link: the file it points at is the one updated
+    dedup_file(feed, tmp_path / "o1.csv", history_path=real / "state.json")
+    (tmp_path / "state.json").symlink_to(real / "state.json")
+    other = write_feed(tmp_path / "g.csv", [("z", "Землетрясение в Таразе", "")])
+    dedup_file(other, tmp_path / "o2.csv", history_path=tmp_path / "state.json")
+    assert (tmp_path / "state.json").is_symlink()
+    assert json.loads((real / "state.json").read_text(encoding="utf-8"))["n_items"] == 5
+    # a new file gets the mode any new file gets, not mkstemp's 0600
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "o1.csv").stat().st_mode & 0o777 == 0o666 & ~umask

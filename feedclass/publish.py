@@ -347,8 +347,8 @@ def dedup_file(
     With ``history_path``, a row whose story was published in an earlier batch gets that story's
     id as its cluster, ``seen_before`` = ``yes`` and ``duplicate_of`` = the id of the earlier
     item it matched (the story id if ids are row numbers, that item had none, or it is this
-    very item run again). ``history_days`` replaces the
-    state's age limit; None keeps it (3 days for a new state).
+    very item run again). ``history_days`` replaces the state's age limit; None keeps it (3
+    days for a new state).
     """
     _check_paths(source, output=dest, report=report, history=history_path)
     with _rereadable(source) as path:

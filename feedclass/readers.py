@@ -527,9 +527,33 @@ _REPAIRED_XML_ERRORS = frozenset({"undefined entity", "unbound prefix"})
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+_XML_DECL = re.compile(rb"\s*<\?xml\b[^>]*?\?>")
+
+
+def _declare_cp1251(data: bytes) -> bytes:
+    """A feed that is not UTF-8 and declares no encoding, declared as cp1251.
+
+    Why: XML without a declaration is UTF-8 by rule, so feedparser falls back to windows-1252
+    and Cyrillic comes out as «Ïðèâåò». Here such a file is a Windows export in cp1251, as CSV
+    files without a BOM are taken to be.
+    """
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data
+    decl = _XML_DECL.match(data)
+    if decl is not None and b"encoding" in decl.group(0):
+        return data
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        new = b'<?xml version="1.0" encoding="windows-1251"?>'
+        return new + (data[decl.end() :] if decl is not None else data)
+    return data
+
+
 def _open_rss(name: str, data: bytes, with_summary: bool) -> Table:
     import feedparser  # imported lazily: only feeds need it
 
+    data = _declare_cp1251(data)
     parsed = feedparser.parse(data)
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not parsed.get("version") and not parsed.entries:

@@ -418,3 +418,18 @@ def test_html_typed_titles_read_as_a_reader_sees_them(tmp_path: Path) -> None:
     assert got[0]["title"] == "AT&T рост 5 < 6"
     assert got[0]["text"] == "AT&T рост 5 < 6. S&P"
     assert got[1]["title"] == "AT&amp;T"  # plain text: the ampersands are the text itself
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [b"", b'<?xml version="1.0"?>\n', b'<?xml version="1.0" encoding="windows-1251"?>\n'],
+)
+def test_a_cp1251_feed_reads_in_cyrillic_declared_or_not(tmp_path: Path, prolog: bytes) -> None:
+    body = (
+        '<rss version="2.0"><channel><title>Лента</title>'
+        "<item><title>Токаев подписал закон о бюджете</title></item></channel></rss>"
+    )
+    path = tmp_path / "feed.rss"
+    path.write_bytes(prolog + body.encode("cp1251"))
+    rows = [r for chunk in open_table(path).chunks() for r in chunk]
+    assert rows[0][0] == "Токаев подписал закон о бюджете"

@@ -85,13 +85,16 @@ _SOURCE_NAMES = (
     r"baq\.kz|exclusive\.kz|time\.kz|the village|365info|ktk|ктк|31 канал|qazaqstan"
 )
 _PREFIX_RE = re.compile(
-    rf"^[^\S\n]*(?:[\[(][^\S\n]*(?:{_PREFIX_WORDS})[^\S\n]*[\])][^\S\n]*[:.!|-]?|(?:{_PREFIX_WORDS})[^\S\n]*[:!|]+|"
+    rf"^[^\S\n]*(?:[\[(][^\S\n]*(?:{_PREFIX_WORDS})[^\S\n]*[\])][^\S\n]*[:.!|-]?|(?:{_PREFIX_WORDS})[^\S\n]*[:!|.]+|"
     rf"(?:{_PREFIX_WORDS})[^\S\n]+[-\u2013\u2014][^\S\n])[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
 _TAIL_RE = re.compile(
     rf"[^\S\n]*(?:[\[(][^\S\n]*(?:{_PREFIX_WORDS}|{_SOURCE_NAMES}|фото[^\S\n]*[,+и][^\S\n]*видео|видео[^\S\n]*[,+и][^\S\n]*фото|"
     rf"\d{{1,2}}[^\S\n]*\+)[^\S\n]*[\])]|[-\u2013\u2014|/:][^\S\n]*(?:{_SOURCE_NAMES})|"
+    # after a headline's " | ", a site or section name of its own: a few words, no figures (a
+    # date there is a fact: «Погода в Алматы | 5 мая»), no colon or quotes (a quote is news)
+    rf"(?<=[^\n]{{20}}\s)\|[^\S\n]+[^\W\d][^|\n\d:«»\"]{{0,39}}|"
     rf"[.|:][^\S\n]*(?:фото|видео|фото[^\S\n]*[,+и][^\S\n]*видео|видео[^\S\n]*[,+и][^\S\n]*фото|photos?|video))[^\S\n]*[.!]?[^\S\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -2930,15 +2930,21 @@ class TuneResult:
     curve: list[tuple[float, float, float, int]]
 
 
+def _pair_label(value: Any) -> float | None:
+    """A pair label as 1.0, 0.0 or -1.0 ("1", 1, "-1.0" ...), or None if it is not one."""
+    try:
+        v = float(str(value).strip())
+    except ValueError:
+        return None
+    return v if v in (1.0, 0.0, -1.0) else None
+
+
 def _labels_to_same(labels: Sequence[Any]) -> np.ndarray:
     """Map labels to "same news" booleans: {1,0,-1} -> >= 0; plain binary {1,0} -> == 1."""
     vals = []
     for k, v in enumerate(labels):
-        try:
-            fv = float(str(v).strip())
-        except ValueError:
-            raise DataError(f"labels[{k}] must be 1, 0 or -1; got {v!r} instead") from None
-        if fv not in (1.0, 0.0, -1.0):
+        fv = _pair_label(v)
+        if fv is None:
             raise DataError(f"labels[{k}] must be 1, 0 or -1; got {v!r} instead")
         vals.append(fv)
     arr = np.array(vals)

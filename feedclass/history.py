@@ -88,6 +88,7 @@ class History:
         self.story_ids: list[str] = []
         self.item_ids: list[str] = []  # the input's id of each item ("" if it had none)
         self.next_id = 1
+        self.created = False  # True when ``open`` started it because its file did not exist
 
     # -- creation and persistence ------------------------------------------------------------
     @classmethod
@@ -177,9 +178,6 @@ class History:
             h.history_days, h.max_items = fresh.history_days, fresh.max_items
         return h
 
-    #: True for a history that ``open`` started because its file did not exist yet.
-    created = False
-
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the state atomically: a temp file in the same folder, then ``os.replace``."""
         p = atomic_target(path)
@@ -253,11 +251,7 @@ class HistoryResult:
     duplicate_of: np.ndarray  # index of the batch row this row duplicates, or -1
     matched_text: list[str | None]  # the earlier headline this row was matched to, if any
     scores: np.ndarray  # similarity to that headline (0 where none)
-    matched_id: list[str | None] = None  # type: ignore[assignment]  # that headline's item id
-
-    def __post_init__(self) -> None:
-        if self.matched_id is None:
-            self.matched_id = [None] * len(self.story_ids)
+    matched_id: list[str | None]  # that headline's item id ("" if it had none)
 
     @property
     def cluster_ids(self) -> list[str]:
@@ -316,7 +310,7 @@ def dedup_against_history(
     all_texts = history.texts + batch
     n = nh + nb
     if nb == 0:
-        return HistoryResult([], np.zeros(0, bool), np.zeros(0, np.int64), [], np.zeros(0))
+        return HistoryResult([], np.zeros(0, bool), np.zeros(0, np.int64), [], np.zeros(0), [])
     sc = _score_batch(all_texts, min_score=_floor(float(threshold)))
     # history rows come first and all stay leaders (their ids are fixed); batch rows follow in
     # the order of ``keep``

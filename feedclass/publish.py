@@ -153,7 +153,7 @@ def collect(
             srcs = _col(chunk, pos(scol)) if scol else None
         items.texts += texts
         if guid is not None:
-            guids += _col(chunk, items.columns.index(guid)) if not table.is_dict else []
+            guids += _col(chunk, items.columns.index(guid))
         if ids is not None:
             _check_ids(ids, row, icol, table.name, seen_ids)
         items.ids += ids if ids is not None else [str(row + k + 1) for k in range(len(chunk))]
@@ -628,18 +628,11 @@ def sweep_file(
     )
 
 
-def _is_pair_label(value: str) -> bool:
-    try:
-        return float(value.strip()) in (1.0, 0.0, -1.0)
-    except ValueError:
-        return False
-
-
 def tune_file(
     source: str | Path | IO[bytes], target_precision: float = 0.9, input_format: str | None = None
 ) -> Any:
     """Pick a threshold from a newsroom's own labelled pairs (text_1, text_2, label)."""
-    from feedclass.dedup import tune_threshold
+    from feedclass.dedup import _pair_label, tune_threshold
 
     table = open_table(source, input_format)
     t1: list[str] = []
@@ -658,7 +651,7 @@ def tune_file(
                 a, b, y = (cell_text(r.get(c)) for c in ("text_1", "text_2", "label"))
             else:
                 a, b, y = (r[cols.index(c)] for c in ("text_1", "text_2", "label"))
-            if not _is_pair_label(y):
+            if _pair_label(y) is None:
                 raise DataError(
                     f"{table.name}, row {len(t1) + 1}: label must be 1, 0 or -1; got {y!r}"
                 )

@@ -13,6 +13,7 @@ Usage::
     python benchmarks/bench_dedup.py --n 20000          # quick
     python benchmarks/bench_dedup.py --n 1000000        # the scale target (<= 60 s, <= 4 GiB)
     python benchmarks/bench_dedup.py --n 1000000 --datasketch-n 1000000   # same n (10 min)
+    python benchmarks/bench_dedup.py --n 1000000 --sweep 0.55,0.65,0.75  # quality by threshold
 
 datasketch's throughput falls as the feed grows (1,900-2,600 items/s at 20,000 headlines,
 1,600-1,700 at 1,000,000 here), so the fair ratio is the one at the same n.
@@ -470,11 +471,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--worker", choices=("ours", "datasketch"), help=argparse.SUPPRESS)
     ap.add_argument("--examples", type=int, default=0, help="print some feed rows and exit")
+    ap.add_argument(
+        "--sweep",
+        help="thresholds, e.g. 0.55,0.75: copies found and false merges at each, then exit",
+    )
     args = ap.parse_args(argv)
     if args.examples:
         texts, story, copy = make_feed(max(args.examples, 100), args.seed)
         for t, s, c in list(zip(texts, story, copy, strict=True))[: args.examples]:
             print(f"{s:6d} {'copy' if c else '    '} {t}")
+        return 0
+    if args.sweep:
+        from feedclass.dedup import sweep_thresholds
+
+        texts, story, copy = make_feed(args.n, args.seed)
+        levels = [float(x) for x in args.sweep.split(",")]
+        print(f"{'threshold':>9} {'copies found':>12} {'false-merge':>11}")
+        for res in sweep_thresholds(texts, levels, n_examples=0):
+            recall, false = scores(np.asarray(res.labels), story, copy)
+            print(f"{res.threshold:9.2f} {recall:12.4f} {false * 100:10.2f}%")
         return 0
     if args.worker:
         print(json.dumps(worker(args.worker, args.n, args.seed)))

@@ -9,6 +9,7 @@ Usage::
 
     python benchmarks/bench_reposts.py                      # 20,000 and 80,000 reposts
     python benchmarks/bench_reposts.py --n 20000 160000
+    python benchmarks/bench_reposts.py --inside 500 2000 10000   # inside a synthetic feed
 """
 
 from __future__ import annotations
@@ -42,7 +43,15 @@ def varied(n: int, seed: int = 5) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[20000, 80000], help="reposts per feed")
+    ap.add_argument(
+        "--inside",
+        type=int,
+        nargs="+",
+        help="instead: add this many varied reposts to 100,000 headlines of bench_dedup's feed",
+    )
     args = ap.parse_args(argv)
+    if args.inside:
+        return inside(args.inside)
     NearDuplicates().fit_predict(varied(50), sources=[str(k) for k in range(50)])  # compile
     print(f"{'feed':28} {'n':>8} {'seconds':>8} {'clusters':>9} {'largest':>8}")
     for n in args.n:
@@ -57,6 +66,23 @@ def main(argv: list[str] | None = None) -> int:
             dt = time.perf_counter() - t0
             c = Counter(labels.tolist())
             print(f"{name:28} {n:>8} {dt:>8.2f} {len(c):>9} {c.most_common(1)[0][1]:>8}")
+    return 0
+
+
+def inside(counts: list[int]) -> int:
+    """Does a heavily reposted story stay one story inside a feed of other news?"""
+    import numpy as np
+    from bench_dedup import make_feed
+
+    feed, _story, _copy = make_feed(100_000, 7)
+    print(f"{'reposts':>8} {'groups':>7} {'largest':>8} {'feed rows joined':>16} {'seconds':>8}")
+    for k in counts:
+        t0 = time.perf_counter()
+        labels = np.asarray(NearDuplicates().fit_predict(feed + varied(k)))
+        dt = time.perf_counter() - t0
+        ids, sizes = np.unique(labels[len(feed) :], return_counts=True)
+        joined = int(np.isin(labels[: len(feed)], ids).sum())
+        print(f"{k:>8} {len(ids):>7} {sizes.max():>8} {joined:>16} {dt:>8.2f}")
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from feedclass.atomic import check_not_an_input
 from feedclass.errors import DataError
 from feedclass.model import TopicModel
 from feedclass.readers import (
@@ -112,7 +113,11 @@ def classify_file(
     rss_summary: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
-    """Classify a feed file (or stdin) into ``dest`` (a path, or None for stdout)."""
+    """Classify a feed file (or stdin) into ``dest`` (a path, or None for stdout).
+
+    ``dest`` may not be ``source`` itself (by inode: a hard link or symlink to it counts).
+    """
+    check_not_an_input(dest, [source])
     if top_k < 0:
         raise DataError(f"--top-k must be 0 or more; got {top_k} instead")
     if not 0.0 <= min_confidence <= 1.0:

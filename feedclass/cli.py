@@ -1,13 +1,16 @@
 """The `feedclass` command. It parses arguments, calls one library function, formats output.
 
 Every library error becomes one line on stderr and exit code 2; anything unexpected becomes one
-line and exit code 1, with the traceback only under ``--debug``.
+line and exit code 1, with the traceback only under ``--debug``. Ctrl-C exits 130 and SIGTERM
+143, as a shell reports a process killed by those signals, so ``feedclass ... && upload`` stops;
+either way no temporary file is left behind.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -298,6 +301,13 @@ Summary = Annotated[
 Report = Annotated[
     str | None, typer.Option(help="Write every merge with its similarity to this file.")
 ]
+LockTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout",
+        help="Seconds to wait while another run uses the --history state (default 60).",
+    ),
+]
 
 
 @app.command()
@@ -315,6 +325,7 @@ def dedup(
     report: Report = None,
     fmt: FormatOpt = None,
     summary: Summary = False,
+    lock_timeout: LockTimeout = None,
 ) -> None:
     """Group near-duplicates: every row out, in order, with cluster and duplicate_of."""
     from feedclass.publish import dedup_file
@@ -333,6 +344,7 @@ def dedup(
         input_format=fmt,
         report=report,
         rss_summary=summary,
+        lock_timeout=lock_timeout,
     )
     line = (
         f"{_n(r.rows, 'row')}, {_n(r.clusters, 'story', 'stories')}, "
@@ -385,6 +397,7 @@ def publish(
     ] = None,
     fmt: FormatOpt = None,
     summary: Summary = False,
+    lock_timeout: LockTimeout = None,
 ) -> None:
     """Classify and deduplicate in one pass: one row per story, with its topic."""
     from feedclass.errors import DataError
@@ -436,6 +449,7 @@ def publish(
         min_confidence=min_confidence,
         fallback=fallback,
         rss_summary=summary,
+        lock_timeout=lock_timeout,
     )
     line = (
         f"{_n(r.rows, 'row')} -> {_n(r.published, 'story', 'stories')} published, "
@@ -469,6 +483,26 @@ def tune_dedup(
     typer.echo(f"\nuse: feedclass dedup FEED --threshold {res.threshold:.3f}")
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every writer unwinds and removes its
+    temporary file (a BaseException, like KeyboardInterrupt, so no ``except Exception``
+    swallows it)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _stop(code: int, message: str) -> None:
+    from feedclass.atomic import remove_live_temp_files
+
+    # Writers remove their temporary files as the exception unwinds; this catches any that a
+    # signal arriving inside a clean-up left behind.
+    remove_live_temp_files()
+    _err(message)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every error into one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -478,9 +512,19 @@ def main(argv: list[str] | None = None) -> None:
         logging.basicConfig(level=logging.DEBUG)
     command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="feedclass", standalone_mode=False)
+        previous: Any = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        previous = None
+    try:
+        code = command.main(args=args, prog_name="feedclass", standalone_mode=False)
+        if code == 130:  # typer turns KeyboardInterrupt into Exit(130), returned, not raised
+            _stop(130, "interrupted")
     except typer.Exit as exc:
+        if exc.exit_code == 130:
+            _stop(130, "interrupted")
         sys.exit(exc.exit_code)
+    except Terminated:
+        _stop(143, "terminated")
     except _UsageError as exc:
         if debug:
             raise
@@ -493,16 +537,14 @@ def main(argv: list[str] | None = None) -> None:
         _err(exc.format_message().replace("\n", " "))
         sys.exit(exc.exit_code)
     except typer.Abort:
-        _err("aborted")
-        sys.exit(130)
+        _stop(130, "aborted")
     except FeedclassError as exc:
         if debug:
             raise
         _err(f"error: {exc}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        _err("interrupted")
-        sys.exit(130)
+        _stop(130, "interrupted")
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`): not an error of ours.
         sys.stderr.close()
@@ -510,6 +552,11 @@ def main(argv: list[str] | None = None) -> None:
     except MemoryError:
         _err("error: out of memory")
         sys.exit(1)
+    except RecursionError:
+        if debug:
+            raise
+        _err("error: input nested too deeply to read")
+        sys.exit(2)
     except OSError as exc:
         if debug:
             raise
@@ -520,6 +567,9 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         sys.exit(1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from feedclass.atomic import check_not_an_input
 from feedclass.errors import DataError
 from feedclass.evaluate import cross_validate
 from feedclass.model import TopicModel
@@ -88,7 +89,11 @@ def train_file(
     progress: Callable[[int, int], None] | None = None,
     created: str | None = None,
 ) -> TrainResult:
-    """Train from a CSV/TSV/JSONL file (or stdin) and write the model file atomically."""
+    """Train from a CSV/TSV/JSONL file (or stdin) and write the model file atomically.
+
+    ``output`` may not be ``source`` itself: the model would replace the labelled data.
+    """
+    check_not_an_input(output, [source], "the model file")
     texts, labels, skipped = read_labelled(source, text_column, label_column, fmt)
     result = train_texts(
         texts, labels, model=model, folds=folds, skipped=skipped, progress=progress

@@ -33,10 +33,18 @@ MAX_FEATURES = 1 << 24
 MAX_LABELS = 10_000
 MAX_WEIGHT_BYTES = 256 << 20
 MAX_NGRAM = 16
+#: Only this many characters of a text are featurised: a headline, even with its summary, is
+#: far shorter, and the cap keeps memory linear in the batch whatever one line holds.
+MAX_TEXT_CHARS = 4096
 
 
 def check_texts(X: Any, name: str = "X") -> list[str]:
-    """Refuse a bare string (the "classified one headline letter by letter" bug)."""
+    """Refuse a bare string (the "classified one headline letter by letter" bug); cut each text
+    to its first :data:`MAX_TEXT_CHARS` characters (the rest never counts for a topic).
+
+    >>> check_texts(["a" * 5000])[0] == "a" * MAX_TEXT_CHARS
+    True
+    """
     if isinstance(X, (str, bytes)):
         raise DataError(f"{name} must be a list of texts, not a single string; wrap it: [{name}]")
     try:
@@ -48,7 +56,7 @@ def check_texts(X: Any, name: str = "X") -> list[str]:
         if item is None or (isinstance(item, float) and item != item):
             out.append("")
         elif isinstance(item, str):
-            out.append(item)
+            out.append(item if len(item) <= MAX_TEXT_CHARS else item[:MAX_TEXT_CHARS])
         else:
             raise DataError(
                 f"{name} must hold strings; got {type(item).__name__} at position {len(out)}"
@@ -393,6 +401,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         if not isinstance(text, str):
             raise DataError(f"text must be a str; got {type(text).__name__} instead")
+        text = text[:MAX_TEXT_CHARS]
         row = self.features_.transform([text])
         c = int(np.argmax(np.asarray(row @ self._w)[0] + self.intercept_))
         value = dict(zip(row.indices.tolist(), row.data.tolist()))

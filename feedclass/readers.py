@@ -219,6 +219,40 @@ def _line_of(data: bytes, pos: int) -> int:
     return data.count(b"\n", 0, pos) + 1
 
 
+def _nul_error(name: str, line: int) -> DataError:
+    return DataError(
+        f"{name}, line {line}: a NUL byte: binary data, not a text feed (CSV, TSV, JSONL, RSS "
+        "or lines); remove it or re-export the file"
+    )
+
+
+class _NulGuard(io.RawIOBase):
+    """A byte stream that fails at the first NUL byte, naming its line.
+
+    Why: the first 64 KiB are checked before the format is known; without this a NUL further
+    on would be read as text by one reader and refused by another.
+    """
+
+    def __init__(self, name: str, raw: IO[bytes], first_line: int) -> None:
+        self._name = name
+        self._raw = raw
+        self._line = first_line  # the line the next byte is on
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        if n:
+            at = data.find(b"\x00")
+            if at >= 0:
+                raise _nul_error(self._name, self._line + data.count(b"\n", 0, at))
+            self._line += data.count(b"\n")
+            buffer[:n] = data
+        return n
+
+
 def _check_not_mixed(name: str, head: bytes) -> None:
     """Refuse a head that is not UTF-8 yet holds UTF-8 Cyrillic text.
 
@@ -357,8 +391,11 @@ def open_table(
     name, raw = _open_binary(source)
     head = raw.read(_SNIFF_BYTES)
     encoding = _detect_encoding(head)
-    if b"\x00" in head and not encoding.startswith("utf-16"):
-        raise DataError(f"{name}: binary data, not a text feed (CSV, TSV, JSONL, RSS or lines)")
+    if not encoding.startswith("utf-16"):
+        if b"\x00" in head:
+            raise _nul_error(name, _line_of(head, head.index(b"\x00")))
+        # the same refusal for a NUL byte anywhere further on, whatever reads the bytes
+        raw = _NulGuard(name, raw, head.count(b"\n") + 1)  # type: ignore[assignment]
     if encoding == "cp1251":
         _check_not_mixed(name, head)
     fmt = fmt or format_for_path(source if isinstance(source, (str, Path)) else None)
@@ -510,6 +547,16 @@ def _json_object(name: str, lineno: int, line: str) -> dict:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise DataError(f"{name}, line {lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(
+            f"{name}, line {lineno}: JSON nested too deeply to read; a feed row is a flat "
+            "object of fields"
+        ) from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise DataError(
+            f"{name}, line {lineno}: a number of more than 4,300 digits; write it as a string "
+            '("...") if it is an id'
+        ) from None
     if not isinstance(obj, dict):
         raise DataError(
             f"{name}, line {lineno}: expected a JSON object per line; "
@@ -550,9 +597,20 @@ def _declare_cp1251(data: bytes) -> bytes:
     return data
 
 
+_INTERNAL_DTD = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+
+
 def _open_rss(name: str, data: bytes, with_summary: bool) -> Table:
     import feedparser  # imported lazily: only feeds need it
 
+    dtd = _INTERNAL_DTD.search(data[:_SNIFF_BYTES])
+    if dtd is not None:
+        raise DataError(
+            f"{name}, line {_line_of(data, dtd.start())}: the feed defines its own DTD "
+            "(<!DOCTYPE ... [ ... ]>), which feedclass refuses even when harmless: entity "
+            "definitions are how XML bombs and external-entity attacks work; remove the "
+            "DOCTYPE (real RSS and Atom feeds have none)"
+        )
     data = _declare_cp1251(data)
     parsed = feedparser.parse(data)
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
@@ -690,7 +748,30 @@ def _strip_tags(fragment: str) -> str:
 
 
 def find_text_column(columns: list[str], requested: str | None, name: str = "input") -> str:
-    """Pick the column holding the headline, or fail listing the columns."""
+    """Pick the column holding the headline, or fail listing the columns.
+
+    A column whose name appears twice in the header is refused rather than read from its
+    first copy: which of the two holds the headline is anyone's guess.
+    """
+    chosen = _find_text_column(columns, requested, name)
+    check_single_column(columns, chosen, name)
+    return chosen
+
+
+def check_single_column(columns: list[str], column: str, name: str = "input") -> None:
+    """Refuse a header that names ``column`` more than once.
+
+    >>> check_single_column(["title", "label"], "label")
+    """
+    at = [str(i + 1) for i, c in enumerate(columns) if c == column]
+    if len(at) > 1:
+        raise DataError(
+            f"{name}: the header names column {column!r} {len(at)} times (columns "
+            f"{', '.join(at)}); rename all but one so it is clear which to read"
+        )
+
+
+def _find_text_column(columns: list[str], requested: str | None, name: str) -> str:
     if requested is not None:
         if requested in columns:
             return requested
@@ -769,6 +850,7 @@ def read_labelled(
                     f"{table.name}: no label column {label_column!r}; columns are: "
                     f"{', '.join(table.columns)}; choose one with --label-column"
                 )
+            check_single_column(table.columns, label_column, table.name)
             ti, li = table.columns.index(tcol), table.columns.index(label_column)
             pairs = [(r[ti], r[li]) for r in chunk]
         for text, label in pairs:

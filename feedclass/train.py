@@ -60,6 +60,11 @@ def train_texts(
         raise DataError(
             f"training needs at least 2 topics; got {len(counts)} ({', '.join(counts)})"
         )
+    if len(counts) > len(texts) / 2:
+        raise DataError(
+            f"{len(counts)} topics for {len(texts)} rows: on average fewer than 2 examples per "
+            "topic, so no topic can be learned (is --label-column an id or a text column?)"
+        )
     warnings = [
         f"topic {lab!r} has only {n} example{'s' * (n != 1)}; its predictions will be unreliable"
         for lab, n in sorted(counts.items())

@@ -112,6 +112,7 @@ def classify_file(
     explain: bool = False,
     rss_summary: bool = False,
     progress: Callable[[int], None] | None = None,
+    encoding: str | None = None,
 ) -> ClassifySummary:
     """Classify a feed file (or stdin) into ``dest`` (a path, or None for stdout).
 
@@ -122,7 +123,7 @@ def classify_file(
         raise DataError(f"--top-k must be 0 or more; got {top_k} instead")
     if not 0.0 <= min_confidence <= 1.0:
         raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
-    table = open_table(source, input_format, rss_summary=rss_summary)
+    table = open_table(source, input_format, rss_summary=rss_summary, encoding=encoding)
     fmt = output_format(dest, table.format, output_fmt)
     if table.has_csv_blocks and fmt == table.format and not top_k and not explain:
         return _classify_blocks(

@@ -56,6 +56,16 @@ FormatOpt = Annotated[
 ]
 
 
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Input encoding, e.g. utf-8, cp1251, cp1252 (default: detected; a weak guess "
+        "between cp1251 and cp1252 is reported).",
+    ),
+]
+
+
 def _err(msg: str) -> None:
     typer.echo(f"feedclass: {msg}", err=True)
 
@@ -107,6 +117,7 @@ def train(
     balanced: Annotated[
         bool, typer.Option(help="Weight topics inversely to their frequency.")
     ] = True,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Train a topic model from a labelled file and print its validation scores."""
     from feedclass.evaluate import format_report
@@ -123,6 +134,7 @@ def train(
         model=TopicModel(C=C, class_weight="balanced" if balanced else None),
         folds=folds,
         progress=progress.steps,
+        encoding=encoding,
     )
     progress.done()
     for w in result.warnings:
@@ -166,6 +178,7 @@ def classify(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Threads to use (default: every core).")
     ] = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Label every row of a feed with a topic and a confidence, keeping rows and order."""
     from feedclass.classify import classify_file
@@ -184,6 +197,7 @@ def classify(
         explain=explain,
         rss_summary=summary,
         progress=progress.rows,
+        encoding=encoding,
     )
     progress.done()
     note = f"feedclass: classified {result.rows} rows"
@@ -203,12 +217,18 @@ def evaluate(
     label_column: Annotated[str, typer.Option("--label-column", "-l")] = "label",
     fmt: FormatOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Score a model on labelled data: accuracy, macro-F1, per-topic scores, confusion matrix."""
     from feedclass.evaluate import evaluate_file, format_report
 
     rep = evaluate_file(
-        data, _load(model), text_column=text_column, label_column=label_column, fmt=fmt
+        data,
+        _load(model),
+        text_column=text_column,
+        label_column=label_column,
+        fmt=fmt,
+        encoding=encoding,
     )
     typer.echo(json.dumps(rep, ensure_ascii=False, indent=1) if as_json else format_report(rep))
 
@@ -326,6 +346,7 @@ def dedup(
     fmt: FormatOpt = None,
     summary: Summary = False,
     lock_timeout: LockTimeout = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Group near-duplicates: every row out, in order, with cluster and duplicate_of."""
     from feedclass.publish import dedup_file
@@ -345,6 +366,7 @@ def dedup(
         report=report,
         rss_summary=summary,
         lock_timeout=lock_timeout,
+        encoding=encoding,
     )
     line = (
         f"{_n(r.rows, 'row')}, {_n(r.clusters, 'story', 'stories')}, "
@@ -398,6 +420,7 @@ def publish(
     fmt: FormatOpt = None,
     summary: Summary = False,
     lock_timeout: LockTimeout = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Classify and deduplicate in one pass: one row per story, with its topic."""
     from feedclass.errors import DataError
@@ -450,6 +473,7 @@ def publish(
         fallback=fallback,
         rss_summary=summary,
         lock_timeout=lock_timeout,
+        encoding=encoding,
     )
     line = (
         f"{_n(r.rows, 'row')} -> {_n(r.published, 'story', 'stories')} published, "
@@ -483,6 +507,19 @@ def tune_dedup(
     typer.echo(f"\nuse: feedclass dedup FEED --threshold {res.threshold:.3f}")
 
 
+class _StderrWarnings(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _err(f"warning: {record.getMessage()}")
+
+
+def _log_warnings_to_stderr() -> None:
+    """Library warnings (a weak encoding guess, ...) as ``feedclass: warning: ...`` lines."""
+    logger = logging.getLogger("feedclass")
+    if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
+        handler = _StderrWarnings(logging.WARNING)
+        logger.addHandler(handler)
+
+
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that every writer unwinds and removes its
     temporary file (a BaseException, like KeyboardInterrupt, so no ``except Exception``
@@ -510,6 +547,7 @@ def main(argv: list[str] | None = None) -> None:
     if debug:
         args.remove("--debug")
         logging.basicConfig(level=logging.DEBUG)
+    _log_warnings_to_stderr()
     command = typer.main.get_command(app)
     try:
         previous: Any = signal.signal(signal.SIGTERM, _on_sigterm)

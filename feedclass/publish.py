@@ -293,10 +293,13 @@ def _read_and_cluster(
     keep: str,
     history_path: str | Path | None,
     history_days: float | None,
+    encoding: str | None = None,
 ) -> tuple[FeedItems, tuple[list[Any], list[int], list[str], np.ndarray, Any]]:
     """First pass of dedup and publish: the feed's items (``columns``: text, id, time, source)
     and their clusters."""
-    items = collect(open_table(path, input_format, rss_summary=rss_summary), *columns)
+    items = collect(
+        open_table(path, input_format, rss_summary=rss_summary, encoding=encoding), *columns
+    )
     return items, _cluster(items, threshold, keep, history_path, history_days)
 
 
@@ -343,6 +346,7 @@ def dedup_file(
     report: str | Path | None = None,
     rss_summary: bool = False,
     lock_timeout: float | None = None,
+    encoding: str | None = None,
 ) -> DedupSummary:
     """Every row out, in order, with ``cluster`` and ``duplicate_of`` (empty for a representative).
 
@@ -364,6 +368,7 @@ def dedup_file(
             keep,
             history_path,
             history_days,
+            encoding,
         )
         cluster, leader, matched, scores, (history, seen, earlier) = clustered
         fmt = output_format(dest, items.format, output_fmt)
@@ -388,7 +393,15 @@ def dedup_file(
         summary.seen_before = int(seen.sum())
         summary.clusters = len({c for c in cluster if c != ""})
         out = _write_rows(
-            path, input_format, items, dest, fmt, added, values, rss_summary=rss_summary
+            path,
+            input_format,
+            items,
+            dest,
+            fmt,
+            added,
+            values,
+            rss_summary=rss_summary,
+            encoding=encoding,
         )
         _finish(
             out,
@@ -462,10 +475,11 @@ def _write_rows(
     values: list[list[Any]],
     keep_rows: list[int] | None = None,
     rss_summary: bool = False,
+    encoding: str | None = None,
 ) -> AtomicWriter:
     """Second pass: re-read the rows and write them with ``values`` appended, to a finished
     temporary file that :func:`_finish` renames."""
-    table = open_table(path, input_format, rss_summary=rss_summary)
+    table = open_table(path, input_format, rss_summary=rss_summary, encoding=encoding)
     wanted = None if keep_rows is None else set(keep_rows)
     with TableWriter(
         dest,
@@ -565,6 +579,7 @@ def publish_file(
     fallback: str = "",
     rss_summary: bool = False,
     lock_timeout: float | None = None,
+    encoding: str | None = None,
 ) -> DedupSummary:
     """One row per story: its representative, topic, and how many rows were merged into it.
 
@@ -587,6 +602,7 @@ def publish_file(
             keep,
             history_path,
             history_days,
+            encoding,
         )
         cluster, leader, matched, scores, (history, seen, earlier) = clustered
         fmt = output_format(dest, items.format, output_fmt)
@@ -620,6 +636,7 @@ def publish_file(
             values,
             reps,
             rss_summary=rss_summary,
+            encoding=encoding,
         )
         _finish(
             out,

@@ -93,13 +93,14 @@ def train_file(
     folds: int = 5,
     progress: Callable[[int, int], None] | None = None,
     created: str | None = None,
+    encoding: str | None = None,
 ) -> TrainResult:
     """Train from a CSV/TSV/JSONL file (or stdin) and write the model file atomically.
 
     ``output`` may not be ``source`` itself: the model would replace the labelled data.
     """
     check_not_an_input(output, [source], "the model file")
-    texts, labels, skipped = read_labelled(source, text_column, label_column, fmt)
+    texts, labels, skipped = read_labelled(source, text_column, label_column, fmt, encoding)
     result = train_texts(
         texts, labels, model=model, folds=folds, skipped=skipped, progress=progress
     )

@@ -359,9 +359,10 @@ def commit_all(writers: Sequence[AtomicWriter]) -> None:
     """Finish every writer, then rename them in the order given.
 
     Nothing is renamed until every file is complete on disk, so a failure while finishing
-    leaves every old file in place; the renames that follow are each atomic, and a crash
-    between two of them leaves the first ones new and the rest old: put the file that records
-    the others (the history state) where the caller's recovery expects it.
+    leaves every old file in place. Once the first rename is done the rest are done too:
+    Ctrl-C or SIGTERM arriving meanwhile takes effect after the last rename (they take
+    milliseconds), so only a hard kill can stop between two renames; the first file should be
+    the one that records the others (the history state), for the caller's recovery.
     """
     try:
         for w in writers:
@@ -370,13 +371,44 @@ def commit_all(writers: Sequence[AtomicWriter]) -> None:
         for w in writers:
             w.abort()
         raise
-    for k, w in enumerate(writers):
+    with _signals_deferred():
         try:
-            w.rename()
+            if writers:
+                writers[0].rename()
         except BaseException:
-            for rest in writers[k:]:
-                rest.abort()
+            for w in writers:
+                w.abort()
             raise
+        for w in writers[1:]:
+            w.rename()
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then act on them as usual."""
+    import signal
+
+    caught: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        caught.append(signum)
+
+    try:
+        previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: signals are not ours to hold
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in caught[:1]:
+            handler = previous[sig]
+            if callable(handler):
+                handler(sig, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(sig)
 
 
 @contextlib.contextmanager

@@ -420,3 +420,42 @@ def test_a_duplicated_label_or_text_column_is_refused(tmp_path: Path) -> None:
     src.write_text("title,title,label\nГол,Курс,sport\n", encoding="utf-8")
     with pytest.raises(DataError, match="names column 'title' 2 times"):
         read_labelled(src, "title", "label")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tiny tmpfs needs root (CI runs as root)")
+def test_disk_full_for_the_state_leaves_the_old_outputs(
+    tmp_path: Path, tiny_model_path: Path, capsys
+) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        src = batch(tmp_path / "a.csv", "a", [f"{t} {i}" for i in range(40) for t in BATCH_A])
+        out, rep = tmp_path / "out.csv", tmp_path / "rep.csv"
+        out.write_text("old out\n")
+        rep.write_text("old report\n")
+        state = disk / "state.json"
+        code, _, err = run(
+            [
+                "publish",
+                str(src),
+                "-m",
+                str(tiny_model_path),
+                "-o",
+                str(out),
+                "--report",
+                str(rep),
+                "--history",
+                str(state),
+            ],
+            capsys,
+        )
+        assert code == 2 and "No space left" in err and len(err.strip().splitlines()) == 1
+        assert out.read_text() == "old out\n" and rep.read_text() == "old report\n"
+        assert not state.exists() and temps(tmp_path) == [] and temps(disk) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

@@ -116,9 +116,10 @@ def classify_file(
 ) -> ClassifySummary:
     """Classify a feed file (or stdin) into ``dest`` (a path, or None for stdout).
 
-    ``dest`` may not be ``source`` itself (by inode: a hard link or symlink to it counts).
+    ``dest`` may not be ``source`` itself, nor the model's file (by inode: a hard link or
+    symlink to it counts).
     """
-    check_not_an_input(dest, [source])
+    check_not_an_input(dest, [source, getattr(model, "source_path_", None)])
     if top_k < 0:
         raise DataError(f"--top-k must be 0 or more; got {top_k} instead")
     if not 0.0 <= min_confidence <= 1.0:

@@ -491,6 +491,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         model.temperature_ = float(header.get("temperature", 1.0))
         model.n_train_ = int(header.get("n_train", 0))
         model.metadata_ = header
+        model.source_path_ = Path(path)  # so that no command writes over the model it uses
         return model
 
 

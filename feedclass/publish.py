@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from feedclass.atomic import AtomicWriter, commit_all, same_file
+from feedclass.atomic import AtomicWriter, check_not_an_input, commit_all, same_file
 from feedclass.errors import DataError
 from feedclass.readers import Table, cell_text, find_text_column, jsonl_columns, open_table
 from feedclass.writers import TableWriter, output_format
@@ -592,6 +592,9 @@ def publish_file(
     if not 0.0 <= min_confidence <= 1.0:
         raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
     _check_paths(source, output=dest, report=report, history=history_path)
+    model_file = getattr(model, "source_path_", None)
+    for what, out in (("the output", dest), ("the report", report), ("the history", history_path)):
+        check_not_an_input(out, [model_file], what)
     with _state_held(history_path, lock_timeout), _rereadable(source) as path:
         items, clustered = _read_and_cluster(
             path,

@@ -219,3 +219,16 @@ def test_check_not_an_input_accepts_distinct_files(tmp_path: Path) -> None:
     check_not_an_input(tmp_path / "b", [tmp_path / "a", "-"])
     with pytest.raises(DataError, match="is the input"):
         check_not_an_input(tmp_path / "a", [tmp_path / "a"])
+
+
+def test_classify_and_publish_refuse_to_write_over_their_model(
+    tmp_path: Path, tiny_model_path: Path, capsys
+) -> None:
+    model = tmp_path / "m.fcm"
+    model.write_bytes(tiny_model_path.read_bytes())
+    src = tmp_path / "feed.csv"
+    src.write_text(FEED, encoding="utf-8")
+    for cmd in (["classify"], ["publish"]):
+        code, _, err = run([*cmd, str(src), "-m", str(model), "-o", str(model)], capsys)
+        assert code == 2 and "is the input" in err
+    assert model.read_bytes() == tiny_model_path.read_bytes()

@@ -3,7 +3,9 @@
 Each trial starts from a known old state of the files (an old output, an old model, an old
 history state with its old outputs), runs the command on new input, and SIGKILLs it after a
 random delay between 0 and 1.1x the time an uninterrupted run takes (half the trials aim at
-the last half of the run, where the files are written and renamed). Afterwards:
+the last half of the run, where the files are written and renamed); every third publish trial
+is killed instead the moment the new state replaces the old one, the window between the state's
+rename and the outputs' that random delays almost never hit. Afterwards:
 
 - every output is byte for byte the old file or the new one (an uninterrupted run's), never a
   mix, a truncated file or a missing one; a model file loads and is the old or the new model;
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -51,12 +54,19 @@ def sha(path: Path) -> str | None:
 
 
 def write_feed(path: Path, n: int, seed: int, t0: int) -> None:
+    """Synthetic headlines; every 10th repeats one of the 10 before it with a prefix, so that
+    publish has duplicates to merge and report."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8") as fh:
         fh.write("id,title,published\n")
+        recent: list[str] = []
         for i in range(n):
-            words = " ".join(rng.choice(WORDS) for _ in range(7))
-            fh.write(f"{seed}-{i},{words} {seed * 100000 + i},{t0 + i}\n")
+            if i % 10 == 9:
+                title = "Срочно: " + rng.choice(recent)
+            else:
+                title = " ".join(rng.choice(WORDS) for _ in range(7)) + f" {seed * 100000 + i}"
+                recent = [*recent[-9:], title]
+            fh.write(f"{seed}-{i},{title},{t0 + i}\n")
 
 
 def write_training(path: Path, n: int, seed: int) -> None:
@@ -79,15 +89,36 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, check=False)
 
 
-def killed_run(args: list[str], cwd: Path, delay: float) -> int:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    p = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _inode(path: Path) -> int:
     try:
-        p.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return 0
+
+
+def killed_run(args: list[str], cwd: Path, delay: float, watch: Path | None = None) -> float:
+    """Run and SIGKILL after ``delay`` s, or (``watch``) as soon as that file is replaced.
+
+    Returns the time of the kill after the start.
+    """
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start = time.perf_counter()
+    p = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    if watch is None:
+        try:
+            p.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGKILL)
+    else:
+        before = _inode(watch)
+        while p.poll() is None and _inode(watch) == before:
+            time.sleep(0.0002)
         p.send_signal(signal.SIGKILL)
-        p.wait()
-    return p.returncode
+    took = time.perf_counter() - start
+    p.wait()
+    return took
 
 
 def temps(folder: Path) -> list[str]:
@@ -99,6 +130,7 @@ class Case:
 
     name = ""
     outputs: tuple[str, ...] = ()
+    commit_point = ""  # a file whose replacement every third trial kills right after
 
     def __init__(self, work: Path) -> None:
         self.work = work
@@ -181,6 +213,7 @@ class Train(Case):
 class Publish(Case):
     name = "publish --history"
     outputs = ("state.json", "published.csv", "merged.csv")
+    commit_point = "state.json"
 
     def args(self) -> list[str]:
         return [
@@ -199,6 +232,14 @@ class Publish(Case):
             "--time-column",
             "published",
         ]
+
+    def key(self, path: Path) -> str | None:
+        if path.name != "state.json" or not path.exists():
+            return sha(path)
+        # The state's list of pending outputs names random temporary files: compare the rest.
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc.pop("pending", None)
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
     def recover(self) -> bool:
         sys.path.insert(0, str(ROOT))
@@ -266,14 +307,17 @@ def main() -> None:
             counts = {"old": 0, "new": 0, "mixed": 0}
             recovered = left = bad = 0
             points: list[float] = []
-            for _ in range(opts.trials):
+            for k in range(opts.trials):
                 case.reset()
+                watch = None
                 if rng.random() < 0.5:
                     delay = rng.uniform(0.0, 1.1 * took)
                 else:
                     delay = rng.uniform(0.5 * took, 1.1 * took)
+                if case.commit_point and k % 3 == 2:
+                    watch = work / case.commit_point  # kill right after the state's rename
+                delay = killed_run(cli(*case.args()), work, delay, watch)
                 points.append(delay)
-                killed_run(cli(*case.args()), work, delay)
                 try:
                     state, rec = case.check()
                 except Exception as exc:  # the state or a model did not load

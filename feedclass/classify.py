@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from feedclass.atomic import check_not_an_input
 from feedclass.errors import DataError
 from feedclass.model import TopicModel
 from feedclass.readers import (
@@ -111,13 +112,19 @@ def classify_file(
     explain: bool = False,
     rss_summary: bool = False,
     progress: Callable[[int], None] | None = None,
+    encoding: str | None = None,
 ) -> ClassifySummary:
-    """Classify a feed file (or stdin) into ``dest`` (a path, or None for stdout)."""
+    """Classify a feed file (or stdin) into ``dest`` (a path, or None for stdout).
+
+    ``dest`` may not be ``source`` itself, nor the model's file (by inode: a hard link or
+    symlink to it counts).
+    """
+    check_not_an_input(dest, [source, getattr(model, "source_path_", None)])
     if top_k < 0:
         raise DataError(f"--top-k must be 0 or more; got {top_k} instead")
     if not 0.0 <= min_confidence <= 1.0:
         raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
-    table = open_table(source, input_format, rss_summary=rss_summary)
+    table = open_table(source, input_format, rss_summary=rss_summary, encoding=encoding)
     fmt = output_format(dest, table.format, output_fmt)
     if table.has_csv_blocks and fmt == table.format and not top_k and not explain:
         return _classify_blocks(

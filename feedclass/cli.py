@@ -1,13 +1,16 @@
 """The `feedclass` command. It parses arguments, calls one library function, formats output.
 
 Every library error becomes one line on stderr and exit code 2; anything unexpected becomes one
-line and exit code 1, with the traceback only under ``--debug``.
+line and exit code 1, with the traceback only under ``--debug``. Ctrl-C exits 130 and SIGTERM
+143, as a shell reports a process killed by those signals, so ``feedclass ... && upload`` stops;
+either way no temporary file is left behind.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,6 +52,16 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         help="Input format: csv, tsv, jsonl, lines or rss (default: by extension, else sniffed).",
+    ),
+]
+
+
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Input encoding, e.g. utf-8, cp1251, cp1252 (default: detected; a weak guess "
+        "between cp1251 and cp1252 is reported).",
     ),
 ]
 
@@ -104,6 +117,7 @@ def train(
     balanced: Annotated[
         bool, typer.Option(help="Weight topics inversely to their frequency.")
     ] = True,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Train a topic model from a labelled file and print its validation scores."""
     from feedclass.evaluate import format_report
@@ -120,6 +134,7 @@ def train(
         model=TopicModel(C=C, class_weight="balanced" if balanced else None),
         folds=folds,
         progress=progress.steps,
+        encoding=encoding,
     )
     progress.done()
     for w in result.warnings:
@@ -163,6 +178,7 @@ def classify(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Threads to use (default: every core).")
     ] = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Label every row of a feed with a topic and a confidence, keeping rows and order."""
     from feedclass.classify import classify_file
@@ -181,6 +197,7 @@ def classify(
         explain=explain,
         rss_summary=summary,
         progress=progress.rows,
+        encoding=encoding,
     )
     progress.done()
     note = f"feedclass: classified {result.rows} rows"
@@ -200,12 +217,18 @@ def evaluate(
     label_column: Annotated[str, typer.Option("--label-column", "-l")] = "label",
     fmt: FormatOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Score a model on labelled data: accuracy, macro-F1, per-topic scores, confusion matrix."""
     from feedclass.evaluate import evaluate_file, format_report
 
     rep = evaluate_file(
-        data, _load(model), text_column=text_column, label_column=label_column, fmt=fmt
+        data,
+        _load(model),
+        text_column=text_column,
+        label_column=label_column,
+        fmt=fmt,
+        encoding=encoding,
     )
     typer.echo(json.dumps(rep, ensure_ascii=False, indent=1) if as_json else format_report(rep))
 
@@ -298,6 +321,13 @@ Summary = Annotated[
 Report = Annotated[
     str | None, typer.Option(help="Write every merge with its similarity to this file.")
 ]
+LockTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout",
+        help="Seconds to wait while another run uses the --history state (default 60).",
+    ),
+]
 
 
 @app.command()
@@ -315,6 +345,8 @@ def dedup(
     report: Report = None,
     fmt: FormatOpt = None,
     summary: Summary = False,
+    lock_timeout: LockTimeout = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Group near-duplicates: every row out, in order, with cluster and duplicate_of."""
     from feedclass.publish import dedup_file
@@ -333,6 +365,8 @@ def dedup(
         input_format=fmt,
         report=report,
         rss_summary=summary,
+        lock_timeout=lock_timeout,
+        encoding=encoding,
     )
     line = (
         f"{_n(r.rows, 'row')}, {_n(r.clusters, 'story', 'stories')}, "
@@ -385,6 +419,8 @@ def publish(
     ] = None,
     fmt: FormatOpt = None,
     summary: Summary = False,
+    lock_timeout: LockTimeout = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Classify and deduplicate in one pass: one row per story, with its topic."""
     from feedclass.errors import DataError
@@ -436,6 +472,8 @@ def publish(
         min_confidence=min_confidence,
         fallback=fallback,
         rss_summary=summary,
+        lock_timeout=lock_timeout,
+        encoding=encoding,
     )
     line = (
         f"{_n(r.rows, 'row')} -> {_n(r.published, 'story', 'stories')} published, "
@@ -469,6 +507,39 @@ def tune_dedup(
     typer.echo(f"\nuse: feedclass dedup FEED --threshold {res.threshold:.3f}")
 
 
+class _StderrWarnings(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _err(f"warning: {record.getMessage()}")
+
+
+def _log_warnings_to_stderr() -> None:
+    """Library warnings (a weak encoding guess, ...) as ``feedclass: warning: ...`` lines."""
+    logger = logging.getLogger("feedclass")
+    if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
+        handler = _StderrWarnings(logging.WARNING)
+        logger.addHandler(handler)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every writer unwinds and removes its
+    temporary file (a BaseException, like KeyboardInterrupt, so no ``except Exception``
+    swallows it)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _stop(code: int, message: str) -> None:
+    from feedclass.atomic import remove_live_temp_files
+
+    # Writers remove their temporary files as the exception unwinds; this catches any that a
+    # signal arriving inside a clean-up left behind.
+    remove_live_temp_files()
+    _err(message)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every error into one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -476,11 +547,22 @@ def main(argv: list[str] | None = None) -> None:
     if debug:
         args.remove("--debug")
         logging.basicConfig(level=logging.DEBUG)
+    _log_warnings_to_stderr()
     command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="feedclass", standalone_mode=False)
+        previous: Any = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        previous = None
+    try:
+        code = command.main(args=args, prog_name="feedclass", standalone_mode=False)
+        if code == 130:  # typer turns KeyboardInterrupt into Exit(130), returned, not raised
+            _stop(130, "interrupted")
     except typer.Exit as exc:
+        if exc.exit_code == 130:
+            _stop(130, "interrupted")
         sys.exit(exc.exit_code)
+    except Terminated:
+        _stop(143, "terminated")
     except _UsageError as exc:
         if debug:
             raise
@@ -493,16 +575,14 @@ def main(argv: list[str] | None = None) -> None:
         _err(exc.format_message().replace("\n", " "))
         sys.exit(exc.exit_code)
     except typer.Abort:
-        _err("aborted")
-        sys.exit(130)
+        _stop(130, "aborted")
     except FeedclassError as exc:
         if debug:
             raise
         _err(f"error: {exc}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        _err("interrupted")
-        sys.exit(130)
+        _stop(130, "interrupted")
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`): not an error of ours.
         sys.stderr.close()
@@ -510,6 +590,11 @@ def main(argv: list[str] | None = None) -> None:
     except MemoryError:
         _err("error: out of memory")
         sys.exit(1)
+    except RecursionError:
+        if debug:
+            raise
+        _err("error: input nested too deeply to read")
+        sys.exit(2)
     except OSError as exc:
         if debug:
             raise
@@ -520,6 +605,9 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         sys.exit(1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -169,11 +169,12 @@ def evaluate_file(
     text_column: str | None,
     label_column: str,
     fmt: str | None = None,
+    encoding: str | None = None,
 ) -> dict[str, Any]:
     """Score ``model`` on a labelled file; topics unknown to the model count as errors."""
     from feedclass.readers import read_labelled
 
-    texts, labels, skipped = read_labelled(source, text_column, label_column, fmt)
+    texts, labels, skipped = read_labelled(source, text_column, label_column, fmt, encoding)
     if not texts:
         raise DataError("no usable rows: every row had an empty text or label")
     proba = model.predict_proba(texts)

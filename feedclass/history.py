@@ -6,22 +6,35 @@ plain JSON document (never a pickle) with a versioned header and a checksum, wri
 (temp file in the same folder + ``os.replace``) so a crash never leaves half a file behind. A file
 that exists but is truncated, edited, foreign or from a newer version raises
 :class:`~feedclass.errors.StateFileError`; it is never silently replaced by an empty history.
+
+Two runs on one state would each read it, add their batch and write it back: the second write
+would drop the first batch and both would hand out the same story ids. :func:`locked` holds an
+``fcntl`` lock on a side file (``STATE.lock``) for the whole read-dedup-write, so the second run
+waits for the first (up to a timeout, then a clear error) and then sees its batch.
+
+A run that writes outputs with the state (``publish -o OUT --history STATE``) records them in the
+state as *pending*: the new state names the finished temporary file of each output and its
+SHA-256. The state is renamed first (the commit point), the outputs after it. If the run dies in
+between, the next run on the state (:func:`recover_pending`) renames those outputs into place
+before anything else, so the state never records a batch whose outputs are lost.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from feedclass.atomic import AtomicWriter, atomic_target
 from feedclass.dedup import (
     DEFAULT_THRESHOLD,
     NearDuplicates,
@@ -34,9 +47,11 @@ from feedclass.dedup import (
     _score_batch,
 )
 from feedclass.errors import DataError, StateFileError
-from feedclass.modelfile import atomic_target, replace_with
 
-__all__ = ["History", "HistoryResult", "dedup_against_history"]
+__all__ = ["History", "HistoryResult", "dedup_against_history", "locked", "recover_pending"]
+
+#: How long a run waits for another run's lock on the same state, in seconds.
+DEFAULT_LOCK_TIMEOUT = 60.0
 
 FORMAT = "feedclass-dedup-history"
 VERSION = 2  # 2: each item also keeps its id (version 1 files still load, with empty ids)
@@ -180,12 +195,35 @@ class History:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the state atomically: a temp file in the same folder, then ``os.replace``."""
+        writer = self.prepare(path)
+        try:
+            writer.rename()
+        except OSError as exc:
+            writer.abort()
+            raise StateFileError(
+                f"{atomic_target(path)}: cannot write history state file ({exc.strerror or exc})"
+            ) from None
+
+    def prepare(
+        self, path: str | os.PathLike[str], outputs: Sequence[AtomicWriter] = ()
+    ) -> AtomicWriter:
+        """The state, written and flushed to a temporary file, ready to be renamed over ``path``.
+
+        ``outputs`` are finished writers of files that this state's batch published; the state
+        records them as pending (see the module's docstring) so that :func:`recover_pending`
+        can finish their renames if the run dies after renaming the state.
+        """
         p = atomic_target(path)
         items = [
             [t, tm, s, i]
             for t, tm, s, i in zip(
                 self.texts, self.times, self.story_ids, self.item_ids, strict=True
             )
+        ]
+        pending = [
+            {"dest": os.path.abspath(w.dest), "tmp": os.path.abspath(w.tmp), "sha256": _sha(w.tmp)}
+            for w in outputs
+            if w.tmp is not None and w.dest is not None
         ]
         doc = {
             "format": FORMAT,
@@ -198,25 +236,24 @@ class History:
             "checksum": _checksum(items, self.next_id),
             "items": items,
         }
+        if pending:
+            doc["pending"] = pending
         data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        folder = p.parent if str(p.parent) else Path(".")
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+            writer = AtomicWriter(p, binary=True)
         except OSError as exc:
             raise StateFileError(
                 f"{p}: cannot write history state file ({exc.strerror or exc})"
             ) from None
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            replace_with(tmp, p)
+            writer.stream.write(data)
+            writer.finish()
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
+            writer.abort()
             raise StateFileError(
                 f"{p}: cannot write history state file ({exc.strerror or exc})"
             ) from None
+        return writer
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -240,6 +277,98 @@ class History:
         sid = f"s{self.next_id:07d}"
         self.next_id += 1
         return sid
+
+
+def _sha(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _lock_path(path: str | os.PathLike[str]) -> Path:
+    p = atomic_target(path)
+    return p.with_name(p.name + ".lock")
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike[str], timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the state ``path`` for one run: other runs on it wait (up to ``timeout`` s).
+
+    The lock is an ``fcntl`` lock on ``PATH.lock`` beside the state (the state file itself is
+    replaced by each save, so it cannot carry the lock). The side file is never removed:
+    removing it would let a third run lock a new file while a second still waits on the old.
+    The kernel releases the lock when its process dies, so a killed run never leaves it held.
+
+    >>> import tempfile, pathlib
+    >>> state = pathlib.Path(tempfile.mkdtemp()) / "state.json"
+    >>> with locked(state):
+    ...     pass
+    """
+    lock = _lock_path(path)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StateFileError(
+            f"{lock}: cannot create the lock file of the history state ({exc.strerror})"
+        ) from None
+    try:
+        deadline = _time.monotonic() + max(0.0, timeout)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if _time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                    who = f" (process {holder})" if holder.isdigit() else ""
+                    raise StateFileError(
+                        f"{atomic_target(path)}: another feedclass run{who} is using this "
+                        f"history state; waited {timeout:g} s. Try again when it has finished, "
+                        "or pass a longer --lock-timeout"
+                    ) from None
+                _time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def recover_pending(path: str | os.PathLike[str]) -> int:
+    """Finish the output renames a run on state ``path`` recorded but did not live to do.
+
+    Call with the state :func:`locked`. Returns how many outputs were put into place. An
+    entry whose temporary file is gone was renamed already; one whose file does not hash to
+    what the state recorded is not used (and removed).
+    """
+    p = atomic_target(path)
+    try:
+        doc = json.loads(p.read_bytes().decode("utf-8"))
+    except (OSError, ValueError):
+        return 0  # missing: nothing pending; damaged: History.load says so next
+    pending = doc.get("pending") if isinstance(doc, dict) else None
+    if not isinstance(pending, list):
+        return 0
+    done = 0
+    for entry in pending:
+        if not isinstance(entry, dict):
+            continue
+        tmp, dest, sha = entry.get("tmp"), entry.get("dest"), entry.get("sha256")
+        if not (isinstance(tmp, str) and isinstance(dest, str) and os.path.isfile(tmp)):
+            continue
+        if Path(tmp).parent != Path(dest).parent or not Path(tmp).name.startswith(
+            "." + Path(dest).name + "."
+        ):
+            continue  # not a temporary file of that output: never rename anything else
+        if _sha(tmp) != sha:
+            Path(tmp).unlink(missing_ok=True)
+            continue
+        w = AtomicWriter.adopt(tmp, dest)
+        w.rename()
+        done += 1
+    return done
 
 
 @dataclass

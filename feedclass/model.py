@@ -27,10 +27,24 @@ from feedclass.features import HashingFeatures
 from feedclass.modelfile import read_model_file, shipped_file, write_model_file
 
 DEFAULT_MODEL_NAME = "feedclass-default.fcm"
+#: Limits a model header must keep so that loading stays in bounded memory (the dense weight
+#: matrix is n_features x labels float32).
+MAX_FEATURES = 1 << 24
+MAX_LABELS = 10_000
+MAX_WEIGHT_BYTES = 256 << 20
+MAX_NGRAM = 16
+#: Only this many characters of a text are featurised: a headline, even with its summary, is
+#: far shorter, and the cap keeps memory linear in the batch whatever one line holds.
+MAX_TEXT_CHARS = 4096
 
 
 def check_texts(X: Any, name: str = "X") -> list[str]:
-    """Refuse a bare string (the "classified one headline letter by letter" bug)."""
+    """Refuse a bare string (the "classified one headline letter by letter" bug); cut each text
+    to its first :data:`MAX_TEXT_CHARS` characters (the rest never counts for a topic).
+
+    >>> check_texts(["a" * 5000])[0] == "a" * MAX_TEXT_CHARS
+    True
+    """
     if isinstance(X, (str, bytes)):
         raise DataError(f"{name} must be a list of texts, not a single string; wrap it: [{name}]")
     try:
@@ -42,12 +56,107 @@ def check_texts(X: Any, name: str = "X") -> list[str]:
         if item is None or (isinstance(item, float) and item != item):
             out.append("")
         elif isinstance(item, str):
-            out.append(item)
+            out.append(item if len(item) <= MAX_TEXT_CHARS else item[:MAX_TEXT_CHARS])
         else:
             raise DataError(
                 f"{name} must hold strings; got {type(item).__name__} at position {len(out)}"
             )
     return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) and bool(
+        np.isfinite(value)
+    )
+
+
+def check_model_header(header: dict[str, Any]) -> dict[str, tuple[str, tuple[int | None, ...]]]:
+    """Validate a topic-model header; return the dtype kinds and shapes its arrays must have.
+
+    The one schema of the keys :meth:`TopicModel.load` uses: each wrong type or value is a
+    one-line :class:`~feedclass.errors.ModelFileError` naming the key. Keys it does not use
+    (``metrics``, ``parent_model``, ...) are left alone, so newer writers can add their own.
+
+    >>> h = {"labels": ["a", "b"], "n_features": 16, "n_docs": 2, "n_train": 2,
+    ...      "temperature": 1.0, "arrays": ["coef", "idf", "intercept", "used"],
+    ...      "params": {"char_ngram_range": [2, 5], "word_ngram_range": [1, 2], "n_features": 16}}
+    >>> check_model_header(h)["coef"]
+    ('f', (2, None))
+    """
+
+    def bad(key: str, expected: str) -> ModelFileError:
+        got = header.get(key, "nothing") if "." not in key else value
+        shown = repr(got)
+        if len(shown) > 60:
+            shown = shown[:60] + "..."
+        return ModelFileError(f"header key {key!r} must be {expected}; got {shown} instead")
+
+    labels = header.get("labels")
+    if not (
+        isinstance(labels, list)
+        and 2 <= len(labels) <= MAX_LABELS
+        and all(isinstance(x, str) and x for x in labels)
+        and len(set(labels)) == len(labels)
+    ):
+        raise bad("labels", f"a list of 2 to {MAX_LABELS} distinct non-empty strings")
+    n_features = header.get("n_features")
+    if not (_is_int(n_features) and 1 <= n_features <= MAX_FEATURES):
+        raise bad("n_features", f"an int from 1 to {MAX_FEATURES}")
+    if n_features * len(labels) * 4 > MAX_WEIGHT_BYTES:
+        raise ModelFileError(
+            f"n_features x labels = {n_features} x {len(labels)} weights would take more "
+            f"than {MAX_WEIGHT_BYTES >> 20} MiB: refused"
+        )
+    for key in ("n_docs", "n_train"):
+        if key in header and not (_is_int(header[key]) and header[key] >= 0):
+            raise bad(key, "an int >= 0")
+    temperature = header.get("temperature", 1.0)
+    if not (_is_number(temperature) and 1e-6 <= temperature <= 1e6):
+        raise bad("temperature", "a number from 1e-6 to 1e6")
+    params = header.get("params")
+    if not isinstance(params, dict):
+        raise bad("params", "an object of TopicModel parameters")
+    known = set(TopicModel().get_params())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ModelFileError(
+            f"header key 'params' holds {unknown[0]!r}, which is not a TopicModel parameter; "
+            "the file was written by another program or a newer feedclass"
+        )
+    ranges = []
+    for key in ("char_ngram_range", "word_ngram_range"):
+        value = params.get(key)
+        if value is None:
+            ranges.append(value)
+            continue
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(_is_int(v) for v in value)
+            and 1 <= value[0] <= value[1] <= MAX_NGRAM
+        ):
+            raise bad(f"params.{key}", f"[low, high] with 1 <= low <= high <= {MAX_NGRAM}")
+        ranges.append(value)
+    if ranges == [None, None]:
+        raise bad("params.char_ngram_range", "given when word_ngram_range is null")
+    value = params.get("n_features", n_features)
+    if value != n_features:
+        raise bad("params.n_features", f"the header's n_features ({n_features})")
+    arrays = header.get("arrays") or []
+    for name in ("coef", "idf", "intercept", "used"):
+        if name not in arrays:
+            raise bad("arrays", f"a list naming {name!r}")
+    k = len(labels)
+    return {
+        "used": ("iu", (None,)),
+        "idf": ("f", (None,)),
+        "coef": ("f", (k, None)),
+        "intercept": ("f", (k,)),
+    }
 
 
 def _pair(value: Any) -> tuple[int, int] | None:
@@ -292,6 +401,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         if not isinstance(text, str):
             raise DataError(f"text must be a str; got {type(text).__name__} instead")
+        text = text[:MAX_TEXT_CHARS]
         row = self.features_.transform([text])
         c = int(np.argmax(np.asarray(row @ self._w)[0] + self.intercept_))
         value = dict(zip(row.indices.tolist(), row.data.tolist()))
@@ -343,35 +453,45 @@ class TopicModel(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> TopicModel:
-        header, arrays = read_model_file(path)
+        """Read a model file written by :meth:`save`; every key and array is validated first."""
+
+        def check(header: dict[str, Any]) -> dict[str, tuple[str, tuple[int | None, ...]]]:
+            try:
+                return check_model_header(header)
+            except ModelFileError as exc:
+                raise ModelFileError(f"{path}: {exc}") from None
+
+        header, arrays = read_model_file(path, check)
+        n_features = int(header["n_features"])
+        labels = header["labels"]
+        used = arrays["used"].astype(np.int64)
+        if not (len(used) == len(arrays["idf"]) == arrays["coef"].shape[1]):
+            raise ModelFileError(f"{path}: arrays used, idf and coef disagree in length")
+        if used.size and (used.min() < 0 or used.max() >= n_features):
+            raise ModelFileError(f"{path}: array used names buckets beyond n_features")
+        params = dict(header["params"])
+        for key in ("char_ngram_range", "word_ngram_range"):
+            params[key] = _pair(params.get(key))
         try:
-            params = dict(header["params"])
-            for key in ("char_ngram_range", "word_ngram_range"):
-                params[key] = _pair(params[key])
             model = cls(**params)
-            n_features = int(header["n_features"])
-            used = arrays["used"].astype(np.int64)
-            labels = header["labels"]
-            w = np.zeros((n_features, len(labels)), dtype=np.float32)
-            w[used] = arrays["coef"].T
-            idf = np.zeros(n_features, dtype=np.float32)
-            idf[used] = arrays["idf"]
-            intercept = arrays["intercept"].astype(np.float32)
-            if intercept.shape != (len(labels),):
-                raise ValueError("array shapes do not match the labels")
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise ModelFileError(f"{path}: corrupted model file ({exc})") from None
-        feats = model._new_features()
+            feats = model._new_features()
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: header key 'params' is not valid ({exc})") from None
+        w = np.zeros((n_features, len(labels)), dtype=np.float32)
+        w[used] = arrays["coef"].T
+        idf = np.zeros(n_features, dtype=np.float32)
+        idf[used] = arrays["idf"]
         feats.idf_ = idf
         feats.n_docs_ = int(header.get("n_docs", 0))
         model.features_ = feats
         model.classes_ = np.asarray(labels, dtype=object)
-        model.intercept_ = intercept
+        model.intercept_ = arrays["intercept"].astype(np.float32)
         model._w = w
         model.coef_ = w.T
         model.temperature_ = float(header.get("temperature", 1.0))
         model.n_train_ = int(header.get("n_train", 0))
         model.metadata_ = header
+        model.source_path_ = Path(path)  # so that no command writes over the model it uses
         return model
 
 

@@ -4,6 +4,15 @@ Clustering needs every headline at once, but not every row: the input is read tw
 the headlines (and ids, times, sources) and once to write the rows back with their cluster. So a
 feed far larger than memory only costs the memory of its headlines. Stdin is spooled to a
 temporary file to make the second pass possible.
+
+With ``--history`` a run holds the state's lock (:func:`feedclass.history.locked`) from before
+it reads the state until every file is in place, and writes as one step: the output, the report
+and the new state are all finished in temporary files first; then the state is renamed (it
+records the other two as pending), then the output, then the report. Killed before the state's
+rename: the old state and the old outputs stand. Killed after it: the next run on the state
+renames the recorded outputs into place first (:func:`feedclass.history.recover_pending`), so
+what the state records as published is what was published. An output written into a stream
+(stdout, a FIFO) cannot wait for the state: it is written first.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from feedclass.atomic import AtomicWriter, check_not_an_input, commit_all, same_file
 from feedclass.errors import DataError
 from feedclass.readers import Table, cell_text, find_text_column, jsonl_columns, open_table
 from feedclass.writers import TableWriter, output_format
@@ -283,10 +293,13 @@ def _read_and_cluster(
     keep: str,
     history_path: str | Path | None,
     history_days: float | None,
+    encoding: str | None = None,
 ) -> tuple[FeedItems, tuple[list[Any], list[int], list[str], np.ndarray, Any]]:
     """First pass of dedup and publish: the feed's items (``columns``: text, id, time, source)
     and their clusters."""
-    items = collect(open_table(path, input_format, rss_summary=rss_summary), *columns)
+    items = collect(
+        open_table(path, input_format, rss_summary=rss_summary, encoding=encoding), *columns
+    )
     return items, _cluster(items, threshold, keep, history_path, history_days)
 
 
@@ -300,7 +313,7 @@ def _check_paths(source: str | Path | IO[bytes], **outputs: str | Path | None) -
             continue
         p = Path(path)
         for other, q in named:
-            if _same_file(p, q):
+            if same_file(p, q):
                 raise DataError(f"{what} {str(path)!r} is also {other}; give each its own file")
         named.append((f"the {what}", p))
     if outputs.get("history") is not None and str(outputs["history"]) == "-":
@@ -314,15 +327,6 @@ def _check_paths(source: str | Path | IO[bytes], **outputs: str | Path | None) -
         folder = Path(path).parent
         if str(folder) and not folder.is_dir():
             raise DataError(f"{what} {str(path)!r}: folder {str(folder)!r} does not exist")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    return a.resolve() == b.resolve()
 
 
 def dedup_file(
@@ -341,6 +345,8 @@ def dedup_file(
     output_fmt: str | None = None,
     report: str | Path | None = None,
     rss_summary: bool = False,
+    lock_timeout: float | None = None,
+    encoding: str | None = None,
 ) -> DedupSummary:
     """Every row out, in order, with ``cluster`` and ``duplicate_of`` (empty for a representative).
 
@@ -348,10 +354,11 @@ def dedup_file(
     id as its cluster, ``seen_before`` = ``yes`` and ``duplicate_of`` = the id of the earlier
     item it matched (the story id if ids are row numbers, that item had none, or it is this
     very item run again). ``history_days`` replaces the state's age limit; None keeps it (3
-    days for a new state).
+    days for a new state). ``lock_timeout``: seconds to wait for another run on the same state
+    (default :data:`feedclass.history.DEFAULT_LOCK_TIMEOUT`).
     """
     _check_paths(source, output=dest, report=report, history=history_path)
-    with _rereadable(source) as path:
+    with _state_held(history_path, lock_timeout), _rereadable(source) as path:
         items, clustered = _read_and_cluster(
             path,
             input_format,
@@ -361,6 +368,7 @@ def dedup_file(
             keep,
             history_path,
             history_days,
+            encoding,
         )
         cluster, leader, matched, scores, (history, seen, earlier) = clustered
         fmt = output_format(dest, items.format, output_fmt)
@@ -384,9 +392,24 @@ def dedup_file(
         summary.merged = sum(1 for v in values if v[1])
         summary.seen_before = int(seen.sum())
         summary.clusters = len({c for c in cluster if c != ""})
-        _write_rows(path, input_format, items, dest, fmt, added, values, rss_summary=rss_summary)
+        out = _write_rows(
+            path,
+            input_format,
+            items,
+            dest,
+            fmt,
+            added,
+            values,
+            rss_summary=rss_summary,
+            encoding=encoding,
+        )
         _finish(
-            report, history_path, history, items, cluster, leader, matched, scores, seen, earlier
+            out,
+            report,
+            history_path,
+            history,
+            items,
+            (cluster, leader, matched, scores, seen, earlier),
         )
         _history_summary(summary, history)
     return summary
@@ -398,23 +421,40 @@ def _history_summary(summary: DedupSummary, history: Any) -> None:
         summary.history_items = len(history)
 
 
+@contextmanager
+def _state_held(history_path: str | Path | None, timeout: float | None) -> Iterator[None]:
+    """With a history: hold its lock and finish what a killed run left pending."""
+    if history_path is None:
+        yield
+        return
+    from feedclass.history import DEFAULT_LOCK_TIMEOUT, locked, recover_pending
+
+    with locked(history_path, DEFAULT_LOCK_TIMEOUT if timeout is None else timeout):
+        recover_pending(history_path)
+        yield
+
+
 def _finish(
+    out: AtomicWriter,
     report: str | Path | None,
     history_path: str | Path | None,
     history: Any,
     items: FeedItems,
-    cluster: list[Any],
-    leader: list[int],
-    matched: list[str],
-    scores: np.ndarray,
-    seen: np.ndarray,
-    earlier: list[str],
+    merges: tuple[list[Any], list[int], list[str], np.ndarray, np.ndarray, list[str]],
 ) -> None:
-    """After the output is written: the merge report, then the updated history state."""
-    if report is not None:
-        _write_report(report, items, cluster, leader, matched, scores, seen, earlier)
-    if history is not None and history_path is not None:
-        history.save(history_path)
+    """After the output is written (not yet renamed): the merge report, then the new state,
+    then all renamed in the order the module's docstring gives."""
+    writers = [out]
+    try:
+        if report is not None:
+            writers.append(_write_report(report, items, *merges))
+        if history is not None and history_path is not None:
+            writers.insert(0, history.prepare(history_path, outputs=writers))
+    except BaseException:
+        for w in writers:
+            w.abort()
+        raise
+    commit_all(writers)
 
 
 def _check_free(columns: list[str], added: list[str]) -> None:
@@ -435,9 +475,11 @@ def _write_rows(
     values: list[list[Any]],
     keep_rows: list[int] | None = None,
     rss_summary: bool = False,
-) -> None:
-    """Second pass: re-read the rows and write them with ``values`` appended."""
-    table = open_table(path, input_format, rss_summary=rss_summary)
+    encoding: str | None = None,
+) -> AtomicWriter:
+    """Second pass: re-read the rows and write them with ``values`` appended, to a finished
+    temporary file that :func:`_finish` renames."""
+    table = open_table(path, input_format, rss_summary=rss_summary, encoding=encoding)
     wanted = None if keep_rows is None else set(keep_rows)
     with TableWriter(
         dest,
@@ -448,6 +490,7 @@ def _write_rows(
         feed_title=items.feed_title or "feedclass",
         feed_link=items.feed_link,
         feed_description=items.feed_description,
+        defer=True,
     ) as writer:
         i = 0
         for chunk in table.chunks():
@@ -462,6 +505,7 @@ def _write_rows(
                         out.append(r + values[i])
                 i += 1
             writer.write(out)
+    return writer.output
 
 
 def _write_report(
@@ -473,8 +517,9 @@ def _write_report(
     scores: np.ndarray,
     seen: np.ndarray,
     earlier: list[str],
-) -> None:
-    """Every merge with its similarity, so an editor can check what was folded."""
+) -> AtomicWriter:
+    """Every merge with its similarity, so an editor can check what was folded (written to a
+    finished temporary file that :func:`_finish` renames)."""
     cols = [
         "cluster",
         "representative_id",
@@ -509,8 +554,9 @@ def _write_report(
                 ]
             )
     fmt = output_format(report, "csv")
-    with TableWriter(report, fmt, cols) as writer:
+    with TableWriter(report, fmt, cols, defer=True) as writer:
         writer.write(rows)
+    return writer.output
 
 
 def publish_file(
@@ -532,18 +578,24 @@ def publish_file(
     min_confidence: float = 0.0,
     fallback: str = "",
     rss_summary: bool = False,
+    lock_timeout: float | None = None,
+    encoding: str | None = None,
 ) -> DedupSummary:
     """One row per story: its representative, topic, and how many rows were merged into it.
 
     Stories already published in an earlier batch (``history_path``) are left out; the report
-    lists them with the merges.
+    lists them with the merges. The output, report and state change as one step (see the
+    module's docstring); ``lock_timeout`` as for :func:`dedup_file`.
     """
     from feedclass.classify import annotate
 
     if not 0.0 <= min_confidence <= 1.0:
         raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
     _check_paths(source, output=dest, report=report, history=history_path)
-    with _rereadable(source) as path:
+    model_file = getattr(model, "source_path_", None)
+    for what, out in (("the output", dest), ("the report", report), ("the history", history_path)):
+        check_not_an_input(out, [model_file], what)
+    with _state_held(history_path, lock_timeout), _rereadable(source) as path:
         items, clustered = _read_and_cluster(
             path,
             input_format,
@@ -553,6 +605,7 @@ def publish_file(
             keep,
             history_path,
             history_days,
+            encoding,
         )
         cluster, leader, matched, scores, (history, seen, earlier) = clustered
         fmt = output_format(dest, items.format, output_fmt)
@@ -576,7 +629,7 @@ def publish_file(
                 len(dups),
                 ";".join(items.ids[j] for j in dups),
             ]
-        _write_rows(
+        out = _write_rows(
             path,
             input_format,
             items,
@@ -586,9 +639,15 @@ def publish_file(
             values,
             reps,
             rss_summary=rss_summary,
+            encoding=encoding,
         )
         _finish(
-            report, history_path, history, items, cluster, leader, matched, scores, seen, earlier
+            out,
+            report,
+            history_path,
+            history,
+            items,
+            (cluster, leader, matched, scores, seen, earlier),
         )
         summary = DedupSummary(rows=n, published=len(reps), seen_before=int(seen.sum()))
         _history_summary(summary, history)

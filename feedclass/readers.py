@@ -15,6 +15,7 @@ import html
 import io
 import itertools
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ from typing import IO, Any
 import numpy as np
 
 from feedclass.errors import DataError, InputFileError
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "tsv", "jsonl", "lines", "rss")
 
@@ -153,7 +156,8 @@ def _open_binary(source: str | Path | IO[bytes]) -> tuple[str, IO[bytes]]:
 
 
 def _detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM), else cp1251 as Excel exports it here."""
+    """UTF-8 (with or without BOM), else cp1251 as Excel exports it here, or cp1252 (Latin-1
+    as Windows writes it) when the bytes read as Latin words (see :func:`guess_8bit`)."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -165,7 +169,66 @@ def _detect_encoding(head: bytes) -> str:
         # A multi-byte character cut at the end of the sniffed block is still UTF-8.
         if exc.start >= len(head) - 3 and exc.reason in ("unexpected end of data",):
             return "utf-8"
-        return "cp1251"
+    return guess_8bit(head)[0]
+
+
+def _warn_if_weak(name: str, head: bytes, encoding: str) -> None:
+    """Say on the log (the CLI: stderr) when an 8-bit guess rests on little evidence."""
+    if encoding not in ("cp1251", "cp1252"):
+        return
+    _, cyrillic, latin = guess_8bit(head)
+    strong, weak = (cyrillic, latin) if encoding == "cp1251" else (latin, cyrillic)
+    if strong < 3 or weak * 3 > strong:
+        other = "cp1252" if encoding == "cp1251" else "cp1251"
+        log.warning(
+            "%s: not UTF-8; read as %s (%d words look %s, %d look %s): if the text comes out "
+            "wrong, pass --encoding %s",
+            name,
+            encoding,
+            strong,
+            "Russian" if encoding == "cp1251" else "Latin",
+            weak,
+            "Latin" if encoding == "cp1251" else "Russian",
+            other,
+        )
+
+
+_WORD_8BIT = re.compile(rb"[A-Za-z\xa8\xb8\xc0-\xff]+")
+
+
+def guess_8bit(data: bytes) -> tuple[str, int, int]:
+    """Whether 8-bit text is cp1251 (Cyrillic) or cp1252 (Latin-1), with the evidence.
+
+    Returns the encoding and the number of words that speak for each: a word of two or more
+    letters all in the upper half reads as a Russian word in cp1251, and a word that mixes
+    ASCII letters with upper-half letters reads as a Latin word with accents («Café»), which
+    in cp1251 would be a Cyrillic letter alone inside Latin letters («Cafй»). cp1251 wins ties:
+    it is what Excel writes in a Russian locale.
+
+    >>> guess_8bit("Café crème à la française".encode("cp1252"))[0]
+    'cp1252'
+    >>> guess_8bit("Курс доллара вырос".encode("cp1251"))[0]
+    'cp1251'
+    """
+    cyrillic = latin = 0
+    for word in _WORD_8BIT.findall(data):
+        high = sum(1 for b in word if b >= 0xA8)
+        if not high:
+            continue
+        if high == len(word):
+            cyrillic += len(word) >= 2
+        else:
+            latin += 1
+    return ("cp1252" if latin > cyrillic else "cp1251"), cyrillic, latin
+
+
+def _check_encoding(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise DataError(
+            f"unknown encoding {encoding!r}; use e.g. utf-8, cp1251 or cp1252 (Latin-1)"
+        ) from None
 
 
 def _sniff_format(text: str) -> str:
@@ -217,6 +280,40 @@ class _Prepend(io.RawIOBase):
 def _line_of(data: bytes, pos: int) -> int:
     """The 1-based line number of byte ``pos`` in ``data``."""
     return data.count(b"\n", 0, pos) + 1
+
+
+def _nul_error(name: str, line: int) -> DataError:
+    return DataError(
+        f"{name}, line {line}: a NUL byte: binary data, not a text feed (CSV, TSV, JSONL, RSS "
+        "or lines); remove it or re-export the file"
+    )
+
+
+class _NulGuard(io.RawIOBase):
+    """A byte stream that fails at the first NUL byte, naming its line.
+
+    Why: the first 64 KiB are checked before the format is known; without this a NUL further
+    on would be read as text by one reader and refused by another.
+    """
+
+    def __init__(self, name: str, raw: IO[bytes], first_line: int) -> None:
+        self._name = name
+        self._raw = raw
+        self._line = first_line  # the line the next byte is on
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        if n:
+            at = data.find(b"\x00")
+            if at >= 0:
+                raise _nul_error(self._name, self._line + data.count(b"\n", 0, at))
+            self._line += data.count(b"\n")
+            buffer[:n] = data
+        return n
 
 
 def _check_not_mixed(name: str, head: bytes) -> None:
@@ -343,6 +440,7 @@ def open_table(
     fmt: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     rss_summary: bool = False,
+    encoding: str | None = None,
 ) -> Table:
     """Open a feed or a labelled file for streaming.
 
@@ -351,15 +449,26 @@ def open_table(
     source : path, ``"-"`` for stdin, or a binary stream.
     fmt : one of ``FORMATS``; by default taken from the extension, else sniffed from content.
     rss_summary : for RSS/Atom, put the item's description/summary after its title in ``text``.
+    encoding : the file's encoding; by default UTF-8 (BOM or not), UTF-16 with a BOM, else
+        cp1251 or cp1252 on the evidence of the text, with a warning when it is weak.
     """
     if fmt is not None and fmt not in FORMATS:
         raise DataError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r} instead")
+    forced = _check_encoding(encoding) if encoding is not None else None
     name, raw = _open_binary(source)
     head = raw.read(_SNIFF_BYTES)
-    encoding = _detect_encoding(head)
-    if b"\x00" in head and not encoding.startswith("utf-16"):
-        raise DataError(f"{name}: binary data, not a text feed (CSV, TSV, JSONL, RSS or lines)")
-    if encoding == "cp1251":
+    if forced is not None:
+        encoding = forced
+        if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+    else:
+        encoding = _detect_encoding(head)
+    if not encoding.startswith("utf-16"):
+        if b"\x00" in head:
+            raise _nul_error(name, _line_of(head, head.index(b"\x00")))
+        # the same refusal for a NUL byte anywhere further on, whatever reads the bytes
+        raw = _NulGuard(name, raw, head.count(b"\n") + 1)  # type: ignore[assignment]
+    if encoding == "cp1251" and forced is None:
         _check_not_mixed(name, head)
     fmt = fmt or format_for_path(source if isinstance(source, (str, Path)) else None)
     if fmt is None:
@@ -369,7 +478,15 @@ def open_table(
             sample = ""
         fmt = _sniff_format(sample)
     if fmt == "rss":
-        return _open_rss(name, head + raw.read(), rss_summary)
+        data = head + raw.read()
+        decl = _XML_DECL.match(data)
+        if forced is None and (decl is None or b"encoding" not in decl.group(0)):
+            _warn_if_weak(name, head, encoding)
+        if forced is not None and not encoding.startswith("utf-8"):
+            data = _as_utf8_xml(name, data, encoding)
+        return _open_rss(name, data, rss_summary)
+    if forced is None:
+        _warn_if_weak(name, head, encoding)
     stream = _text_stream(name, raw, head, encoding)
     if fmt == "jsonl":
         return Table(name, fmt, [], encoding, _jsonl_chunks(name, stream, chunk_rows))
@@ -510,6 +627,16 @@ def _json_object(name: str, lineno: int, line: str) -> dict:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise DataError(f"{name}, line {lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(
+            f"{name}, line {lineno}: JSON nested too deeply to read; a feed row is a flat "
+            "object of fields"
+        ) from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise DataError(
+            f"{name}, line {lineno}: a number of more than 4,300 digits; write it as a string "
+            '("...") if it is an id'
+        ) from None
     if not isinstance(obj, dict):
         raise DataError(
             f"{name}, line {lineno}: expected a JSON object per line; "
@@ -530,6 +657,17 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _XML_DECL = re.compile(rb"\s*<\?xml\b[^>]*?\?>")
 
 
+def _as_utf8_xml(name: str, data: bytes, encoding: str) -> bytes:
+    """An XML document in ``encoding`` (given by the user), recoded as UTF-8 and declared so."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, 1, exc) from None
+    decl = _XML_DECL.match(text.encode("utf-8"))
+    body = text.encode("utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>' + (body[decl.end() :] if decl else body)
+
+
 def _declare_cp1251(data: bytes) -> bytes:
     """A feed that is not UTF-8 and declares no encoding, declared as cp1251.
 
@@ -545,14 +683,27 @@ def _declare_cp1251(data: bytes) -> bytes:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        new = b'<?xml version="1.0" encoding="windows-1251"?>'
+        guess = guess_8bit(data[:_SNIFF_BYTES])[0]
+        label = b"windows-1252" if guess == "cp1252" else b"windows-1251"
+        new = b'<?xml version="1.0" encoding="' + label + b'"?>'
         return new + (data[decl.end() :] if decl is not None else data)
     return data
+
+
+_INTERNAL_DTD = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 
 
 def _open_rss(name: str, data: bytes, with_summary: bool) -> Table:
     import feedparser  # imported lazily: only feeds need it
 
+    dtd = _INTERNAL_DTD.search(data[:_SNIFF_BYTES])
+    if dtd is not None:
+        raise DataError(
+            f"{name}, line {_line_of(data, dtd.start())}: the feed defines its own DTD "
+            "(<!DOCTYPE ... [ ... ]>), which feedclass refuses even when harmless: entity "
+            "definitions are how XML bombs and external-entity attacks work; remove the "
+            "DOCTYPE (real RSS and Atom feeds have none)"
+        )
     data = _declare_cp1251(data)
     parsed = feedparser.parse(data)
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
@@ -690,7 +841,30 @@ def _strip_tags(fragment: str) -> str:
 
 
 def find_text_column(columns: list[str], requested: str | None, name: str = "input") -> str:
-    """Pick the column holding the headline, or fail listing the columns."""
+    """Pick the column holding the headline, or fail listing the columns.
+
+    A column whose name appears twice in the header is refused rather than read from its
+    first copy: which of the two holds the headline is anyone's guess.
+    """
+    chosen = _find_text_column(columns, requested, name)
+    check_single_column(columns, chosen, name)
+    return chosen
+
+
+def check_single_column(columns: list[str], column: str, name: str = "input") -> None:
+    """Refuse a header that names ``column`` more than once.
+
+    >>> check_single_column(["title", "label"], "label")
+    """
+    at = [str(i + 1) for i, c in enumerate(columns) if c == column]
+    if len(at) > 1:
+        raise DataError(
+            f"{name}: the header names column {column!r} {len(at)} times (columns "
+            f"{', '.join(at)}); rename all but one so it is clear which to read"
+        )
+
+
+def _find_text_column(columns: list[str], requested: str | None, name: str) -> str:
     if requested is not None:
         if requested in columns:
             return requested
@@ -745,9 +919,10 @@ def read_labelled(
     text_column: str | None,
     label_column: str,
     fmt: str | None = None,
+    encoding: str | None = None,
 ) -> tuple[list[str], list[str], int]:
     """Read a whole labelled file: (texts, labels, number of rows skipped for empty text/label)."""
-    table = open_table(source, fmt)
+    table = open_table(source, fmt, encoding=encoding)
     texts: list[str] = []
     labels: list[str] = []
     skipped = 0
@@ -769,6 +944,7 @@ def read_labelled(
                     f"{table.name}: no label column {label_column!r}; columns are: "
                     f"{', '.join(table.columns)}; choose one with --label-column"
                 )
+            check_single_column(table.columns, label_column, table.name)
             ti, li = table.columns.index(tcol), table.columns.index(label_column)
             pairs = [(r[ti], r[li]) for r in chunk]
         for text, label in pairs:

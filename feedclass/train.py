@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from feedclass.atomic import check_not_an_input
 from feedclass.errors import DataError
 from feedclass.evaluate import cross_validate
 from feedclass.model import TopicModel
@@ -59,6 +60,11 @@ def train_texts(
         raise DataError(
             f"training needs at least 2 topics; got {len(counts)} ({', '.join(counts)})"
         )
+    if len(counts) > len(texts) / 2:
+        raise DataError(
+            f"{len(counts)} topics for {len(texts)} rows: on average fewer than 2 examples per "
+            "topic, so no topic can be learned (is --label-column an id or a text column?)"
+        )
     warnings = [
         f"topic {lab!r} has only {n} example{'s' * (n != 1)}; its predictions will be unreliable"
         for lab, n in sorted(counts.items())
@@ -87,9 +93,14 @@ def train_file(
     folds: int = 5,
     progress: Callable[[int, int], None] | None = None,
     created: str | None = None,
+    encoding: str | None = None,
 ) -> TrainResult:
-    """Train from a CSV/TSV/JSONL file (or stdin) and write the model file atomically."""
-    texts, labels, skipped = read_labelled(source, text_column, label_column, fmt)
+    """Train from a CSV/TSV/JSONL file (or stdin) and write the model file atomically.
+
+    ``output`` may not be ``source`` itself: the model would replace the labelled data.
+    """
+    check_not_an_input(output, [source], "the model file")
+    texts, labels, skipped = read_labelled(source, text_column, label_column, fmt, encoding)
     result = train_texts(
         texts, labels, model=model, folds=folds, skipped=skipped, progress=progress
     )

@@ -1,7 +1,8 @@
 """Writing rows back out: CSV/TSV, JSONL or RSS 2.0, to a file or stdout.
 
-A file is written to a temporary name beside the target and renamed only when the whole output
-is done, so an error never leaves a half-written file behind (and never clobbers an old one).
+A file is written through :class:`feedclass.atomic.AtomicWriter`: to a temporary name beside
+the target, renamed only when the whole output is done, so an error never leaves a
+half-written file behind (and never clobbers an old one); a device or FIFO is written into.
 """
 
 from __future__ import annotations
@@ -9,21 +10,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import re
-import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from email.utils import format_datetime, formatdate
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
 
-from feedclass.errors import DataError, InputFileError
-from feedclass.modelfile import atomic_target, replace_with
+from feedclass.atomic import AtomicWriter
+from feedclass.errors import DataError
 from feedclass.readers import _HEADLINE_NAMES, cell_text, format_for_path
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "rss")
@@ -62,54 +60,15 @@ def output_format(dest: str | Path | None, input_format: str, requested: str | N
     return fmt
 
 
-class AtomicOutput:
-    """A text file that appears under its final name only after ``commit``."""
-
-    def __init__(self, dest: str | Path | None, encoding: str = "utf-8") -> None:
-        self.dest = None if dest is None or str(dest) == "-" else atomic_target(dest)
-        self._tmp: str | None = None
-        if self.dest is None:
-            self.stream: IO[str] = sys.stdout
-            return
-        parent = self.dest.parent if str(self.dest.parent) else Path(".")
-        if not parent.is_dir():
-            raise InputFileError(f"{self.dest}: folder {parent} does not exist")
-        if self.dest.is_dir():
-            raise InputFileError(f"{self.dest}: is a directory; give a file name")
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.dest.name}.", suffix=".tmp", dir=parent)
-        self.stream = os.fdopen(fd, "w", encoding=encoding, newline="")
-
-    def commit(self) -> None:
-        if self._tmp is None:
-            self.stream.flush()
-            return
-        self.stream.flush()
-        os.fsync(self.stream.fileno())
-        self.stream.close()
-        assert self.dest is not None
-        replace_with(self._tmp, self.dest)
-        self._tmp = None
-
-    def abort(self) -> None:
-        if self._tmp is None:
-            return
-        try:
-            self.stream.close()
-        finally:
-            try:
-                os.unlink(self._tmp)
-            except FileNotFoundError:
-                pass
-            self._tmp = None
-
-
 class TableWriter:
     """Write row chunks in one output format; use as a context manager.
 
     Rows are lists aligned with ``columns`` or dicts (JSONL input); the writer converts between
     them so that any input format can go to any output format. ``feed_title``, ``feed_link``
     and ``feed_description`` are the RSS channel's metadata (see :func:`render_rss` for what an
-    empty one becomes); other formats ignore them.
+    empty one becomes); other formats ignore them. With ``defer=True`` the block's end only
+    finishes the temporary file: the caller renames it with the files that must change with
+    it (:func:`feedclass.atomic.commit_all` on :attr:`output`).
     """
 
     def __init__(
@@ -123,6 +82,7 @@ class TableWriter:
         feed_title: str = DEFAULT_FEED_TITLE,
         feed_link: str = "",
         feed_description: str = "",
+        defer: bool = False,
     ) -> None:
         if fmt not in OUTPUT_FORMATS:
             raise DataError(
@@ -134,7 +94,8 @@ class TableWriter:
         self.feed_link = feed_link
         self.feed_description = feed_description
         self.rows_written = 0
-        self._out = AtomicOutput(dest, encoding="utf-8-sig" if bom and fmt == "csv" else "utf-8")
+        self.defer = defer
+        self._out = AtomicWriter(dest, encoding="utf-8-sig" if bom and fmt == "csv" else "utf-8")
         self._csv: Any = None
         self._rss_items: list[dict[str, str]] = []
         if fmt in ("csv", "tsv"):
@@ -221,7 +182,15 @@ class TableWriter:
                 )
             )
             self.rows_written = len(self._rss_items)
-        self._out.commit()
+        if self.defer:
+            self._out.finish()
+        else:
+            self._out.commit()
+
+    @property
+    def output(self) -> AtomicWriter:
+        """The file being written (for a deferred commit)."""
+        return self._out
 
 
 # Which row fields fill the standard RSS item elements, by lower-cased column name: the first

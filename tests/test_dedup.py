@@ -679,3 +679,23 @@ def test_the_parallel_sort_sorts_like_numpy(monkeypatch) -> None:
         want = np.sort(a)
         dedup.sort_in_place(a)
         assert np.array_equal(a, want)
+
+
+def test_pairs_across_two_batches_score_like_pairs_inside_one() -> None:
+    from feedclass.dedup import featurize, join_features, pair_scores
+
+    old = ["Акимат Караганды закрыл рынок на карантин", "Курс евро вырос до 520 тенге"]
+    new = ["Срочно: акимат Караганды закрыл рынок на карантин", "Курс евро вырос до 530 тенге"]
+    f_old, idf = featurize(old)
+    f_new, idf2 = featurize(new, idf)
+    assert idf2 is idf
+    across = pair_scores(f_old, np.array([0, 1, 0]), np.array([0, 1, 1]), other=f_new)
+    joined = join_features(f_old, f_new)
+    inside = pair_scores(joined, np.array([0, 1, 0]), np.array([2, 3, 3]))
+    assert np.array_equal(across, inside)
+    assert across[0] == 1.0  # the same headline after its mark is stripped
+    assert across[1] == 0.0  # 520 vs 530: a number substituted
+    assert across[2] < 0.1  # another story
+    assert joined.n == 4 and joined.stems[0].size == 5
+    with pytest.raises(ValueError, match="same idf"):
+        join_features(f_old, featurize([*new, "Погода в Астане"])[0])

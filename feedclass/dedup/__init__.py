@@ -49,7 +49,7 @@ from feedclass.dedup.clusters import (
     score_floor,
 )
 from feedclass.dedup.facts import content_tokens
-from feedclass.dedup.featurize import Features, Idf, featurize
+from feedclass.dedup.featurize import Features, Idf, featurize, join_features
 from feedclass.dedup.inputs import as_sources, as_times, check_texts
 from feedclass.dedup.marks import strip_source_marks
 from feedclass.dedup.near_duplicates import NearDuplicates
@@ -101,6 +101,7 @@ __all__ = [
     "design",
     "featurize",
     "form_stories",
+    "join_features",
     "meaning_vectors",
     "pair_features",
     "pair_scores",

@@ -27,7 +27,7 @@ from feedclass.dedup.ragged import (
 )
 from feedclass.dedup.vectors import meaning_vectors
 
-__all__ = ["Features", "Idf", "empty_features", "featurize"]
+__all__ = ["Features", "Idf", "empty_features", "featurize", "join_features"]
 
 _CHAR_N = 3
 _PRIOR_DOCS = 1000
@@ -212,7 +212,66 @@ def _idf_of(keys: np.ndarray, wkeys: np.ndarray, w_idf: np.ndarray) -> np.ndarra
     return np.ascontiguousarray(w_idf[pos], dtype=np.float64)
 
 
+def _cat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``x`` then ``y``, in the dtype of whichever holds data (an empty batch's may differ)."""
+    dtype = y.dtype if x.size == 0 else x.dtype
+    return np.concatenate((x.astype(dtype, copy=False), y.astype(dtype, copy=False)))
+
+
+def _cat_rows(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Rows of the CSR array ``b`` after those of ``a`` (a pointer, then aligned value arrays)."""
+    ptr = np.concatenate((a[0], b[0][1:] + a[0][-1]))
+    return (ptr, *(_cat(x, y) for x, y in zip(a[1:], b[1:], strict=True)))
+
+
+def join_features(a: Features, b: Features) -> Features:
+    """The headlines of ``a`` then those of ``b`` as one featurised batch.
+
+    Both must have been featurised with the same IDF (``featurize(texts, idf)`` with one
+    ``idf``), so that their weights agree; row ``k`` of ``b`` becomes row ``a.n + k``. This is
+    how pairs across two batches (a new item against indexed ones) are scored.
+
+    Examples
+    --------
+    >>> old, idf = featurize(["Пожар на складе в Алматы", "Курс доллара на 5 мая"])
+    >>> new, _ = featurize(["Срочно: пожар на складе в Алматы"], idf)
+    >>> j = join_features(old, new)
+    >>> j.n, bool(j.clean_hash[2] == j.clean_hash[0])
+    (3, True)
+    """
+    if a.n == 0:
+        return b
+    if b.n == 0:
+        return a
+    if a.log_n != b.log_n or a.vectors is not b.vectors:
+        raise ValueError(
+            "join_features needs two batches featurised with the same idf; "
+            "featurize the second with featurize(texts, idf) using the first's idf"
+        )
+    return Features(
+        n=a.n + b.n,
+        char=_cat_rows(a.char, b.char),  # type: ignore[arg-type]
+        word_val=_cat(a.word_val, b.word_val),
+        numbers=_cat_rows(a.numbers, b.numbers),  # type: ignore[arg-type]
+        months=_cat_rows(a.months, b.months),  # type: ignore[arg-type]
+        entities=_cat_rows(a.entities, b.entities),  # type: ignore[arg-type]
+        stems=_cat_rows(a.stems, b.stems),  # type: ignore[arg-type]
+        length=_cat(a.length, b.length),
+        clean_hash=_cat(a.clean_hash, b.clean_hash),
+        stem_idf=_cat(a.stem_idf, b.stem_idf),
+        number_idf=_cat(a.number_idf, b.number_idf),
+        stem_vec=_cat(a.stem_vec, b.stem_vec),
+        stem_pole=_cat(a.stem_pole, b.stem_pole),
+        vectors=a.vectors,
+        entities_all=_cat_rows(a.entities_all, b.entities_all),  # type: ignore[arg-type]
+        stems_all=_cat_rows(a.stems_all, b.stems_all),  # type: ignore[arg-type]
+        surnames=_cat_rows(a.surnames, b.surnames),  # type: ignore[arg-type]
+        log_n=a.log_n,
+    )
+
+
 def empty_features() -> Features:
+    """Features of a batch of no headlines."""
     z = np.zeros(1, dtype=np.int64)
     e64 = np.zeros(0, dtype=np.int64)
     eu = np.zeros(0, dtype=np.uint64)

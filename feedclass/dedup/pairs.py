@@ -21,7 +21,7 @@ import numpy as np
 
 from feedclass.dedup.candidates import candidate_pairs
 from feedclass.dedup.facts import n_excess, n_missing, n_missing_plain, surname_excess
-from feedclass.dedup.featurize import Features, Idf, featurize
+from feedclass.dedup.featurize import Features, Idf, featurize, join_features
 from feedclass.dedup.inputs import check_texts
 from feedclass.dedup.vectors import meaning_match
 from feedclass.errors import DataError
@@ -306,7 +306,11 @@ def kernel_args(f: Features, min_score: float) -> tuple[Any, ...]:
 
 
 def pair_features(
-    f: Features, pi: np.ndarray, pj: np.ndarray, min_score: float = 0.0
+    f: Features,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    min_score: float = 0.0,
+    other: Features | None = None,
 ) -> np.ndarray:
     """Feature rows (columns: :class:`Feature`) of the pairs ``(pi[k], pj[k])`` of a batch.
 
@@ -315,36 +319,58 @@ def pair_features(
     f : Features
         The featurised batch (:func:`feedclass.dedup.featurize.featurize`).
     pi, pj : array of int
-        Row indices into the batch, one pair per position.
+        Row indices, one pair per position: both into ``f``, or with ``other`` ``pj`` into
+        ``other``.
     min_score : float
         Rows that cannot reach this score are cut short and marked ``SKIPPED`` (score 0).
+    other : Features, optional
+        A second batch featurised with the same IDF (pairs across two batches).
 
     Examples
     --------
-    >>> f, _ = featurize(["Курс доллара на 5 мая", "Курс доллара на 6 мая"])
+    >>> f, idf = featurize(["Курс доллара на 5 мая", "Курс доллара на 6 мая"])
     >>> x = pair_features(f, np.array([0]), np.array([1]))
     >>> float(x[0, Feature.NUMBER_CONFLICT]), float(score_features(x)[0])
     (1.0, 0.0)
-    """
-    return _feature_rows_par(pi.astype(np.int64), pj.astype(np.int64), *kernel_args(f, min_score))
-
-
-def pair_scores(f: Features, pi: np.ndarray, pj: np.ndarray, min_score: float = 0.0) -> np.ndarray:
-    """Similarity in [0, 1] of the pairs ``(pi[k], pj[k])`` of a featurised batch.
-
-    :func:`score_features` of :func:`pair_features`, and 1.0 for two headlines identical after
-    folding. Pairs that cannot reach ``min_score`` may score 0.
-
-    Examples
-    --------
-    >>> f, _ = featurize(["Пожар на складе в Алматы", "Срочно: пожар на складе в Алматы",
-    ...                   "Курс доллара на 5 мая"])
-    >>> s = pair_scores(f, np.array([0, 0]), np.array([1, 2]))
-    >>> float(s[0]), bool(s[1] < 0.1)
-    (1.0, True)
+    >>> g, _ = featurize(["Курс доллара на 5 мая - ТАСС"], idf)
+    >>> float(pair_features(f, np.array([1]), np.array([0]), other=g)[0, Feature.NUMBER_CONFLICT])
+    1.0
     """
     pi = np.asarray(pi, dtype=np.int64)
     pj = np.asarray(pj, dtype=np.int64)
+    if other is not None:
+        f, pj = join_features(f, other), pj + f.n
+    return _feature_rows_par(pi, pj, *kernel_args(f, min_score))
+
+
+def pair_scores(
+    f: Features,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    min_score: float = 0.0,
+    other: Features | None = None,
+) -> np.ndarray:
+    """Similarity in [0, 1] of the pairs ``(pi[k], pj[k])`` of a featurised batch.
+
+    :func:`score_features` of :func:`pair_features`, and 1.0 for two headlines identical after
+    folding. Pairs that cannot reach ``min_score`` may score 0. With ``other`` (a second batch
+    featurised with the same IDF), ``pj`` indexes ``other``.
+
+    Examples
+    --------
+    >>> f, idf = featurize(["Пожар на складе в Алматы", "Срочно: пожар на складе в Алматы",
+    ...                     "Курс доллара на 5 мая"])
+    >>> s = pair_scores(f, np.array([0, 0]), np.array([1, 2]))
+    >>> float(s[0]), bool(s[1] < 0.1)
+    (1.0, True)
+    >>> g, _ = featurize(["Пожар на складе в Алматы | Tengrinews"], idf)
+    >>> pair_scores(f, np.array([1, 2]), np.array([0, 0]), other=g).round(2).tolist()[0]
+    1.0
+    """
+    pi = np.asarray(pi, dtype=np.int64)
+    pj = np.asarray(pj, dtype=np.int64)
+    if other is not None:
+        f, pj = join_features(f, other), pj + f.n
     score = score_features(pair_features(f, pi, pj, min_score))
     score[f.clean_hash[pi] == f.clean_hash[pj]] = 1.0  # identical after folding
     return score

@@ -119,7 +119,7 @@ def test_case_and_yo_folded_by_normalisation() -> None:
 
 @pytest.mark.parametrize("bad", ["Курс тенге вырос", b"bytes headline"])
 def test_bare_string_is_refused(bad: object) -> None:
-    with pytest.raises(DataError, match=r"not a single string; wrap it: \[text\]"):
+    with pytest.raises(DataError, match=r"not a single string; wrap it: \[X\]"):
         _small().fit(bad)  # type: ignore[arg-type]
     hf = _small().fit(HEADLINES)
     with pytest.raises(DataError, match="not a single string"):

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedclass.columns import parse_time
 from feedclass.errors import DataError, StateFileError
-from feedclass.publish import dedup_file, parse_time, publish_file
+from feedclass.publish import dedup_file, publish_file
 from tests.test_cli import run
 
 FEED = [

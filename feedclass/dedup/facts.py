@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
-from feedclass.dedup.hashing import hash_word, pair_key, sorted_hashes
 from feedclass.dedup.ragged import find_sorted, in_sorted, lookup, ptr_from_docs
 from feedclass.dedup.tokens import stem, tokenize
 from feedclass.dedup.wordlists import (
@@ -29,6 +27,8 @@ from feedclass.dedup.wordlists import (
     SURNAME_ENDS,
     WEEKDAYS,
 )
+from feedclass.hashing import hash_word, pair_key, sorted_hashes
+from feedclass.jit import jit
 
 __all__ = [
     "ContentTokens",
@@ -66,7 +66,7 @@ def opposite_poles(keys: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> from feedclass.dedup.hashing import hash_word
+    >>> from feedclass.hashing import hash_word
     >>> from feedclass.dedup.tokens import stem
     >>> keys = np.array(sorted([hash_word(stem("открыли")), hash_word(stem("закрыли"))]))
     >>> sorted(opposite_poles(keys).tolist())
@@ -145,7 +145,7 @@ _NUMW_KEYS = np.array([hash_word(w) for w in _NUMWORD], dtype=np.uint64)
 _NUMW_VALS = np.array([hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
     """How many ids of sorted row i (in ptr/idx) find no partner in sorted row j (ptr2/idx2).
 
@@ -169,13 +169,13 @@ def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
     return miss
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_missing(ptr, idx, i, ptr2, idx2, j):
     """How many ids of sorted row i are absent from sorted row j."""
     return _unmatched(ptr, idx, i, ptr2, idx2, j, False)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_excess(ptr, idx, i, ptr2, idx2, j):
     """Entries of sorted row i left over after matching row j one to one.
 
@@ -185,7 +185,7 @@ def n_excess(ptr, idx, i, ptr2, idx2, j):
     return _unmatched(ptr, idx, i, ptr2, idx2, j, True)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
     """Stems of i absent from j that are neither names nor numbers of i (i.e. real rewording)."""
     a = s_ptr[i]
@@ -214,7 +214,7 @@ def n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
     return miss
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def surname_excess(ptr, short, long_, sa_ptr, sa_idx, i, j):  # pragma: no cover - numba
     """Correction to the names of i that j does not account for, from surnames' long stems:
     +1 for a surname that a surname of j matches only on the short stem ("Сагинтаев" /
@@ -262,7 +262,7 @@ def _given_name_stems() -> np.ndarray:
 _GIVEN_STEMS = _given_name_stems()
 
 
-@numba.njit(cache=True)
+@jit
 def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cover - numba
     """1 where the word [start, end) is at least ``min_len`` long and has one of the endings."""
     out = np.zeros(starts.shape[0], dtype=np.uint8)

@@ -121,7 +121,7 @@ def _apply_aliases(
     wkeys, wvals, bkeys, bvals = _alias_tables()
     absorbed = np.zeros(shash.shape, dtype=bool)
     if shash.size >= 2:
-        key = pair_key(shash[:-1], shash[1:])
+        key = np.asarray(pair_key(shash[:-1], shash[1:]))
         hit, val = lookup(bkeys, bvals, key)
         hit &= doc[:-1] == doc[1:]
         if hit.any():

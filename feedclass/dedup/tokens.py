@@ -68,12 +68,12 @@ for _g, _c in enumerate(_END_LAST, start=1):
 
 # Character classes for the tokenizer (Basic Multilingual Plane only; the rest is not a word).
 _WORD_CHAR = np.zeros(0x10000, dtype=np.uint8)
-for _c in range(0x10000):
-    _ch = chr(_c)
+for _cp in range(0x10000):
+    _ch = chr(_cp)
     if _ch.isalpha():
-        _WORD_CHAR[_c] = 1
+        _WORD_CHAR[_cp] = 1
     elif _ch.isdigit():
-        _WORD_CHAR[_c] = 2
+        _WORD_CHAR[_cp] = 2
 
 _FOLD_TABLES: tuple[np.ndarray, np.ndarray] | None = None
 

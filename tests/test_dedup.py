@@ -758,3 +758,35 @@ def test_kazakh_and_english_dates_and_numbers_are_facts(a: str, b: str) -> None:
 )
 def test_the_same_kazakh_and_english_facts_written_two_ways_agree(a: str, b: str) -> None:
     assert pair_similarities([a], [b])[0] >= DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "check_no_attributes_set_in_init",
+        "check_parameters_default_constructible",
+        "check_get_params_invariance",
+        "check_set_params",
+        "check_estimator_cloneable",
+        "check_estimator_repr",
+        "check_do_not_raise_errors_in_init_or_set_params",
+    ],
+)
+def test_near_duplicates_passes_sklearns_api_checks(check: str) -> None:
+    import sklearn.utils.estimator_checks as ec
+
+    getattr(ec, check)("NearDuplicates", NearDuplicates())
+
+
+def test_near_duplicates_is_a_clusterer_that_clones() -> None:
+    from sklearn.base import clone, is_clusterer
+
+    nd = NearDuplicates(threshold=0.6, keep="longest")
+    assert is_clusterer(nd) and nd.get_params() == {"threshold": 0.6, "keep": "longest"}
+    fitted = nd.fit(FEED)
+    assert fitted is nd and nd.n_clusters_ == len(set(nd.labels_.tolist())) == 4
+    twin = clone(nd)
+    assert twin.get_params() == nd.get_params() and not hasattr(twin, "labels_")
+    assert twin.set_params(threshold=1.0).fit(FEED).n_clusters_ >= nd.n_clusters_
+    with pytest.raises(DataError, match="threshold must be a number in"):
+        NearDuplicates(threshold=2.0).fit(FEED)

@@ -4,7 +4,9 @@ Here the word lists become lookup tables (number words to digits, months and cur
 codes, aliases to one stem, opposite events to poles), the batch's tokens get the stems the
 scorer compares (:func:`content_tokens`), names are found (:func:`find_names`), and the numba
 helpers count what one headline states that the other lacks: a number, month or name on
-each side that the other lacks is a substitution, which the pair scorer vetoes.
+each side that the other lacks is a substitution, which the pair scorer vetoes. An event
+meeting its opposite is found where the unshared stems are walked anyway, in
+:func:`feedclass.dedup.vectors.meaning_match`, from the poles :func:`opposite_poles` gives.
 """
 
 from __future__ import annotations

@@ -117,3 +117,43 @@ def test_bad_arguments() -> None:
         History(history_days=0)
     with pytest.raises(DataError, match="must be a list of headlines"):
         dedup_against_history(History(), "one headline")
+
+
+@pytest.mark.parametrize(
+    ("version", "item", "checksum", "item_id"),
+    [
+        (
+            2,
+            '["В Алматы открылся новый мост через реку", 1764000000.0, "s0000001", "x1"]',
+            "54f59620d870c1db0865d912dda08b2c36b1d62681138910a2a42da37a26834e",
+            "x1",
+        ),
+        (
+            1,
+            '["В Алматы открылся новый мост через реку", 1764000000.0, "s0000001"]',
+            "a69fd6eb5ee11403fdc41ceb8962e8b9a527955a0105386708e6c230911464ad",
+            "",
+        ),
+    ],
+)
+def test_state_files_of_earlier_versions_still_load(
+    tmp_path: Path, version: int, item: str, checksum: str, item_id: str
+) -> None:
+    # files as versions 1 and 2 wrote them, frozen here: a new version must keep reading them
+    state = tmp_path / "state.json"
+    state.write_text(
+        f'{{"format": "feedclass-dedup-history", "version": {version}, "history_days": 3.0, '
+        f'"max_items": 200000, "n_items": 1, "next_id": 2, "checksum": "{checksum}", '
+        f'"items": [{item}]}}',
+        encoding="utf-8",
+    )
+    h = History.load(state)
+    assert (h.texts, h.story_ids, h.item_ids) == (
+        ["В Алматы открылся новый мост через реку"],
+        ["s0000001"],
+        [item_id],
+    )
+    r = dedup_against_history(
+        h, ["Срочно: в Алматы открылся новый мост через реку"], now=1764003600.0
+    )
+    assert r.cluster_ids == ["s0000001"] and bool(r.seen_before[0])

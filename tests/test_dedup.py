@@ -604,6 +604,7 @@ def test_invariants(texts: list[str], keep: str, threshold: float) -> None:
     reps = nd.representatives_
     assert sorted(set(labels.tolist())) == list(range(reps.size))
     assert labels[reps].tolist() == list(range(reps.size))  # one representative per cluster
+    assert nd.n_clusters_ == reps.size and nd.pairs_.size == n - reps.size
     # the result does not depend on anything but the input
     assert NearDuplicates(threshold=threshold, keep=keep).fit_predict(list(texts)).tolist() == (
         labels.tolist()
@@ -790,3 +791,29 @@ def test_near_duplicates_is_a_clusterer_that_clones() -> None:
     assert twin.set_params(threshold=1.0).fit(FEED).n_clusters_ >= nd.n_clusters_
     with pytest.raises(DataError, match="threshold must be a number in"):
         NearDuplicates(threshold=2.0).fit(FEED)
+
+
+def test_the_scorer_and_the_fitting_matrix_share_one_definition_of_the_terms() -> None:
+    # design() is what the weights are fitted on; the kernel scores with the same terms: for
+    # every row no veto refuses, the logistic of WEIGHTS . [1, design(x)] is the score
+    from feedclass.dedup import WEIGHTS, Feature, Term, design, score_features, vetoed
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 1, (500, len(Feature)))
+    x[:, [Feature.NAMES_MISSING, Feature.WORDS_MISSING, Feature.BOTH_MISSING]] *= 10
+    x[:, Feature.SPECIFICITY] = rng.uniform(-8, 20, 500)
+    conflicts = [Feature.NUMBER_CONFLICT, Feature.MONTH_CONFLICT, Feature.SUBSTITUTION]
+    x[:, [*conflicts, Feature.OPPOSITE, Feature.SKIPPED]] = rng.random((500, 5)) < 0.1
+    x[:, Feature.ENTITY_CONFLICT] = rng.random(500) < 0.3
+    d = design(x)
+    assert d.shape == (500, len(Term) - 1) == (500, WEIGHTS.size - 1)
+    ok = ~vetoed(x)
+    assert 50 < ok.sum() < 500
+    logit = WEIGHTS[0] + d @ WEIGHTS[1:]
+    np.testing.assert_allclose(score_features(x)[ok], 1 / (1 + np.exp(-logit[ok])), rtol=1e-12)
+    assert (score_features(x)[~ok] == 0).all()
+    # any other weights too: the terms are read back, not copied
+    w = rng.normal(size=WEIGHTS.size)
+    np.testing.assert_allclose(
+        score_features(x, w)[ok], 1 / (1 + np.exp(-(w[0] + d @ w[1:])))[ok], rtol=1e-12
+    )

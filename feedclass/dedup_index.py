@@ -44,10 +44,13 @@ from feedclass.dedup import (
     _SEED,
     DEFAULT_THRESHOLD,
     _band_keys,
+    _cluster,
     _features_of_pairs,
     _featurize,
     _floor,
     _Idf,
+    _priority,
+    _score_batch,
     _score_features,
     content_tokens,
 )
@@ -64,6 +67,7 @@ _DAY = 86400.0
 _N_CAND = 32  # candidates kept per new item: the items sharing the most bands with it
 _WALK = 64  # newest items read per band bucket (a bucket of a common stem pair can be huge)
 _BUFFER = 128  # items whose band keys wait unsorted before they become a sorted level
+_BULK_MIN = 64  # a batch this large into an empty index is clustered at once
 _LEVEL_RATIO = 4  # a level is merged into the one below when it reaches 1/4 of its size
 
 
@@ -596,6 +600,12 @@ class DedupIndex:
             if s is not None and not isinstance(s, str):
                 raise DataError(f"sources[{k}] must be a str or None; got {type(s).__name__}")
         order = sorted(range(n), key=lambda k: tms[k])
+        if (
+            self._n_alive == 0
+            and n >= _BULK_MIN
+            and len(seen_ids) == sum(i is not None for i in ids)
+        ):
+            return self._bulk(rows, checked, tms, srcs, order)
         out: list[Match | None] = [None] * n
         with _one_thread():
             parts = _parts(rows) if n else None
@@ -613,6 +623,70 @@ class DedupIndex:
                 src = self._source_code(srcs[k])
                 out[k] = self._add_one(rows[k], iid, tms[k], src, parts, k)
         return [m for m in out if m is not None]
+
+    def _bulk(
+        self,
+        rows: list[str],
+        ids: list[ItemId | None],
+        tms: list[float],
+        srcs: list[str | None],
+        order: list[int],
+    ) -> list[Match]:
+        """Fill an empty index with a batch at once: the batch clustering (all cores), whose
+        rules the one-at-a-time path follows, then the window's counts and band table."""
+        n = len(rows)
+        taken = {i for i in ids if i is not None}
+        auto = 0
+        full_ids: list[ItemId] = []
+        for i in ids:
+            if i is None:
+                while auto in taken:
+                    auto += 1
+                i = auto
+                auto += 1
+            full_ids.append(i)
+        src = np.array([self._source_code(x) for x in srcs], dtype=np.int64)
+        t = np.array(tms, dtype=np.float64)
+        thr = self.threshold
+        sc = _score_batch(rows, min_score=_floor(thr))
+        prio = _priority(n, "first", t, sc.feats.length)
+        leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, thr, prio, src, feats=sc.feats)
+        # slots in time order (input order among equal times); story ids as the reps come
+        pos = np.empty(n, dtype=np.int64)
+        pos[np.array(order, dtype=np.int64)] = np.arange(n)
+        story = np.zeros(n, dtype=np.int64)
+        for k in order:
+            if leader[k] == k:
+                story[k] = self._next_story
+                self._next_story += 1
+        story = story[leader]
+        rank = np.zeros(n, dtype=np.int64)
+        by_story = np.lexsort((pos, leader != np.arange(n), story))
+        first = np.r_[True, story[by_story][1:] != story[by_story][:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+        rank[by_story] = np.arange(n) - start
+        score = np.where(leader == np.arange(n), np.nan, lscore)
+        o = np.array(order, dtype=np.int64)
+        next_story = self._next_story
+        self._fill(
+            [rows[k] for k in order],
+            [full_ids[k] for k in order],
+            t[o],
+            story[o],
+            rank[o],
+            score[o],
+            src[o],
+        )
+        self._next_story = next_story
+        # seen before: an earlier item (in time order) with the same folded headline
+        h = self._hash.view
+        _u, first_pos = np.unique(h, return_index=True)
+        seen_sorted = np.ones(n, dtype=bool)
+        seen_sorted[first_pos] = False
+        out = [self._match(int(pos[k]), seen_before=bool(seen_sorted[pos[k]])) for k in range(n)]
+        with _one_thread():
+            self._prune(self._t_newest)
+        return out
 
     # -- forgetting and editing ------------------------------------------------------------
     def forget_before(self, time: Any) -> int:
@@ -689,7 +763,6 @@ class DedupIndex:
             rank[pos[np.array(mem, dtype=np.int64)]] = np.arange(len(mem))
         texts = [self._texts[s] for s in slots.tolist()]
         ids = [self._ids[s] for s in slots.tolist()]
-        int_ids = all(isinstance(i, int) for i in ids)
         forbid = sorted(
             (int(pos[a]), int(pos[b]))
             for a, bs in self._forbid.items()
@@ -706,10 +779,9 @@ class DedupIndex:
         }
         arrays.update(_pack("text", texts))
         arrays.update(_pack("source_name", self._source_names))
-        if int_ids:
-            arrays["id"] = np.array(ids, dtype=np.int64)
-        else:
-            arrays.update(_pack("id", [str(i) for i in ids]))
+        # ids as text, with a flag for those that were ints (ints of any size round-trip)
+        arrays.update(_pack("id", [str(i) for i in ids]))
+        arrays["id_is_int"] = np.array([isinstance(i, int) for i in ids], dtype=np.bool_)
         header = {
             "kind": KIND,
             "index_version": VERSION,
@@ -718,7 +790,6 @@ class DedupIndex:
             "max_items": self.max_items,
             "next_story": self._next_story,
             "n_items": int(slots.size),
-            "id_type": "int" if int_ids else "str",
         }
         try:
             write_model_file(path, header, arrays)
@@ -752,11 +823,10 @@ class DedupIndex:
                 max_items=header["max_items"],
             )
             texts = _unpack("text", arrays)
-            ids: list[ItemId] = (
-                [int(i) for i in arrays["id"].tolist()]
-                if header["id_type"] == "int"
-                else list(_unpack("id", arrays))
-            )
+            is_int = arrays["id_is_int"].astype(bool).tolist()
+            ids: list[ItemId] = [
+                int(i) if b else i for i, b in zip(_unpack("id", arrays), is_int, strict=True)
+            ]
             idx._source_names = _unpack("source_name", arrays)
             idx._sources = {s: k for k, s in enumerate(idx._source_names)}
             n = len(texts)

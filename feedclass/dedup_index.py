@@ -67,6 +67,7 @@ _DAY = 86400.0
 _N_CAND = 32  # candidates kept per new item: the items sharing the most bands with it
 _WALK = 64  # newest items read per band bucket (a bucket of a common stem pair can be huge)
 _BUFFER = 128  # items whose band keys wait unsorted before they become a sorted level
+_PARALLEL_MIN = 4096  # fewer headlines than this are prepared on one thread (see _one_thread)
 _BULK_MIN = 64  # a batch this large into an empty index is clustered at once
 _LEVEL_RATIO = 4  # a level is merged into the one below when it reaches 1/4 of its size
 
@@ -295,6 +296,13 @@ _NO_IDF = _Idf(
 
 def _parts(texts: list[str]) -> _Parts:
     """What ``texts`` add to the window's counts (independent of the counts themselves)."""
+    if len(texts) < _PARALLEL_MIN:
+        with _one_thread():
+            return _parts_of(texts)
+    return _parts_of(texts)
+
+
+def _parts_of(texts: list[str]) -> _Parts:
     f, _ = _featurize(texts, _NO_IDF)
     cptr, cidx, _cval = f.char
     sptr, sidx = f.stems
@@ -648,9 +656,10 @@ class DedupIndex:
         src = np.array([self._source_code(x) for x in srcs], dtype=np.int64)
         t = np.array(tms, dtype=np.float64)
         thr = self.threshold
-        sc = _score_batch(rows, min_score=_floor(thr))
-        prio = _priority(n, "first", t, sc.feats.length)
-        leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, thr, prio, src, feats=sc.feats)
+        with _one_thread() if n < _PARALLEL_MIN else contextlib.nullcontext():
+            sc = _score_batch(rows, min_score=_floor(thr))
+            prio = _priority(n, "first", t, sc.feats.length)
+            leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, thr, prio, src, feats=sc.feats)
         # slots in time order (input order among equal times); story ids as the reps come
         pos = np.empty(n, dtype=np.int64)
         pos[np.array(order, dtype=np.int64)] = np.arange(n)

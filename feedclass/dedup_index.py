@@ -478,6 +478,11 @@ class DedupIndex:
     def n_stories(self) -> int:
         return len(self._members)
 
+    @property
+    def next_story(self) -> int:
+        """The id the next new story will get (ids are never reused)."""
+        return self._next_story
+
     def story_of(self, item_id: ItemId) -> int:
         """Story id of an indexed item."""
         return int(self._story.view[self._slot(item_id)])
@@ -508,7 +513,8 @@ class DedupIndex:
             The headline.
         item_id : str or int, optional
             Its id; default: the number of items added so far (as an int). An id already in
-            the index is not added again: its current match comes back with ``seen_before``.
+            the index is not added again: its current match comes back with ``seen_before``
+            (and its time becomes ``time`` if that is later).
         time : float or datetime, optional
             Publication time in Unix seconds (default: now). Items older than ``window_days``
             before the newest time seen are forgotten first.
@@ -534,6 +540,7 @@ class DedupIndex:
                     f"item_id {item_id!r} is already indexed with another headline; "
                     "remove it first to replace it"
                 )
+            self._seen_again(slot, t)
             return self._match(slot, seen_before=True)
         with _one_thread():
             self._prune(max(self._t_newest, t))
@@ -624,6 +631,7 @@ class DedupIndex:
                     while iid in self._slot_of:
                         iid += 1
                 if iid in self._slot_of:
+                    self._seen_again(self._slot_of[iid], tms[k])
                     out[k] = self._match(self._slot_of[iid], seen_before=True)
                     continue
                 self._prune(max(self._t_newest, tms[k]))
@@ -694,10 +702,18 @@ class DedupIndex:
         seen_sorted[first_pos] = False
         out = [self._match(int(pos[k]), seen_before=bool(seen_sorted[pos[k]])) for k in range(n)]
         with _one_thread():
-            self._prune(self._t_newest)
+            self._prune(self._t_newest, room=0)
         return out
 
     # -- forgetting and editing ------------------------------------------------------------
+    def prune(self, now: Any = None) -> int:
+        """Forget the items older than ``window_days`` before ``now`` (default: the newest time
+        seen) and the oldest beyond ``max_items``; ``add`` does this by itself. Returns how many
+        were forgotten."""
+        newest = self._t_newest if now is None else _as_time(now, "now")
+        with _one_thread():
+            return self._prune(newest, room=0)
+
     def forget_before(self, time: Any) -> int:
         """Forget every item published before ``time``; returns how many were forgotten."""
         t = _as_time(time)
@@ -760,6 +776,65 @@ class DedupIndex:
         ma.extend(mb)
         del self._members[story_b]
         return story_a
+
+    def items(self) -> list[tuple[ItemId, str, float, int]]:
+        """Every indexed item as ``(item_id, text, time, story_id)``, in the order added."""
+        tv, sv = self._time.view, self._story.view
+        return [
+            (self._ids[s], self._texts[s], float(tv[s]), int(sv[s]))
+            for s in np.flatnonzero(self._alive.view).tolist()
+        ]
+
+    @classmethod
+    def from_items(
+        cls,
+        texts: Sequence[str],
+        item_ids: Sequence[ItemId],
+        times: Sequence[float],
+        story_ids: Sequence[int],
+        *,
+        next_story: int = 1,
+        threshold: float = DEFAULT_THRESHOLD,
+        window_days: float = 3.0,
+        max_items: int | None = None,
+    ) -> DedupIndex:
+        """An index holding items whose stories are already known (a state kept elsewhere: a
+        database, an older state file). Within a story, the earliest item (then the first
+        given) is its representative; new stories are numbered from ``next_story`` on, past
+        every story id given."""
+        idx = cls(threshold=threshold, window_days=window_days, max_items=max_items)
+        rows = [_check_text(t) for t in texts]
+        n = len(rows)
+        ids = [_check_id(i) for i in item_ids]
+        t = np.array([_as_time(v, f"times[{k}]") for k, v in enumerate(times)], dtype=np.float64)
+        story = np.array(story_ids, dtype=np.int64)
+        if len(ids) != n or t.shape != (n,) or story.shape != (n,):
+            raise DataError(
+                f"texts, item_ids, times and story_ids must have the same length; got {n}, "
+                f"{len(ids)}, {t.size} and {story.size}"
+            )
+        if n and story.min() < 1:
+            raise DataError("story ids must be ints >= 1")
+        if len(set(ids)) != n:
+            raise DataError("item_ids must not repeat")
+        order = np.lexsort((np.arange(n), t))
+        rank = np.empty(n, dtype=np.int64)
+        by_story = order[np.argsort(story[order], kind="stable")]
+        first = np.r_[True, story[by_story][1:] != story[by_story][:-1]] if n else np.zeros(0, bool)
+        start = np.maximum.accumulate(np.where(first, np.arange(n), 0)) if n else first
+        rank[by_story] = np.arange(n) - start
+        o = order
+        idx._fill(
+            [rows[k] for k in o.tolist()],
+            [ids[k] for k in o.tolist()],
+            t[o],
+            story[o],
+            rank[o],
+            np.full(n, np.nan),
+            np.full(n, -1, dtype=np.int64),
+        )
+        idx._next_story = max(int(next_story), int(story.max()) + 1 if n else 1)
+        return idx
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -882,6 +957,13 @@ class DedupIndex:
             code = self._sources[source] = len(self._source_names)
             self._source_names.append(source)
         return code
+
+    def _seen_again(self, slot: int, t: float) -> None:
+        """An item added again (same id, same headline) counts as published at its latest
+        time, so a story a newsroom keeps running is not forgotten under it."""
+        tv = self._time.view
+        tv[slot] = max(float(tv[slot]), t)
+        self._t_newest = max(self._t_newest, t)
 
     def _match(self, slot: int, seen_before: bool) -> Match:
         story = int(self._story.view[slot])
@@ -1010,15 +1092,18 @@ class DedupIndex:
         self._t_oldest = min(self._t_oldest, t)
         return self._match(slot, seen_before=seen)
 
-    def _prune(self, newest: float) -> None:
+    def _prune(self, newest: float, room: int = 1) -> int:
+        gone = 0
         cutoff = newest - self.window_days * _DAY
         if self._t_oldest < cutoff:
-            self.forget_before(cutoff)
-        if self.max_items is not None and self._n_alive >= self.max_items:
+            gone += self.forget_before(cutoff)
+        if self.max_items is not None and self._n_alive + room > self.max_items:
             alive = np.flatnonzero(self._alive.view)
-            extra = alive.size - self.max_items + 1  # room for the item being added
+            extra = alive.size - self.max_items + room  # room for the items being added
             order = np.argsort(self._time.view[alive], kind="stable")
             self._drop(alive[order[:extra]])
+            gone += extra
+        return gone
 
     def _drop(self, slots: np.ndarray) -> None:
         if slots.size == 0:

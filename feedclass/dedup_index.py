@@ -38,20 +38,25 @@ import numpy as np
 from feedclass.dedup import (
     _BANDS,
     _CHAR_BUCKETS,
+    _CHAR_N,
     _MERGE_BUDGET,
     _ROWS,
     _SAMPLE_MIN,
     _SEED,
     DEFAULT_THRESHOLD,
     _band_keys,
+    _char_ngrams,
     _cluster,
     _features_of_pairs,
     _featurize,
     _floor,
     _Idf,
     _priority,
+    _ptr_from_docs,
+    _row_hashes,
     _score_batch,
     _score_features,
+    _sorted_unique_rows,
     content_tokens,
 )
 from feedclass.errors import DataError, ModelFileError, StateFileError
@@ -285,15 +290,6 @@ class _Parts:
         return idx[ptr[k] : ptr[k + 1]]
 
 
-_NO_IDF = _Idf(
-    n_docs=1,
-    char_df=np.zeros(_CHAR_BUCKETS, dtype=np.float64),
-    word_keys=np.zeros(0, dtype=np.uint64),
-    word_df=np.zeros(0, dtype=np.float64),
-    fixed_names=True,
-)
-
-
 def _parts(texts: list[str]) -> _Parts:
     """What ``texts`` add to the window's counts (independent of the counts themselves)."""
     if len(texts) < _PARALLEL_MIN:
@@ -303,15 +299,16 @@ def _parts(texts: list[str]) -> _Parts:
 
 
 def _parts_of(texts: list[str]) -> _Parts:
-    f, _ = _featurize(texts, _NO_IDF)
-    cptr, cidx, _cval = f.char
-    sptr, sidx = f.stems
-    # A stem capitalised mid-headline more often than not is a name: the batch counts this over
-    # the whole feed (``_featurize``); the index keeps the same counts over its window.
+    # the pieces ``_featurize`` builds first, without its IDF arithmetic
     ct = content_tokens(texts)
     tk, doc, shash = ct.tk, ct.doc, ct.shash
-    letters = ct.content & ~ct.num & ~ct.ismonth
     n = len(texts)
+    cptr, cidx, _ccnt = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
+    sptr, sidx = _sorted_unique_rows(_ptr_from_docs(doc[ct.content], n), shash[ct.content])
+    clean_hash = _row_hashes(tk["clean"], tk["clean_off"])
+    # A stem capitalised mid-headline more often than not is a name: the batch counts this over
+    # the whole feed (``_featurize``); the index keeps the same counts over its window.
+    letters = ct.content & ~ct.num & ~ct.ismonth
     n_let = np.bincount(doc[letters], minlength=n)
     n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
     shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
@@ -320,17 +317,17 @@ def _parts_of(texts: list[str]) -> _Parts:
     low = mid & ~tk["cap"]
     bands = np.empty((n, _BANDS), dtype=np.uint64)
     for b in range(_BANDS):
-        bands[:, b] = _band_keys(sptr, sidx, f.clean_hash, b, _ROWS, _SEED)
+        bands[:, b] = _band_keys(sptr, sidx, clean_hash, b, _ROWS, _SEED)
     return _Parts(
         cptr,
         cidx.astype(np.int64),
         sptr,
-        sidx,
+        sidx.astype(np.uint64),
         np.searchsorted(doc[cap], np.arange(n + 1)),
         shash[cap],
         np.searchsorted(doc[low], np.arange(n + 1)),
         shash[low],
-        f.clean_hash,
+        clean_hash,
         bands,
     )
 
@@ -371,6 +368,8 @@ def _check_text(text: Any) -> str:
             f"text must be one headline (str); got {type(text).__name__} instead. "
             "Use add_many for a list of headlines"
         )
+    if not text.strip():
+        raise DataError("text must be a headline; got an empty one (skip empty rows first)")
     return text.replace("\n", " ").replace("\r", " ")
 
 

@@ -154,6 +154,7 @@ def test_add_many_checks_every_row_before_adding_any() -> None:
     ("call", "message"),
     [
         (lambda i: i.add(["list"]), "one headline"),
+        (lambda i: i.add("  "), "empty"),
         (lambda i: i.add(FIRE, time="noon"), "Unix seconds"),
         (lambda i: i.add(FIRE, time=float("nan")), "finite"),
         (lambda i: i.add(FIRE, item_id=1.5), "str or an int"),

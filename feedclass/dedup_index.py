@@ -591,7 +591,7 @@ class DedupIndex:
             tms = [_as_time(v, f"times[{k}]") for k, v in enumerate(times)]
             if len(tms) != n:
                 raise DataError(f"times must have one value per headline ({n}); got {len(tms)}")
-        srcs = list(sources) if sources is not None else [None] * n
+        srcs: list[str | None] = list(sources) if sources is not None else [None] * n
         if len(srcs) != n:
             raise DataError(f"sources must have one value per headline ({n}); got {len(srcs)}")
         checked: list[ItemId | None] = []
@@ -991,16 +991,16 @@ class DedupIndex:
             (parts.low_ptr, parts.low_stem, 1),
         ):
             for s in stem[ptr[k] : ptr[k + 1]].tolist():
-                c = self._caps.setdefault(s, [0, 0])
-                c[col] += sign
+                counts = self._caps.setdefault(s, [0, 0])
+                counts[col] += sign
                 changed.add(s)
         for s in changed:
-            c = self._caps[s]
-            if c[0] > c[1]:
+            counts = self._caps[s]
+            if counts[0] > counts[1]:
                 self._names.add(s)
             else:
                 self._names.discard(s)
-                if c == [0, 0]:
+                if counts == [0, 0]:
                     del self._caps[s]
 
     def _scores(self, text: str, stems: np.ndarray, slots: list[int]) -> np.ndarray:

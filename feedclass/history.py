@@ -378,16 +378,18 @@ def dedup_against_history(
         src = None if src_b[r] < 0 else f"{tag}{int(src_b[r])}"
         m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=src)
         st = m.story_id
+        added: str | int = m.item_id if m.item_id is not None else -1  # add always names it
         old = held.get((batch[r], st))
-        if old is not None and old != m.item_id:
-            index.remove(m.item_id)
+        if old is not None and old != added:
+            index.remove(added)
             m = index.add(batch[r], item_id=old, time=float(bt_kept[r]))
-        text_of[m.item_id] = batch[r]
-        held.setdefault((batch[r], st), m.item_id)
+            added = old
+        text_of[added] = batch[r]
+        held.setdefault((batch[r], st), added)
         story_of[r] = st
         if st in before:
             seen[r] = True
-            rep = m.item_id if m.duplicate_of is None else m.duplicate_of
+            rep = added if m.duplicate_of is None else m.duplicate_of
             out_matched[r] = text_of.get(rep)
             out_mid[r] = rep if isinstance(rep, str) else ""
             scores[r] = 1.0 if m.score is None else m.score

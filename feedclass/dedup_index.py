@@ -72,6 +72,7 @@ _DAY = 86400.0
 _N_CAND = 32  # candidates kept per new item: the items sharing the most bands with it
 _WALK = 64  # newest items read per band bucket (a bucket of a common stem pair can be huge)
 _BUFFER = 128  # items whose band keys wait unsorted before they become a sorted level
+_COMPACT_MIN = 4096  # renumber the live items when more slots than this are half dead
 _PARALLEL_MIN = 4096  # fewer headlines than this are prepared on one thread (see _one_thread)
 _BULK_MIN = 64  # a batch this large into an empty index is clustered at once
 _LEVEL_RATIO = 4  # a level is merged into the one below when it reaches 1/4 of its size
@@ -242,6 +243,17 @@ class _BandTable:
         for k, s in reversed(self.levels):
             w = _walk_level(k, s, alive, qs, taken, _WALK, out, w)
         return out[:w]
+
+    def remap(self, alive: np.ndarray, pos: np.ndarray) -> None:
+        """Drop dead slots and renumber the rest through ``pos`` (order is kept)."""
+        levels = []
+        for k, s in self.levels:
+            m = alive[s]
+            levels.append((k[m], pos[s[m]]))
+        self.levels = levels
+        bk, bs = self.buf_k.view, self.buf_s.view
+        m = alive[bs]
+        self.buf_k, self.buf_s = _Grow(np.uint64, bk[m]), _Grow(np.int64, pos[bs[m]])
 
     def rebuild(self, keys: np.ndarray, slots: np.ndarray) -> None:
         """Replace everything with one level holding ``keys``/``slots`` (one row per slot)."""
@@ -549,6 +561,8 @@ class DedupIndex:
         """The story ``text`` would join if added now, without adding it.
 
         ``Match.item_id`` is None, and ``story_id`` is 0 when it would start a new story.
+        A query forgets nothing: ``time`` is checked, and answers are against the items held
+        (call :meth:`prune` first to answer as of a later time).
         """
         text = _check_text(text)
         _as_time(time)
@@ -1126,7 +1140,7 @@ class DedupIndex:
                 del self._members[st]
         live_t = self._time.view[alive]
         self._t_oldest = float(live_t.min()) if live_t.size else math.inf
-        if len(self._texts) > 4096 and self._n_alive * 2 < len(self._texts):
+        if len(self._texts) > _COMPACT_MIN and self._n_alive * 2 < len(self._texts):
             self._compact()
 
     def _move_to_new_story(self, slot: int) -> None:
@@ -1141,36 +1155,36 @@ class DedupIndex:
         self._score.view[slot] = np.nan
 
     def _compact(self) -> None:
-        """Renumber the live items 0..n-1 so dead ones stop costing memory and lookups."""
+        """Renumber the live items 0..n-1 so dead ones stop costing memory and lookups.
+
+        Everything is remapped in place (counts stay as they are): no headline is prepared
+        again, so a long-running index does not stall when half its window has turned over.
+        """
         alive = self._alive.view
         keep = np.flatnonzero(alive)
         pos = np.full(alive.size, -1, dtype=np.int64)
         pos[keep] = np.arange(keep.size)
-        rank = np.zeros(keep.size, dtype=np.int64)
-        for mem in self._members.values():
-            rank[pos[np.array(mem, dtype=np.int64)]] = np.arange(len(mem))
-        forbid = {
+        kl = keep.tolist()
+        self._texts = [self._texts[s] for s in kl]
+        self._ids = [self._ids[s] for s in kl]
+        self._slot_of = {i: k for k, i in enumerate(self._ids)}
+        for name in ("_time", "_story", "_src", "_score", "_hash"):
+            g = getattr(self, name)
+            setattr(self, name, _Grow(g._a.dtype, g.view[keep]))
+        self._alive = _Grow(np.bool_, np.ones(keep.size, dtype=bool))
+        sp, si = self._stem_ptr.view, self._stem_idx.view
+        lens = (sp[1:] - sp[:-1])[keep]
+        ptr = np.zeros(keep.size + 1, dtype=np.int64)
+        np.cumsum(lens, out=ptr[1:])
+        # entry e of the new rows comes from sp[keep[row]] + (e - ptr[row])
+        src = np.repeat(sp[:-1][keep] - ptr[:-1], lens) + np.arange(ptr[-1])
+        self._stem_ptr = _Grow(np.int64, ptr)
+        self._stem_idx = _Grow(np.uint64, si[src])
+        self._members = {st: [int(pos[m]) for m in mem] for st, mem in self._members.items()}
+        self._forbid = {
             int(pos[a]): {int(pos[b]) for b in bs} for a, bs in self._forbid.items() if alive[a]
         }
-        kl = keep.tolist()
-        texts = [self._texts[s] for s in kl]
-        ids = [self._ids[s] for s in kl]
-        arrays = (
-            self._time.view[keep],
-            self._story.view[keep],
-            rank,
-            self._score.view[keep],
-            self._src.view[keep],
-        )
-        next_story = self._next_story
-        sources, names = self._sources, self._source_names
-        params = (self.threshold, self.window_days, self.max_items)
-        self._reset()
-        self.threshold, self.window_days, self.max_items = params
-        self._sources, self._source_names = sources, names
-        self._fill(texts, ids, *arrays)
-        self._forbid = forbid
-        self._next_story = next_story
+        self._table.remap(alive, pos)
 
     def _fill(
         self,

@@ -108,6 +108,28 @@ def test_forgetting_the_representative_hands_the_story_on() -> None:
     assert c.story_id == a.story_id
 
 
+def test_answers_stay_the_same_when_forgotten_items_are_cleared_out(monkeypatch) -> None:
+    from feedclass import dedup_index
+
+    monkeypatch.setattr(dedup_index, "_COMPACT_MIN", 4)
+    texts = [FIRE, BRIDGE, RATE_5, WEATHER_A, FIRE_REWORD, BRIDGE_COPY, RATE_6, WEATHER_B, MATCH_A]
+    idx = DedupIndex(window_days=3 * MIN / DAY)  # holds the last three minutes
+    for k, t in enumerate(texts):
+        idx.add(t, item_id=k, time=k * MIN)
+    assert len(idx) == 4 and len(idx.items()) == 4
+    idx.forbid(7, 8)
+    fresh = DedupIndex.from_items(
+        *zip(*[(t, i, tm, s) for i, t, tm, s in idx.items()], strict=True),  # type: ignore[arg-type]
+        window_days=3 * MIN / DAY,
+        next_story=idx.next_story,
+    )
+    for t in (FIRE_COPY, BRIDGE, RATE_6, WEATHER_B + "!"):
+        a, b = idx.query(t, time=9 * MIN), fresh.query(t, time=9 * MIN)
+        assert (a.story_id, a.duplicate_of, a.score) == (b.story_id, b.duplicate_of, b.score)
+    m = idx.add(BRIDGE_COPY + "!", item_id="late", time=8 * MIN)
+    assert m.duplicate_of == 5
+
+
 def test_forbid_split_and_merge_stories() -> None:
     idx, (a, b, c) = filled([FIRE, FIRE_REWORD, BRIDGE])
     assert b.story_id == a.story_id

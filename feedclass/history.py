@@ -25,14 +25,14 @@ import numpy as np
 
 from feedclass.dedup import (
     DEFAULT_THRESHOLD,
-    NearDuplicates,
-    _as_sources,
-    _as_times,
-    _check_texts,
-    _priority,
+    DedupIndex,
+    as_sources,
+    as_times,
+    check_params,
+    check_texts,
     dedup_form,
+    representative_order,
 )
-from feedclass.dedup_index import DedupIndex
 from feedclass.errors import DataError, StateFileError
 from feedclass.modelfile import atomic_target, replace_with
 
@@ -332,16 +332,16 @@ def dedup_against_history(
     """
     if not isinstance(history, History):
         raise DataError(f"history must be a History; got {type(history).__name__} instead")
-    NearDuplicates(threshold=threshold, keep=keep)._check_params()
-    batch = _check_texts(texts)
+    check_params(threshold, keep)
+    batch = check_texts(texts)
     nb = len(batch)
     now = float(_time.time() if now is None else now)
-    bt = _as_times(times, nb)
+    bt = as_times(times, nb)
     if bt is None:
         bt = np.full(nb, now)
     elif np.issubdtype(np.asarray(times).dtype, np.datetime64):
         bt = bt / 1e9  # ns -> s
-    src_b = _as_sources(sources, nb)
+    src_b = as_sources(sources, nb)
     # a row without a time (publish gives it +inf, to sort after the dated rows) is stored and
     # aged as published now: +inf would make the prune below forget every item
     bt_kept = np.where(np.isfinite(bt), bt, now)
@@ -371,7 +371,7 @@ def dedup_against_history(
     out_matched: list[str | None] = [None] * nb
     out_mid: list[str | None] = [None] * nb
     first_row: dict[int, int] = {}
-    for r in _priority(nb, keep, bt, length).tolist():
+    for r in representative_order(nb, keep, bt, length).tolist():
         iid: str | None = batch_ids[r] or None
         if iid is not None and iid in index and text_of.get(iid, batch[r]) != batch[r]:
             index.remove(iid)  # the same item with an edited headline: the edit replaces it

@@ -35,30 +35,18 @@ from typing import Any, Union
 import numba
 import numpy as np
 
-from feedclass.dedup import (
-    _BANDS,
-    _CHAR_BUCKETS,
-    _CHAR_N,
-    _MERGE_BUDGET,
-    _ROWS,
-    _SAMPLE_MIN,
-    _SEED,
+from feedclass.dedup.candidates import candidate_keys
+from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
-    _band_keys,
-    _char_ngrams,
-    _cluster,
-    _features_of_pairs,
-    _featurize,
-    _floor,
-    _Idf,
-    _priority,
-    _ptr_from_docs,
-    _row_hashes,
-    _score_batch,
-    _score_features,
-    _sorted_unique_rows,
-    content_tokens,
+    MERGE_BUDGET,
+    SAMPLE_MIN,
+    form_stories,
+    representative_order,
+    score_floor,
 )
+from feedclass.dedup.facts import case_evidence, content_tokens
+from feedclass.dedup.featurize import CHAR_BUCKETS, Idf, featurize
+from feedclass.dedup.pairs import pair_scores, score_batch
 from feedclass.errors import DataError, ModelFileError, StateFileError
 from feedclass.modelfile import read_model_file, write_model_file
 
@@ -296,7 +284,7 @@ class _Parts:
     low_ptr: np.ndarray  # ... and those in lower case mid-headline
     low_stem: np.ndarray
     clean_hash: np.ndarray
-    bands: np.ndarray  # (n, _BANDS) band keys
+    bands: np.ndarray  # (n, BANDS) band keys
 
     def row(self, ptr: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
         return idx[ptr[k] : ptr[k + 1]]
@@ -311,37 +299,39 @@ def _parts(texts: list[str]) -> _Parts:
 
 
 def _parts_of(texts: list[str]) -> _Parts:
-    # the pieces ``_featurize`` builds first, without its IDF arithmetic
-    ct = content_tokens(texts)
-    tk, doc, shash = ct.tk, ct.doc, ct.shash
-    n = len(texts)
-    cptr, cidx, _ccnt = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
-    sptr, sidx = _sorted_unique_rows(_ptr_from_docs(doc[ct.content], n), shash[ct.content])
-    clean_hash = _row_hashes(tk["clean"], tk["clean_off"])
+    f, _ = featurize(texts, _NO_IDF)
+    cptr, cidx, _cval = f.char
+    sptr, sidx = f.stems
     # A stem capitalised mid-headline more often than not is a name: the batch counts this over
-    # the whole feed (``_featurize``); the index keeps the same counts over its window.
-    letters = ct.content & ~ct.num & ~ct.ismonth
-    n_let = np.bincount(doc[letters], minlength=n)
-    n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
-    shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
-    mid = letters & ~tk["first"] & ~shouty[doc]
-    cap = mid & tk["cap"]
-    low = mid & ~tk["cap"]
-    bands = np.empty((n, _BANDS), dtype=np.uint64)
-    for b in range(_BANDS):
-        bands[:, b] = _band_keys(sptr, sidx, clean_hash, b, _ROWS, _SEED)
+    # the whole feed (``find_names``); the index keeps the same counts over its window.
+    ct = content_tokens(texts)
+    _letters, _shouty, mid = case_evidence(ct, len(texts))
+    doc, shash, capital = ct.doc, ct.shash, ct.tk["cap"]
+    cap = mid & capital
+    low = mid & ~capital
+    rows = np.arange(len(texts) + 1)
     return _Parts(
         cptr,
         cidx.astype(np.int64),
         sptr,
         sidx.astype(np.uint64),
-        np.searchsorted(doc[cap], np.arange(n + 1)),
+        np.searchsorted(doc[cap], rows),
         shash[cap],
-        np.searchsorted(doc[low], np.arange(n + 1)),
+        np.searchsorted(doc[low], rows),
         shash[low],
-        clean_hash,
-        bands,
+        f.clean_hash,
+        candidate_keys(f),
     )
+
+
+#: Frequencies that weigh nothing: what a headline adds to the counts does not depend on them.
+_NO_IDF = Idf(
+    n_docs=1,
+    char_df=np.zeros(CHAR_BUCKETS, dtype=np.float64),
+    word_keys=np.zeros(0, dtype=np.uint64),
+    word_df=np.zeros(0, dtype=np.float64),
+    fixed_names=True,
+)
 
 
 def _as_time(value: Any, name: str = "time") -> float:
@@ -469,7 +459,7 @@ class DedupIndex:
         self._members: dict[int, list[int]] = {}  # story -> slots, in the order they joined
         self._forbid: dict[int, set[int]] = {}
         self._table = _BandTable()
-        self._char_df = np.zeros(_CHAR_BUCKETS, dtype=np.float64)
+        self._char_df = np.zeros(CHAR_BUCKETS, dtype=np.float64)
         self._word_df: dict[int, int] = {}
         self._caps: dict[int, list[int]] = {}  # stem -> [mid-headline capitals, lower case]
         self._names: set[int] = set()
@@ -678,9 +668,9 @@ class DedupIndex:
         t = np.array(tms, dtype=np.float64)
         thr = self.threshold
         with _one_thread() if n < _PARALLEL_MIN else contextlib.nullcontext():
-            sc = _score_batch(rows, min_score=_floor(thr))
-            prio = _priority(n, "first", t, sc.feats.length)
-            leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, thr, prio, src, feats=sc.feats)
+            sc = score_batch(rows, min_score=score_floor(thr))
+            prio = representative_order(n, "first", t, sc.feats.length)
+            leader, lscore = form_stories(n, sc.pi, sc.pj, sc.score, thr, prio, src, feats=sc.feats)
         # slots in time order (input order among equal times); story ids as the reps come
         pos = np.empty(n, dtype=np.int64)
         pos[np.array(order, dtype=np.int64)] = np.arange(n)
@@ -1024,7 +1014,7 @@ class DedupIndex:
         sp, si = self._stem_ptr.view, self._stem_idx.view
         keys = np.unique(np.concatenate([stems] + [si[sp[s] : sp[s + 1]] for s in slots]))
         kl = keys.tolist()
-        idf = _Idf(
+        idf = Idf(
             n_docs=max(self._n_alive, 1),
             char_df=self._char_df,
             word_keys=keys,
@@ -1032,14 +1022,11 @@ class DedupIndex:
             cap_keys=np.array([s for s in kl if s in self._names], dtype=np.uint64),
             fixed_names=True,
         )
-        f, _ = _featurize([text] + [self._texts[s] for s in slots], idf)
+        f, _ = featurize([text] + [self._texts[s] for s in slots], idf)
         m = len(slots)
         pi = np.zeros(m, dtype=np.int64)
         pj = np.arange(1, m + 1, dtype=np.int64)
-        floor = _floor(self.threshold)
-        sc = _score_features(_features_of_pairs(f, pi, pj, floor))
-        sc[f.clean_hash[pj] == f.clean_hash[0]] = 1.0  # identical after folding
-        return sc
+        return pair_scores(f, pi, pj, min_score=score_floor(self.threshold))
 
     def _decide(self, text: str, parts: _Parts, k: int, src: int) -> tuple[int, float, bool]:
         """(story to join or 0, score to its representative, seen before) for text ``k``."""
@@ -1059,18 +1046,18 @@ class DedupIndex:
             if v >= thr - eps:
                 st = int(story[s])
                 best[st] = max(best.get(st, 0.0), v)
-        floor = _floor(thr)
+        floor = score_floor(thr)
         srcs = self._src.view
         for st in sorted(best, key=lambda x: (-best[x], x)):
             mem = self._members[st]
             if src >= 0 and bool((srcs[np.array(mem)] == src).any()):
                 continue
-            look = mem[:_MERGE_BUDGET]
+            look = mem[:MERGE_BUDGET]
             todo = [m for m in look if m not in known]
             if todo:
                 known.update(zip(todo, self._scores(text, stems, todo).tolist(), strict=True))
             s_all = np.array([known[m] for m in look])
-            if s_all.min() < floor or s_all[:_SAMPLE_MIN].min() < thr - eps:
+            if s_all.min() < floor or s_all[:SAMPLE_MIN].min() < thr - eps:
                 continue
             return st, float(s_all[0]), seen
         return 0, 0.0, seen

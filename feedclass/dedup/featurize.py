@@ -27,7 +27,16 @@ from feedclass.dedup.ragged import (
 )
 from feedclass.dedup.vectors import meaning_vectors
 
-__all__ = ["CHAR_BUCKETS", "Features", "Idf", "empty_features", "featurize", "join_features"]
+__all__ = [
+    "CHAR_BUCKETS",
+    "Features",
+    "Idf",
+    "char_gram_rows",
+    "clean_hashes",
+    "empty_features",
+    "featurize",
+    "join_features",
+]
 
 _CHAR_N = 3
 _PRIOR_DOCS = 1000
@@ -281,6 +290,28 @@ def join_features(a: Features, b: Features) -> Features:
         surnames=_cat_rows(a.surnames, b.surnames),  # type: ignore[arg-type]
         log_n=a.log_n,
     )
+
+
+def char_gram_rows(clean: np.ndarray, clean_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct character 3-gram buckets of each folded headline (CSR ``ptr``, ``idx``),
+    from :func:`~feedclass.dedup.tokens.tokenize`'s ``clean`` and ``clean_off``: what a
+    headline adds to ``Idf.char_df``.
+
+    Examples
+    --------
+    >>> from feedclass.dedup.tokens import tokenize
+    >>> tk = tokenize(["Мост", "Мост открыт"])
+    >>> ptr, idx = char_gram_rows(tk["clean"], tk["clean_off"])
+    >>> bool(set(idx[ptr[0] : ptr[1]]) <= set(idx[ptr[1] : ptr[2]]))
+    True
+    """
+    ptr, idx, _cnt = _char_ngrams(clean, clean_off, _CHAR_N, CHAR_BUCKETS)
+    return ptr, idx
+
+
+def clean_hashes(clean: np.ndarray, clean_off: np.ndarray) -> np.ndarray:
+    """Hash of each folded headline (``Features.clean_hash``): equal for identical headlines."""
+    return _row_hashes(clean, clean_off)
 
 
 def empty_features() -> Features:

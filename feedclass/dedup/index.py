@@ -35,7 +35,7 @@ import numba
 import numpy as np
 
 from feedclass.dedup.bandtable import BandTable, GrowArray, top_voted
-from feedclass.dedup.candidates import candidate_keys
+from feedclass.dedup.candidates import band_keys
 from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
     MERGE_BUDGET,
@@ -45,8 +45,9 @@ from feedclass.dedup.clusters import (
     score_floor,
 )
 from feedclass.dedup.facts import case_evidence, content_tokens
-from feedclass.dedup.featurize import CHAR_BUCKETS, Idf, featurize
+from feedclass.dedup.featurize import CHAR_BUCKETS, Idf, char_gram_rows, clean_hashes, featurize
 from feedclass.dedup.pairs import pair_scores, score_batch
+from feedclass.dedup.ragged import ptr_from_docs, sorted_unique_rows
 from feedclass.errors import DataError, ModelFileError, StateFileError
 from feedclass.modelfile import read_model_file, write_model_file
 
@@ -57,7 +58,7 @@ ItemId = Union[str, int]  # noqa: UP007 - a runtime alias
 KIND = "feedclass-dedup-index"
 VERSION = 1
 _DAY = 86400.0
-_N_CAND = 32  # candidates kept per new item: the items sharing the most bands with it
+_N_CAND = 16  # candidates kept per new item: the items sharing the most bands with it
 _COMPACT_MIN = 4096  # renumber the live items when more slots than this are half dead
 _PARALLEL_MIN = 4096  # fewer headlines than this are prepared on one thread (see _one_thread)
 _BULK_MIN = 64  # a batch this large into an empty index is clustered at once
@@ -134,17 +135,19 @@ def _parts(texts: list[str]) -> _Parts:
 
 
 def _parts_of(texts: list[str]) -> _Parts:
-    f, _ = featurize(texts, _NO_IDF)
-    cptr, cidx, _cval = f.char
-    sptr, sidx = f.stems
+    # the pieces ``featurize`` starts from, without its IDF arithmetic (a third of an add)
+    ct = content_tokens(texts)
+    tk, doc, shash = ct.tk, ct.doc, ct.shash
+    n = len(texts)
+    cptr, cidx = char_gram_rows(tk["clean"], tk["clean_off"])
+    sptr, sidx = sorted_unique_rows(ptr_from_docs(doc[ct.content], n), shash[ct.content])
+    clean_hash = clean_hashes(tk["clean"], tk["clean_off"])
     # A stem capitalised mid-headline more often than not is a name: the batch counts this over
     # the whole feed (``find_names``); the index keeps the same counts over its window.
-    ct = content_tokens(texts)
-    _letters, _shouty, mid = case_evidence(ct, len(texts))
-    doc, shash, capital = ct.doc, ct.shash, ct.tk["cap"]
-    cap = mid & capital
-    low = mid & ~capital
-    rows = np.arange(len(texts) + 1)
+    _letters, _shouty, mid = case_evidence(ct, n)
+    cap = mid & tk["cap"]
+    low = mid & ~tk["cap"]
+    rows = np.arange(n + 1)
     return _Parts(
         cptr,
         cidx.astype(np.int64),
@@ -154,19 +157,9 @@ def _parts_of(texts: list[str]) -> _Parts:
         shash[cap],
         np.searchsorted(doc[low], rows),
         shash[low],
-        f.clean_hash,
-        candidate_keys(f),
+        clean_hash,
+        band_keys(sptr, sidx, clean_hash),
     )
-
-
-#: Frequencies that weigh nothing: what a headline adds to the counts does not depend on them.
-_NO_IDF = Idf(
-    n_docs=1,
-    char_df=np.zeros(CHAR_BUCKETS, dtype=np.float64),
-    word_keys=np.zeros(0, dtype=np.uint64),
-    word_df=np.zeros(0, dtype=np.float64),
-    fixed_names=True,
-)
 
 
 def _as_time(value: Any, name: str = "time") -> float:

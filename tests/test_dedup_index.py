@@ -223,6 +223,11 @@ def test_save_and_load_give_the_same_answers(tmp_path: Path) -> None:
     )
 
 
+def test_a_model_file_is_not_an_index(tiny_model_path: Path) -> None:
+    with pytest.raises(StateFileError, match="not a feedclass dedup index file"):
+        DedupIndex.load(tiny_model_path)
+
+
 def test_damaged_foreign_and_pickled_files_are_refused(tmp_path: Path) -> None:
     idx, _ = filled([FIRE, BRIDGE])
     good = tmp_path / "index.fcm"

@@ -83,6 +83,12 @@ class Match:
     seen_before : bool
         An item with the same id, or the same headline (after folding case and newsroom marks),
         was already indexed.
+
+    Examples
+    --------
+    >>> m = Match(item_id="b7", story_id=3, duplicate_of="a1", score=0.91, seen_before=False)
+    >>> m.duplicate_of is not None  # a repeat of story 3, whose first item is a1
+    True
     """
 
     item_id: ItemId | None

@@ -26,6 +26,7 @@ import numpy as np
 from feedclass.dedup import (
     DEFAULT_THRESHOLD,
     DedupIndex,
+    Match,
     as_sources,
     as_times,
     check_params,
@@ -371,12 +372,26 @@ def dedup_against_history(
     out_matched: list[str | None] = [None] * nb
     out_mid: list[str | None] = [None] * nb
     first_row: dict[int, int] = {}
+    given = [i for i in batch_ids if i]
+    bulk: list[Match] = []
+    if len(index) == 0 and keep == "first" and len(set(given)) == len(given):
+        # a first run: the whole batch at once (DedupIndex.add_many clusters it as the batch
+        # does, on all cores), in the same order the rows would go in one by one
+        bulk = index.add_many(
+            batch,
+            item_ids=[i or None for i in batch_ids],
+            times=bt_kept.tolist(),
+            sources=[None if s < 0 else f"{tag}{int(s)}" for s in src_b.tolist()],
+        )
     for r in representative_order(nb, keep, bt, length).tolist():
         iid: str | None = batch_ids[r] or None
-        if iid is not None and iid in index and text_of.get(iid, batch[r]) != batch[r]:
-            index.remove(iid)  # the same item with an edited headline: the edit replaces it
-        src = None if src_b[r] < 0 else f"{tag}{int(src_b[r])}"
-        m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=src)
+        if bulk:
+            m = bulk[r]
+        else:
+            if iid is not None and iid in index and text_of.get(iid, batch[r]) != batch[r]:
+                index.remove(iid)  # the same item with an edited headline: the edit replaces it
+            src = None if src_b[r] < 0 else f"{tag}{int(src_b[r])}"
+            m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=src)
         st = m.story_id
         added: str | int = m.item_id if m.item_id is not None else -1  # add always names it
         old = held.get((batch[r], st))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
+
+from feedclass.jit import jit
 
 __all__ = ["BandTable", "GrowArray", "top_voted"]
 
@@ -64,7 +65,7 @@ class GrowArray:
         self.n = m
 
 
-@numba.njit(cache=True)
+@jit
 def _walk_level(keys, slots, alive, q, taken, walk, out, w):  # pragma: no cover - numba
     """Append to ``out`` the live slots of each query key found in one sorted level, newest
     first, at most ``walk`` per key over all levels (``taken`` counts them)."""
@@ -82,7 +83,7 @@ def _walk_level(keys, slots, alive, q, taken, walk, out, w):  # pragma: no cover
     return w
 
 
-@numba.njit(cache=True)
+@jit
 def _walk_buffer(keys, slots, alive, q, taken, walk, out, w):  # pragma: no cover - numba
     """The same over the unsorted buffer (newest last), for keys in the sorted ``q``."""
     for p in range(keys.shape[0] - 1, -1, -1):
@@ -94,7 +95,7 @@ def _walk_buffer(keys, slots, alive, q, taken, walk, out, w):  # pragma: no cove
     return w
 
 
-@numba.njit(cache=True)
+@jit
 def _merge_levels(k1, s1, k2, s2, alive):  # pragma: no cover - numba
     """Merge two levels sorted by (key, slot), ``k2`` holding the newer slots; drop dead ones."""
     n = k1.shape[0] + k2.shape[0]
@@ -117,7 +118,7 @@ def _merge_levels(k1, s1, k2, s2, alive):  # pragma: no cover - numba
     return ko[:w], so[:w]
 
 
-@numba.njit(cache=True)
+@jit
 def top_voted(found, n_keep):  # pragma: no cover - numba
     """The ``n_keep`` slots found most often (most shared bands), newest first among ties.
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
-from feedclass.dedup.hashing import hash_word, pair_key, sorted_hashes
 from feedclass.dedup.ragged import find_sorted, in_sorted, lookup, ptr_from_docs
 from feedclass.dedup.tokens import stem, tokenize
 from feedclass.dedup.wordlists import (
@@ -29,6 +27,8 @@ from feedclass.dedup.wordlists import (
     SURNAME_ENDS,
     WEEKDAYS,
 )
+from feedclass.hashing import hash_word, pair_key, sorted_hashes
+from feedclass.jit import jit
 
 __all__ = [
     "ContentTokens",
@@ -67,7 +67,7 @@ def opposite_poles(keys: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> from feedclass.dedup.hashing import hash_word
+    >>> from feedclass.hashing import hash_word
     >>> from feedclass.dedup.tokens import stem
     >>> keys = np.array(sorted([hash_word(stem("открыли")), hash_word(stem("закрыли"))]))
     >>> sorted(opposite_poles(keys).tolist())
@@ -122,7 +122,7 @@ def _apply_aliases(
     wkeys, wvals, bkeys, bvals = _alias_tables()
     absorbed = np.zeros(shash.shape, dtype=bool)
     if shash.size >= 2:
-        key = pair_key(shash[:-1], shash[1:])
+        key = np.asarray(pair_key(shash[:-1], shash[1:]))
         hit, val = lookup(bkeys, bvals, key)
         hit &= doc[:-1] == doc[1:]
         if hit.any():
@@ -146,7 +146,7 @@ _NUMW_KEYS = np.array([hash_word(w) for w in _NUMWORD], dtype=np.uint64)
 _NUMW_VALS = np.array([hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
     """How many ids of sorted row i (in ptr/idx) find no partner in sorted row j (ptr2/idx2).
 
@@ -170,13 +170,13 @@ def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
     return miss
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_missing(ptr, idx, i, ptr2, idx2, j):
     """How many ids of sorted row i are absent from sorted row j."""
     return _unmatched(ptr, idx, i, ptr2, idx2, j, False)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_excess(ptr, idx, i, ptr2, idx2, j):
     """Entries of sorted row i left over after matching row j one to one.
 
@@ -186,7 +186,7 @@ def n_excess(ptr, idx, i, ptr2, idx2, j):
     return _unmatched(ptr, idx, i, ptr2, idx2, j, True)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
     """Stems of i absent from j that are neither names nor numbers of i (i.e. real rewording)."""
     a = s_ptr[i]
@@ -215,7 +215,7 @@ def n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
     return miss
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def surname_excess(ptr, short, long_, sa_ptr, sa_idx, i, j):  # pragma: no cover - numba
     """Correction to the names of i that j does not account for, from surnames' long stems:
     +1 for a surname that a surname of j matches only on the short stem ("Сагинтаев" /
@@ -263,7 +263,7 @@ def _given_name_stems() -> np.ndarray:
 _GIVEN_STEMS = _given_name_stems()
 
 
-@numba.njit(cache=True)
+@jit
 def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cover - numba
     """1 where the word [start, end) is at least ``min_len`` long and has one of the endings."""
     out = np.zeros(starts.shape[0], dtype=np.uint8)

@@ -14,7 +14,6 @@ import numba
 import numpy as np
 
 from feedclass.dedup.facts import content_tokens, find_names, opposite_poles
-from feedclass.dedup.hashing import FNV_OFFSET, FNV_PRIME, hash_codes, mix64
 from feedclass.dedup.ragged import (
     collapse,
     count_rows,
@@ -26,6 +25,8 @@ from feedclass.dedup.ragged import (
     sorted_unique_rows,
 )
 from feedclass.dedup.vectors import meaning_vectors
+from feedclass.hashing import FNV_OFFSET, FNV_PRIME, hash_codes, mix64
+from feedclass.jit import jit
 
 __all__ = [
     "CHAR_BUCKETS",
@@ -90,7 +91,7 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     Parameters
     ----------
     texts : list of str
-        The headlines (checked by the caller: see :func:`feedclass.dedup.inputs.check_texts`).
+        The headlines (checked by the caller: see :func:`feedclass.dedup.inputs.check_headlines`).
     idf : Idf, optional
         Document frequencies to weigh words by (a fitted batch's, or a growing index's); by
         default they are counted over ``texts``.
@@ -351,7 +352,7 @@ def _names_stems(shash: np.ndarray, proper: np.ndarray) -> np.ndarray:
     return np.unique(shash[proper])
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _padded_hash(clean, k, L, q, m):  # pragma: no cover - numba
     """``hash_codes`` of characters [q, q + m) of " " + clean[k : k + L] + " "."""
     h = FNV_OFFSET
@@ -361,7 +362,7 @@ def _padded_hash(clean, k, L, q, m):  # pragma: no cover - numba
     return mix64(h)
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
     """Hashed character n-grams of " word " (sklearn's char_wb), counted: one row per document
     of sorted distinct bucket ids (int32: ``n_buckets`` <= 2**31) and their counts.
@@ -416,7 +417,7 @@ def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
     return indptr, idx, val
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _tfidf_normalize(indptr, idx, cnt, idf):  # pragma: no cover - numba
     """Sublinear TF times IDF, rows scaled to unit length (in place on a copy)."""
     val = np.empty(cnt.shape[0], dtype=np.float64)
@@ -437,7 +438,7 @@ def _smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     return np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _row_hashes(clean, off):  # pragma: no cover - numba
     n = off.shape[0] - 1
     out = np.empty(n, dtype=np.uint64)

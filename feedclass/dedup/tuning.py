@@ -14,7 +14,7 @@ from feedclass.dedup.clusters import (
     representative_order,
     score_floor,
 )
-from feedclass.dedup.inputs import as_sources, as_times, check_texts
+from feedclass.dedup.inputs import as_sources, as_times, check_headlines
 from feedclass.dedup.pairs import pair_similarities, score_batch
 from feedclass.errors import DataError
 
@@ -112,9 +112,9 @@ def tune_threshold(
     >>> r.precision
     1.0
     """
-    t1 = check_texts(texts_1, "texts_1")
-    t2 = check_texts(texts_2, "texts_2")
-    labels = list(labels) if not isinstance(labels, str) else check_texts(labels, "labels")
+    t1 = check_headlines(texts_1, "texts_1")
+    t2 = check_headlines(texts_2, "texts_2")
+    labels = list(labels) if not isinstance(labels, str) else check_headlines(labels, "labels")
     if not len(t1) == len(t2) == len(labels):
         raise DataError(
             "texts_1, texts_2 and labels must have the same length; "
@@ -180,7 +180,7 @@ def sweep_thresholds(
     n_examples: int = 3,
 ) -> list[SweepResult]:
     """Dedup ``texts`` at several thresholds at once (pairs are scored only once)."""
-    texts = check_texts(texts)
+    texts = check_headlines(texts)
     if isinstance(thresholds, (int, float)):
         thresholds = [float(thresholds)]
     for t in thresholds:

@@ -1,15 +1,18 @@
-"""Hashing shared by Python (the word lists) and numba (the tokens): FNV-1a plus a mixer.
+"""Hashing of code points: FNV-1a (defined here once) and the splitmix64 finaliser.
 
-A word hashes to the same 64 bits whether Python hashes it from a word list or a kernel hashes
-it from a batch's code points, so lists and batches meet as plain ``uint64`` arrays.
+The dedup hashes words with :func:`hash_codes`: a word hashes to the same 64 bits whether
+Python hashes it from a word list or a kernel from a batch's code points, so lists and batches
+meet as plain ``uint64`` arrays. The classifier's features hash n-grams with the same FNV-1a
+constants and their own finaliser and range reduction (``feedclass.features``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numba
 import numpy as np
+
+from feedclass.jit import jit
 
 __all__ = [
     "FNV_OFFSET",
@@ -22,11 +25,11 @@ __all__ = [
     "sorted_hashes",
 ]
 
-FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-FNV_PRIME = np.uint64(0x100000001B3)
+FNV_OFFSET = np.uint64(0xCBF29CE484222325)  # FNV-1a 64-bit offset basis
+FNV_PRIME = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def mix64(x: np.uint64) -> np.uint64:
     """splitmix64 finaliser: turns a weak hash into well-spread bits."""
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -34,7 +37,7 @@ def mix64(x: np.uint64) -> np.uint64:
     return x ^ (x >> np.uint64(31))
 
 
-@numba.njit(cache=True)
+@jit
 def hash_codes(codes: np.ndarray, start: int, end: int) -> np.uint64:
     """Hash of the code points ``codes[start:end]`` (FNV-1a, then :func:`mix64`)."""
     h = FNV_OFFSET

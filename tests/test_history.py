@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from feedclass import NearDuplicates
 from feedclass.errors import DataError, StateFileError
 from feedclass.history import History, dedup_against_history
 
@@ -64,6 +66,22 @@ def test_update_false_leaves_history_alone() -> None:
     h = History()
     dedup_against_history(h, MONDAY, now=0.0, update=False)
     assert len(h) == 0
+
+
+def test_a_first_large_batch_is_clustered_as_the_batch_does() -> None:
+    # 70 rows: templated headlines that differ in a fact, with reworded and verbatim copies
+    base = [f"Курс тенге на {d} мая составил {400 + d} за доллар" for d in range(1, 21)]
+    rows = base + [f"Срочно: {t}" for t in base[:20]] + base[:20] + [f"{t}!" for t in base[:10]]
+    times = np.arange(len(rows), dtype=float)
+    h = History()
+    r = dedup_against_history(h, rows, times=times, now=100.0)
+    labels = NearDuplicates().fit_predict(rows, times=times)
+    assert len(set(zip(r.story_ids, labels.tolist(), strict=True))) == len(set(labels.tolist()))
+    assert len(set(r.story_ids)) == 20 and not r.seen_before.any()
+    assert r.duplicate_of[20] == 0 and r.is_new.sum() == 20
+    assert len(h) == 20 + 20 + 10  # a verbatim copy of a story's headline is kept once
+    again = dedup_against_history(h, ["Курс тенге на 3 мая составил 403 за доллар"], now=200.0)
+    assert again.seen_before[0] and again.story_ids[0] == r.story_ids[2]
 
 
 def test_save_is_atomic_and_plain_json(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ One module per step, in the order a batch goes through them:
 * ``candidates`` finds candidate pairs (MinHash bands); ``pairs`` scores a pair (named
   features, their kernel, the weights and the vetoes);
 * ``clusters`` forms stories (no chaining); ``tuning`` tunes and sweeps thresholds;
-* ``near_duplicates`` is the estimator; ``inputs`` checks what callers pass.
+* ``near_duplicates`` is the estimator; ``inputs`` checks what callers pass;
+* ``index`` is ``DedupIndex``: the same rules, one item at a time over a time window.
 
 Why this design
 ---------------
@@ -50,6 +51,7 @@ from feedclass.dedup.clusters import (
 )
 from feedclass.dedup.facts import content_tokens
 from feedclass.dedup.featurize import Features, Idf, featurize, join_features
+from feedclass.dedup.index import DedupIndex, Match
 from feedclass.dedup.inputs import as_sources, as_times, check_headlines
 from feedclass.dedup.marks import strip_source_marks
 from feedclass.dedup.near_duplicates import NearDuplicates
@@ -82,9 +84,11 @@ __all__ = [
     "VECTORS_KIND",
     "VECTORS_NAME",
     "WEIGHTS",
+    "DedupIndex",
     "Feature",
     "Features",
     "Idf",
+    "Match",
     "NearDuplicates",
     "ScoredPairs",
     "SweepResult",

@@ -16,7 +16,16 @@ from feedclass.dedup.featurize import Features
 from feedclass.hashing import mix64
 from feedclass.jit import jit
 
-__all__ = ["BANDS", "ROWS", "SEED", "TOP_K", "candidate_keys", "candidate_pairs", "sort_in_place"]
+__all__ = [
+    "BANDS",
+    "ROWS",
+    "SEED",
+    "TOP_K",
+    "band_keys",
+    "candidate_keys",
+    "candidate_pairs",
+    "sort_in_place",
+]
 
 
 @jit(parallel=True)
@@ -224,10 +233,30 @@ def candidate_keys(f: Features, bands: int = BANDS, rows: int = ROWS) -> np.ndar
     >>> k.shape, bool((k[0] == k[1]).all()), bool((k[0] == k[2]).any())
     ((3, 48), True, False)
     """
-    s_ptr, s_idx = f.stems
-    out = np.empty((f.n, bands), dtype=np.uint64)
+    return band_keys(*f.stems, f.clean_hash, bands, rows)
+
+
+def band_keys(
+    s_ptr: np.ndarray,
+    s_idx: np.ndarray,
+    clean_hash: np.ndarray,
+    bands: int = BANDS,
+    rows: int = ROWS,
+) -> np.ndarray:
+    """:func:`candidate_keys` from the pieces it reads: each headline's distinct stem hashes
+    (CSR rows ``s_ptr``/``s_idx``) and the hash of its folded text (for one without stems).
+
+    Examples
+    --------
+    >>> k = band_keys(np.array([0, 2, 2]), np.array([5, 9], dtype=np.uint64),
+    ...               np.array([1, 2], dtype=np.uint64))
+    >>> k.shape
+    (2, 48)
+    """
+    n = s_ptr.shape[0] - 1
+    out = np.empty((n, bands), dtype=np.uint64)
     for b in range(bands):
-        out[:, b] = _band_keys(s_ptr, s_idx, f.clean_hash, b, rows, SEED)
+        out[:, b] = _band_keys(s_ptr, s_idx, clean_hash, b, rows, SEED)
     return out
 
 

@@ -79,8 +79,8 @@ def score_floor(threshold: float) -> float:
 #: (the representative and the earliest joiners) stand for the rest, which bounds the work of
 #: a merge into a story reposted thousands of times. Members left out are still checked
 #: against the representative at the end (see ``form_stories``).
-_MERGE_BUDGET = 256
-_SAMPLE_MIN = 8  # first members per side whose averages must reach the threshold
+MERGE_BUDGET = 256
+SAMPLE_MIN = 8  # first members per side whose averages must reach the threshold
 _SAMPLE_SQ = 16  # members of each side compared when both sides are large (16 x 16 = 256)
 
 
@@ -157,8 +157,8 @@ def _agglomerate(  # pragma: no cover - numba
     """Merge clusters along the pairs ``(ei, ej)``, best score first.
 
     Two clusters merge when no cross pair is below ``floor`` (all cross pairs up to
-    ``_MERGE_BUDGET``, else the first members of each side) and each of the first
-    ``_SAMPLE_MIN`` members of either side reaches the threshold on average over the other's
+    ``MERGE_BUDGET``, else the first members of each side) and each of the first
+    ``SAMPLE_MIN`` members of either side reaches the threshold on average over the other's
     first members. So an item joins a small cluster only if it matches each member, A~B and
     B~C do not drag a distant C in, and one close member cannot carry in a cluster the others
     do not match. The best pairs merge first, so an item is not captured by whichever loose
@@ -179,8 +179,8 @@ def _agglomerate(  # pragma: no cover - numba
     for i in range(n):
         if source[i] >= 0:
             seen[i * n_src + source[i]] = True
-    qi = np.empty(_MERGE_BUDGET, dtype=np.int64)
-    qj = np.empty(_MERGE_BUDGET, dtype=np.int64)
+    qi = np.empty(MERGE_BUDGET, dtype=np.int64)
+    qj = np.empty(MERGE_BUDGET, dtype=np.int64)
     eps = 1e-9  # an average equal to the threshold passes despite float rounding
     for e in range(ei.shape[0]):
         a = _find(root, ei[e])
@@ -202,15 +202,15 @@ def _agglomerate(  # pragma: no cover - numba
         # members compared per side: all of both if the budget allows, else the first ones
         na = size[a]
         nb = size[b]
-        if na * nb > _MERGE_BUDGET:
+        if na * nb > MERGE_BUDGET:
             lo = min(na, nb)
-            if lo * _SAMPLE_MIN > _MERGE_BUDGET:
+            if lo * SAMPLE_MIN > MERGE_BUDGET:
                 na = _SAMPLE_SQ
                 nb = _SAMPLE_SQ
             elif na <= nb:
-                nb = _MERGE_BUDGET // na
+                nb = MERGE_BUDGET // na
             else:
-                na = _MERGE_BUDGET // nb
+                na = MERGE_BUDGET // nb
         # cross pairs, a-major: row x is a's x-th member
         k = 0
         u = head[a]
@@ -240,8 +240,8 @@ def _agglomerate(  # pragma: no cover - numba
         # joiners) must match the other side on average: an item joining a cluster must match
         # each of them, and one close member cannot carry in the rest. (Averaging over every
         # member split stories reposted thousands of times into dozens of pieces.)
-        ma = min(na, _SAMPLE_MIN)
-        mb = min(nb, _SAMPLE_MIN)
+        ma = min(na, SAMPLE_MIN)
+        mb = min(nb, SAMPLE_MIN)
         ok = True
         for x in range(ma):
             if s[x * nb : x * nb + mb].mean() < threshold - eps:
@@ -382,7 +382,7 @@ def form_stories(
             rest,
         )
         # A member of a large cluster that was never compared with its final representative
-        # (see _MERGE_BUDGET) and turns out not to match it -- a veto, or far below the
+        # (see MERGE_BUDGET) and turns out not to match it -- a veto, or far below the
         # threshold -- stands alone: no duplicate_of points at a different story.
         off = members[lscore[members] < floor]
         leader[off] = off

@@ -35,6 +35,7 @@ from feedclass.jit import jit
 __all__ = [
     "ContentTokens",
     "Names",
+    "case_evidence",
     "content_tokens",
     "find_names",
     "n_excess",
@@ -336,10 +337,39 @@ class Names:
     surname: np.ndarray  # a surname, compared on its long stem too
 
 
-def find_names(ct: ContentTokens, n: int, known: np.ndarray | None = None) -> Names:
+def case_evidence(ct: ContentTokens, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Letter tokens, headlines set in capitals, and the letter tokens whose case says
+    something (mid-headline, not in a headline set in capitals), for ``n`` headlines.
+
+    A stem written with a capital at such a place more often than in lower case is a name:
+    :func:`find_names` counts this over a batch, ``DedupIndex`` over its window.
+
+    Examples
+    --------
+    >>> ct = content_tokens(["В Алматы открыли мост"])
+    >>> letters, shouty, mid = case_evidence(ct, 1)
+    >>> int(mid.sum()), bool(shouty[0])
+    (3, False)
+    """
+    tk, doc = ct.tk, ct.doc
+    letters = ct.content & ~ct.num & ~ct.ismonth
+    # In a headline set in capitals case says nothing about names: it neither shows a stem as a
+    # name nor has names of its own beyond the stems the rest of the batch shows as names.
+    n_let = np.bincount(doc[letters], minlength=n)
+    n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
+    shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
+    mid = letters & ~tk["first"] & ~shouty[doc]
+    return letters, shouty, mid
+
+
+def find_names(
+    ct: ContentTokens, n: int, known: np.ndarray | None = None, only_known: bool = False
+) -> Names:
     """Find the names among the tokens of ``ct`` (a batch of ``n`` headlines).
 
     ``known``: stems a fitted batch showed as names (``Idf.cap_keys``), names here too.
+    ``only_known``: the names are ``known`` alone, whatever the batch shows (so a headline's
+    names do not depend on the other headlines featurized with it).
 
     Examples
     --------
@@ -348,22 +378,15 @@ def find_names(ct: ContentTokens, n: int, known: np.ndarray | None = None) -> Na
     [True, False, False, False, False, True]
     """
     tk, doc, shash = ct.tk, ct.doc, ct.shash
-    num, ismonth, content = ct.num, ct.ismonth, ct.content
     # Which capitalised tokens are names. Mid-headline capitals are; so are acronyms. A first
     # word is capitalised anyway, so it counts only if the batch shows the same stem with a
     # capital mid-headline more often than in lower case, or if it looks like a surname or is
     # in Latin script inside the batch.
-    letters = content & ~num & ~ismonth
-    # In a headline set in capitals case says nothing about names: it neither shows a stem as a
-    # name nor has names of its own beyond the stems the rest of the batch shows as names.
-    n_let = np.bincount(doc[letters], minlength=n)
-    n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
-    shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
-    mid = letters & ~tk["first"] & ~shouty[doc]
+    letters, shouty, mid = case_evidence(ct, n)
     low_keys, low_counts = np.unique(shash[mid & ~tk["cap"]], return_counts=True)
     capk, capc = np.unique(shash[mid & tk["cap"]], return_counts=True)
     proper = np.zeros(shash.shape, dtype=bool)
-    if capk.size:
+    if capk.size and not only_known:
         # stems seen capitalised mid-headline more often than in lower case
         lc = np.zeros(capk.size, dtype=np.int64)
         if low_keys.size:

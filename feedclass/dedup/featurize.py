@@ -28,11 +28,21 @@ from feedclass.dedup.vectors import meaning_vectors
 from feedclass.hashing import FNV_OFFSET, FNV_PRIME, hash_codes, mix64
 from feedclass.jit import jit
 
-__all__ = ["Features", "Idf", "empty_features", "featurize", "join_features"]
+__all__ = [
+    "CHAR_BUCKETS",
+    "Features",
+    "Idf",
+    "char_gram_rows",
+    "clean_hashes",
+    "empty_features",
+    "featurize",
+    "join_features",
+]
 
 _CHAR_N = 3
 _PRIOR_DOCS = 1000
-_CHAR_BUCKETS = 1 << 21
+#: Hash buckets of character 3-grams (the length of ``Idf.char_df``).
+CHAR_BUCKETS = 1 << 21
 
 
 @dataclass
@@ -70,6 +80,9 @@ class Idf:
     word_keys: np.ndarray
     word_df: np.ndarray
     cap_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    # names come from ``cap_keys`` alone, not also from the batch being featurized: the
+    # incremental index scores a pair the same whichever other headlines share the call
+    fixed_names: bool = False
 
 
 def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
@@ -110,7 +123,9 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     num, ismonth, content = ct.num, ct.ismonth, ct.content
     mk, mv = ct.month_keys, ct.month_vals
 
-    names = find_names(ct, n, None if idf is None else idf.cap_keys)
+    names = find_names(
+        ct, n, None if idf is None else idf.cap_keys, only_known=idf is not None and idf.fixed_names
+    )
     proper, own_name, surname, entity = names.proper, names.own_name, names.surname, names.entity
 
     # Word (stem) TF-IDF over content tokens.
@@ -126,10 +141,10 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     df_local = np.bincount(widx_c, minlength=wkeys.size).astype(np.float64)
 
     # Char n-gram TF-IDF.
-    cptr, cidx, ccnt = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
+    cptr, cidx, ccnt = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, CHAR_BUCKETS)
 
     if idf is None:
-        char_df = np.bincount(cidx, minlength=_CHAR_BUCKETS).astype(np.float64)
+        char_df = np.bincount(cidx, minlength=CHAR_BUCKETS).astype(np.float64)
         idf = Idf(
             n_docs=n,
             char_df=char_df,
@@ -150,9 +165,16 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
             p2[p2 >= idf.word_keys.size] = 0
             hit = idf.word_keys[p2] == wkeys
             w_df[hit] = idf.word_df[p2[hit]]
-    c_idf = _smooth_idf(char_df, n_idf)
     w_idf = _smooth_idf(w_df, n_idf)
-    cval = _tfidf_normalize(cptr, cidx, ccnt, c_idf)
+    if cidx.size * 8 < char_df.size:
+        # the logarithm of the buckets present only: a handful of headlines (the incremental
+        # index) must not pay for all of them
+        c_keys, c_pos = np.unique(cidx, return_inverse=True)
+        c_idf = _smooth_idf(char_df[c_keys], n_idf)
+        cval = _tfidf_normalize(cptr, c_pos.reshape(-1), ccnt, c_idf)
+        del c_keys, c_pos
+    else:
+        cval = _tfidf_normalize(cptr, cidx, ccnt, _smooth_idf(char_df, n_idf))
     # The char-gram rows are the bulk of what pair scoring reads at random: half-width types
     # halve that memory traffic (bucket ids < 2**21; cosine terms need no more precision).
     cidx = cidx.astype(np.int32, copy=False)
@@ -269,6 +291,28 @@ def join_features(a: Features, b: Features) -> Features:
         surnames=_cat_rows(a.surnames, b.surnames),  # type: ignore[arg-type]
         log_n=a.log_n,
     )
+
+
+def char_gram_rows(clean: np.ndarray, clean_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct character 3-gram buckets of each folded headline (CSR ``ptr``, ``idx``),
+    from :func:`~feedclass.dedup.tokens.tokenize`'s ``clean`` and ``clean_off``: what a
+    headline adds to ``Idf.char_df``.
+
+    Examples
+    --------
+    >>> from feedclass.dedup.tokens import tokenize
+    >>> tk = tokenize(["Мост", "Мост открыт"])
+    >>> ptr, idx = char_gram_rows(tk["clean"], tk["clean_off"])
+    >>> bool(set(idx[ptr[0] : ptr[1]]) <= set(idx[ptr[1] : ptr[2]]))
+    True
+    """
+    ptr, idx, _cnt = _char_ngrams(clean, clean_off, _CHAR_N, CHAR_BUCKETS)
+    return ptr, idx
+
+
+def clean_hashes(clean: np.ndarray, clean_off: np.ndarray) -> np.ndarray:
+    """Hash of each folded headline (``Features.clean_hash``): equal for identical headlines."""
+    return _row_hashes(clean, clean_off)
 
 
 def empty_features() -> Features:

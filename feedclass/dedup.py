@@ -514,6 +514,10 @@ _MONTH_KEYS = np.array([_hash_word(w) for w in _MONTH_WORDS], dtype=np.uint64)
 _MONTH_VALS = np.array(list(_MONTH_WORDS.values()), dtype=np.int64)
 _NUMW_KEYS = np.array([_hash_word(w) for w in _NUMWORD], dtype=np.uint64)
 _NUMW_VALS = np.array([_hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
+# Words a slip never turns into or out of: function words («стали» is no «Сталин»). Months and
+# number words are facts: a slip may turn into one («откября»), never one into another word.
+_TYPO_FIXED = _STOP_HASHES
+_TYPO_TARGETS = np.unique(np.concatenate((_MONTH_KEYS, _NUMW_KEYS)))
 _ENDING_LEN = np.array([len(e) for e in _ENDINGS], dtype=np.int64)
 _ENDING_CODES = np.zeros((len(_ENDINGS), max(_ENDING_LEN)), dtype=np.uint32)
 for _k, _e in enumerate(_ENDINGS):
@@ -826,6 +830,105 @@ def _token_hashes(
         shash[t] = _hash_codes(clean, s, stem_end)
         lhash[t] = 0 if long_end < 0 else _hash_codes(clean, s, min(long_end, s + _NAME_STEM_MAX))
     return whash, shash, lhash, is_num, is_latin
+
+
+# A word of at least this many letters may be written with one letter dropped or two
+# neighbouring letters swapped, and still be the same word (see ``_typo_map``).
+_TYPO_MIN_LEN = 6
+
+
+@numba.njit(cache=True, parallel=True)
+def _typo_variants(clean, starts, ends, min_len):  # pragma: no cover - numba
+    """Hashes of each word's one-letter slips: every letter but the first dropped, and every
+    two neighbouring letters after the first swapped, for words of ``min_len``+ letters.
+
+    Returns (word index, variant hash) pairs; a word shorter than ``min_len`` gets none.
+    """
+    n = starts.shape[0]
+    cnt = np.zeros(n + 1, dtype=np.int64)
+    for u in range(n):
+        L = ends[u] - starts[u]
+        if L >= min_len:
+            cnt[u + 1] = (L - 1) + (L - 2)
+    for u in range(n):
+        cnt[u + 1] += cnt[u]
+    src = np.empty(cnt[n], dtype=np.int64)
+    var = np.empty(cnt[n], dtype=np.uint64)
+    for u in numba.prange(n):
+        s = starts[u]
+        e = ends[u]
+        L = e - s
+        if L < min_len:
+            continue
+        w = cnt[u]
+        for p in range(1, L):  # drop letter p
+            h = _FNV_OFFSET
+            for k in range(s, e):
+                if k != s + p:
+                    h = (h ^ np.uint64(clean[k])) * _FNV_PRIME
+            src[w] = u
+            var[w] = _mix64(h)
+            w += 1
+        for p in range(1, L - 1):  # swap letters p and p + 1
+            h = _FNV_OFFSET
+            for k in range(s, e):
+                q = k
+                if k == s + p:
+                    q = k + 1
+                elif k == s + p + 1:
+                    q = k - 1
+                h = (h ^ np.uint64(clean[q])) * _FNV_PRIME
+            src[w] = u
+            var[w] = _mix64(h)
+            w += 1
+    return src, var
+
+
+def _typo_map(tk: dict[str, np.ndarray], keep: np.ndarray, target_only: np.ndarray) -> np.ndarray:
+    """For each token, the token whose word it stands for once a slip of the pen is undone.
+
+    Two words of the batch are one word written two ways when one is the other with a letter
+    dropped (not the first), or with two neighbouring letters swapped, and the longer has
+    ``_TYPO_MIN_LEN``+ letters: «Караганде» / «Карагнде», «строительство» / «сротительство».
+    A substituted letter is not a slip: «Сагинтаев» / «Сагинбаев» are two people. Each word
+    goes to the most frequent of itself and its slips in the batch (then the longer, then the
+    smaller hash, so the choice does not depend on the order of the feed), and only when that
+    word keeps itself, so no chain of slips joins words two letters apart. Only tokens in
+    ``keep`` take part; those also in ``target_only`` (months, number words) keep themselves.
+
+    Returns an index array: token t should read its hashes from token ``out[t]``.
+    """
+    nt = tk["whash"].shape[0]
+    out = np.arange(nt)
+    length = tk["end"] - tk["start"]
+    cand = np.flatnonzero(keep & (length >= _TYPO_MIN_LEN - 1))
+    if cand.size == 0:
+        return out
+    keys, first, inv, counts = np.unique(
+        tk["whash"][cand], return_index=True, return_inverse=True, return_counts=True
+    )
+    rep = cand[first]  # one token per distinct word
+    src, var = _typo_variants(tk["clean"], tk["start"][rep], tk["end"][rep], _TYPO_MIN_LEN)
+    pos = np.minimum(np.searchsorted(keys, var), keys.size - 1)
+    hit = keys[pos] == var
+    a, b = src[hit], pos[hit]  # word a, slipped, is word b (or b is a with a letter dropped)
+    a, b = np.concatenate((a, b)), np.concatenate((b, a))
+    if a.size == 0:
+        return out
+    # rank: more frequent first, then longer, then smaller hash
+    order = np.lexsort((keys, -length[rep], -counts))
+    rank = np.empty(keys.size, dtype=np.int64)
+    rank[order] = np.arange(keys.size)
+    best = np.arange(keys.size)
+    o = np.argsort(rank[b], kind="stable")[::-1]  # best neighbour written last wins
+    fixed = np.zeros(keys.size, dtype=bool)
+    fixed[inv[target_only[cand]]] = True
+    better = (rank[b[o]] < rank[a[o]]) & ~fixed[a[o]]
+    best[a[o][better]] = b[o][better]
+    # only to a word that keeps itself: no chains
+    best = np.where(best[best] == best, best, np.arange(keys.size))
+    out[cand] = rep[best[inv]]
+    return out
 
 
 @numba.njit(cache=True, inline="always")
@@ -1694,9 +1797,25 @@ class _ContentTokens:
     month_vals: np.ndarray
 
 
+def _undo_typos(tk: dict[str, np.ndarray]) -> None:
+    """Give each slipped word the hashes of the word it stands for (see ``_typo_map``).
+
+    The stems, names and candidates then see one word; the character n-grams still see the
+    slip, so a copy with a typo scores a little below an exact one.
+    """
+    whash = tk["whash"]
+    plain = ~tk["num"] & ~_in_sorted(whash, _TYPO_FIXED)
+    src = _typo_map(tk, plain, _in_sorted(whash, _TYPO_TARGETS))
+    moved = src != np.arange(src.size)
+    if moved.any():
+        for key in ("whash", "shash", "lhash", "latin"):
+            tk[key] = tk[key][src]
+
+
 def content_tokens(texts: list[str]) -> _ContentTokens:
     """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed)."""
     tk = _tokens(texts)
+    _undo_typos(tk)
     doc = tk["doc"]
     whash = tk["whash"]
     shash = tk["shash"].copy()

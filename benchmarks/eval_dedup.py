@@ -46,11 +46,11 @@ THRESHOLDS = [round(t, 2) for t in np.arange(0.30, 0.96, 0.05)]
 SEED = 2026  # of the splits; fixed so every run reports on the same items
 PARTS = ("fit", "choose", "report")
 SHARES = (0.5, 0.25, 0.25)  # of ParaPhraser's headlines, in PARTS' order
-# What the chosen threshold must reach on the choose part: the issue's goals (ParaPhraser
-# precision 0.93, Telegram merges right 0.92) plus a margin, so that the report part, drawn
-# the same way, meets them too.
-CHOOSE_PP_PRECISION = 0.95
-CHOOSE_TG_PRECISION = 0.93
+# What the chosen threshold must reach on the choose part: the issue's goals for the default
+# (ParaPhraser precision 0.93 in one feed, Telegram merges right 0.92). The choose part is as
+# large as the report part and drawn the same way.
+CHOOSE_PP_PRECISION = 0.93
+CHOOSE_TG_PRECISION = 0.92
 _ROOT = Path(__file__).resolve().parents[1]
 _FEED_PAIRS = _ROOT / "training" / "dedup_labels" / "feed_pairs.csv"
 _TG_MERGES = _FEED_PAIRS.parent / "tg_merges.csv"

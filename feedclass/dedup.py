@@ -891,8 +891,9 @@ def _typo_map(tk: dict[str, np.ndarray], keep: np.ndarray, target_only: np.ndarr
     dropped (not the first), or with two neighbouring letters swapped, and the longer has
     ``_TYPO_MIN_LEN``+ letters: «Караганде» / «Карагнде», «строительство» / «сротительство».
     A substituted letter is not a slip: «Сагинтаев» / «Сагинбаев» are two people. Each word
-    goes to the most frequent of itself and its slips in the batch (then the longer, then the
-    smaller hash, so the choice does not depend on the order of the feed), and only when that
+    goes to the most frequent of itself and its slips in the batch (then one that reads as a
+    surname, then the longer, then the smaller hash: the choice does not depend on the order
+    of the feed), and only when that
     word keeps itself, so no chain of slips joins words two letters apart. Only tokens in
     ``keep`` take part; those also in ``target_only`` (months, number words) keep themselves.
 
@@ -915,8 +916,10 @@ def _typo_map(tk: dict[str, np.ndarray], keep: np.ndarray, target_only: np.ndarr
     a, b = np.concatenate((a, b)), np.concatenate((b, a))
     if a.size == 0:
         return out
-    # rank: more frequent first, then longer, then smaller hash
-    order = np.lexsort((keys, -length[rep], -counts))
+    # rank: more frequent first, then one that reads as a surname (the slip may have broken
+    # its -ов/-ев, and the surname rule needs it), then longer, then smaller hash
+    named = (tk["lhash"][rep] != 0).astype(np.int64)
+    order = np.lexsort((keys, -length[rep], -named, -counts))
     rank = np.empty(keys.size, dtype=np.int64)
     rank[order] = np.arange(keys.size)
     best = np.arange(keys.size)

@@ -105,7 +105,7 @@ SYLLABLES = ["са", "ген", "бай", "нур", "тай", "жан", "бол",
 LETTERS = "бвгджзклмнпрстфхцчшщ"
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(
     st.lists(st.sampled_from(SYLLABLES), min_size=2, max_size=3),
     st.sampled_from(["ов", "ев", "ин", "улы"]),

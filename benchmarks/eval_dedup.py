@@ -204,10 +204,10 @@ def tg_merge_scores(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     row = {p["id"]: k for k, p in enumerate(posts)}
     with _TG_MERGES.open(encoding="utf-8", newline="") as fh:
         labels = list(csv.DictReader(fh))
-    feats, _ = D._featurize([p["title"] for p in posts])
+    feats, _ = D.featurize([p["title"] for p in posts])
     a = np.array([row[r["id_1"]] for r in labels], dtype=np.int64)
     b = np.array([row[r["id_2"]] for r in labels], dtype=np.int64)
-    score = D._score_features(D._features_of_pairs(feats, a, b))
+    score = D.score_features(D.pair_features(feats, a, b))
     same = np.array([r["same"] == "1" for r in labels])
     rnd = np.array([r["sample"] == "random" for r in labels])
     half_of = tg_halves()
@@ -319,7 +319,7 @@ def evaluate(data: Path) -> None:
     )
 
 
-# Sign of each column of feedclass.dedup._design that the fit may use: similarity terms only
+# Sign of each column of feedclass.dedup.design that the fit may use: similarity terms only
 # raise the score, difference terms only lower it (0 = left out).
 _SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1]
 # Weight of each hand-labelled feed pair against one ParaPhraser pair in the fit.
@@ -345,7 +345,7 @@ def feed_pair_features(
         rows = list(csv.DictReader(fh))
     posts = load_tg_posts(data / "tg_news_silver" / "raw")
     tg_ids = [p["id"] for p in posts]
-    tg_feats, _ = D._featurize([p["title"] for p in posts])
+    tg_feats, _ = D.featurize([p["title"] for p in posts])
     half = tg_halves()
     keep_pp = [
         r
@@ -362,7 +362,7 @@ def feed_pair_features(
         row = {i: k for k, i in enumerate(ids)}
         a = np.array([row[r["id_1"]] for r in sel], dtype=np.int64)
         b = np.array([row[r["id_2"]] for r in sel], dtype=np.int64)
-        xs.append(D._features_of_pairs(feats, a, b))
+        xs.append(D.pair_features(feats, a, b))
         ys.append(np.array([float(r["same"]) for r in sel]))
     return np.vstack(xs), np.concatenate(ys)
 
@@ -381,16 +381,16 @@ def fit_weights(data: Path, l2: float = 1e-3) -> np.ndarray:
 
     pp = ParaPhraser(data / "paraphraser" / "data.csv")
     ids, texts = pp.feed(0)
-    feats, _ = D._featurize(texts)
+    feats, _ = D.featurize(texts)
     a, b, same_pp = pp.pairs(0)
-    x_pp = D._features_of_pairs(feats, a, b)
+    x_pp = D.pair_features(feats, a, b)
     x_feed, y_feed = feed_pair_features(data, pp, ids, feats)
     x = np.vstack((x_pp, x_feed))
     same = np.concatenate((same_pp.astype(float), y_feed))
     sw = np.where(np.arange(len(same)) < len(same_pp), 1.0, _FEED_PAIR_WEIGHT)
     cols = [c for c, sg in enumerate(_SIGNS) if sg]
-    X = np.column_stack((np.ones(len(same)), D._design(x)[:, cols]))
-    rows = np.flatnonzero(~D._vetoed(x))
+    X = np.column_stack((np.ones(len(same)), D.design(x)[:, cols]))
+    rows = np.flatnonzero(~D.vetoed(x))
     bounds = [(None, None)] + [(0, None) if _SIGNS[c] > 0 else (None, 0) for c in cols]
     Z, t, v = X[rows], same[rows], sw[rows]
 
@@ -402,7 +402,7 @@ def fit_weights(data: Path, l2: float = 1e-3) -> np.ndarray:
         return nll + l2 * w[1:] @ w[1:], g
 
     w = minimize(loss, np.zeros(X.shape[1]), jac=True, bounds=bounds).x
-    full = np.zeros(len(D._WEIGHTS))
+    full = np.zeros(len(D.WEIGHTS))
     full[0] = w[0]
     full[[c + 1 for c in cols]] = w[1:]
     print(f"fitted on {len(same_pp)} ParaPhraser pairs of the fit part + {len(y_feed)} feed pairs")

@@ -70,7 +70,9 @@ def test_classify_cp1251_semicolon_csv(tiny_model_path: Path, tmp_path: Path, ca
         ["classify", str(src), "-m", str(tiny_model_path), "-o", str(out_path)], capsys
     )
     assert code == 0, err
-    text = out_path.read_text(encoding="utf-8-sig")  # BOM so that Excel reads it back right
+    raw = out_path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel reads it back right
+    text = raw[3:].decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert [r["№"] for r in rows] == ["1", "2"]
     assert [r["topic"] for r in rows] == ["sport", "economy"]

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedclass.columns import parse_time
 from feedclass.errors import DataError, StateFileError
-from feedclass.publish import dedup_file, parse_time, publish_file
+from feedclass.publish import dedup_file, publish_file
 from tests.test_cli import run
 
 FEED = [
@@ -150,12 +151,12 @@ def test_cli_dedup_stdin_and_tune(tmp_path: Path, capsys) -> None:
 
 
 def test_cli_publish_dry_run_sweep(tmp_path: Path, capsys) -> None:
-    code, out, err = run(
-        ["publish", str(write_feed(tmp_path / "f.csv")), "--dry-run", "--sweep", "0.5,0.9"], capsys
-    )
+    feed = str(write_feed(tmp_path / "f.csv"))
+    dest = str(tmp_path / "out.csv")
+    code, out, err = run(["publish", feed, "-o", dest, "--dry-run", "--sweep", "0.5,0.9"], capsys)
     assert code == 0, err
     assert "threshold 0.50" in out and "threshold 0.90" in out
-    assert not list(tmp_path.glob("*.out"))
+    assert [p.name for p in tmp_path.iterdir()] == ["f.csv"]  # a dry run writes nothing
 
 
 def test_publish_needs_output(tmp_path: Path, capsys) -> None:

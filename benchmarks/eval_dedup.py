@@ -367,11 +367,37 @@ def feed_pair_features(
     return np.vstack(xs), np.concatenate(ys)
 
 
-def fit_weights(data: Path, l2: float = 1e-3) -> np.ndarray:
+# Synthetic feed pairs (``training/dedup_synthetic.py``): how many candidate pairs of its feed
+# the fit sees, and the weight of each against one ParaPhraser pair. The shipped weights use
+# none: see that module for what they buy and cost.
+_SYNTH_FEED = 60_000
+_SYNTH_PAIRS = 20_000
+_SYNTH_WEIGHT = 0.0
+
+
+def synthetic_pair_features(
+    n: int = _SYNTH_FEED, k: int = _SYNTH_PAIRS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels (same story or not) of ``k`` candidate pairs, drawn at random from
+    what the candidate search finds in a synthetic feed of ``n`` headlines."""
+    from feedclass import dedup as D
+    from training.dedup_synthetic import make_feed
+
+    texts, story = make_feed(n)
+    st = np.asarray(story)
+    feats, _ = D.featurize(texts)
+    pi, pj = D.candidate_pairs(feats)
+    pick = np.sort(np.random.default_rng(0).choice(len(pi), min(k, len(pi)), replace=False))
+    pi, pj = pi[pick], pj[pick]
+    return D.pair_features(feats, pi, pj), (st[pi] == st[pj]).astype(float)
+
+
+def fit_weights(data: Path, l2: float = 1e-3, synth_weight: float = _SYNTH_WEIGHT) -> np.ndarray:
     """Sign-constrained logistic regression of the pair model, on the fit part only.
 
     Fitted on ParaPhraser's labelled pairs of the fit part plus the feed pairs
-    ``feed_pair_features`` lets through (weighted ``_FEED_PAIR_WEIGHT``). Returns the weights
+    ``feed_pair_features`` lets through (weighted ``_FEED_PAIR_WEIGHT``) plus synthetic feed
+    pairs (weighted ``synth_weight``; none by default). Returns the weights
     it prints. Uses private helpers of feedclass.dedup on purpose: this is how its constants
     are made.
     """
@@ -385,9 +411,15 @@ def fit_weights(data: Path, l2: float = 1e-3) -> np.ndarray:
     a, b, same_pp = pp.pairs(0)
     x_pp = D.pair_features(feats, a, b)
     x_feed, y_feed = feed_pair_features(data, pp, ids, feats)
-    x = np.vstack((x_pp, x_feed))
-    same = np.concatenate((same_pp.astype(float), y_feed))
-    sw = np.where(np.arange(len(same)) < len(same_pp), 1.0, _FEED_PAIR_WEIGHT)
+    if synth_weight > 0:
+        x_syn, y_syn = synthetic_pair_features()
+    else:  # left out: no need to build the feed
+        x_syn, y_syn = np.empty((0, x_pp.shape[1])), np.empty(0)
+    x = np.vstack((x_pp, x_feed, x_syn))
+    same = np.concatenate((same_pp.astype(float), y_feed, y_syn))
+    k = np.arange(len(same))
+    n_real = len(same_pp) + len(y_feed)
+    sw = np.where(k < len(same_pp), 1.0, np.where(k < n_real, _FEED_PAIR_WEIGHT, synth_weight))
     cols = [c for c, sg in enumerate(_SIGNS) if sg]
     X = np.column_stack((np.ones(len(same)), D.design(x)[:, cols]))
     rows = np.flatnonzero(~D.vetoed(x))
@@ -442,13 +474,19 @@ def main(argv: list[str] | None = None) -> int:
     default = _ROOT.parent / "shared" / "data"
     ap.add_argument("data", nargs="?", type=Path, default=default, help="data folder")
     ap.add_argument("--fit", action="store_true", help="refit the pair-model weights (fit part)")
+    ap.add_argument(
+        "--synth-weight",
+        type=float,
+        default=_SYNTH_WEIGHT,
+        help=f"weight of each synthetic feed pair in --fit (default {_SYNTH_WEIGHT})",
+    )
     args = ap.parse_args(argv)
     para = args.data / "paraphraser" / "data.csv"
     if not para.exists():
         print(f"{para} not found; pass the data folder as the first argument", file=sys.stderr)
         return 2
     if args.fit:
-        fit_weights(args.data)
+        fit_weights(args.data, synth_weight=args.synth_weight)
         return 0
     evaluate(args.data)
     if (args.data / "msrp" / "msr_paraphrase_train.txt").exists():

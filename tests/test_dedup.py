@@ -720,3 +720,73 @@ def test_pairs_across_two_batches_score_like_pairs_inside_one() -> None:
     assert joined.n == 4 and joined.stems[0].size == 5
     with pytest.raises(ValueError, match="same idf"):
         join_features(f_old, featurize([*new, "Погода в Астане"])[0])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Kazakh: months, weekdays, number words, currencies in their case forms
+        ("Алматыда 5 мамырда жаңа көпір ашылды", "Алматыда 5 маусымда жаңа көпір ашылды"),
+        ("Мәжіліс дүйсенбіде заңды қабылдады", "Мәжіліс сейсенбіде заңды қабылдады"),
+        ("Шымкентте бес мектеп салынды", "Шымкентте алты мектеп салынды"),
+        ("Шымкентте 5 мектеп салынды", "Шымкентте алты мектеп салынды"),
+        ("Бензин бағасы 10 теңгеге қымбаттады", "Бензин бағасы 10 долларға қымбаттады"),
+        # English: months, weekdays, number words, ordinals, figures
+        ("Tenge weakens to 520 per dollar on May 5", "Tenge weakens to 520 per dollar on June 5"),
+        ("Oil prices rise on Monday", "Oil prices rise on Tuesday"),
+        ("Five injured in Almaty bus crash", "Six injured in Almaty bus crash"),
+        ("Kazakhstan wins second gold medal in Paris", "Kazakhstan wins third gold medal in Paris"),
+        ("Tenge weakens to 520 per dollar", "Tenge weakens to 530 per dollar"),
+    ],
+)
+def test_kazakh_and_english_dates_and_numbers_are_facts(a: str, b: str) -> None:
+    assert pair_similarities([a], [b])[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "Алматыда 5 мамырда жаңа көпір ашылды",
+            "Алматыда 5 мамырда жаңа көпір ашылды - Kazinform",
+        ),
+        ("Шымкентте 5 мектеп салынды", "Шымкентте бес мектеп салынды"),
+        ("Бензин бағасы 10 теңгеге қымбаттады", "Бензин бағасы 10 теңгеге қымбаттады!"),
+        ("Five injured in Almaty bus crash", "5 injured in Almaty bus crash"),
+        ("Tenge weakens to 520 per dollar on May 5", "Tenge weakens to 520 per dollar on 5 May"),
+    ],
+)
+def test_the_same_kazakh_and_english_facts_written_two_ways_agree(a: str, b: str) -> None:
+    assert pair_similarities([a], [b])[0] >= DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "check_no_attributes_set_in_init",
+        "check_parameters_default_constructible",
+        "check_get_params_invariance",
+        "check_set_params",
+        "check_estimator_cloneable",
+        "check_estimator_repr",
+        "check_do_not_raise_errors_in_init_or_set_params",
+    ],
+)
+def test_near_duplicates_passes_sklearns_api_checks(check: str) -> None:
+    import sklearn.utils.estimator_checks as ec
+
+    getattr(ec, check)("NearDuplicates", NearDuplicates())
+
+
+def test_near_duplicates_is_a_clusterer_that_clones() -> None:
+    from sklearn.base import clone, is_clusterer
+
+    nd = NearDuplicates(threshold=0.6, keep="longest")
+    assert is_clusterer(nd) and nd.get_params() == {"threshold": 0.6, "keep": "longest"}
+    fitted = nd.fit(FEED)
+    assert fitted is nd and nd.n_clusters_ == len(set(nd.labels_.tolist())) == 4
+    twin = clone(nd)
+    assert twin.get_params() == nd.get_params() and not hasattr(twin, "labels_")
+    assert twin.set_params(threshold=1.0).fit(FEED).n_clusters_ >= nd.n_clusters_
+    with pytest.raises(DataError, match="threshold must be a number in"):
+        NearDuplicates(threshold=2.0).fit(FEED)

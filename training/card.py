@@ -212,6 +212,18 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
         "So `--min-confidence 0.8` keeps items that are right about as often as their "
         "confidence says.",
         "",
+        "## The near-duplicate model beside it",
+        "",
+        "`feedclass dedup` does not use this classifier: its pair model "
+        "(`feedclass.dedup.pairs.WEIGHTS`) is a sign-constrained logistic regression over named"
+        " pair features, fitted by `python benchmarks/eval_dedup.py --fit` on the *fit* part of"
+        " ParaPhraser only. ParaPhraser is split by connected components of headlines (a "
+        "headline and all its rewordings on one side) into fit, choose and report parts with a "
+        "fixed seed; the threshold is judged on the choose part and the Telegram labels' choose"
+        " half, and every dedup figure in the README is measured on the report part and the "
+        "report half, which neither the weights nor the threshold saw. `python "
+        "benchmarks/eval_dedup.py` prints them.",
+        "",
         "## Rebuild",
         "",
         "```bash",

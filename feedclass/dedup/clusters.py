@@ -30,9 +30,11 @@ __all__ = [
 ]
 
 #: Default similarity threshold: precision first -- a wrong merge hides a story, a missed one
-#: only repeats it. ``benchmarks/eval_dedup.py`` prints what it gives on held-out labelled
-#: pairs, ``benchmarks/bench_dedup.py --sweep`` on a large synthetic feed; the README's
-#: threshold table says when a lower one suits (feeds of loose rewrites).
+#: only repeats it. Its figures are held out: ``benchmarks/eval_dedup.py`` reports them on the
+#: *report* part of ParaPhraser (never fitted on nor chosen on) and the report half of our
+#: Telegram merge labels, and prints which threshold its *choose* parts pick;
+#: ``benchmarks/bench_dedup.py --sweep`` gives copies found per kind of held-out edit on a large
+#: synthetic feed. The README's threshold table says when a lower one suits.
 DEFAULT_THRESHOLD = 0.75
 
 #: What ``keep`` may be: which item of a story represents it.

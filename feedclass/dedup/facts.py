@@ -17,6 +17,7 @@ import numpy as np
 
 from feedclass.dedup.ragged import find_sorted, in_sorted, lookup, ptr_from_docs
 from feedclass.dedup.tokens import stem, tokenize
+from feedclass.dedup.typos import undo_typos
 from feedclass.dedup.wordlists import (
     ALIAS_GROUPS,
     CURRENCIES,
@@ -146,6 +147,9 @@ _MONTH_KEYS = np.array([hash_word(w) for w in _MONTH_WORDS], dtype=np.uint64)
 _MONTH_VALS = np.array(list(_MONTH_WORDS.values()), dtype=np.int64)
 _NUMW_KEYS = np.array([hash_word(w) for w in _NUMWORD], dtype=np.uint64)
 _NUMW_VALS = np.array([hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
+# Words a slip never turns into or out of: function words («стали» is no «Сталин»). Months and
+# number words are facts: a slip may turn into one («откября»), never one into another word.
+_TYPO_TARGETS = np.unique(np.concatenate((_MONTH_KEYS, _NUMW_KEYS)))
 
 
 @jit(inline="always")
@@ -303,6 +307,7 @@ class ContentTokens:
 def content_tokens(texts: list[str]) -> ContentTokens:
     """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed)."""
     tk = tokenize(texts)
+    undo_typos(tk, _STOP_HASHES, _TYPO_TARGETS)
     doc = tk["doc"]
     whash = tk["whash"]
     shash = tk["shash"].copy()

@@ -304,10 +304,15 @@ class ContentTokens:
     month_vals: np.ndarray
 
 
-def content_tokens(texts: list[str]) -> ContentTokens:
-    """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed)."""
+def content_tokens(texts: list[str], typos: bool = True) -> ContentTokens:
+    """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed).
+
+    ``typos`` undoes slips against the other words of the batch; the index passes False for the
+    counts it keeps, since an item's counts must not depend on what else came in its batch.
+    """
     tk = tokenize(texts)
-    undo_typos(tk, _STOP_HASHES, _TYPO_TARGETS)
+    if typos:
+        undo_typos(tk, _STOP_HASHES, _TYPO_TARGETS)
     doc = tk["doc"]
     whash = tk["whash"]
     shash = tk["shash"].copy()

@@ -141,8 +141,9 @@ def _parts(texts: list[str]) -> _Parts:
 
 
 def _parts_of(texts: list[str]) -> _Parts:
-    # the pieces ``featurize`` starts from, without its IDF arithmetic (a third of an add)
-    ct = content_tokens(texts)
+    # the pieces ``featurize`` starts from, without its IDF arithmetic (a third of an add); no
+    # typo undoing here, so an item counts the same whether added alone or loaded in a batch
+    ct = content_tokens(texts, typos=False)
     tk, doc, shash = ct.tk, ct.doc, ct.shash
     n = len(texts)
     cptr, cidx = char_gram_rows(tk["clean"], tk["clean_off"])

@@ -53,6 +53,24 @@ FormatOpt = Annotated[
 ]
 
 
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on Dask: local (a worker per core), local:N, or a scheduler such as "
+        "tcp://host:8786. INPUT may then be a file, a glob or a folder of shards; -o a folder.",
+    ),
+]
+WorkerMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--worker-memory",
+        help="With --dask local: memory limit per worker, e.g. 6GiB (past it, Dask spills "
+        "to disk).",
+    ),
+]
+
+
 def _err(msg: str) -> None:
     typer.echo(f"feedclass: {msg}", err=True)
 
@@ -163,8 +181,25 @@ def classify(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Threads to use (default: every core).")
     ] = None,
+    dask: DaskOpt = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Label every row of a feed with a topic and a confidence, keeping rows and order."""
+    if dask is not None:
+        _classify_dask(
+            input,
+            output,
+            model,
+            dask,
+            worker_memory,
+            text_column,
+            fmt,
+            top_k,
+            min_confidence,
+            fallback,
+            explain,
+        )
+        return
     from feedclass.classify import classify_file
 
     m = _load(model, jobs)
@@ -189,6 +224,49 @@ def classify(
         extra.append(f"{result.empty} with empty text left without a topic")
     if result.below_threshold:
         extra.append(f"{result.below_threshold} below --min-confidence")
+    typer.echo(note + (f" ({'; '.join(extra)})" if extra else ""), err=True)
+
+
+def _classify_dask(
+    input: str,
+    output: str | None,
+    model: Path | None,
+    address: str,
+    worker_memory: str | None,
+    text_column: str | None,
+    fmt: str | None,
+    top_k: int,
+    min_confidence: float,
+    fallback: str,
+    explain: bool,
+) -> None:
+    from feedclass.distributed import classify_shards
+    from feedclass.errors import DataError
+
+    if output is None:
+        raise DataError("--dask needs -o FOLDER: one output shard per input shard goes there")
+    r = classify_shards(
+        input,
+        output,
+        model,
+        address=address,
+        worker_memory=worker_memory,
+        text_column=text_column,
+        input_format=fmt,
+        top_k=top_k,
+        min_confidence=min_confidence,
+        fallback=fallback,
+        explain=explain,
+    )
+    note = (
+        f"feedclass: classified {r.rows} rows in {_n(r.shards, 'shard')} on "
+        f"{_n(r.workers, 'worker')} into {output}"
+    )
+    extra = []
+    if r.empty:
+        extra.append(f"{r.empty} with empty text left without a topic")
+    if r.below_threshold:
+        extra.append(f"{r.below_threshold} below --min-confidence")
     typer.echo(note + (f" ({'; '.join(extra)})" if extra else ""), err=True)
 
 

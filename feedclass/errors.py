@@ -37,3 +37,7 @@ class NotFittedError(FeedclassError, ValueError, AttributeError):
     Subclasses scikit-learn's own NotFittedError bases so ``check_is_fitted`` users see the same
     types.
     """
+
+
+class ClusterError(FeedclassError, OSError):
+    """A Dask cluster cannot be started or reached, or a task on it failed."""

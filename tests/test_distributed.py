@@ -109,7 +109,7 @@ def test_list_shards_file_glob_folder(tmp_path):
         list_shards(f"{src}/*.xml")
     (tmp_path / "other").mkdir()
     _write_csv(tmp_path / "other" / "a.csv", _rows(2, 9))
-    with pytest.raises(InputFileError, match="two shards named a.csv"):
+    with pytest.raises(InputFileError, match=r"two shards named a\.csv"):
         list_shards(f"{tmp_path}/**/a.csv")
 
 

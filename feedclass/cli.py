@@ -393,8 +393,38 @@ def dedup(
     report: Report = None,
     fmt: FormatOpt = None,
     summary: Summary = False,
+    dask: DaskOpt = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Group near-duplicates: every row out, in order, with cluster and duplicate_of."""
+    if dask is not None:
+        from feedclass.distributed import dedup_shards
+        from feedclass.errors import DataError
+
+        if output is None:
+            raise DataError("--dask needs -o FOLDER: one output shard per input shard goes there")
+        for given, name in ((history, "--history"), (report, "--report"), (summary, "--summary")):
+            if given:
+                raise DataError(f"{name} is not available with --dask yet")
+        d = dedup_shards(
+            input,
+            output,
+            address=dask,
+            worker_memory=worker_memory,
+            text_column=text_column,
+            id_column=id_column,
+            time_column=time_column,
+            source_column=source_column,
+            threshold=threshold,
+            keep=keep,
+            input_format=fmt,
+        )
+        _err(
+            f"{_n(d.rows, 'row')} in {_n(d.shards, 'shard')} on {_n(d.workers, 'worker')}, "
+            f"{_n(d.clusters, 'story', 'stories')}, {d.merged} merged as duplicates "
+            f"({d.cross_shard} into a story of another shard)"
+        )
+        return
     from feedclass.publish import dedup_file
 
     r = dedup_file(

@@ -889,6 +889,34 @@ def dedup_shards(
             sc = np.concatenate([g[2] for g in got])
             summary.candidates = int(pi.size)
             order = _priority(n, keep, times, length)
+            # The single process scores, on the spot, pairs a merge needs that were not
+            # candidates. Those pairs lie inside groups joined by pairs at the threshold: score
+            # them now, where the features are, so story formation finds them.
+            ei, ej = _pairs_within_groups(n, pi, pj, sc, thr, order)
+            if ei.size:
+                extra = []
+                sa = np.searchsorted(offsets, ei, side="right") - 1
+                sb = np.searchsorted(offsets, ej, side="right") - 1
+                for a, b in sorted(set(zip(sa.tolist(), sb.tolist()))):
+                    m = (sa == a) & (sb == b)
+                    piece = (ei[m] - offsets[a], ej[m] - offsets[b])
+                    fa, fb = (feats[a], None) if a == b else (text_idf[a], text_idf[b])
+                    extra.append(
+                        submit(
+                            _score_group,
+                            fa,
+                            fb,
+                            int(offsets[a]),
+                            int(offsets[b]),
+                            0.0,
+                            piece,
+                            tag=f"x{a}-{b}",
+                        )
+                    )
+                got = _gather(client, extra, shards)
+                pi = np.concatenate([pi] + [g[0] for g in got])
+                pj = np.concatenate([pj] + [g[1] for g in got])
+                sc = np.concatenate([sc] + [g[2] for g in got])
             leader, _ = _form_stories(n, pi, pj, sc, thr, order, _source_codes(srcs, n))
         # Story numbers as the single process gives them: representatives in feed order, then
         # each empty headline a story of its own, in feed order.
@@ -953,6 +981,51 @@ def dedup_shards(
 def _shape(items: _ShardItems) -> tuple[int, Any, int]:
     """Headlines, their row positions, and rows of a shard: all the client keeps of it."""
     return len(items.texts), items.full, items.rows
+
+
+#: Groups up to this size get every pair scored; a larger one, each member against its first
+#: members (those a merge compares first).
+_GROUP_ALL = 32
+_GROUP_FIRST = 16
+
+
+def _pairs_within_groups(
+    n: int, pi: Any, pj: Any, score: Any, threshold: float, order: Any
+) -> tuple[Any, Any]:
+    """Pairs (lower position first) inside groups joined by pairs at ``threshold``, unscored."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    top = score >= threshold
+    if not top.any():
+        e = np.zeros(0, np.int64)
+        return e, e
+    graph = coo_matrix((np.ones(int(top.sum())), (pi[top], pj[top])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    sizes = np.bincount(comp)
+    big = np.flatnonzero(sizes >= 3)
+    if big.size == 0:
+        e = np.zeros(0, np.int64)
+        return e, e
+    members = np.flatnonzero(np.isin(comp, big))
+    members = members[np.lexsort((rank[members], comp[members]))]
+    cuts = np.flatnonzero(np.concatenate(([True], np.diff(comp[members]) != 0, [True])))
+    ai, aj = [], []
+    for c0, c1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        group = members[c0:c1]
+        first = group if group.size <= _GROUP_ALL else group[:_GROUP_FIRST]
+        x = np.repeat(group, first.size)
+        y = np.tile(first, group.size)
+        ai.append(np.minimum(x, y))
+        aj.append(np.maximum(x, y))
+    a, b = np.concatenate(ai), np.concatenate(aj)
+    code = np.unique(a[a != b] * n + b[a != b])
+    have = np.unique(pi.astype(np.int64) * n + pj)
+    code = code[~np.isin(code, have, assume_unique=True)]
+    return code // n, code % n
 
 
 def _pick_list(parts: list[Any], q: int) -> Any:

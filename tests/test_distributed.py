@@ -212,3 +212,105 @@ def test_cli_dask_needs_an_output_folder(tmp_path, capsys):
         main(["classify", str(src), "--dask", "local:1"])
     assert exc.value.code == 2
     assert "--dask needs -o FOLDER" in capsys.readouterr().err
+
+
+# -- dedup ------------------------------------------------------------------------------------
+
+STORIES = [
+    "Пожар на складе в Алматы потушили за два часа",
+    "Курс доллара на 5 мая составил 445 тенге",
+    "Курс доллара на 6 мая составил 447 тенге",
+    "Аким Астаны открыл новую школу на 1200 мест",
+    "Сборная Казахстана по футболу обыграла Латвию",
+    "В Караганде выпал первый снег",
+    "Минздрав назвал сроки вакцинации от гриппа",
+    "Цены на бензин АИ-92 выросли в Шымкенте",
+]
+REWORDS = [
+    lambda t: "Срочно: " + t,
+    lambda t: t + " - СМИ",
+    lambda t: t.upper(),
+    lambda t: t.replace(" в ", " во ") if " в " in t else t + "!",
+]
+
+
+def _dedup_feed() -> list[list[str]]:
+    """Our stories and rewordings of them, spread so that copies sit in other shards."""
+    rows = []
+    for k in range(120):
+        base = STORIES[k % len(STORIES)]
+        text = base if k < len(STORIES) else REWORDS[k % len(REWORDS)](base)
+        if k % 5 == 0 and k >= len(STORIES):
+            text = f"{text} {k}"  # a number that differs: a different story
+        rows.append([f"n{k}", text if k % 17 else ""])
+    return rows
+
+
+def _split(rows, folder: Path, parts: int) -> list[str]:
+    folder.mkdir()
+    names = []
+    for p in range(parts):
+        name = f"part-{p}.csv"
+        _write_csv(folder / name, rows[p * len(rows) // parts : (p + 1) * len(rows) // parts])
+        names.append(name)
+    return names
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_dedup_equals_single_process_on_every_pair(tmp_path, client):
+    from feedclass.distributed import dedup_shards
+    from feedclass.publish import dedup_file
+
+    rows = _dedup_feed()
+    _write_csv(tmp_path / "all.csv", rows)
+    dedup_file(tmp_path / "all.csv", tmp_path / "single.csv", id_column="id")
+    names = _split(rows, tmp_path / "in", 3)
+    summary = dedup_shards(tmp_path / "in", tmp_path / "out", address=client, id_column="id")
+    single = _read(tmp_path / "single.csv")
+    dist = [r for name in names for r in _read(tmp_path / "out" / name)]
+    # every row of every shard, in order
+    assert [r["id"] for r in dist] == [r[0] for r in rows]
+    # the same stories: for every pair of rows, together in one iff together in the other
+    s = [r["cluster"] for r in single]
+    d = [r["cluster"] for r in dist]
+    n = len(rows)
+    assert all((s[i] == s[j]) == (d[i] == d[j]) for i in range(n) for j in range(i + 1, n))
+    assert [r["duplicate_of"] for r in dist] == [r["duplicate_of"] for r in single]
+    # copies in other shards were found: a row of shard 3 points at a story of shard 1
+    first_ids = {r[0] for r in rows[: n // 3]}
+    assert any(r["duplicate_of"] in first_ids for r in _read(tmp_path / "out" / names[2]))
+    assert summary.cross_shard > 0
+    assert summary.merged == sum(1 for r in single if r["duplicate_of"])
+
+
+def test_dedup_without_ids_names_rows_by_shard_and_row(tmp_path, client):
+    from feedclass.distributed import dedup_shards
+
+    rows = _dedup_feed()[:40]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p, part in enumerate((rows[:20], rows[20:])):
+        with (folder / f"p{p}.jsonl").open("w", encoding="utf-8") as fh:
+            for _, text in part:
+                fh.write(json.dumps({"title": text}, ensure_ascii=False) + "\n")
+    dedup_shards(folder, tmp_path / "out", address=client)
+    out = [json.loads(x) for x in (tmp_path / "out" / "p1.jsonl").read_text().splitlines()]
+    assert [o["title"] for o in out] == [t for _, t in rows[20:]]
+    pointers = {o["duplicate_of"] for o in out if o["duplicate_of"]}
+    assert pointers and all(p.split(":")[0] in ("p0.jsonl", "p1.jsonl") for p in pointers)
+
+
+def test_dedup_id_repeated_across_shards_is_an_error(tmp_path, client):
+    from feedclass.distributed import dedup_shards
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _write_csv(folder / "a.csv", [["1", "Курс доллара вырос"], ["2", "Гол в ворота"]])
+    _write_csv(folder / "b.csv", [["3", "Снег в Астане"], ["2", "Пожар на складе"]])
+    with pytest.raises(DataError, match=r"b\.csv, row 2: id '2' is also the id of row 2 of"):
+        dedup_shards(folder, tmp_path / "out", address=client, id_column="id")
+    assert not (tmp_path / "out").exists()

@@ -564,7 +564,8 @@ def _band_parts(feats: Any, idx: Any, n: int, n_parts: int) -> list[list[Any]]:
         if sec_bits > 0:
             packed |= (prev >> np.uint64(64 - sec_bits)) << np.uint64(idx_bits)
         prev = keys
-        part = (top % np.uint64(n_parts)).astype(np.int64)
+        # int16 keys: numpy sorts them stably by radix, in linear time
+        part = (top % np.uint64(n_parts)).astype(np.int16)
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
         for p in range(n_parts):
@@ -602,7 +603,7 @@ def _window_pairs(n: int, n_dest: int, *shard_parts: list[Any]) -> list[Any]:
     lo, hi = u // n, u % n
     for side, owner in ((0, lo), (1, hi)):
         rec = ((u * 2 + side) << 6) | 1
-        dest = owner * n_dest // n
+        dest = (owner * n_dest // n).astype(np.int16)
         order = np.argsort(dest, kind="stable")
         bounds = np.searchsorted(dest[order], np.arange(n_dest + 1))
         out.append([rec[order[bounds[q] : bounds[q + 1]]] for q in range(n_dest)])
@@ -628,7 +629,8 @@ def _keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[An
     code = code[starts]
     u, side = code >> 1, code & 1
     src = np.where(side == 0, u // n, u % n)
-    order = np.lexsort((u, -votes, src))
+    # Records come in pair-number order, and a stable sort keeps it among equal keys.
+    order = np.argsort(src * 64 + (63 - votes), kind="stable")
     s = src[order]
     first = np.concatenate(([True], s[1:] != s[:-1]))
     pos = np.arange(s.size)

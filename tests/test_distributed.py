@@ -314,3 +314,13 @@ def test_dedup_id_repeated_across_shards_is_an_error(tmp_path, client):
     with pytest.raises(DataError, match=r"b\.csv, row 2: id '2' is also the id of row 2 of"):
         dedup_shards(folder, tmp_path / "out", address=client, id_column="id")
     assert not (tmp_path / "out").exists()
+
+
+def test_bad_worker_memory_is_one_line_error(tmp_path, capsys):
+    src = tmp_path / "a.csv"
+    _write_csv(src, _rows(3, 1))
+    with pytest.raises(SystemExit) as exc:
+        main(["dedup", str(src), "--dask", "local:1", "--worker-memory", "lots", "-o", "out"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--worker-memory takes a size like 6GiB" in err

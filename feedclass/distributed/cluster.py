@@ -78,6 +78,15 @@ def dask_client(
     kind, n = parse_address(address)
     distributed = _import_dask()
     if kind == "local":
+        if worker_memory:
+            from dask.utils import parse_bytes
+
+            try:
+                parse_bytes(worker_memory)
+            except (ValueError, TypeError):
+                raise DataError(
+                    f"--worker-memory takes a size like 6GiB or 4000MB; got {worker_memory!r}"
+                ) from None
         cluster = distributed.LocalCluster(
             n_workers=n or max(len(os.sched_getaffinity(0)), 1),
             threads_per_worker=1,
@@ -95,8 +104,13 @@ def dask_client(
         finally:
             cluster.close()
         return
+    if worker_memory:
+        raise DataError(
+            "--worker-memory sets the workers of --dask local; a running cluster's workers "
+            "have theirs (dask worker --memory-limit)"
+        )
     try:
-        client = distributed.Client(address, timeout="20s")
+        client = distributed.Client(address, timeout="10s")
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     try:

@@ -24,14 +24,14 @@ import numpy as np
 
 from feedclass.dedup import (
     DEFAULT_THRESHOLD,
-    NearDuplicates,
-    _as_sources,
-    _as_times,
-    _check_texts,
-    _cluster,
-    _floor,
-    _priority,
-    _score_batch,
+    as_sources,
+    as_times,
+    check_params,
+    check_texts,
+    form_stories,
+    representative_order,
+    score_batch,
+    score_floor,
 )
 from feedclass.errors import DataError, StateFileError
 from feedclass.modelfile import atomic_target, replace_with
@@ -286,16 +286,16 @@ def dedup_against_history(
     """
     if not isinstance(history, History):
         raise DataError(f"history must be a History; got {type(history).__name__} instead")
-    NearDuplicates(threshold=threshold, keep=keep)._check_params()
-    batch = _check_texts(texts)
+    check_params(threshold, keep)
+    batch = check_texts(texts)
     nb = len(batch)
     now = float(_time.time() if now is None else now)
-    bt = _as_times(times, nb)
+    bt = as_times(times, nb)
     if bt is None:
         bt = np.full(nb, now)
     elif np.issubdtype(np.asarray(times).dtype, np.datetime64):
         bt = bt / 1e9  # ns -> s
-    src_b = _as_sources(sources, nb)
+    src_b = as_sources(sources, nb)
     # a row without a time (publish gives it +inf, to sort after the dated rows) is stored and
     # aged as published now: +inf would make the prune below forget every item
     bt_kept = np.where(np.isfinite(bt), bt, now)
@@ -311,15 +311,15 @@ def dedup_against_history(
     n = nh + nb
     if nb == 0:
         return HistoryResult([], np.zeros(0, bool), np.zeros(0, np.int64), [], np.zeros(0), [])
-    sc = _score_batch(all_texts, min_score=_floor(float(threshold)))
+    sc = score_batch(all_texts, min_score=score_floor(float(threshold)))
     # history rows come first and all stay leaders (their ids are fixed); batch rows follow in
     # the order of ``keep``
-    border = _priority(nb, keep, bt, sc.feats.length[nh:]) + nh
+    border = representative_order(nb, keep, bt, sc.feats.length[nh:]) + nh
     order = np.concatenate((np.arange(nh), border))
     source = np.concatenate((np.full(nh, -1, dtype=np.int64), src_b))
     fixed = np.zeros(n, dtype=np.uint8)
     fixed[:nh] = 1
-    leader, lscore = _cluster(
+    leader, lscore = form_stories(
         n, sc.pi, sc.pj, sc.score, float(threshold), order, source, fixed, feats=sc.feats
     )
     story: list[str] = []

@@ -632,7 +632,7 @@ def tune_file(
     source: str | Path | IO[bytes], target_precision: float = 0.9, input_format: str | None = None
 ) -> Any:
     """Pick a threshold from a newsroom's own labelled pairs (text_1, text_2, label)."""
-    from feedclass.dedup import _pair_label, tune_threshold
+    from feedclass.dedup import parse_pair_label, tune_threshold
 
     table = open_table(source, input_format)
     t1: list[str] = []
@@ -651,7 +651,7 @@ def tune_file(
                 a, b, y = (cell_text(r.get(c)) for c in ("text_1", "text_2", "label"))
             else:
                 a, b, y = (r[cols.index(c)] for c in ("text_1", "text_2", "label"))
-            if _pair_label(y) is None:
+            if parse_pair_label(y) is None:
                 raise DataError(
                     f"{table.name}, row {len(t1) + 1}: label must be 1, 0 or -1; got {y!r}"
                 )

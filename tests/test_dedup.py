@@ -62,12 +62,12 @@ _MARK_PIECES = st.sampled_from(
 def test_tail_search_finds_what_the_tail_regex_finds(pieces: list[str]) -> None:
     # the fast tail search tries only where a mark can start; it must agree with the plain
     # regex search over the line's end, or marks would be stripped differently
-    from feedclass.dedup import _TAIL_RE, _TAIL_REACH, _tail_span
+    from feedclass.dedup.marks import TAIL_RE, TAIL_REACH, tail_span
 
     line = "".join(pieces)
-    m = _TAIL_RE.search(line, max(0, len(line) - _TAIL_REACH))
+    m = TAIL_RE.search(line, max(0, len(line) - TAIL_REACH))
     expected = (m.start(), m.end()) if m and m.end() > m.start() else None
-    assert _tail_span(line) == expected
+    assert tail_span(line) == expected
 
 
 def test_dedup_form_folds_case_yo_quotes_punctuation() -> None:
@@ -224,12 +224,12 @@ def test_no_chaining() -> None:
 
 def _cluster_by_hand(pairs: list[tuple[int, int, float]], n: int, threshold: float) -> list[int]:
     """Representative per item for the given pair scores; pairs not listed count as 0."""
-    from feedclass.dedup import _cluster
+    from feedclass.dedup import form_stories
 
     pi = np.array([p[0] for p in pairs], dtype=np.int64)
     pj = np.array([p[1] for p in pairs], dtype=np.int64)
     sc = np.array([p[2] for p in pairs])
-    leader, _ = _cluster(n, pi, pj, sc, threshold, np.arange(n), np.full(n, -1, dtype=np.int64))
+    leader, _ = form_stories(n, pi, pj, sc, threshold, np.arange(n), np.full(n, -1, dtype=np.int64))
     return leader.tolist()
 
 
@@ -442,7 +442,7 @@ def test_copies_meet_their_original_inside_a_dense_feed_of_look_alikes() -> None
     # then *merges* there is the pair score's job; this checks the candidate search.)
     import random
 
-    from feedclass.dedup import _candidates, _featurize
+    from feedclass.dedup import candidate_pairs, featurize
 
     rng = random.Random(3)
     subjects = ["Аким", "Министр", "Депутат", "Судья", "Ректор", "Тренер"]
@@ -463,7 +463,7 @@ def test_copies_meet_their_original_inside_a_dense_feed_of_look_alikes() -> None
     originals = rng.sample(range(len(texts)), 200)
     copies = [f"Срочно: {texts[k].upper()}!" for k in originals]
     n = len(texts) + len(copies)
-    pi, pj = _candidates(_featurize(texts + copies)[0])
+    pi, pj = candidate_pairs(featurize(texts + copies)[0])
     assert pi.size <= 12 * n  # capped per item
     pairs = set((pi * n + pj).tolist())
     found = [k * n + len(texts) + c in pairs for c, k in enumerate(originals)]
@@ -598,16 +598,16 @@ def test_dedup_form_never_crashes_and_is_idempotent(text: str) -> None:
 
 def test_meaning_feature_tells_a_synonym_from_an_unrelated_word() -> None:
     # one word differs: a synonym keeps the story, an unrelated noun is another story
-    from feedclass.dedup import _FEATURES, _features_of_pairs, _featurize
+    from feedclass.dedup import Feature, featurize, pair_features
 
     texts = [
         "Пожар на складе в Алматы",
         "Возгорание на складе в Алматы",
         "Балет на складе в Алматы",
     ]
-    f, _ = _featurize(texts)
-    x = _features_of_pairs(f, np.array([0, 0]), np.array([1, 2]))
-    k = _FEATURES.index("meaning_match")
+    f, _ = featurize(texts)
+    x = pair_features(f, np.array([0, 0]), np.array([1, 2]))
+    k = Feature.MEANING_MATCH
     assert x[0, k] > 0.6 > 0.2 > x[1, k]
     s = pair_similarities([texts[0], texts[0]], [texts[1], texts[2]])
     assert s[0] > s[1]
@@ -615,7 +615,7 @@ def test_meaning_feature_tells_a_synonym_from_an_unrelated_word() -> None:
 
 def test_unrelated_substituted_word_is_left_unexplained() -> None:
     # one word swapped for a synonym leaves little unexplained; for an unrelated word, much
-    from feedclass.dedup import _FEATURES, _features_of_pairs, _featurize
+    from feedclass.dedup import Feature, featurize, pair_features
 
     texts = [
         "Пожар на складе в Алматы",
@@ -623,9 +623,9 @@ def test_unrelated_substituted_word_is_left_unexplained() -> None:
         "Балет на складе в Алматы",
         "Пожар на складе в Алматы потушен",
     ]
-    f, _ = _featurize(texts)
-    x = _features_of_pairs(f, np.array([0, 0, 0]), np.array([1, 2, 3]))
-    k = _FEATURES.index("unexplained")
+    f, _ = featurize(texts)
+    x = pair_features(f, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    k = Feature.UNEXPLAINED
     assert x[1, k] > 2 * x[0, k] > 0
     # an added word is unexplained on one side only: the larger side's share counts
     assert x[2, k] > 0
@@ -634,7 +634,7 @@ def test_unrelated_substituted_word_is_left_unexplained() -> None:
 def test_vector_file_is_data_and_foreign_files_are_refused(tmp_path, monkeypatch) -> None:
     import pickle
 
-    from feedclass import dedup
+    from feedclass.dedup import vectors as dedup
     from feedclass.errors import ModelFileError
     from feedclass.modelfile import write_model_file
 
@@ -665,7 +665,7 @@ def test_vector_file_is_data_and_foreign_files_are_refused(tmp_path, monkeypatch
 
 
 def test_the_parallel_sort_sorts_like_numpy(monkeypatch) -> None:
-    from feedclass import dedup
+    from feedclass.dedup import candidates as dedup
 
     monkeypatch.setattr(dedup, "_PARALLEL_SORT_MIN", 64)
     monkeypatch.setattr(dedup.os, "cpu_count", lambda: 4)
@@ -677,5 +677,25 @@ def test_the_parallel_sort_sorts_like_numpy(monkeypatch) -> None:
         np.arange(3000, 0, -1),
     ):
         want = np.sort(a)
-        dedup._sort_in_place(a)
+        dedup.sort_in_place(a)
         assert np.array_equal(a, want)
+
+
+def test_pairs_across_two_batches_score_like_pairs_inside_one() -> None:
+    from feedclass.dedup import featurize, join_features, pair_scores
+
+    old = ["Акимат Караганды закрыл рынок на карантин", "Курс евро вырос до 520 тенге"]
+    new = ["Срочно: акимат Караганды закрыл рынок на карантин", "Курс евро вырос до 530 тенге"]
+    f_old, idf = featurize(old)
+    f_new, idf2 = featurize(new, idf)
+    assert idf2 is idf
+    across = pair_scores(f_old, np.array([0, 1, 0]), np.array([0, 1, 1]), other=f_new)
+    joined = join_features(f_old, f_new)
+    inside = pair_scores(joined, np.array([0, 1, 0]), np.array([2, 3, 3]))
+    assert np.array_equal(across, inside)
+    assert across[0] == 1.0  # the same headline after its mark is stripped
+    assert across[1] == 0.0  # 520 vs 530: a number substituted
+    assert across[2] < 0.1  # another story
+    assert joined.n == 4 and joined.stems[0].size == 5
+    with pytest.raises(ValueError, match="same idf"):
+        join_features(f_old, featurize([*new, "Погода в Астане"])[0])

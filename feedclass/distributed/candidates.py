@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from feedclass.distributed.steps import band_keys, n_bands, window
+from feedclass.dedup import candidate_keys
+from feedclass.dedup.candidates import BANDS
+
+# Neighbours each band entry is paired with in its sorted bucket: the single process's window
+# (private to feedclass.dedup.candidates); the test against one process fails if they part.
+_WINDOW = 3
 
 
 def key_layout(n: int) -> tuple[int, int, int]:
@@ -29,13 +34,13 @@ def band_parts(feats: Any, idx: Any, n: int, n_parts: int) -> list[list[Any]]:
     """
     import numpy as np
 
-    bands = n_bands()
     idx_bits, key_shift, sec_bits = key_layout(n)
     idx = np.asarray(idx, dtype=np.uint64)
     out: list[list[Any]] = [[] for _ in range(n_parts)]
-    prev = band_keys(feats, bands - 1)
-    for b in range(bands):
-        keys = band_keys(feats, b)
+    all_keys = candidate_keys(feats, BANDS)
+    prev = all_keys[:, BANDS - 1]
+    for b in range(BANDS):
+        keys = np.ascontiguousarray(all_keys[:, b])
         top = keys >> np.uint64(key_shift)
         packed = (top << np.uint64(key_shift)) | idx
         if sec_bits > 0:
@@ -62,14 +67,14 @@ def window_pairs(n: int, n_dest: int, *shard_parts: list[Any]) -> list[Any]:
     idx_bits, key_shift, _ = key_layout(n)
     imask = np.uint64((1 << idx_bits) - 1)
     codes = []
-    for b in range(n_bands()):
+    for b in range(BANDS):
         a = np.concatenate([parts[b] for parts in shard_parts])
         if a.size < 2:
             continue
         a.sort()
         key = a >> np.uint64(key_shift)
         item = (a & imask).astype(np.int64)
-        for w in range(1, window() + 1):
+        for w in range(1, _WINDOW + 1):
             same = np.flatnonzero(key[:-w] == key[w:])
             if same.size == 0:
                 break

@@ -18,6 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from feedclass.dedup import (
+    Idf,
+    as_sources,
+    featurize,
+    form_stories,
+    pair_scores,
+    representative_order,
+    score_floor,
+)
+from feedclass.dedup.candidates import TOP_K
 from feedclass.distributed.candidates import (
     band_parts,
     keep_best,
@@ -26,17 +36,6 @@ from feedclass.distributed.candidates import (
     window_pairs,
 )
 from feedclass.distributed.cluster import dask_client, gather, output_folder, pick, publish_folder
-from feedclass.distributed.steps import (
-    featurize,
-    fit_idf,
-    floor,
-    form_stories,
-    merge_idf,
-    priority,
-    score_pairs,
-    source_codes,
-    top_k,
-)
 from feedclass.errors import DataError
 from feedclass.shards import list_shards
 
@@ -180,13 +179,19 @@ def _score_group(
         return e, e, np.zeros(0)
     ia = np.concatenate([p[0] for p in got])
     ib = np.concatenate([p[1] for p in got])
-    score = score_pairs(fa, fb, ia, ib, min_score)
+    if fb is not None:
+        # Features that came from another worker hold their own copy of the word vectors;
+        # both batches must read one array (same file, same package), this process's.
+        import dataclasses
+
+        from feedclass.dedup import meaning_vectors
+
+        local = meaning_vectors()[1]
+        fa = dataclasses.replace(fa, vectors=local)
+        fb = dataclasses.replace(fb, vectors=local)
+    score = pair_scores(fa, ia, ib, min_score, other=fb)
     keep = score >= min_score
     return ia[keep] + off_a, ib[keep] + off_b, score[keep]
-
-
-def _texts_and_idf(items: _ShardItems, idf: Any) -> tuple[list[str], Any]:
-    return items.texts, idf
 
 
 def _write_dedup_shard(
@@ -321,7 +326,7 @@ def dedup_shards(
         )
         leader = np.arange(n)
         if n:
-            [idf] = client.scatter([merge_idf(idf_parts)], broadcast=True)
+            [idf] = client.scatter([_merge_idf(idf_parts)], broadcast=True)
             feats = [submit(_featurize_task, it, idf, tag=str(k)) for k, it in enumerate(items)]
             meta = gather(
                 client,
@@ -358,7 +363,7 @@ def dedup_shards(
                 submit(
                     keep_best,
                     n,
-                    top_k(),
+                    TOP_K,
                     perm_f,
                     off_f,
                     *[
@@ -369,8 +374,7 @@ def dedup_shards(
                 )
                 for q in range(n_parts)
             ]
-            text_idf = [submit(_texts_and_idf, it, idf, tag=str(k)) for k, it in enumerate(items)]
-            min_score = floor(thr)
+            min_score = score_floor(thr)
             scored = []
             for a in range(len(shards)):
                 for b in range(a, len(shards)):
@@ -378,7 +382,7 @@ def dedup_shards(
                         client.submit(pick_group, g, (a, b), key=f"gpick-{run}-{q}-{a}-{b}")
                         for q, g in enumerate(best)
                     ]
-                    fa, fb = (feats[a], None) if a == b else (text_idf[a], text_idf[b])
+                    fa, fb = feats[a], (None if a == b else feats[b])
                     scored.append(
                         submit(
                             _score_group,
@@ -396,7 +400,7 @@ def dedup_shards(
             pj = np.concatenate([g[1] for g in got])
             sc = np.concatenate([g[2] for g in got])
             summary.candidates = int(pi.size)
-            order = priority(n, keep, times, length)
+            order = representative_order(n, keep, times, length)
             # The single process scores, on the spot, pairs a merge needs that were not
             # candidates. Those pairs lie inside groups joined by pairs at the threshold: score
             # them now, where the features are, so story formation finds them.
@@ -408,7 +412,7 @@ def dedup_shards(
                 for a, b in sorted(set(zip(sa.tolist(), sb.tolist()))):
                     m = (sa == a) & (sb == b)
                     piece = (ei[m] - offsets[a], ej[m] - offsets[b])
-                    fa, fb = (feats[a], None) if a == b else (text_idf[a], text_idf[b])
+                    fa, fb = feats[a], (None if a == b else feats[b])
                     extra.append(
                         submit(
                             _score_group,
@@ -425,7 +429,7 @@ def dedup_shards(
                 pi = np.concatenate([pi] + [g[0] for g in got])
                 pj = np.concatenate([pj] + [g[1] for g in got])
                 sc = np.concatenate([sc] + [g[2] for g in got])
-            leader, _ = form_stories(n, pi, pj, sc, thr, order, source_codes(srcs, n))
+            leader, _ = form_stories(n, pi, pj, sc, thr, order, as_sources(srcs, n))
         # Story numbers as the single process gives them: representatives in feed order, then
         # each empty headline a story of its own, in feed order.
         is_rep = leader == np.arange(n)
@@ -487,11 +491,27 @@ def dedup_shards(
 
 
 def _fit_idf_task(items: _ShardItems) -> Any:
-    return fit_idf(items.texts)
+    return featurize(items.texts)[1]
 
 
 def _featurize_task(items: _ShardItems, idf: Any) -> Any:
-    return featurize(items.texts, idf)
+    return featurize(items.texts, idf)[0]
+
+
+def _merge_idf(parts: list[Idf]) -> Idf:
+    """The IDF of all shards together: document counts add up, as over one batch."""
+    import numpy as np
+
+    keys = np.concatenate([p.word_keys for p in parts])
+    dfs = np.concatenate([p.word_df for p in parts])
+    ukeys, inv = np.unique(keys, return_inverse=True)
+    return Idf(
+        n_docs=sum(p.n_docs for p in parts),
+        char_df=np.sum([p.char_df for p in parts], axis=0),
+        word_keys=ukeys,
+        word_df=np.bincount(inv, weights=dfs, minlength=ukeys.size),
+        cap_keys=np.unique(np.concatenate([p.cap_keys for p in parts])),
+    )
 
 
 def _shape(items: _ShardItems) -> tuple[int, Any, int]:

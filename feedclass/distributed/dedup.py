@@ -164,14 +164,24 @@ def _meta(feats: Any, items: _ShardItems) -> tuple[Any, Any, Any, list[str] | No
 
 def _score_group(
     fa: Any,
-    fb: Any,
+    other: _ShardItems | None,
+    idf: Any,
     off_a: int,
     off_b: int,
     min_score: float,
     *pieces: Any,
 ) -> tuple[Any, Any, Any]:
-    """Score one shard pair's candidates; returns feed positions and scores >= ``min_score``."""
+    """Score one shard pair's candidates; returns feed positions and scores >= ``min_score``.
+
+    ``fa`` are the features of shard a, here; for pairs into another shard b, ``other`` holds
+    b's headlines, and only the rows the pairs need are featurised again with the archive's
+    IDF: a few headlines travel instead of a shard's features, ten times their size.
+    """
+    import dataclasses
+
     import numpy as np
+
+    from feedclass.dedup import meaning_vectors
 
     got = [p for p in pieces if p is not None]
     if not got:
@@ -179,17 +189,17 @@ def _score_group(
         return e, e, np.zeros(0)
     ia = np.concatenate([p[0] for p in got])
     ib = np.concatenate([p[1] for p in got])
-    if fb is not None:
-        # Features that came from another worker hold their own copy of the word vectors;
-        # both batches must read one array (same file, same package), this process's.
-        import dataclasses
-
-        from feedclass.dedup import meaning_vectors
-
+    if other is None:
+        score = pair_scores(fa, ia, ib, min_score)
+    else:
+        rows, jb = np.unique(ib, return_inverse=True)
+        fb = featurize([other.texts[r] for r in rows.tolist()], idf)[0]
+        # Features made in another process hold their own copy of the word vectors; the
+        # two batches must read one array (same file, same package): this process's.
         local = meaning_vectors()[1]
         fa = dataclasses.replace(fa, vectors=local)
         fb = dataclasses.replace(fb, vectors=local)
-    score = pair_scores(fa, ia, ib, min_score, other=fb)
+        score = pair_scores(fa, ia, jb.astype(np.int64), min_score, other=fb)
     keep = score >= min_score
     return ia[keep] + off_a, ib[keep] + off_b, score[keep]
 
@@ -382,12 +392,13 @@ def dedup_shards(
                         client.submit(pick_group, g, (a, b), key=f"gpick-{run}-{q}-{a}-{b}")
                         for q, g in enumerate(best)
                     ]
-                    fa, fb = feats[a], (None if a == b else feats[b])
+                    fa, fb = feats[a], (None if a == b else items[b])
                     scored.append(
                         submit(
                             _score_group,
                             fa,
                             fb,
+                            idf,
                             int(offsets[a]),
                             int(offsets[b]),
                             min_score,
@@ -412,12 +423,13 @@ def dedup_shards(
                 for a, b in sorted(set(zip(sa.tolist(), sb.tolist()))):
                     m = (sa == a) & (sb == b)
                     piece = (ei[m] - offsets[a], ej[m] - offsets[b])
-                    fa, fb = feats[a], (None if a == b else feats[b])
+                    fa, fb = feats[a], (None if a == b else items[b])
                     extra.append(
                         submit(
                             _score_group,
                             fa,
                             fb,
+                            idf,
                             int(offsets[a]),
                             int(offsets[b]),
                             0.0,

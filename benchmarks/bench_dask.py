@@ -169,7 +169,7 @@ def dedup_table(
         distributed.Client(cluster) as client,
     ):
         start = time.perf_counter()
-        dedup_shards(folder, tmp / "dedup-out", address=client)
+        summary = dedup_shards(folder, tmp / "dedup-out", address=client)
         wall = time.perf_counter() - start
 
         def stats(dask_worker: distributed.Worker) -> tuple[float, float]:
@@ -194,6 +194,12 @@ def dedup_table(
     out.append(
         f"| dask local:{workers}, {memory} each, {shards} shards | {n:,} | {wall:.1f} | "
         f"{peaks} | {spilled:.0f} | {rec:.3f} | {false:.2%} | {agree} |"
+    )
+    out.append("")
+    out.append(f"- stages (s): {summary.seconds}")
+    out.append(
+        f"- scored pairs kept: {summary.candidates:,} ({summary.candidates / n:.1f} per headline); "
+        f"{summary.merged:,} merged, {summary.cross_shard:,} into a story of another shard"
     )
     return out
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ class DedupShardsSummary:
     empty: int = 0
     candidates: int = 0
     workers: int = 0
+    #: Wall seconds of each stage (read, idf, featurise, candidates and scores, stories, write).
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -297,6 +300,7 @@ def dedup_shards(
     summary = DedupShardsSummary(shards=len(shards))
     with dask_client(address, worker_memory) as client:
         summary.workers = n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
+        clock = _Clock(summary.seconds)
         run = uuid.uuid4().hex[:8]
 
         def submit(fn: Callable[..., Any], *args: Any, tag: str = "") -> Any:
@@ -318,6 +322,7 @@ def dedup_shards(
         items_done = gather(
             client, [submit(_shape, it, tag=str(k)) for k, it in enumerate(items)], shards
         )
+        clock("read")
         counts = [c for c, _, _ in items_done]
         offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         n = int(offsets[-1])
@@ -334,6 +339,7 @@ def dedup_shards(
             if n
             else []
         )
+        clock("idf")
         leader = np.arange(n)
         if n:
             [idf] = client.scatter([_merge_idf(idf_parts)], broadcast=True)
@@ -343,6 +349,7 @@ def dedup_shards(
                 [submit(_meta, f, it, tag=str(k)) for k, (f, it) in enumerate(zip(feats, items))],
                 shards,
             )
+            clock("featurise")
             clean_hash = np.concatenate([m[0] for m in meta])
             length = np.concatenate([m[1] for m in meta])
             times = None if time_column is None else np.concatenate([m[2] for m in meta])
@@ -410,6 +417,7 @@ def dedup_shards(
             pi = np.concatenate([g[0] for g in got])
             pj = np.concatenate([g[1] for g in got])
             sc = np.concatenate([g[2] for g in got])
+            clock("candidates and scores")
             summary.candidates = int(pi.size)
             order = representative_order(n, keep, times, length)
             # The single process scores, on the spot, pairs a merge needs that were not
@@ -441,7 +449,9 @@ def dedup_shards(
                 pi = np.concatenate([pi] + [g[0] for g in got])
                 pj = np.concatenate([pj] + [g[1] for g in got])
                 sc = np.concatenate([sc] + [g[2] for g in got])
+            clock("pairs inside groups")
             leader, _ = form_stories(n, pi, pj, sc, thr, order, as_sources(srcs, n))
+            clock("stories")
         # Story numbers as the single process gives them: representatives in feed order, then
         # each empty headline a story of its own, in feed order.
         is_rep = leader == np.arange(n)
@@ -494,12 +504,26 @@ def dedup_shards(
                     )
                 )
             gather(client, values_futs, shards)
+            clock("write")
             publish_folder(tmp, final, {s.name for s in shards})
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         summary.empty = summary.rows - n
     return summary
+
+
+class _Clock:
+    """Records the wall time since the previous call under each stage's name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.into[stage] = round(now - self.last, 1)
+        self.last = now
 
 
 def _fit_idf_task(items: _ShardItems) -> Any:

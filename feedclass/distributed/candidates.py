@@ -110,14 +110,24 @@ def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any
     votes = np.minimum(np.add.reduceat(a & 63, starts), 63)
     code = code[starts]
     u, side = code >> 1, code & 1
-    src = np.where(side == 0, u // n, u % n)
-    # Records come in pair-number order, and a stable sort keeps it among equal keys.
-    order = np.argsort(src * 64 + (63 - votes), kind="stable")
-    s = src[order]
+    lo, hi = u // n, u % n
+    src = np.where(side == 0, lo, hi)
+    other = np.where(side == 0, hi, lo)
+    # One plain sort by (item, most votes first, then lowest pair number): for one item the
+    # pair number grows with the other item's number, so that stands in for it. Packed in one
+    # int64 (the item relative to this partition's first), it is a SIMD sort, not an argsort.
+    bits = max(1, int(n - 1).bit_length())
+    base = int(src.min())
+    key = ((src - base) << (6 + bits)) | ((63 - votes) << bits) | other
+    key.sort()
+    s = key >> (6 + bits)
     first = np.concatenate(([True], s[1:] != s[:-1]))
     pos = np.arange(s.size)
     rank = pos - np.maximum.accumulate(np.where(first, pos, 0))
-    kept = np.unique(u[order][rank < k])
+    top = key[rank < k]
+    a_item = (top >> (6 + bits)) + base
+    b_item = top & ((1 << bits) - 1)
+    kept = np.unique(np.minimum(a_item, b_item) * n + np.maximum(a_item, b_item))
     # item numbers -> feed positions (the pair's lower position first, as the single process)
     gi, gj = perm[kept // n], perm[kept % n]
     lo, hi = np.minimum(gi, gj), np.maximum(gi, gj)

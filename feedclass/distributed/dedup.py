@@ -190,8 +190,11 @@ def _score_group(
     if not got:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
-    ia = np.concatenate([p[0] for p in got])
-    ib = np.concatenate([p[1] for p in got])
+    # A pair kept by both its items comes from both their partitions: score it once.
+    code = np.unique(
+        np.concatenate([p[0] for p in got]) * (1 << 32) + np.concatenate([p[1] for p in got])
+    )
+    ia, ib = code >> 32, code & ((1 << 32) - 1)
     if other is None:
         score = pair_scores(fa, ia, ib, min_score)
     else:

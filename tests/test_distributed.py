@@ -324,3 +324,35 @@ def test_bad_worker_memory_is_one_line_error(tmp_path, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--worker-memory takes a size like 6GiB" in err
+
+
+@pytest.mark.parametrize("parts", [1, 3, 7])
+def test_shuffled_candidates_are_the_single_process_candidates(parts):
+    """Band entries split by key, pairs sent to both items' partitions, each item's best kept:
+    exactly the candidate pairs of one process, however many partitions."""
+    import numpy as np
+
+    from feedclass.dedup import candidate_pairs, featurize
+    from feedclass.distributed.candidates import band_parts, keep_best, window_pairs
+
+    texts = [t for _, t in _dedup_feed() + _rows(400, 5) if t]
+    n = len(texts)
+    feats, idf = featurize(texts)
+    perm = np.argsort(feats.clean_hash, kind="stable")
+    number = np.empty(n, np.int64)
+    number[perm] = np.arange(n)
+    # two shards, each featurised on its own (band keys depend on the headline only)
+    offsets = np.array([0, 150, n])
+    shard_parts = [
+        band_parts(featurize(texts[lo:hi], idf)[0], number[lo:hi], n, parts)
+        for lo, hi in ((0, 150), (150, n))
+    ]
+    windows = [window_pairs(n, parts, *[sp[q] for sp in shard_parts]) for q in range(parts)]
+    got = set()
+    for q in range(parts):
+        groups = keep_best(n, 12, perm, offsets, *[w[q] for w in windows])
+        for (a, b), (ia, ib) in groups.items():
+            got |= set(zip((ia + offsets[a]).tolist(), (ib + offsets[b]).tolist()))
+    pi, pj = candidate_pairs(feats)
+    assert got == set(zip(pi.tolist(), pj.tolist()))
+    assert len(got) > 100

@@ -19,7 +19,14 @@ _WINDOW = 3
 
 
 def key_layout(n: int) -> tuple[int, int, int]:
-    """Bits of a packed band entry, as the single process lays them out for ``n`` items."""
+    """Bits of a packed band entry, as the single process lays them out for ``n`` items.
+
+    Returns ``(item bits, shift of the band key, bits of the previous band's key)``.
+
+    Examples
+    --------
+    >>> key_layout(1_000_000)
+    (20, 40, 20)"""
     idx_bits = max(1, int(n - 1).bit_length())
     key_bits = (64 - idx_bits) * 11 // 20
     key_shift = 64 - key_bits

@@ -288,6 +288,18 @@ def dedup_shards(
     ``duplicate_of`` (the representative's id, or ``shard-name:row`` without
     ``--id-column``), which may name a row of another shard. ``dest`` appears only when
     every shard is written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "in").mkdir()
+    >>> _ = (d / "in" / "a.csv").write_text("title\nПожар на складе в Алматы\n")
+    >>> _ = (d / "in" / "b.csv").write_text("title\nСрочно: пожар на складе в Алматы\n")
+    >>> dedup_shards(d / "in", d / "out", address="local:2").cross_shard  # doctest: +SKIP
+    1
+    >>> (d / "out" / "b.csv").read_text().splitlines()[1]  # doctest: +SKIP
+    'Срочно: пожар на складе в Алматы,0,a.csv:1'
     """
     import numpy as np
 

@@ -88,7 +88,7 @@ def dask_client(
                     f"--worker-memory takes a size like 6GiB or 4000MB; got {worker_memory!r}"
                 ) from None
         cluster = distributed.LocalCluster(
-            n_workers=n or max(len(os.sched_getaffinity(0)), 1),
+            n_workers=n or _cores(),
             threads_per_worker=1,
             processes=True,
             memory_limit=worker_memory or "auto",
@@ -117,6 +117,13 @@ def dask_client(
         yield client
     finally:
         client.close()
+
+
+def _cores() -> int:
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def output_folder(dest: str | Path) -> tuple[Path, Path]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from feedclass.dedup import candidate_keys
 from feedclass.dedup.candidates import BANDS
 
@@ -112,29 +114,10 @@ def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any
     if a.size == 0:
         return {}
     a.sort()
-    code = a >> 6
-    starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
-    votes = np.minimum(np.add.reduceat(a & 63, starts), 63)
-    code = code[starts]
-    u, side = code >> 1, code & 1
-    lo, hi = u // n, u % n
-    src = np.where(side == 0, lo, hi)
-    other = np.where(side == 0, hi, lo)
-    # One plain sort by (item, most votes first, then lowest pair number): for one item the
-    # pair number grows with the other item's number, so that stands in for it. Packed in one
-    # int64 (the item relative to this partition's first), it is a SIMD sort, not an argsort.
     bits = max(1, int(n - 1).bit_length())
-    base = int(src.min())
-    key = ((src - base) << (6 + bits)) | ((63 - votes) << bits) | other
+    key, base = _rank_keys()(a, n, bits)
     key.sort()
-    s = key >> (6 + bits)
-    first = np.concatenate(([True], s[1:] != s[:-1]))
-    pos = np.arange(s.size)
-    rank = pos - np.maximum.accumulate(np.where(first, pos, 0))
-    top = key[rank < k]
-    a_item = (top >> (6 + bits)) + base
-    b_item = top & ((1 << bits) - 1)
-    kept = np.unique(np.minimum(a_item, b_item) * n + np.maximum(a_item, b_item))
+    kept = np.unique(_best_of_sorted()(key, k, bits, base, n))
     # item numbers -> feed positions (the pair's lower position first, as the single process)
     gi, gj = perm[kept // n], perm[kept % n]
     lo, hi = np.minimum(gi, gj), np.maximum(gi, gj)
@@ -149,6 +132,88 @@ def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any
         ga, gb = int(sa[c0]), int(sb[c0])
         groups[(ga, gb)] = (lo[c0:c1] - offsets[ga], hi[c0:c1] - offsets[gb])
     return groups
+
+
+_KERNELS: dict[str, Any] = {}
+
+
+def _jit(name: str, func: Any) -> Any:
+    """Compile ``func`` once per process (numba's on-disk cache where writable)."""
+    if name not in _KERNELS:
+        from numba import njit
+
+        try:
+            _KERNELS[name] = njit(cache=True, nogil=True)(func)
+        except RuntimeError:  # no writable cache directory
+            _KERNELS[name] = njit(nogil=True)(func)
+    return _KERNELS[name]
+
+
+def _rank_keys_py(a: Any, n: int, bits: int) -> Any:
+    """Merge the sorted records ``((pair * 2 + side) << 6) | votes`` of equal pair and side,
+    and give each a sort key: (its item - base, 63 - votes, the other item), packed.
+
+    One plain sort of these keys orders each item's candidates most votes first, then lowest
+    pair number (for one item, the pair number grows with the other item's number).
+    """
+    m = a.shape[0]
+    src = np.empty(m, np.int64)
+    other = np.empty(m, np.int64)
+    votes = np.empty(m, np.int64)
+    w = -1
+    last = -1
+    for r in range(m):
+        code = a[r] >> 6
+        if code != last:
+            w += 1
+            last = code
+            u = code >> 1
+            lo = u // n
+            hi = u - lo * n
+            if (code & 1) == 0:
+                src[w] = lo
+                other[w] = hi
+            else:
+                src[w] = hi
+                other[w] = lo
+            votes[w] = 0
+        votes[w] += a[r] & 63
+    w += 1
+    base = src[:w].min() if w > 0 else 0
+    key = np.empty(w, np.int64)
+    for r in range(w):
+        v = min(votes[r], 63)
+        key[r] = ((src[r] - base) << (6 + bits)) | ((63 - v) << bits) | other[r]
+    return key, base
+
+
+def _best_of_sorted_py(key: Any, k: int, bits: int, base: int, n: int) -> Any:
+    """The pair numbers of the first ``k`` keys of each item (keys sorted)."""
+    out = np.empty(key.shape[0], np.int64)
+    w = 0
+    last = -1
+    rank = 0
+    mask = (1 << bits) - 1
+    for r in range(key.shape[0]):
+        item = key[r] >> (6 + bits)
+        if item != last:
+            last = item
+            rank = 0
+        if rank < k:
+            a = item + base
+            b = key[r] & mask
+            out[w] = min(a, b) * n + max(a, b)
+            w += 1
+        rank += 1
+    return out[:w]
+
+
+def _rank_keys() -> Any:
+    return _jit("rank_keys", _rank_keys_py)
+
+
+def _best_of_sorted() -> Any:
+    return _jit("best_of_sorted", _best_of_sorted_py)
 
 
 def pick_group(groups: dict[Any, Any], key: tuple[int, int]) -> Any:

@@ -321,3 +321,47 @@ def _classify_blocks(
             if pending is not None:
                 emit(pending.result())
     return summary
+
+
+def classify_parquet(
+    source: str | Path,
+    dest: str | Path,
+    model: TopicModel,
+    *,
+    text_column: str | None = None,
+    top_k: int = 0,
+    min_confidence: float = 0.0,
+    fallback: str = "",
+    explain: bool = False,
+) -> ClassifySummary:
+    """:func:`classify_file` for a Parquet file (needs pyarrow): the same columns added.
+
+    ``topic`` columns are strings, ``confidence`` columns float64 (null for an empty text).
+    """
+    from feedclass.shards import map_parquet, parquet_columns
+
+    if top_k < 0:
+        raise DataError(f"--top-k must be 0 or more; got {top_k} instead")
+    if not 0.0 <= min_confidence <= 1.0:
+        raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
+    columns = parquet_columns(source)
+    tcol = find_text_column(columns, text_column, str(source))
+    added = output_columns(columns, top_k, explain)
+    kinds = [(n, "float" if "confidence" in n else "str") for n in added]
+    summary = ClassifySummary(output_format="parquet")
+
+    def values_of(cells: list[Any], first_row: int) -> list[list[Any]]:
+        values, empty, below = annotate(
+            model,
+            [cell_text(v) for v in cells],
+            top_k=top_k,
+            min_confidence=min_confidence,
+            fallback=fallback,
+            explain=explain,
+        )
+        summary.empty += empty
+        summary.below_threshold += below
+        return values
+
+    summary.rows = map_parquet(source, dest, tcol, kinds, values_of)
+    return summary

@@ -64,6 +64,22 @@ EncodingOpt = Annotated[
         "between cp1251 and cp1252 is reported).",
     ),
 ]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on Dask: local (a worker per core), local:N, or a scheduler such as "
+        "tcp://host:8786. INPUT may then be a file, a glob or a folder of shards; -o a folder.",
+    ),
+]
+WorkerMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--worker-memory",
+        help="With --dask local: memory limit per worker, e.g. 6GiB (past it, Dask spills "
+        "to disk).",
+    ),
+]
 
 
 def _err(msg: str) -> None:
@@ -179,8 +195,25 @@ def classify(
         int | None, typer.Option("--jobs", "-j", help="Threads to use (default: every core).")
     ] = None,
     encoding: EncodingOpt = None,
+    dask: DaskOpt = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Label every row of a feed with a topic and a confidence, keeping rows and order."""
+    if dask is not None:
+        _classify_dask(
+            input,
+            output,
+            model,
+            dask,
+            worker_memory,
+            text_column,
+            fmt,
+            top_k,
+            min_confidence,
+            fallback,
+            explain,
+        )
+        return
     from feedclass.classify import classify_file
 
     m = _load(model, jobs)
@@ -206,6 +239,49 @@ def classify(
         extra.append(f"{result.empty} with empty text left without a topic")
     if result.below_threshold:
         extra.append(f"{result.below_threshold} below --min-confidence")
+    typer.echo(note + (f" ({'; '.join(extra)})" if extra else ""), err=True)
+
+
+def _classify_dask(
+    input: str,
+    output: str | None,
+    model: Path | None,
+    address: str,
+    worker_memory: str | None,
+    text_column: str | None,
+    fmt: str | None,
+    top_k: int,
+    min_confidence: float,
+    fallback: str,
+    explain: bool,
+) -> None:
+    from feedclass.distributed import classify_shards
+    from feedclass.errors import DataError
+
+    if output is None:
+        raise DataError("--dask needs -o FOLDER: one output shard per input shard goes there")
+    r = classify_shards(
+        input,
+        output,
+        model,
+        address=address,
+        worker_memory=worker_memory,
+        text_column=text_column,
+        input_format=fmt,
+        top_k=top_k,
+        min_confidence=min_confidence,
+        fallback=fallback,
+        explain=explain,
+    )
+    note = (
+        f"feedclass: classified {r.rows} rows in {_n(r.shards, 'shard')} on "
+        f"{_n(r.workers, 'worker')} into {output}"
+    )
+    extra = []
+    if r.empty:
+        extra.append(f"{r.empty} with empty text left without a topic")
+    if r.below_threshold:
+        extra.append(f"{r.below_threshold} below --min-confidence")
     typer.echo(note + (f" ({'; '.join(extra)})" if extra else ""), err=True)
 
 
@@ -347,8 +423,38 @@ def dedup(
     summary: Summary = False,
     lock_timeout: LockTimeout = None,
     encoding: EncodingOpt = None,
+    dask: DaskOpt = None,
+    worker_memory: WorkerMemory = None,
 ) -> None:
     """Group near-duplicates: every row out, in order, with cluster and duplicate_of."""
+    if dask is not None:
+        from feedclass.distributed import dedup_shards
+        from feedclass.errors import DataError
+
+        if output is None:
+            raise DataError("--dask needs -o FOLDER: one output shard per input shard goes there")
+        for given, name in ((history, "--history"), (report, "--report"), (summary, "--summary")):
+            if given:
+                raise DataError(f"{name} is not available with --dask yet")
+        d = dedup_shards(
+            input,
+            output,
+            address=dask,
+            worker_memory=worker_memory,
+            text_column=text_column,
+            id_column=id_column,
+            time_column=time_column,
+            source_column=source_column,
+            threshold=threshold,
+            keep=keep,
+            input_format=fmt,
+        )
+        _err(
+            f"{_n(d.rows, 'row')} in {_n(d.shards, 'shard')} on {_n(d.workers, 'worker')}, "
+            f"{_n(d.clusters, 'story', 'stories')}, {d.merged} merged as duplicates "
+            f"({d.cross_shard} into a story of another shard)"
+        )
+        return
     from feedclass.publish import dedup_file
 
     r = dedup_file(

@@ -29,3 +29,7 @@ class ModelFileError(FeedclassError, ValueError):
 
 class StateFileError(FeedclassError, ValueError):
     """A dedup history state file is missing, corrupted or of an unknown version."""
+
+
+class ClusterError(FeedclassError, OSError):
+    """A Dask cluster cannot be started or reached, or a task on it failed."""

@@ -644,13 +644,17 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         if cached is not None and cached[0] == key and cached[1] is base and cached[2] is self.idf_:
             packed: np.ndarray | None = cached[3]
             return packed
-        c16 = coef.astype(np.float16)
-        if not np.array_equal(c16.astype(coef.dtype), coef, equal_nan=True):
+        # Only buckets with a non-zero idf are ever read (the others weigh 0), so only their
+        # weights need to be exact in float16: a third of the work at start-up.
+        used = np.flatnonzero(self.idf_)
+        part = coef.T[used]
+        c16 = part.astype(np.float16)
+        if not np.array_equal(c16.astype(coef.dtype), part, equal_nan=True):
             packed = None
         else:
             packed = np.zeros((self.n_features, 8), np.float32)
             packed[:, 0] = self.idf_
-            packed.view(np.uint16)[:, 2 : 2 + n_cls] = c16.T.view(np.uint16)
+            packed.view(np.uint16)[used, 2 : 2 + n_cls] = c16.view(np.uint16)
         self._pack_cache = (key, base, self.idf_, packed)
         return packed
 

@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from feedclass import __version__
@@ -283,6 +281,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     def _fit_linear(
         self, M: sp.csr_matrix, y_idx: np.ndarray, n_classes: int
     ) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.svm import LinearSVC  # here, not at the top: predicting never needs it
+
         clf = LinearSVC(
             C=self.C,
             class_weight=self.class_weight,
@@ -340,6 +340,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         folds = int(min(self.calibration_folds, counts.min()))
         if folds < 2:
             return 1.0, np.zeros(n_classes)
+        from sklearn.model_selection import StratifiedKFold
+
         scores = np.zeros((len(texts), n_classes))
         skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         arr = np.asarray(texts, dtype=object)

@@ -1,0 +1,248 @@
+"""How dedup candidates meet across shards: the shuffle of band keys and of candidates.
+
+Each shard's MinHash band entries are split by key into partitions, so that every bucket is
+whole in one place; each partition pairs an entry with its next few of the same key, as the
+single process does over its one sorted list, and sends each pair to the partitions of its two
+items; there each item keeps its best-supported candidates, again as the single process does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from feedclass.dedup import candidate_keys
+from feedclass.dedup.candidates import BANDS
+from feedclass.jit import jit
+
+# Neighbours each band entry is paired with in its sorted bucket: the single process's window
+# (private to feedclass.dedup.candidates); the test against one process fails if they part.
+_WINDOW = 3
+
+
+def key_layout(n: int) -> tuple[int, int, int]:
+    """Bits of a packed band entry, as the single process lays them out for ``n`` items.
+
+    Returns ``(item bits, shift of the band key, bits of the previous band's key)``.
+
+    Examples
+    --------
+    >>> key_layout(1_000_000)
+    (20, 40, 20)"""
+    idx_bits = max(1, int(n - 1).bit_length())
+    key_bits = (64 - idx_bits) * 11 // 20
+    key_shift = 64 - key_bits
+    return idx_bits, key_shift, key_shift - idx_bits
+
+
+def band_parts(feats: Any, idx: Any, n: int, n_parts: int) -> list[list[Any]]:
+    """Each band's packed entries of this shard, split by key into ``n_parts`` partitions.
+
+    An entry is (band key | previous band's key | item number), as the single process sorts
+    them; equal keys go to one partition, so every bucket is whole in one place.
+    """
+    import numpy as np
+
+    idx_bits, key_shift, sec_bits = key_layout(n)
+    idx = np.asarray(idx, dtype=np.uint64)
+    out: list[list[Any]] = [[] for _ in range(n_parts)]
+    all_keys = candidate_keys(feats, BANDS)
+    prev = all_keys[:, BANDS - 1]
+    for b in range(BANDS):
+        keys = np.ascontiguousarray(all_keys[:, b])
+        top = keys >> np.uint64(key_shift)
+        packed = (top << np.uint64(key_shift)) | idx
+        if sec_bits > 0:
+            packed |= (prev >> np.uint64(64 - sec_bits)) << np.uint64(idx_bits)
+        prev = keys
+        # int16 keys: numpy sorts them stably by radix, in linear time
+        part = (top % np.uint64(n_parts)).astype(np.int16)
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
+        for p in range(n_parts):
+            out[p].append(packed[order[bounds[p] : bounds[p + 1]]])
+    return out
+
+
+def window_pairs(n: int, n_dest: int, *shard_parts: list[Any]) -> list[Any]:
+    """Candidate pairs of one key partition: each entry with its next few of the same key.
+
+    Returns, per destination partition (by item number), the pairs as directed records
+    ``((lo * n + hi) * 2 + side) * 64 + 1``: one for each item of the pair, so that each
+    item's candidates meet in its own partition.
+    """
+    import numpy as np
+
+    idx_bits, key_shift, _ = key_layout(n)
+    imask = np.uint64((1 << idx_bits) - 1)
+    codes = []
+    for b in range(BANDS):
+        a = np.concatenate([parts[b] for parts in shard_parts])
+        if a.size < 2:
+            continue
+        a.sort()
+        key = a >> np.uint64(key_shift)
+        item = (a & imask).astype(np.int64)
+        for w in range(1, _WINDOW + 1):
+            same = np.flatnonzero(key[:-w] == key[w:])
+            if same.size == 0:
+                break
+            i, j = item[same], item[same + w]
+            codes.append(np.minimum(i, j) * n + np.maximum(i, j))
+    u = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+    out = []
+    lo, hi = u // n, u % n
+    for side, owner in ((0, lo), (1, hi)):
+        rec = ((u * 2 + side) << 6) | 1
+        dest = (owner * n_dest // n).astype(np.int16)
+        order = np.argsort(dest, kind="stable")
+        bounds = np.searchsorted(dest[order], np.arange(n_dest + 1))
+        out.append([rec[order[bounds[q] : bounds[q + 1]]] for q in range(n_dest)])
+    return [np.concatenate([out[0][q], out[1][q]]) for q in range(n_dest)]
+
+
+def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any, Any]:
+    """Each item's ``k`` best-supported candidates (most bands, then lowest pair number).
+
+    The single process keeps a pair when it is among the ``k`` best of either item; this
+    partition holds every candidate of its items, so it ranks them here. Returns the kept
+    pairs as feed positions, grouped by the pair of shards they join.
+    """
+    import numpy as np
+
+    a = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
+    if a.size == 0:
+        return {}
+    a.sort()
+    bits = max(1, int(n - 1).bit_length())
+    key, base = _rank_keys(a, n, bits)
+    key.sort()
+    kept = np.unique(_best_of_sorted(key, k, bits, base, n))
+    # item numbers -> feed positions (the pair's lower position first, as the single process)
+    gi, gj = perm[kept // n], perm[kept % n]
+    lo, hi = np.minimum(gi, gj), np.maximum(gi, gj)
+    sa = np.searchsorted(offsets, lo, side="right") - 1
+    sb = np.searchsorted(offsets, hi, side="right") - 1
+    groups: dict[Any, Any] = {}
+    key = sa * len(offsets) + sb
+    order = np.argsort(key, kind="stable")
+    key, lo, hi, sa, sb = key[order], lo[order], hi[order], sa[order], sb[order]
+    cuts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1], [True])))
+    for c0, c1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        ga, gb = int(sa[c0]), int(sb[c0])
+        groups[(ga, gb)] = (lo[c0:c1] - offsets[ga], hi[c0:c1] - offsets[gb])
+    return groups
+
+
+def _rank_keys_py(a: Any, n: int, bits: int) -> Any:
+    """Merge the sorted records ``((pair * 2 + side) << 6) | votes`` of equal pair and side,
+    and give each a sort key: (its item - base, 63 - votes, the other item), packed.
+
+    One plain sort of these keys orders each item's candidates most votes first, then lowest
+    pair number (for one item, the pair number grows with the other item's number).
+    """
+    m = a.shape[0]
+    src = np.empty(m, np.int64)
+    other = np.empty(m, np.int64)
+    votes = np.empty(m, np.int64)
+    w = -1
+    last = -1
+    for r in range(m):
+        code = a[r] >> 6
+        if code != last:
+            w += 1
+            last = code
+            u = code >> 1
+            lo = u // n
+            hi = u - lo * n
+            if (code & 1) == 0:
+                src[w] = lo
+                other[w] = hi
+            else:
+                src[w] = hi
+                other[w] = lo
+            votes[w] = 0
+        votes[w] += a[r] & 63
+    w += 1
+    base = src[:w].min() if w > 0 else 0
+    key = np.empty(w, np.int64)
+    for r in range(w):
+        v = min(votes[r], 63)
+        key[r] = ((src[r] - base) << (6 + bits)) | ((63 - v) << bits) | other[r]
+    return key, base
+
+
+def _best_of_sorted_py(key: Any, k: int, bits: int, base: int, n: int) -> Any:
+    """The pair numbers of the first ``k`` keys of each item (keys sorted)."""
+    out = np.empty(key.shape[0], np.int64)
+    w = 0
+    last = -1
+    rank = 0
+    mask = (1 << bits) - 1
+    for r in range(key.shape[0]):
+        item = key[r] >> (6 + bits)
+        if item != last:
+            last = item
+            rank = 0
+        if rank < k:
+            a = item + base
+            b = key[r] & mask
+            out[w] = min(a, b) * n + max(a, b)
+            w += 1
+        rank += 1
+    return out[:w]
+
+
+# Compiled on first use: a worker that never ranks candidates never loads numba for it.
+_rank_keys = jit(lazy=True, nogil=True)(_rank_keys_py)
+_best_of_sorted = jit(lazy=True, nogil=True)(_best_of_sorted_py)
+
+
+def pick_group(groups: dict[Any, Any], key: tuple[int, int]) -> Any:
+    return groups.get(key)
+
+
+#: Groups up to this size get every pair scored; a larger one, each member against its first
+#: members (those a merge compares first).
+_GROUP_ALL = 32
+_GROUP_FIRST = 16
+
+
+def pairs_within_groups(
+    n: int, pi: Any, pj: Any, score: Any, threshold: float, order: Any
+) -> tuple[Any, Any]:
+    """Pairs (lower position first) inside groups joined by pairs at ``threshold``, unscored."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    top = score >= threshold
+    if not top.any():
+        e = np.zeros(0, np.int64)
+        return e, e
+    graph = coo_matrix((np.ones(int(top.sum())), (pi[top], pj[top])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    sizes = np.bincount(comp)
+    big = np.flatnonzero(sizes >= 3)
+    if big.size == 0:
+        e = np.zeros(0, np.int64)
+        return e, e
+    members = np.flatnonzero(np.isin(comp, big))
+    members = members[np.lexsort((rank[members], comp[members]))]
+    cuts = np.flatnonzero(np.concatenate(([True], np.diff(comp[members]) != 0, [True])))
+    ai, aj = [], []
+    for c0, c1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        group = members[c0:c1]
+        first = group if group.size <= _GROUP_ALL else group[:_GROUP_FIRST]
+        x = np.repeat(group, first.size)
+        y = np.tile(first, group.size)
+        ai.append(np.minimum(x, y))
+        aj.append(np.maximum(x, y))
+    a, b = np.concatenate(ai), np.concatenate(aj)
+    code = np.unique(a[a != b] * n + b[a != b])
+    have = np.unique(pi.astype(np.int64) * n + pj)
+    code = code[~np.isin(code, have, assume_unique=True)]
+    return code // n, code % n

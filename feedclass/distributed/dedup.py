@@ -1,0 +1,597 @@
+"""Dedup across the shards of an archive on a Dask cluster.
+
+The single-process dedup featurises a batch, proposes candidate pairs by MinHash bands,
+keeps each item's best-supported candidates, scores them with the pair model and forms
+stories best pair first with the no-chaining rule. Here each shard is featurised where it
+lies (with the IDF of the whole archive), candidates meet through the shuffle of
+:mod:`feedclass.distributed.candidates`, pairs are scored where the features of their shards
+lie, and stories are formed once over all scored pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from feedclass.dedup import (
+    Idf,
+    as_sources,
+    featurize,
+    form_stories,
+    pair_scores,
+    representative_order,
+    score_floor,
+)
+from feedclass.dedup.candidates import TOP_K
+from feedclass.distributed.candidates import (
+    band_parts,
+    keep_best,
+    pairs_within_groups,
+    pick_group,
+    window_pairs,
+)
+from feedclass.distributed.cluster import dask_client, gather, output_folder, pick, publish_folder
+from feedclass.errors import DataError
+from feedclass.shards import list_shards
+
+__all__ = ["DedupShardsSummary", "dedup_shards"]
+
+
+@dataclass
+class DedupShardsSummary:
+    """What a distributed dedup did, summed over the shards."""
+
+    shards: int = 0
+    rows: int = 0
+    clusters: int = 0
+    merged: int = 0
+    cross_shard: int = 0  # rows whose representative lies in another shard
+    empty: int = 0
+    candidates: int = 0
+    workers: int = 0
+    #: Wall seconds of each stage (read, idf, featurise, candidates and scores, stories, write).
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _ShardItems:
+    """What dedup needs from one shard: its non-empty headlines and their id, time, source."""
+
+    name: str
+    rows: int
+    full: Any  # positions (0-based) of the rows with a headline
+    texts: list[str]
+    ids: list[str] | None  # of every row, when the input names them
+    times: Any  # of the rows in ``full`` (inf where missing), or None
+    sources: list[str] | None  # of the rows in ``full``
+    columns: list[str]
+
+
+def _load_items(
+    shard: str,
+    text_column: str | None,
+    id_column: str | None,
+    time_column: str | None,
+    source_column: str | None,
+    input_format: str | None,
+) -> _ShardItems:
+    import numpy as np
+
+    from feedclass.publish import collect, parse_time
+    from feedclass.readers import cell_text, find_text_column, open_table
+
+    name = Path(shard).name
+    if shard.lower().endswith(".parquet"):
+        from feedclass.shards import parquet_columns, read_parquet_columns
+
+        columns = parquet_columns(shard)
+        tcol = find_text_column(columns, text_column, shard)
+        wanted = [tcol] + [c for c in (id_column, time_column, source_column) if c]
+        for c in wanted:
+            if c not in columns:
+                raise DataError(f"{shard}: no column {c!r}; columns are: {', '.join(columns)}")
+        values = dict(zip(wanted, read_parquet_columns(shard, wanted)))
+        texts = [cell_text(v) for v in values[tcol]]
+        ids = [cell_text(v) for v in values[id_column]] if id_column else None
+        if ids is not None:
+            seen: dict[str, int] = {}
+            for k, v in enumerate(ids):
+                if not v.strip():
+                    raise DataError(f"{shard}, row {k + 1}: empty id in column {id_column!r}")
+                if seen.setdefault(v.strip(), k + 1) != k + 1:
+                    raise DataError(
+                        f"{shard}, row {k + 1}: id {v!r} is also the id of row {seen[v.strip()]}"
+                    )
+        times = None
+        if time_column:
+            stamps = []
+            for k, v in enumerate(values[time_column]):
+                if v is None or v == "":
+                    stamps.append(np.inf)
+                elif hasattr(v, "timestamp"):
+                    stamps.append(v.timestamp())
+                else:
+                    try:
+                        stamps.append(parse_time(str(v)))
+                    except ValueError:
+                        raise DataError(
+                            f"{shard}, row {k + 1}: cannot read the time {v!r} in column "
+                            f"{time_column!r}; use ISO 8601 or Unix seconds"
+                        ) from None
+            times = np.asarray(stamps, dtype=float)
+        sources = [cell_text(v) for v in values[source_column]] if source_column else None
+    else:
+        items = collect(
+            open_table(shard, input_format), text_column, id_column, time_column, source_column
+        )
+        columns, texts = items.columns, items.texts
+        ids = items.ids if items.ids_given else None
+        times, sources = items.times, items.sources
+    full = np.asarray([i for i, t in enumerate(texts) if t.strip()], dtype=np.int64)
+    return _ShardItems(
+        name=name,
+        rows=len(texts),
+        full=full,
+        texts=[texts[i] for i in full.tolist()],
+        ids=ids,
+        times=None if times is None else np.asarray(times, dtype=float)[full],
+        sources=None if sources is None else [sources[i] for i in full.tolist()],
+        columns=columns,
+    )
+
+
+def _id_hashes(items: _ShardItems) -> Any:
+    """64-bit hashes of the shard's ids, to find an id used in two shards without moving ids."""
+    import numpy as np
+
+    if items.ids is None:
+        return np.zeros(0, np.uint64)
+    digest = [hashlib.blake2b(i.strip().encode(), digest_size=8).digest() for i in items.ids]
+    return np.frombuffer(b"".join(digest), np.uint64)
+
+
+def _ids_at(items: _ShardItems, rows: Any) -> list[str]:
+    assert items.ids is not None
+    return [items.ids[r].strip() for r in rows.tolist()]
+
+
+def _meta(feats: Any, items: _ShardItems) -> tuple[Any, Any, Any, list[str] | None]:
+    return feats.clean_hash, feats.length, items.times, items.sources
+
+
+def _score_group(
+    fa: Any,
+    other: _ShardItems | None,
+    idf: Any,
+    off_a: int,
+    off_b: int,
+    min_score: float,
+    *pieces: Any,
+) -> tuple[Any, Any, Any]:
+    """Score one shard pair's candidates; returns feed positions and scores >= ``min_score``.
+
+    ``fa`` are the features of shard a, here; for pairs into another shard b, ``other`` holds
+    b's headlines, and only the rows the pairs need are featurised again with the archive's
+    IDF: a few headlines travel instead of a shard's features, ten times their size.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from feedclass.dedup import meaning_vectors
+
+    got = [p for p in pieces if p is not None]
+    if not got:
+        e = np.zeros(0, np.int64)
+        return e, e, np.zeros(0)
+    # A pair kept by both its items comes from both their partitions: score it once.
+    code = np.unique(
+        np.concatenate([p[0] for p in got]) * (1 << 32) + np.concatenate([p[1] for p in got])
+    )
+    ia, ib = code >> 32, code & ((1 << 32) - 1)
+    if other is None:
+        score = pair_scores(fa, ia, ib, min_score)
+    else:
+        rows, jb = np.unique(ib, return_inverse=True)
+        fb = featurize([other.texts[r] for r in rows.tolist()], idf)[0]
+        # Features made in another process hold their own copy of the word vectors; the
+        # two batches must read one array (same file, same package): this process's.
+        local = meaning_vectors()[1]
+        fa = dataclasses.replace(fa, vectors=local)
+        fb = dataclasses.replace(fb, vectors=local)
+        score = pair_scores(fa, ia, jb.astype(np.int64), min_score, other=fb)
+    keep = score >= min_score
+    return ia[keep] + off_a, ib[keep] + off_b, score[keep]
+
+
+def _write_dedup_shard(
+    shard: str, out: str, input_format: str | None, values: list[list[str]], added: list[str]
+) -> int:
+    """Write one shard's rows, in order, with ``values`` (one list per row) appended."""
+    from feedclass.readers import open_table
+    from feedclass.writers import TableWriter
+
+    if shard.lower().endswith(".parquet"):
+        from feedclass.shards import map_parquet, parquet_columns
+
+        text_col = parquet_columns(shard)[0]
+        kinds = [(c, "str") for c in added]
+        return map_parquet(
+            shard,
+            out,
+            text_col,
+            kinds,
+            lambda cells, first: values[first - 1 : first - 1 + len(cells)],
+        )
+    table = open_table(shard, input_format)
+    row = 0
+    columns: list[str] = list(table.columns)
+    chunks = iter(table.chunks())
+    first = next(chunks, None)
+    if table.is_dict:
+        from feedclass.readers import jsonl_columns
+
+        columns = jsonl_columns(first or [])
+    with TableWriter(
+        out,
+        table.format if table.format != "lines" else "tsv",
+        columns + added,
+        delimiter=table.delimiter if table.format == "csv" else None,
+        bom=table.encoding in ("cp1251", "utf-8-sig"),
+    ) as writer:
+        for chunk in _chain_first(first, chunks):
+            rows: list[Any] = []
+            for r in chunk:
+                if table.is_dict:
+                    r = dict(r)
+                    r.update(zip(added, values[row]))
+                    rows.append(r)
+                else:
+                    rows.append(r + values[row])
+                row += 1
+            writer.write(rows)
+    return row
+
+
+def _chain_first(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    if first is not None:
+        yield first
+        yield from rest
+
+
+def dedup_shards(
+    source: str | Path,
+    dest: str | Path,
+    *,
+    address: Any = "local",
+    worker_memory: str | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    time_column: str | None = None,
+    source_column: str | None = None,
+    threshold: float | None = None,
+    keep: str = "first",
+    input_format: str | None = None,
+    partitions: int | None = None,
+) -> DedupShardsSummary:
+    r"""Group near-duplicates across every shard of ``source`` on a Dask cluster.
+
+    The same stories as :func:`feedclass.publish.dedup_file` on all shards as one feed (in
+    shard order): ``dest`` gets one output shard per input shard, same name and format, every
+    row in order with ``cluster`` (one number per story, over all shards) and
+    ``duplicate_of`` (the representative's id, or ``shard-name:row`` without
+    ``--id-column``), which may name a row of another shard. ``dest`` appears only when
+    every shard is written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "in").mkdir()
+    >>> _ = (d / "in" / "a.csv").write_text("title\nПожар на складе в Алматы\n")
+    >>> _ = (d / "in" / "b.csv").write_text("title\nСрочно: пожар на складе в Алматы\n")
+    >>> dedup_shards(d / "in", d / "out", address="local:2").cross_shard  # doctest: +SKIP
+    1
+    >>> (d / "out" / "b.csv").read_text().splitlines()[1]  # doctest: +SKIP
+    'Срочно: пожар на складе в Алматы,0,a.csv:1'
+    """
+    import numpy as np
+
+    from feedclass.dedup import DEFAULT_THRESHOLD
+    from feedclass.publish import DEDUP_COLUMNS
+
+    thr = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+    if not 0.0 <= thr <= 1.0:
+        raise DataError(f"--threshold must be between 0 and 1; got {thr} instead")
+    if keep not in ("first", "last", "longest"):
+        raise DataError(f"--keep must be first, last or longest; got {keep!r} instead")
+    shards = list_shards(source)
+    summary = DedupShardsSummary(shards=len(shards))
+    with dask_client(address, worker_memory) as client:
+        summary.workers = n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
+        clock = _Clock(summary.seconds)
+        run = uuid.uuid4().hex[:8]
+
+        def submit(fn: Callable[..., Any], *args: Any, tag: str = "") -> Any:
+            return client.submit(fn, *args, key=f"{fn.__name__}-{run}-{tag}")
+
+        items = [
+            submit(
+                _load_items,
+                str(s),
+                text_column,
+                id_column,
+                time_column,
+                source_column,
+                input_format,
+                tag=str(k),
+            )
+            for k, s in enumerate(shards)
+        ]
+        items_done = gather(
+            client, [submit(_shape, it, tag=str(k)) for k, it in enumerate(items)], shards
+        )
+        clock("read")
+        counts = [c for c, _, _ in items_done]
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        n = int(offsets[-1])
+        rows_of = [r for _, _, r in items_done]
+        summary.rows = sum(rows_of)
+        if id_column:
+            _check_ids_across(client, items, shards, submit)
+        idf_parts = (
+            gather(
+                client,
+                [submit(_fit_idf_task, it, tag=str(k)) for k, it in enumerate(items)],
+                shards,
+            )
+            if n
+            else []
+        )
+        clock("idf")
+        leader = np.arange(n)
+        if n:
+            [idf] = client.scatter([_merge_idf(idf_parts)], broadcast=True)
+            feats = [submit(_featurize_task, it, idf, tag=str(k)) for k, it in enumerate(items)]
+            meta = gather(
+                client,
+                [submit(_meta, f, it, tag=str(k)) for k, (f, it) in enumerate(zip(feats, items))],
+                shards,
+            )
+            clock("featurise")
+            clean_hash = np.concatenate([m[0] for m in meta])
+            length = np.concatenate([m[1] for m in meta])
+            times = None if time_column is None else np.concatenate([m[2] for m in meta])
+            if times is not None and np.isinf(times).all():
+                times = None
+            srcs = None
+            if source_column:
+                srcs = [s for m in meta for s in m[3]]
+            # Items are numbered by content, as in the single process, so that which pairs
+            # become candidates does not depend on the order of the shards.
+            perm = np.argsort(clean_hash, kind="stable")
+            number = np.empty(n, dtype=np.int64)
+            number[perm] = np.arange(n)
+            n_parts = partitions or max(2 * n_workers, (n >> 19) + 1)
+            parts = [
+                submit(band_parts, f, number[offsets[k] : offsets[k + 1]], n, n_parts, tag=str(k))
+                for k, f in enumerate(feats)
+            ]
+            per_part = [
+                [client.submit(pick, p, q, key=f"pick-{run}-{k}-{q}") for k, p in enumerate(parts)]
+                for q in range(n_parts)
+            ]
+            windows = [
+                submit(window_pairs, n, n_parts, *per_part[q], tag=str(q)) for q in range(n_parts)
+            ]
+            [perm_f, off_f] = client.scatter([perm, offsets], broadcast=True)
+            best = [
+                submit(
+                    keep_best,
+                    n,
+                    TOP_K,
+                    perm_f,
+                    off_f,
+                    *[
+                        client.submit(pick, w, q, key=f"wpick-{run}-{i}-{q}")
+                        for i, w in enumerate(windows)
+                    ],
+                    tag=str(q),
+                )
+                for q in range(n_parts)
+            ]
+            min_score = score_floor(thr)
+            scored = []
+            for a in range(len(shards)):
+                for b in range(a, len(shards)):
+                    pieces = [
+                        client.submit(pick_group, g, (a, b), key=f"gpick-{run}-{q}-{a}-{b}")
+                        for q, g in enumerate(best)
+                    ]
+                    fa, fb = feats[a], (None if a == b else items[b])
+                    scored.append(
+                        submit(
+                            _score_group,
+                            fa,
+                            fb,
+                            idf,
+                            int(offsets[a]),
+                            int(offsets[b]),
+                            min_score,
+                            *pieces,
+                            tag=f"{a}-{b}",
+                        )
+                    )
+            got = gather(client, scored, shards)
+            pi = np.concatenate([g[0] for g in got])
+            pj = np.concatenate([g[1] for g in got])
+            sc = np.concatenate([g[2] for g in got])
+            clock("candidates and scores")
+            summary.candidates = int(pi.size)
+            order = representative_order(n, keep, times, length)
+            # The single process scores, on the spot, pairs a merge needs that were not
+            # candidates. Those pairs lie inside groups joined by pairs at the threshold: score
+            # them now, where the features are, so story formation finds them.
+            ei, ej = pairs_within_groups(n, pi, pj, sc, thr, order)
+            if ei.size:
+                extra = []
+                sa = np.searchsorted(offsets, ei, side="right") - 1
+                sb = np.searchsorted(offsets, ej, side="right") - 1
+                for a, b in sorted(set(zip(sa.tolist(), sb.tolist()))):
+                    m = (sa == a) & (sb == b)
+                    piece = (ei[m] - offsets[a], ej[m] - offsets[b])
+                    fa, fb = feats[a], (None if a == b else items[b])
+                    extra.append(
+                        submit(
+                            _score_group,
+                            fa,
+                            fb,
+                            idf,
+                            int(offsets[a]),
+                            int(offsets[b]),
+                            0.0,
+                            piece,
+                            tag=f"x{a}-{b}",
+                        )
+                    )
+                got = gather(client, extra, shards)
+                pi = np.concatenate([pi] + [g[0] for g in got])
+                pj = np.concatenate([pj] + [g[1] for g in got])
+                sc = np.concatenate([sc] + [g[2] for g in got])
+            clock("pairs inside groups")
+            leader, _ = form_stories(n, pi, pj, sc, thr, order, as_sources(srcs, n))
+            clock("stories")
+        # Story numbers as the single process gives them: representatives in feed order, then
+        # each empty headline a story of its own, in feed order.
+        is_rep = leader == np.arange(n)
+        story = np.cumsum(is_rep) - 1
+        cluster_of = story[leader]
+        next_id = int(is_rep.sum())
+        summary.clusters = next_id + (summary.rows - n)
+        summary.merged = int((~is_rep).sum())
+        shard_of = np.searchsorted(offsets, leader, side="right") - 1
+        own = np.repeat(np.arange(len(shards)), counts)
+        summary.cross_shard = int((shard_of != own).sum())
+        # Names of the representatives that members point at.
+        names: dict[int, str] = {}
+        need = np.unique(leader[~is_rep])
+        need_shard = np.searchsorted(offsets, need, side="right") - 1
+        for k in np.unique(need_shard).tolist():
+            local = need[need_shard == k] - offsets[k]
+            rows = items_done[k][1][local]
+            if id_column:
+                ids = client.submit(_ids_at, items[k], rows).result()
+            else:
+                ids = [f"{shards[k].name}:{r + 1}" for r in rows.tolist()]
+            names.update(zip(need[need_shard == k].tolist(), ids))
+        values_futs = []
+        final, tmp = output_folder(dest)
+        try:
+            added = list(DEDUP_COLUMNS)
+            for k, s in enumerate(shards):
+                vals = [["", ""] for _ in range(rows_of[k])]
+                full = items_done[k][1]
+                g0 = int(offsets[k])
+                for li, row in enumerate(full.tolist()):
+                    g = g0 + li
+                    vals[row][0] = str(int(cluster_of[g]))
+                    if not is_rep[g]:
+                        vals[row][1] = names[int(leader[g])]
+                for row in range(rows_of[k]):
+                    if vals[row][0] == "":
+                        vals[row][0] = str(next_id)
+                        next_id += 1
+                values_futs.append(
+                    client.submit(
+                        _write_dedup_shard,
+                        str(s),
+                        str(tmp / s.name),
+                        input_format,
+                        vals,
+                        added,
+                        key=f"write-{run}-{k}",
+                    )
+                )
+            gather(client, values_futs, shards)
+            clock("write")
+            publish_folder(tmp, final, {s.name for s in shards})
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        summary.empty = summary.rows - n
+    return summary
+
+
+class _Clock:
+    """Records the wall time since the previous call under each stage's name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.into[stage] = round(now - self.last, 1)
+        self.last = now
+
+
+def _fit_idf_task(items: _ShardItems) -> Any:
+    return featurize(items.texts)[1]
+
+
+def _featurize_task(items: _ShardItems, idf: Any) -> Any:
+    return featurize(items.texts, idf)[0]
+
+
+def _merge_idf(parts: list[Idf]) -> Idf:
+    """The IDF of all shards together: document counts add up, as over one batch."""
+    import numpy as np
+
+    keys = np.concatenate([p.word_keys for p in parts])
+    dfs = np.concatenate([p.word_df for p in parts])
+    ukeys, inv = np.unique(keys, return_inverse=True)
+    return Idf(
+        n_docs=sum(p.n_docs for p in parts),
+        char_df=np.sum([p.char_df for p in parts], axis=0),
+        word_keys=ukeys,
+        word_df=np.bincount(inv, weights=dfs, minlength=ukeys.size),
+        cap_keys=np.unique(np.concatenate([p.cap_keys for p in parts])),
+    )
+
+
+def _shape(items: _ShardItems) -> tuple[int, Any, int]:
+    """Headlines, their row positions, and rows of a shard: all the client keeps of it."""
+    return len(items.texts), items.full, items.rows
+
+
+def _check_ids_across(client: Any, items: list[Any], shards: list[Path], submit: Any) -> None:
+    """An id may name one row only, across all shards (``duplicate_of`` names rows by id)."""
+    import numpy as np
+
+    hashes = gather(
+        client, [submit(_id_hashes, it, tag=str(k)) for k, it in enumerate(items)], shards
+    )
+    allh = np.concatenate(hashes)
+    uniq, counts = np.unique(allh, return_counts=True)
+    if (counts == 1).all():
+        return
+    h = uniq[counts > 1][0]
+    where = np.flatnonzero(allh == h)[:2]
+    offs = np.concatenate(([0], np.cumsum([x.size for x in hashes])))
+    named = []
+    for w in where.tolist():
+        k = int(np.searchsorted(offs, w, side="right") - 1)
+        named.append((shards[k], w - int(offs[k])))
+    value = client.submit(
+        _ids_at, items[shards.index(named[0][0])], np.array([named[0][1]])
+    ).result()[0]
+    raise DataError(
+        f"{named[1][0]}, row {named[1][1] + 1}: id {value!r} is also the id of row "
+        f"{named[0][1] + 1} of {named[0][0]}; ids must be unique across shards"
+    )

@@ -1,0 +1,358 @@
+"""The Dask path on a real LocalCluster of two worker processes.
+
+Shards are generated from headlines written here. Each test checks what a user of
+``--dask`` relies on: the same output as one process, every row in order, a killed worker
+retried without losing or repeating rows, and a bad shard reported with no output folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from feedclass.classify import classify_file  # noqa: E402
+from feedclass.cli import main  # noqa: E402
+from feedclass.distributed import classify_shards, parse_address  # noqa: E402
+from feedclass.errors import DataError, InputFileError  # noqa: E402
+from feedclass.model import load_model  # noqa: E402
+from feedclass.shards import list_shards  # noqa: E402
+
+HEADLINES = [
+    "Курс доллара вырос на бирже",
+    "Сборная Казахстана выиграла матч",
+    "В Алматы открылся новый театр",
+    "Землетрясение произошло в горах",
+    "Парламент принял закон о бюджете",
+    "Снегопад ожидается в Астане",
+    "Учёные нашли новый вид бабочки",
+    "Врачи советуют делать прививки",
+    "Цены на бензин снизились",
+    "Футболисты вышли в финал кубка",
+    "Kazakhstan wheat exports rise",
+    "Ерлан Қарин сұхбат берді",
+    "",
+    "ДТП на трассе Алматы - Бишкек",
+]
+
+
+def _rows(n: int, seed: int) -> list[list[str]]:
+    out = []
+    for i in range(n):
+        h = HEADLINES[(i * 7 + seed) % len(HEADLINES)]
+        out.append([f"{seed}-{i}", f"{h} {i % 97}" if h else ""])
+    return out
+
+
+def _write_csv(path: Path, rows: list[list[str]], delimiter: str = ",") -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=delimiter)
+        w.writerow(["id", "title"])
+        w.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(None, n_jobs=1)
+
+
+def _shards(folder: Path) -> Path:
+    folder.mkdir()
+    _write_csv(folder / "a.csv", _rows(3000, 1))
+    _write_csv(folder / "b.tsv", _rows(500, 2), delimiter="\t")
+    with (folder / "c.jsonl").open("w", encoding="utf-8") as fh:
+        for i, t in _rows(400, 3):
+            fh.write(json.dumps({"id": i, "title": t, "n": 1}, ensure_ascii=False) + "\n")
+    ids, texts = zip(*_rows(700, 4))
+    pq.write_table(pa.table({"id": list(ids), "title": list(texts)}), folder / "d.parquet")
+    return folder
+
+
+def test_parse_address():
+    assert parse_address("local") == ("local", None)
+    assert parse_address("local:3") == ("local", 3)
+    assert parse_address("tls://h:8786") == ("remote", None)
+    with pytest.raises(DataError, match="local:N"):
+        parse_address("local:zero")
+    with pytest.raises(DataError, match="scheduler address"):
+        parse_address("my-cluster")
+
+
+def test_list_shards_file_glob_folder(tmp_path):
+    src = _shards(tmp_path / "in")
+    (src / "notes.txt").write_text("not a shard")
+    assert [p.name for p in list_shards(src)] == ["a.csv", "b.tsv", "c.jsonl", "d.parquet"]
+    assert [p.name for p in list_shards(f"{src}/*.csv")] == ["a.csv"]
+    assert list_shards(src / "b.tsv") == [src / "b.tsv"]
+    with pytest.raises(InputFileError, match="matches no file"):
+        list_shards(f"{src}/*.xml")
+    (tmp_path / "other").mkdir()
+    _write_csv(tmp_path / "other" / "a.csv", _rows(2, 9))
+    with pytest.raises(InputFileError, match=r"two shards named a\.csv"):
+        list_shards(f"{tmp_path}/**/a.csv")
+
+
+def test_classify_equals_single_process(tmp_path, client, model):
+    src = _shards(tmp_path / "in")
+    out = tmp_path / "out"
+    summary = classify_shards(src, out, address=client, top_k=2)
+    assert summary.rows == 3000 + 500 + 400 + 700
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.tsv", "c.jsonl", "d.parquet"]
+    for name in ("a.csv", "b.tsv", "c.jsonl"):
+        single = tmp_path / f"single-{name}"
+        classify_file(src / name, single, model, top_k=2)
+        assert (out / name).read_bytes() == single.read_bytes(), name
+    # Parquet: the same topics and confidences as the same rows classified as CSV.
+    table = pq.read_table(out / "d.parquet").to_pydict()
+    assert table["id"] == pq.read_table(src / "d.parquet").to_pydict()["id"]
+    _write_csv(tmp_path / "d.csv", list(zip(table["id"], table["title"])))
+    classify_file(tmp_path / "d.csv", tmp_path / "d-out.csv", model, top_k=2)
+    with (tmp_path / "d-out.csv").open(encoding="utf-8", newline="") as fh:
+        expected = list(csv.DictReader(fh))
+    assert table["topic"] == [r["topic"] for r in expected]
+    assert [("" if c is None else repr(c)) for c in table["confidence_2"]] == [
+        r["confidence_2"] for r in expected
+    ]
+
+
+def test_bad_shard_names_shard_and_row_and_leaves_no_folder(tmp_path, client):
+    src = tmp_path / "in"
+    src.mkdir()
+    _write_csv(src / "a.csv", _rows(2000, 1))
+    (src / "b.csv").write_text('id,title\n1,Курс\n2,"не закрыта\n', encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(DataError, match=r"b\.csv, row 3: a quoted field is never closed"):
+        classify_shards(src, out, address=client)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no output, no temp folder
+
+
+def test_output_folder_must_be_new_or_empty(tmp_path, client):
+    src = tmp_path / "in"
+    src.mkdir()
+    _write_csv(src / "a.csv", _rows(10, 1))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.csv").write_text("x")
+    with pytest.raises(InputFileError, match="not empty"):
+        classify_shards(src, out, address=client)
+    assert (out / "old.csv").read_text() == "x"
+
+
+class _KillOnce(distributed.WorkerPlugin):
+    """Kill the worker process a moment after it starts its first task of the run."""
+
+    def __init__(self, marker: str, delay: float) -> None:
+        self.marker = marker
+        self.delay = delay
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing" and "_classify_task" in str(key):
+            try:
+                os.unlink(self.marker)  # only the first worker to get here dies, once
+            except FileNotFoundError:
+                return
+            threading.Timer(self.delay, os._exit, (1,)).start()
+
+
+@pytest.mark.slow
+def test_killed_worker_is_retried_without_losing_rows(tmp_path, client, model):
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    src = tmp_path / "in"
+    src.mkdir()
+    for k in range(4):
+        _write_csv(src / f"s{k}.csv", _rows(20000, k))
+    marker = tmp_path / "kill-once"
+    marker.write_text("")
+    client.register_plugin(_KillOnce(str(marker), 0.3), name="kill-once")
+    try:
+        out = tmp_path / "out"
+        summary = classify_shards(src, out, address=client)
+    finally:
+        client.unregister_worker_plugin("kill-once")
+    assert not marker.exists(), "no worker was killed: the test did not test anything"
+    assert summary.rows == 4 * 20000
+    assert sorted(p.name for p in out.iterdir()) == [f"s{k}.csv" for k in range(4)]
+    for k in range(4):
+        single = tmp_path / f"single{k}.csv"
+        classify_file(src / f"s{k}.csv", single, model)
+        assert (out / f"s{k}.csv").read_bytes() == single.read_bytes()
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_cli_dask_needs_an_output_folder(tmp_path, capsys):
+    src = tmp_path / "a.csv"
+    _write_csv(src, _rows(3, 1))
+    with pytest.raises(SystemExit) as exc:
+        main(["classify", str(src), "--dask", "local:1"])
+    assert exc.value.code == 2
+    assert "--dask needs -o FOLDER" in capsys.readouterr().err
+
+
+# -- dedup ------------------------------------------------------------------------------------
+
+STORIES = [
+    "Пожар на складе в Алматы потушили за два часа",
+    "Курс доллара на 5 мая составил 445 тенге",
+    "Курс доллара на 6 мая составил 447 тенге",
+    "Аким Астаны открыл новую школу на 1200 мест",
+    "Сборная Казахстана по футболу обыграла Латвию",
+    "В Караганде выпал первый снег",
+    "Минздрав назвал сроки вакцинации от гриппа",
+    "Цены на бензин АИ-92 выросли в Шымкенте",
+]
+REWORDS = [
+    lambda t: "Срочно: " + t,
+    lambda t: t + " - СМИ",
+    lambda t: t.upper(),
+    lambda t: t.replace(" в ", " во ") if " в " in t else t + "!",
+]
+
+
+def _dedup_feed() -> list[list[str]]:
+    """Our stories and rewordings of them, spread so that copies sit in other shards."""
+    rows = []
+    for k in range(120):
+        base = STORIES[k % len(STORIES)]
+        text = base if k < len(STORIES) else REWORDS[k % len(REWORDS)](base)
+        if k % 5 == 0 and k >= len(STORIES):
+            text = f"{text} {k}"  # a number that differs: a different story
+        rows.append([f"n{k}", text if k % 17 else ""])
+    return rows
+
+
+def _split(rows, folder: Path, parts: int) -> list[str]:
+    folder.mkdir()
+    names = []
+    for p in range(parts):
+        name = f"part-{p}.csv"
+        _write_csv(folder / name, rows[p * len(rows) // parts : (p + 1) * len(rows) // parts])
+        names.append(name)
+    return names
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_dedup_equals_single_process_on_every_pair(tmp_path, client):
+    from feedclass.distributed import dedup_shards
+    from feedclass.publish import dedup_file
+
+    rows = _dedup_feed()
+    _write_csv(tmp_path / "all.csv", rows)
+    dedup_file(tmp_path / "all.csv", tmp_path / "single.csv", id_column="id")
+    names = _split(rows, tmp_path / "in", 3)
+    summary = dedup_shards(tmp_path / "in", tmp_path / "out", address=client, id_column="id")
+    single = _read(tmp_path / "single.csv")
+    dist = [r for name in names for r in _read(tmp_path / "out" / name)]
+    # every row of every shard, in order
+    assert [r["id"] for r in dist] == [r[0] for r in rows]
+    # the same stories: for every pair of rows, together in one iff together in the other
+    s = [r["cluster"] for r in single]
+    d = [r["cluster"] for r in dist]
+    n = len(rows)
+    assert all((s[i] == s[j]) == (d[i] == d[j]) for i in range(n) for j in range(i + 1, n))
+    assert [r["duplicate_of"] for r in dist] == [r["duplicate_of"] for r in single]
+    # copies in other shards were found: a row of shard 3 points at a story of shard 1
+    first_ids = {r[0] for r in rows[: n // 3]}
+    assert any(r["duplicate_of"] in first_ids for r in _read(tmp_path / "out" / names[2]))
+    assert summary.cross_shard > 0
+    assert summary.merged == sum(1 for r in single if r["duplicate_of"])
+
+
+def test_dedup_without_ids_names_rows_by_shard_and_row(tmp_path, client):
+    from feedclass.distributed import dedup_shards
+
+    rows = _dedup_feed()[:40]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p, part in enumerate((rows[:20], rows[20:])):
+        with (folder / f"p{p}.jsonl").open("w", encoding="utf-8") as fh:
+            for _, text in part:
+                fh.write(json.dumps({"title": text}, ensure_ascii=False) + "\n")
+    dedup_shards(folder, tmp_path / "out", address=client)
+    out = [json.loads(x) for x in (tmp_path / "out" / "p1.jsonl").read_text().splitlines()]
+    assert [o["title"] for o in out] == [t for _, t in rows[20:]]
+    pointers = {o["duplicate_of"] for o in out if o["duplicate_of"]}
+    assert pointers and all(p.split(":")[0] in ("p0.jsonl", "p1.jsonl") for p in pointers)
+
+
+def test_dedup_id_repeated_across_shards_is_an_error(tmp_path, client):
+    from feedclass.distributed import dedup_shards
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _write_csv(folder / "a.csv", [["1", "Курс доллара вырос"], ["2", "Гол в ворота"]])
+    _write_csv(folder / "b.csv", [["3", "Снег в Астане"], ["2", "Пожар на складе"]])
+    with pytest.raises(DataError, match=r"b\.csv, row 2: id '2' is also the id of row 2 of"):
+        dedup_shards(folder, tmp_path / "out", address=client, id_column="id")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_worker_memory_is_one_line_error(tmp_path, capsys):
+    src = tmp_path / "a.csv"
+    _write_csv(src, _rows(3, 1))
+    with pytest.raises(SystemExit) as exc:
+        main(["dedup", str(src), "--dask", "local:1", "--worker-memory", "lots", "-o", "out"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--worker-memory takes a size like 6GiB" in err
+
+
+@pytest.mark.parametrize("parts", [1, 3, 7])
+def test_shuffled_candidates_are_the_single_process_candidates(parts):
+    """Band entries split by key, pairs sent to both items' partitions, each item's best kept:
+    exactly the candidate pairs of one process, however many partitions."""
+    import numpy as np
+
+    from feedclass.dedup import candidate_pairs, featurize
+    from feedclass.distributed.candidates import band_parts, keep_best, window_pairs
+
+    texts = [t for _, t in _dedup_feed() + _rows(400, 5) if t]
+    n = len(texts)
+    feats, idf = featurize(texts)
+    perm = np.argsort(feats.clean_hash, kind="stable")
+    number = np.empty(n, np.int64)
+    number[perm] = np.arange(n)
+    # two shards, each featurised on its own (band keys depend on the headline only)
+    offsets = np.array([0, 150, n])
+    shard_parts = [
+        band_parts(featurize(texts[lo:hi], idf)[0], number[lo:hi], n, parts)
+        for lo, hi in ((0, 150), (150, n))
+    ]
+    windows = [window_pairs(n, parts, *[sp[q] for sp in shard_parts]) for q in range(parts)]
+    got = set()
+    for q in range(parts):
+        groups = keep_best(n, 12, perm, offsets, *[w[q] for w in windows])
+        for (a, b), (ia, ib) in groups.items():
+            got |= set(zip((ia + offsets[a]).tolist(), (ib + offsets[b]).tolist()))
+    pi, pj = candidate_pairs(feats)
+    assert got == set(zip(pi.tolist(), pj.tolist()))
+    assert len(got) > 100

@@ -37,3 +37,7 @@ class NotFittedError(FeedclassError, ValueError, AttributeError):
     Subclasses scikit-learn's own NotFittedError bases so ``check_is_fitted`` users see the same
     types.
     """
+
+
+class CalibrationWarning(UserWarning):
+    """Calibration could not run, so probabilities are uncalibrated (temperature 1.0)."""

@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
 
 from feedclass import __version__
-from feedclass.errors import CalibrationWarning, DataError, ModelFileError
+from feedclass.errors import CalibrationWarning, DataError, ModelFileError, NotFittedError
 from feedclass.features import HashingFeatures
 from feedclass.linear import fit_one_vs_rest
 from feedclass.modelfile import read_model_file, shipped_file, write_model_file
@@ -33,19 +32,45 @@ DEFAULT_MODEL_NAME = "feedclass-default.fcm"
 
 
 def check_texts(X: Any, name: str = "X") -> list[str]:
-    """Refuse a bare string (the "classified one headline letter by letter" bug)."""
+    """The texts of ``X`` as a list of str; missing texts (None, NaN, ``pd.NA``) become "".
+
+    Refuses a bare string (the "classified one headline letter by letter" bug) and a table of
+    several columns (iterating a DataFrame gives its column names, not its rows).
+
+    Examples
+    --------
+    >>> check_texts(["Курс вырос", None, float("nan")])
+    ['Курс вырос', '', '']
+    """
     if isinstance(X, (str, bytes)):
         raise DataError(f"{name} must be a list of texts, not a single string; wrap it: [{name}]")
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        if len(columns) != 1:
+            raise DataError(
+                f"{name} is a table with columns {list(columns)!r}; pass the text column, "
+                f"e.g. {name}[{str(columns[0])!r}]"
+                if len(columns)
+                else f"{name} has no columns"
+            )
+        X = X.iloc[:, 0] if hasattr(X, "iloc") else X[columns[0]]
+    if hasattr(X, "to_numpy"):
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray) and X.ndim != 1:
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        else:
+            raise DataError(f"{name} must be one-dimensional; got shape {X.shape} instead")
     try:
         items = list(X)
     except TypeError:
         raise DataError(f"{name} must be a list of texts; got {type(X).__name__} instead") from None
     out: list[str] = []
     for item in items:
-        if item is None or (isinstance(item, float) and item != item):
-            out.append("")
-        elif isinstance(item, str):
+        if isinstance(item, str):
             out.append(item)
+        elif _is_missing(item):
+            out.append("")
         else:
             raise DataError(
                 f"{name} must hold strings; got {type(item).__name__} at position {len(out)}"
@@ -106,6 +131,41 @@ def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         classes = np.asarray(classes, dtype=object)
     return classes, y_idx.ravel().astype(np.int64)
 
+
+#: Header keys the model file format itself writes; ``save(metadata=...)`` may not set them.
+_RESERVED_KEYS = frozenset(
+    {
+        "format",
+        "format_version",
+        "arrays",
+        "feedclass_version",
+        "sklearn_version",
+        "numpy_version",
+        "labels",
+        "label_type",
+        "params",
+        "n_features",
+        "n_train",
+        "n_docs",
+        "temperature",
+        "calibrated",
+    }
+)
+
+#: Learned attributes; a pickle carries them as the model file's bytes.
+_FITTED = frozenset(
+    {
+        "classes_",
+        "features_",
+        "_w",
+        "coef_",
+        "intercept_",
+        "temperature_",
+        "calibrated_",
+        "n_train_",
+        "metadata_",
+    }
+)
 
 #: numpy dtype of each kind of label a model file can record.
 _LABEL_DTYPES: dict[str, Any] = {"str": object, "int": np.int64, "float": np.float64, "bool": bool}
@@ -520,33 +580,134 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.calibrated_ = True
 
     # -- prediction --------------------------------------------------------------------------
-    def decision_function(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "coef_")
-        texts = check_texts(X)
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(texts, labels) or load "
+                "a model file with feedclass.load_model(path) first"
+            )
+
+    def _scores(self, texts: list[str]) -> np.ndarray:
+        """Raw ``(n, n_classes)`` scores: one column per topic, even for two topics."""
+        self._check_fitted()
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        # n_jobs may have been set after fit or load: it reaches the features here.
+        self.features_.n_jobs = self.n_jobs
         # The fused kernel scores without building the sparse matrix (2-3x faster).
         return self.features_.decision_scores(texts, self._w.T, self.intercept_)
 
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Each text's score for each topic (the SVMs' margins, before the temperature).
+
+        Parameters
+        ----------
+        X : sequence of str
+            Headlines.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), or (n_samples,) for two topics
+            For two topics, as in scikit-learn, one score per text: positive means
+            ``classes_[1]``.
+        """
+        scores = self._scores(check_texts(X))
+        if len(self.classes_) == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
     def predict_proba(self, X: Any) -> np.ndarray:
-        scores = self.decision_function(X)
+        """Calibrated probability of each topic for each text.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Headlines. A missing or empty text has no features, so it gets the prior-like
+            probabilities of the intercepts; :meth:`predict` with ``min_confidence`` or
+            ``k`` gives None / ``[]`` for it instead, as the CLI leaves its cells empty.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        scores = self._scores(check_texts(X))
         return _softmax(scores.astype(np.float64) / self.temperature_)
 
-    def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+    def predict(self, X: Any, *, k: int | None = None, min_confidence: float | None = None) -> Any:
+        """The topic of each text; with ``k`` or ``min_confidence``, what the CLI prints.
 
-    def top_k(self, X: Any, k: int = 3) -> list[list[tuple[str, float]]]:
-        """The ``k`` most likely topics of each text, best first, with probabilities."""
+        Parameters
+        ----------
+        X : sequence of str
+            Headlines.
+        k : int, optional
+            Return the ``k`` most likely topics of each text, best first, as lists of
+            ``(topic, probability)`` (the CLI's ``--top-k``).
+        min_confidence : float in [0, 1], optional
+            Leave out topics less likely than this (the CLI's ``--min-confidence``): without
+            ``k`` an unsure text's topic is None, with ``k`` its list keeps only the topics at
+            or above it. With either option a missing or empty text gets None / ``[]``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or list of lists with ``k``
+            Topics of the type of ``classes_``.
+
+        Examples
+        --------
+        >>> m = TopicModel(calibrate=False, n_features=2**16).fit(
+        ...     ["Гол в ворота", "Матч вничью", "Курс доллара вырос", "Нефть подешевела"],
+        ...     ["sport", "sport", "economy", "economy"])
+        >>> m.predict(["Гол в финале матча"]).tolist()
+        ['sport']
+        >>> m.predict(["Гол в финале матча", ""], min_confidence=0.5).tolist()
+        ['sport', None]
+        >>> [[t for t, _ in row] for row in m.predict(["Гол в финале матча"], k=2)]
+        [['sport', 'economy']]
+        """
+        texts = check_texts(X)
+        if k is None and min_confidence is None:
+            scores = self._scores(texts)
+            return self.classes_[np.argmax(scores, axis=1)]
+        if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))):
+            raise DataError(f"k must be an int >= 1; got {k!r} instead")
+        if k is not None and k < 1:
+            raise DataError(f"k must be at least 1; got {k} instead")
+        floor = 0.0 if min_confidence is None else float(min_confidence)
+        if not 0.0 <= floor <= 1.0:
+            raise DataError(f"min_confidence must be between 0 and 1; got {min_confidence}")
+        proba = _softmax(self._scores(texts).astype(np.float64) / self.temperature_)
+        empty = np.array([not t.strip() for t in texts], dtype=bool)
+        if k is None:
+            best = np.argmax(proba, axis=1) if len(texts) else np.zeros(0, dtype=np.int64)
+            sure = (proba[np.arange(len(texts)), best] >= floor) & ~empty
+            out = np.empty(len(texts), dtype=object)
+            out[:] = [self.classes_[b] if s else None for b, s in zip(best.tolist(), sure)]
+            return out
+        order = np.argsort(-proba, axis=1, kind="stable")[:, : min(k, proba.shape[1])]
+        return [
+            [] if e else [(_plain(self.classes_[j]), float(p[j])) for j in row if p[j] >= floor]
+            for row, p, e in zip(order, proba, empty)
+        ]
+
+    def top_k(self, X: Any, k: int = 3) -> list[list[tuple[Any, float]]]:
+        """The ``k`` most likely topics of each text, best first, with probabilities.
+
+        The same as ``predict(X, k=k)``, except that an empty text gets the prior's topics.
+        """
         if k < 1:
             raise DataError(f"k must be at least 1; got {k} instead")
         proba = self.predict_proba(X)
         k = min(k, proba.shape[1])
         order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-        return [[(str(self.classes_[j]), float(p[j])) for j in row] for row, p in zip(order, proba)]
+        return [
+            [(_plain(self.classes_[j]), float(p[j])) for j in row] for row, p in zip(order, proba)
+        ]
 
     def explain(self, text: str, n: int = 5) -> list[tuple[str, float]]:
         """The n-grams of ``text`` that weigh most for its predicted topic, with their weights."""
-        check_is_fitted(self, "coef_")
+        self._check_fitted()
         if not isinstance(text, str):
             raise DataError(f"text must be a str; got {type(text).__name__} instead")
         row = self.features_.transform([text])
@@ -563,16 +724,72 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         best = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
         return [(g, round(w, 4)) for g, w in best if w > 0]
 
+    def __sklearn_tags__(self) -> Any:
+        """Declare string input, so scikit-learn's checks and tools don't feed it numbers."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    # -- pickling (joblib, GridSearchCV(n_jobs=...), multiprocessing) ------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """A fitted model pickles as its model file's bytes, so no larger than that file.
+
+        Why: the in-memory weights are a dense ``(n_features, n_classes)`` array (40 MB for
+        ten topics) plus caches; the model file keeps only the used buckets, compressed.
+        """
+        state = dict(super().__getstate__())
+        if not hasattr(self, "coef_"):
+            return state
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.fcm"
+            created = getattr(self, "metadata_", {}).get("created", "")
+            self.save(path, {"created": created})
+            state = {k: v for k, v in state.items() if k not in _FITTED or k == "metadata_"}
+            state["_model_file"] = path.read_bytes()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        blob = state.pop("_model_file", None)
+        if blob is not None:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "model.fcm"
+                path.write_bytes(blob)
+                loaded = type(self).load(path)
+            fitted = {k: v for k, v in loaded.__dict__.items() if k in _FITTED and k != "metadata_"}
+            state = {**fitted, **state}
+        super().__setstate__(state)
+
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> None:
-        """Write the model as data (JSON header + arrays), atomically."""
-        check_is_fitted(self, "coef_")
+        """Write the model as data (JSON header + arrays), atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            Where to write; the file is replaced only once the new one is complete.
+        metadata : dict, optional
+            Extra JSON-serialisable header entries (e.g. ``training_data``, ``metrics``,
+            ``created``). Keys the format itself uses (``labels``, ``params``, ...) are refused.
+        """
+        self._check_fitted()
         import sklearn
 
         idf = self.features_.idf_
         # Buckets never seen in training have idf 0 and weight 0: store only the others.
         used = np.flatnonzero(idf).astype(np.int32)
         meta = dict(metadata or {})
+        clash = sorted(set(meta) & _RESERVED_KEYS)
+        if clash:
+            raise DataError(
+                f"metadata must not set the model file's own header keys; got {clash!r}. "
+                "Put your entries under other names (e.g. 'notes')"
+            )
         meta.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         header = {
             "feedclass_version": __version__,
@@ -602,6 +819,24 @@ class TopicModel(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> TopicModel:
+        """Read a model written by :meth:`save`; never unpickles.
+
+        Parameters
+        ----------
+        path : str or Path
+            A model file.
+
+        Returns
+        -------
+        TopicModel
+            Fitted, with the file's header as ``metadata_``.
+
+        Raises
+        ------
+        ModelFileError
+            The file is missing, truncated, not a feedclass model, a pickle, or of a newer
+            format version.
+        """
         header, arrays = read_model_file(path)
         try:
             params = dict(header["params"])

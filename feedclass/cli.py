@@ -138,6 +138,40 @@ def train(
 
 
 @app.command()
+def update(
+    model: Annotated[
+        str, typer.Argument(help="Model file to start from, or 'default' for the shipped model.")
+    ],
+    corrections: Annotated[
+        str,
+        typer.Option(
+            "--corrections", "-c", help="Corrected items: CSV, TSV or JSONL with text and label."
+        ),
+    ],
+    output: Annotated[str, typer.Option("--output", "-o", help="New model file to write.")],
+    text_column: TextColumn = None,
+    label_column: Annotated[
+        str, typer.Option("--label-column", "-l", help="Column with the right topic.")
+    ] = "label",
+    fmt: FormatOpt = None,
+) -> None:
+    """Teach a model editors' corrections: a new model that keeps what the old one knew."""
+    from feedclass.update import update_file
+
+    r = update_file(
+        model, corrections, output, text_column=text_column, label_column=label_column, fmt=fmt
+    )
+    typer.echo(
+        f"learned {r.corrections} corrections"
+        + (f" ({r.skipped} skipped: empty text or label)" if r.skipped else "")
+        + f"; {100 * r.learned:.1f}% of them now get the corrected topic"
+    )
+    if r.new_topics:
+        typer.echo(f"new topics: {', '.join(map(str, r.new_topics))}")
+    typer.echo(f"model written to {output}")
+
+
+@app.command()
 def classify(
     input: Input,
     output: Output = None,
@@ -240,6 +274,13 @@ def info(
         f"{h.get('sklearn_version')}, numpy {h.get('numpy_version')}, "
         f"format {h.get('format_version')}"
     )
+    parent = h.get("parent_model")
+    if parent:
+        typer.echo(
+            f"updated:    from {parent.get('path')} (sha256 {str(parent.get('sha256', ''))[:16]}) "
+            f"with {h.get('corrections_count')} corrections "
+            f"(sha256 {str(h.get('corrections_sha256', ''))[:16]})"
+        )
     metrics = h.get("metrics")
     if metrics:
         line = f"metrics:    accuracy {metrics.get('accuracy')}, macro-F1 {metrics.get('macro_f1')}"

@@ -11,6 +11,7 @@ right about 80% of the time.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import json
 import os
@@ -87,7 +88,7 @@ def _is_missing(value: Any) -> bool:
     return type(value).__name__ in ("NAType", "NaTType")
 
 
-def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+def check_labels(y: Any, n: int, min_classes: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """The sorted classes of ``y`` (keeping their type) and each label's index among them.
 
     Integer labels stay integers (sorted as numbers), so ``score`` and scikit-learn's model
@@ -122,7 +123,7 @@ def check_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     kind = kinds.pop() if kinds else "str"
     arr = np.asarray(items, dtype=_LABEL_DTYPES[kind]) if kind != "str" else values
     classes, y_idx = np.unique(arr, return_inverse=True)
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         raise DataError(
             f"training needs at least 2 topics; got {len(classes)} "
             f"({', '.join(map(str, classes)) or 'none'})"
@@ -151,6 +152,42 @@ _RESERVED_KEYS = frozenset(
         "calibrated",
     }
 )
+
+
+def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
+    """Weights of ``n`` rows as floats > 0 (ones when None)."""
+    if sample_weight is None:
+        return np.ones(n)
+    sw = np.asarray(sample_weight, dtype=np.float64).ravel()
+    if sw.shape != (n,):
+        raise DataError(f"sample_weight must have one weight per text; got {sw.size} for {n} texts")
+    if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+        raise DataError("sample_weight must hold finite numbers >= 0")
+    # A row of weight 0 takes no part; the solver needs C > 0, so give it a negligible one.
+    return np.maximum(sw, 1e-12)
+
+
+#: N-grams (the heaviest positive weights) in each topic's typical row for partial_fit.
+PROTOTYPE_NGRAMS = 2000
+
+
+def _prototypes(coef: np.ndarray, k: int) -> sp.csr_matrix:
+    """One unit-norm row per topic: its ``k`` heaviest positive weights, as a typical text."""
+    rows, cols, vals = [], [], []
+    for c in range(coef.shape[0]):
+        w = np.asarray(coef[c], dtype=np.float64)
+        top = np.argpartition(-w, min(k, w.size - 1))[:k]
+        top = top[w[top] > 0]
+        v = w[top] / max(float(np.linalg.norm(w[top])), 1e-12)
+        rows.append(np.full(top.size, c))
+        cols.append(top)
+        vals.append(v)
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=coef.shape,
+        dtype=np.float32,
+    )
+
 
 #: Learned attributes; a pickle carries them as the model file's bytes.
 _FITTED = frozenset(
@@ -393,51 +430,51 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         y_idx: np.ndarray,
         n_classes: int,
         cost: np.ndarray,
-        start: np.ndarray | None = None,
+        start: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Weights ``(n_classes, n_features)`` and intercepts of the one-vs-rest SVMs.
 
-        ``cost`` is each row's C (C times class and sample weight); ``start`` (``(n_classes,
-        n_features + 1)``, intercept last) is the prior the weights are pulled towards.
+        ``cost`` is each row's C (C times class and sample weight); ``start`` (weights and
+        intercepts of the same shapes) is the prior the solution is pulled towards.
         """
-        # Solve only over buckets that occur (or that the prior uses): with 2**20 hash
-        # buckets most are empty, and every coefficient costs memory traffic.
-        occurs = np.diff(M.tocsc().indptr) > 0
-        if start is not None:
-            occurs |= np.any(start[:, :-1] != 0, axis=0)
-        used = np.flatnonzero(occurs)
-        cols = np.append(used, M.shape[1])
+        # Solve only over buckets that occur in M: with 2**20 hash buckets most are empty, and
+        # a bucket no row has keeps its starting weight anyway (w = w0 + sum a_i y_i x_i).
+        used = np.flatnonzero(np.diff(M.tocsc().indptr))
+        if start is None:
+            coef, intercept = np.zeros((n_classes, M.shape[1])), np.zeros(n_classes)
+        else:
+            coef = np.array(start[0], dtype=np.float64)
+            intercept = np.array(start[1], dtype=np.float64)
+        sub = np.hstack([coef[:, used], intercept[:, None]])
         if n_classes == 2:
             # One SVM, class 1 against class 0, stored as the rows [0, w]: softmax over
             # [0, s] is the same model, and the second SVM would only be its negation.
-            sub = None if start is None else (start[1] - start[0])[cols][None, :]
             w, b, _ = fit_one_vs_rest(
                 M[:, used],
                 (y_idx != 1).astype(np.int64),
                 1,
                 cost,
-                start=sub,
+                start=sub[1:] - sub[:1],
                 max_epochs=self.max_iter,
                 tol=self.tol,
                 seed=self.random_state,
             )
-            w = np.vstack([np.zeros_like(w), w])
-            b = np.array([0.0, b[0]])
+            coef[0], intercept[0] = 0.0, 0.0
+            coef[1, used], intercept[1] = w[0], b[0]
         else:
             w, b, _ = fit_one_vs_rest(
                 M[:, used],
                 y_idx,
                 n_classes,
                 cost,
-                start=None if start is None else start[:, cols],
+                start=sub,
                 max_epochs=self.max_iter,
                 tol=self.tol,
                 seed=self.random_state,
                 n_threads=self._n_threads(),
             )
-        coef = np.zeros((n_classes, M.shape[1]))
-        coef[:, used] = w
-        return coef, b
+            coef[:, used], intercept[:] = w, b
+        return coef, intercept
 
     def _row_cost(self, y_idx: np.ndarray, classes: np.ndarray, sample_weight: Any) -> np.ndarray:
         """Each row's C: ``C`` times its class weight times its sample weight."""
@@ -462,19 +499,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"class_weight must be None, 'balanced' or a dict; got {type(cw).__name__}"
             )
-        cost = float(self.C) * per_class[y_idx]
-        if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype=np.float64).ravel()
-            if sw.shape != (len(y_idx),):
-                raise DataError(
-                    f"sample_weight must have one weight per text; got {sw.size} for "
-                    f"{len(y_idx)} texts"
-                )
-            if not np.all(np.isfinite(sw)) or np.any(sw < 0):
-                raise DataError("sample_weight must hold finite numbers >= 0")
-            cost = cost * sw
-        # A row of weight 0 takes no part; the solver needs C > 0, so give it a negligible one.
-        return np.maximum(cost, 1e-12)
+        return float(self.C) * per_class[y_idx] * _check_sample_weight(sample_weight, len(y_idx))
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TopicModel:
         """Learn the features' IDF, the topic weights and (with ``calibrate``) the temperature.
@@ -505,9 +530,114 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.temperature_ = 1.0
         self.calibrated_ = False
         if self.calibrate:
-            self._calibrate(M, y_idx, len(classes), cost)
+            self._calibrate(texts, M, y_idx, len(classes), cost)
         self.n_train_ = len(texts)
         return self
+
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+    ) -> TopicModel:
+        """Learn more labelled texts starting from the current weights (a warm start).
+
+        Solves ``min_w 1/2 ||w - w_now||^2 + sum_i C * sample_weight_i * loss_i`` over the new
+        rows only: the current weights are a prior, so what the model knew stays unless the
+        new rows contradict it. Topics of ``y`` the model does not have yet are added (their
+        weights start at zero, their intercept at the lowest existing one, so a new topic
+        wins only where its own n-grams speak). Buckets the features never saw get an IDF as
+        if seen in the new rows. The temperature is kept. On an unfitted model this is
+        :meth:`fit`.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Headlines.
+        y : sequence of labels
+            Their topics (may be a single topic, and topics new to the model).
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight of each row; larger weights pull harder against the prior.
+        classes : ignored
+            Accepted for scikit-learn's ``partial_fit`` signature; topics come from ``y``.
+
+        Returns
+        -------
+        TopicModel
+            ``self``, updated.
+
+        Examples
+        --------
+        >>> m = TopicModel(calibrate=False, n_features=2**16).fit(
+        ...     ["Гол в ворота", "Матч вничью", "Курс доллара вырос", "Нефть подешевела"],
+        ...     ["sport", "sport", "economy", "economy"])
+        >>> m = m.partial_fit(["Новый смартфон представлен", "Вышел новый смартфон"],
+        ...                   ["tech", "tech"], sample_weight=[5.0, 5.0])
+        >>> m.classes_.tolist(), m.predict(["Смартфон представлен"]).tolist()
+        (['economy', 'sport', 'tech'], ['tech'])
+        """
+        del classes
+        if not hasattr(self, "coef_"):
+            return self.fit(X, y, sample_weight)
+        texts = check_texts(X)
+        got, got_idx = check_labels(y, len(texts), min_classes=1)
+        old = self.classes_
+        kind, old_kind = _label_kind(_plain(got[0])), _label_kind(_plain(old[0]))
+        if kind != old_kind:
+            raise DataError(
+                f"y holds {kind} labels but the model's topics are {old_kind} labels "
+                f"({', '.join(map(str, old.tolist()[:3]))}, ...); convert them to one type"
+            )
+        merged = np.unique(np.concatenate([old, got]))
+        y_idx = np.searchsorted(merged, got)[got_idx]
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        intercept = np.asarray(self.intercept_, dtype=np.float64)
+        if len(merged) > len(old):
+            if len(old) == 2:
+                # A binary model keeps one SVM as rows [0, s]; as one-vs-rest rows [-s/2, s/2]
+                # give the same probabilities.
+                coef = np.vstack([-coef[1] / 2, coef[1] / 2])
+                intercept = np.array([-intercept[1] / 2, intercept[1] / 2])
+            pos = np.searchsorted(merged, old)
+            grown = np.zeros((len(merged), coef.shape[1]))
+            grown[pos] = coef
+            b = np.full(len(merged), float(intercept.min()))
+            b[pos] = intercept
+            coef, intercept = grown, b
+        self.features_ = self._grown_features(texts)
+        M = self.features_.transform(texts)
+        # No class weights here: which topics the new rows hold is the editors' choice.
+        cost = float(self.C) * _check_sample_weight(sample_weight, len(texts))
+        # The training rows are gone, so each known topic speaks through one typical row
+        # built from its own weights; without them a topic seen only in the new rows (a new
+        # topic, or a batch of corrections all to one topic) raises its intercept and takes
+        # texts it has never seen.
+        protos = _prototypes(self.coef_, PROTOTYPE_NGRAMS)
+        M = sp.vstack([M, protos]).tocsr()
+        y_idx = np.concatenate([y_idx, np.searchsorted(merged, old)])
+        cost = np.concatenate([cost, np.full(len(old), float(self.C) * float(np.mean(cost)))])
+        coef, intercept = self._fit_linear(M, y_idx, len(merged), cost, start=(coef, intercept))
+        self.classes_ = merged
+        self._set_weights(coef, intercept)
+        return self
+
+    def _grown_features(self, texts: list[str]) -> HashingFeatures:
+        """A copy of the features whose unseen buckets that ``texts`` use get an IDF.
+
+        Why: an n-gram the training set never had has IDF 0, so a correction could not teach
+        it, and a new topic's own words would weigh nothing. Buckets already known keep their
+        IDF, so the old weights keep their meaning.
+        """
+        counter = self._new_features()
+        counter.use_idf = False
+        df = np.bincount(counter.fit_transform(texts).indices, minlength=self.features_.n_features)
+        idf = self.features_.idf_
+        new = (df > 0) & (idf == 0)
+        feats = copy.copy(self.features_)
+        feats.__dict__.pop("_pack_cache", None)
+        if new.any():
+            n = max(int(getattr(self.features_, "n_docs_", 0)), 0) + len(texts)
+            grown = idf.copy()
+            grown[new] = np.log((1.0 + n) / (1.0 + df[new])) + 1.0
+            feats.idf_ = grown.astype(np.float32)
+        return feats
 
     def _set_weights(self, coef: np.ndarray, intercept: np.ndarray) -> None:
         # Rounded to what the model file stores, so a loaded model predicts exactly the same.
@@ -544,12 +674,19 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         return [np.flatnonzero(fold_of == f) for f in range(folds)]
 
     def _calibrate(
-        self, M: sp.csr_matrix, y_idx: np.ndarray, n_classes: int, cost: np.ndarray
+        self,
+        texts: list[str],
+        M: sp.csr_matrix,
+        y_idx: np.ndarray,
+        n_classes: int,
+        cost: np.ndarray,
     ) -> None:
         """Fit the temperature (and per-topic offsets) on held-out scores of internal fits.
 
-        The internal fits reuse the features of the whole training set: IDF sees the held-out
-        rows' words but never their labels, and featurising once saves a pass per fit.
+        The internal fits reuse the training rows of ``M`` (featurising once saves a pass per
+        fit). The held-out rows are featurised again without the buckets the internal fit
+        never saw, as a new text would be: with them, their rows' norms would be spread over
+        n-grams of weight 0, their scores too small, and the fitted temperature too low.
         """
         tests = [t for t in self._calibration_splits(y_idx, n_classes) if len(t)]
         held = np.concatenate(tests) if tests else np.zeros(0, dtype=np.int64)
@@ -569,8 +706,12 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             present = np.unique(y_idx[train])
             remap = np.searchsorted(present, y_idx[train])
             coef, intercept = self._fit_linear(M[train], remap, len(present), cost[train])
+            unseen = copy.copy(self.features_)
+            unseen.__dict__.pop("_pack_cache", None)
+            unseen.idf_ = np.where(np.diff(M[train].tocsc().indptr) > 0, unseen.idf_, 0)
+            unseen.idf_ = unseen.idf_.astype(np.float32)
             s = np.full((len(test), n_classes), -1e9)
-            s[:, present] = M[test] @ coef.T + intercept
+            s[:, present] = unseen.transform([texts[i] for i in test]) @ coef.T + intercept
             scores[pos : pos + len(test)] = s
             pos += len(test)
         y_held = y_idx[held]

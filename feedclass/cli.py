@@ -227,6 +227,53 @@ def classify(
 
 
 @app.command()
+def review(
+    feed: Input,
+    output: Output = None,
+    model: ModelOpt = None,
+    n: Annotated[int, typer.Option("-n", help="How many items to pick.")] = 50,
+    text_column: TextColumn = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Pick the items whose labels would teach the model most, with its two best guesses."""
+    from feedclass.review import review_file
+
+    items = review_file(feed, output, _load(model), n=n, text_column=text_column, fmt=fmt)
+    typer.echo(f"feedclass: {len(items)} items to review, most useful first", err=True)
+
+
+@app.command()
+def audit(
+    data: Annotated[str, typer.Argument(help="Labelled CSV, TSV or JSONL file, or - for stdin.")],
+    output: Output = None,
+    text_column: TextColumn = None,
+    label_column: Annotated[
+        str, typer.Option("--label-column", "-l", help="Column with the topic.")
+    ] = "label",
+    n: Annotated[int, typer.Option("-n", help="Rows to list (0: every row).")] = 0,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
+    fmt: FormatOpt = None,
+) -> None:
+    """List the rows of a labelled file most likely mislabelled, with the suggested label."""
+    from feedclass.audit import audit_file
+
+    items, unjudged = audit_file(
+        data,
+        output,
+        text_column=text_column,
+        label_column=label_column,
+        fmt=fmt,
+        n=n,
+        folds=folds,
+    )
+    disagree = sum(1 for it in items if it.suspicion > 0)
+    note = f"feedclass: audited {len(items)} rows; {disagree} look mislabelled (suspicion > 0)"
+    if unjudged:
+        note += f"; {unjudged} without text or label listed last, not judged"
+    typer.echo(note, err=True)
+
+
+@app.command()
 def evaluate(
     data: Annotated[str, typer.Argument(help="Labelled CSV, TSV or JSONL file, or - for stdin.")],
     model: ModelOpt = None,

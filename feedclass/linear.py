@@ -13,8 +13,8 @@ thread. Why our own and not ``LinearSVC``:
   weights of a trained model) is a prior that keeps the new weights near the old ones, and
   ``C_i`` carries class and sample weights. With ``w0 = 0`` it is the plain SVM.
 
-The intercept is the weight of a constant feature of value 1, regularised like the others
-(liblinear's ``intercept_scaling=1``).
+The intercept is the weight of a constant feature of value ``intercept_scaling`` (1 by
+default), regularised like the others, as in liblinear.
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ def _dual_cd(
     max_epochs: int,
     tol: float,
     seed: int,
+    bias: float,
 ) -> int:
     """Solve one binary problem in place in ``w`` (last entry: the intercept); return passes."""
     n = indptr.size - 1
     nf = w.size - 1
     alpha = np.zeros(n)
     diag = 0.5 / cost
-    qii = sqnorm + 1.0 + diag
+    qii = sqnorm + bias * bias + diag
     order = np.arange(n)
     active = n
     # Shrinking as in liblinear: a sample at alpha=0 whose gradient exceeds the largest
@@ -70,7 +71,7 @@ def _dual_cd(
         while s < active:
             i = order[s]
             yi = sign[i]
-            g = w[nf]
+            g = w[nf] * bias
             for p in range(indptr[i], indptr[i + 1]):
                 g += w[indices[p]] * data[p]
             g = g * yi - 1.0 + alpha[i] * diag[i]
@@ -92,7 +93,7 @@ def _dual_cd(
                 d = (alpha[i] - old) * yi
                 for p in range(indptr[i], indptr[i + 1]):
                     w[indices[p]] += d * data[p]
-                w[nf] += d
+                w[nf] += d * bias
             s += 1
         if pg_max - pg_min <= tol:
             if active == n:
@@ -117,6 +118,7 @@ def fit_one_vs_rest(
     tol: float = 0.1,
     seed: int = 0,
     n_threads: int = 1,
+    intercept_scaling: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One L2-loss SVM per class (that class against the rest), by dual coordinate descent.
 
@@ -143,6 +145,9 @@ def fit_one_vs_rest(
         Seed of the sample order.
     n_threads : int
         Classes solved at once.
+    intercept_scaling : float
+        Value of the constant feature whose weight is the intercept (liblinear's name): the
+        smaller, the more a change of intercept costs against the prior.
 
     Returns
     -------
@@ -177,12 +182,16 @@ def fit_one_vs_rest(
             raise ValueError(
                 f"start must have shape ({n_classes}, {nf + 1}); got {weights.shape} instead"
             )
+    bias = float(intercept_scaling)
+    if not bias > 0:
+        raise ValueError(f"intercept_scaling must be > 0; got {intercept_scaling!r} instead")
+    weights[:, nf] /= bias  # the solver keeps the weight of the constant feature
     epochs = np.zeros(n_classes, dtype=np.int64)
 
     def solve(c: int) -> None:
         sign = np.where(y_idx == c, 1.0, -1.0)
         epochs[c] = _dual_cd(
-            indptr, indices, data, sqnorm, sign, cost, weights[c], max_epochs, tol, seed + c
+            indptr, indices, data, sqnorm, sign, cost, weights[c], max_epochs, tol, seed + c, bias
         )
 
     if n_threads <= 1 or n_classes == 1:
@@ -191,4 +200,4 @@ def fit_one_vs_rest(
     else:
         with ThreadPoolExecutor(min(n_threads, n_classes)) as pool:
             list(pool.map(solve, range(n_classes)))
-    return weights[:, :nf], weights[:, nf].copy(), epochs
+    return weights[:, :nf], weights[:, nf] * bias, epochs

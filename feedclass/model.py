@@ -150,6 +150,7 @@ _RESERVED_KEYS = frozenset(
         "n_docs",
         "temperature",
         "calibrated",
+        "intercept_importance",
     }
 )
 
@@ -169,6 +170,12 @@ def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
 
 #: N-grams (the heaviest positive weights) in each topic's typical row for partial_fit.
 PROTOTYPE_NGRAMS = 2000
+
+
+def _importance(M: sp.csr_matrix, cost: np.ndarray) -> np.ndarray:
+    """``sum_i cost_i x_ij^2`` per bucket, rounded as the model file stores it."""
+    raw = np.asarray(M.multiply(M).T @ cost, dtype=np.float64).ravel()
+    return np.minimum(raw, 6e4).astype(np.float16).astype(np.float32)
 
 
 def _prototypes(coef: np.ndarray, k: int) -> sp.csr_matrix:
@@ -200,6 +207,8 @@ _FITTED = frozenset(
         "temperature_",
         "calibrated_",
         "n_train_",
+        "importance_",
+        "intercept_importance_",
         "metadata_",
     }
 )
@@ -431,11 +440,16 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         n_classes: int,
         cost: np.ndarray,
         start: tuple[np.ndarray, np.ndarray] | None = None,
+        intercept_scaling: float = 1.0,
+        stiffness: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Weights ``(n_classes, n_features)`` and intercepts of the one-vs-rest SVMs.
 
         ``cost`` is each row's C (C times class and sample weight); ``start`` (weights and
-        intercepts of the same shapes) is the prior the solution is pulled towards.
+        intercepts of the same shapes) is the prior the solution is pulled towards, and
+        ``stiffness`` (one value >= 1 per bucket) how hard: the prior is
+        ``1/2 sum_j stiffness_j (w_j - w0_j)^2``, solved as the plain one on features divided
+        by ``sqrt(stiffness)``.
         """
         # Solve only over buckets that occur in M: with 2**20 hash buckets most are empty, and
         # a bucket no row has keeps its starting weight anyway (w = w0 + sum a_i y_i x_i).
@@ -445,12 +459,14 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         else:
             coef = np.array(start[0], dtype=np.float64)
             intercept = np.array(start[1], dtype=np.float64)
-        sub = np.hstack([coef[:, used], intercept[:, None]])
+        root = np.ones(used.size) if stiffness is None else np.sqrt(stiffness[used])
+        X = M[:, used] @ sp.diags(1.0 / root) if stiffness is not None else M[:, used]
+        sub = np.hstack([coef[:, used] * root, intercept[:, None]])
         if n_classes == 2:
             # One SVM, class 1 against class 0, stored as the rows [0, w]: softmax over
             # [0, s] is the same model, and the second SVM would only be its negation.
             w, b, _ = fit_one_vs_rest(
-                M[:, used],
+                X,
                 (y_idx != 1).astype(np.int64),
                 1,
                 cost,
@@ -458,12 +474,13 @@ class TopicModel(ClassifierMixin, BaseEstimator):
                 max_epochs=self.max_iter,
                 tol=self.tol,
                 seed=self.random_state,
+                intercept_scaling=intercept_scaling,
             )
             coef[0], intercept[0] = 0.0, 0.0
-            coef[1, used], intercept[1] = w[0], b[0]
+            coef[1, used], intercept[1] = w[0] / root, b[0]
         else:
             w, b, _ = fit_one_vs_rest(
-                M[:, used],
+                X,
                 y_idx,
                 n_classes,
                 cost,
@@ -472,8 +489,9 @@ class TopicModel(ClassifierMixin, BaseEstimator):
                 tol=self.tol,
                 seed=self.random_state,
                 n_threads=self._n_threads(),
+                intercept_scaling=intercept_scaling,
             )
-            coef[:, used], intercept[:] = w, b
+            coef[:, used], intercept[:] = w / root, b
         return coef, intercept
 
     def _row_cost(self, y_idx: np.ndarray, classes: np.ndarray, sample_weight: Any) -> np.ndarray:
@@ -527,6 +545,10 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         M = self.features_.transform(texts)
         coef, intercept = self._fit_linear(M, y_idx, len(classes), cost)
         self._set_weights(coef, intercept)
+        # How much the training loss leans on each bucket (the diagonal of its curvature, up
+        # to the share of rows at the margin): partial_fit keeps heavily used weights stiff.
+        self.importance_ = _importance(M, cost)
+        self.intercept_importance_ = float(cost.sum())
         self.temperature_ = 1.0
         self.calibrated_ = False
         if self.calibrate:
@@ -535,7 +557,13 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         return self
 
     def partial_fit(
-        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        classes: Any = None,
+        *,
+        prior_strength: float = 1.0,
     ) -> TopicModel:
         """Learn more labelled texts starting from the current weights (a warm start).
 
@@ -557,6 +585,9 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             Weight of each row; larger weights pull harder against the prior.
         classes : ignored
             Accepted for scikit-learn's ``partial_fit`` signature; topics come from ``y``.
+        prior_strength : float
+            How much the training set's record of each weight's use (``importance_``)
+            stiffens the prior; 0 gives the plain L2 pull towards the current weights.
 
         Returns
         -------
@@ -612,10 +643,32 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         protos = _prototypes(self.coef_, PROTOTYPE_NGRAMS)
         M = sp.vstack([M, protos]).tocsr()
         y_idx = np.concatenate([y_idx, np.searchsorted(merged, old)])
-        cost = np.concatenate([cost, np.full(len(old), float(self.C) * float(np.mean(cost)))])
-        coef, intercept = self._fit_linear(M, y_idx, len(merged), cost, start=(coef, intercept))
+        cost = np.concatenate([cost, np.full(len(old), float(np.mean(cost)))])
+        # The prior is stiff where the training data leaned (elastic weight consolidation
+        # with the diagonal of the training loss's curvature): a weight that thousands of
+        # rows set moves little, one only the new rows use moves freely. A model file without
+        # that record gets the plain prior.
+        importance = getattr(self, "importance_", None)
+        stiffness = None if importance is None else 1.0 + prior_strength * importance
+        bias_stiff = 1.0 + prior_strength * float(getattr(self, "intercept_importance_", 0.0))
+        coef, intercept = self._fit_linear(
+            M,
+            y_idx,
+            len(merged),
+            cost,
+            start=(coef, intercept),
+            intercept_scaling=1.0 / np.sqrt(bias_stiff),
+            stiffness=None if stiffness is None else np.asarray(stiffness, dtype=np.float64),
+        )
         self.classes_ = merged
         self._set_weights(coef, intercept)
+        if importance is not None:
+            # What these rows taught is now part of what later updates should keep.
+            n_new = len(texts)
+            added = _importance(M[:n_new], cost[:n_new])
+            self.importance_ = np.minimum(importance + added, 6e4).astype(np.float16)
+            self.importance_ = self.importance_.astype(np.float32)
+            self.intercept_importance_ += float(cost[:n_new].sum())
         return self
 
     def _grown_features(self, texts: list[str]) -> HashingFeatures:
@@ -944,6 +997,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
                 if k != "n_jobs"  # a property of the machine, not of the model
             },
             "calibrated": bool(getattr(self, "calibrated_", False)),
+            "intercept_importance": float(getattr(self, "intercept_importance_", 0.0)),
             "n_features": int(self.features_.n_features),
             "n_train": int(getattr(self, "n_train_", 0)),
             "n_docs": int(getattr(self.features_, "n_docs_", 0)),
@@ -954,6 +1008,11 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             "used": used,
             "idf": idf[used].astype(np.float32),
             "coef": self.coef_[:, used].astype(np.float16),
+            **(
+                {"importance": self.importance_[used].astype(np.float16)}
+                if getattr(self, "importance_", None) is not None
+                else {}
+            ),
             "intercept": self.intercept_.astype(np.float32),
         }
         write_model_file(path, header, arrays)
@@ -1012,6 +1071,11 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         model.temperature_ = float(header.get("temperature", 1.0))
         model.calibrated_ = bool(header.get("calibrated", model.temperature_ != 1.0))
         model.n_train_ = int(header.get("n_train", 0))
+        if "importance" in arrays:
+            importance = np.zeros(n_features, dtype=np.float32)
+            importance[used] = arrays["importance"]
+            model.importance_ = importance
+            model.intercept_importance_ = float(header.get("intercept_importance", 0.0))
         model.metadata_ = header
         return model
 

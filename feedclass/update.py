@@ -29,7 +29,9 @@ from feedclass.train import data_hash
 
 #: How many ordinary training rows one correction weighs (chosen on a tuning split of
 #: Telegram channels, see ``benchmarks/bench_learning.py``).
-CORRECTION_WEIGHT = 8.0
+CORRECTION_WEIGHT = 4.0
+#: How stiff the prior is where the training data leaned (same choice as the weight).
+PRIOR_STRENGTH = 30.0
 #: Share of corrections the update must label as corrected before it stops re-weighting.
 TARGET_LEARNED = 0.98
 #: Solves at most; each raises the weight of the corrections still wrong.
@@ -74,6 +76,7 @@ def update_model(
     *,
     weight: float = CORRECTION_WEIGHT,
     rounds: int = ROUNDS,
+    prior_strength: float = PRIOR_STRENGTH,
 ) -> UpdateResult:
     """A copy of ``model`` that has learned the corrected ``texts`` and ``labels``.
 
@@ -89,6 +92,9 @@ def update_model(
         How many ordinary training rows one correction weighs.
     rounds : int
         Solves at most; after each, corrections still labelled otherwise weigh 4x more.
+    prior_strength : float
+        How stiff the prior is where the training data leaned (see
+        :meth:`TopicModel.partial_fit`).
 
     Returns
     -------
@@ -117,7 +123,7 @@ def update_model(
     new = model
     for _ in range(max(int(rounds), 1)):
         new = copy.copy(model)  # partial_fit replaces arrays, never writes into the parent's
-        new.partial_fit(texts, y, sample_weight=sw)
+        new.partial_fit(texts, y, sample_weight=sw, prior_strength=prior_strength)
         wrong = np.asarray(new.predict(texts) != y, dtype=bool)
         if wrong.mean() <= 1.0 - TARGET_LEARNED:
             break

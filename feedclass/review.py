@@ -97,17 +97,18 @@ def review_order(
         ReviewItem(
             index=int(full[j]),
             margin=float(margin[j]),
-            guess_1=classes[order2[j, 0]].item()
-            if isinstance(classes[order2[j, 0]], np.generic)
-            else classes[order2[j, 0]],
+            guess_1=_py(classes[order2[j, 0]]),
             confidence_1=float(p1[j]),
-            guess_2=classes[order2[j, 1]].item()
-            if isinstance(classes[order2[j, 1]], np.generic)
-            else classes[order2[j, 1]],
+            guess_2=_py(classes[order2[j, 1]]),
             confidence_2=float(p2[j]),
         )
         for j in picked
     ]
+
+
+def _py(value: Any) -> Any:
+    """A numpy scalar label as the plain Python value (writers and JSON take those)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def review_file(

@@ -439,60 +439,65 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         y_idx: np.ndarray,
         n_classes: int,
         cost: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Weights ``(n_classes, n_features)`` and intercepts of the one-vs-rest SVMs, from
+        zero; ``cost`` is each row's C (C times class and sample weight)."""
+        used, w, b = self._solve(M, y_idx, n_classes, cost)
+        coef = np.zeros((n_classes, M.shape[1]))
+        coef[:, used] = w
+        return coef, b
+
+    def _solve(
+        self,
+        M: sp.csr_matrix,
+        y_idx: np.ndarray,
+        n_classes: int,
+        cost: np.ndarray,
         start: tuple[np.ndarray, np.ndarray] | None = None,
         intercept_scaling: float = 1.0,
         stiffness: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Weights ``(n_classes, n_features)`` and intercepts of the one-vs-rest SVMs.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The buckets that occur in ``M``, the weights ``(n_classes, len(used))`` there, and
+        the intercepts.
 
-        ``cost`` is each row's C (C times class and sample weight); ``start`` (weights and
-        intercepts of the same shapes) is the prior the solution is pulled towards, and
-        ``stiffness`` (one value >= 1 per bucket) how hard: the prior is
-        ``1/2 sum_j stiffness_j (w_j - w0_j)^2``, solved as the plain one on features divided
-        by ``sqrt(stiffness)``.
+        Every other bucket keeps its starting weight: no row moves it (w = w0 + sum a_i y_i
+        x_i), and with 2**20 buckets most are empty, so only the used ones are solved for.
+        ``start`` (weights ``(n_classes, n_features)`` and intercepts) is the prior the
+        solution is pulled towards, and ``stiffness`` (one value >= 1 per bucket) how hard:
+        the prior is ``1/2 sum_j stiffness_j (w_j - w0_j)^2``, solved as the plain one on
+        features divided by ``sqrt(stiffness)``.
         """
-        # Solve only over buckets that occur in M: with 2**20 hash buckets most are empty, and
-        # a bucket no row has keeps its starting weight anyway (w = w0 + sum a_i y_i x_i).
         used = np.flatnonzero(np.diff(M.tocsc().indptr))
-        if start is None:
-            coef, intercept = np.zeros((n_classes, M.shape[1])), np.zeros(n_classes)
-        else:
-            coef = np.array(start[0], dtype=np.float64)
-            intercept = np.array(start[1], dtype=np.float64)
         root = np.ones(used.size) if stiffness is None else np.sqrt(stiffness[used])
-        X = M[:, used] @ sp.diags(1.0 / root) if stiffness is not None else M[:, used]
-        sub = np.hstack([coef[:, used] * root, intercept[:, None]])
+        X = M[:, used] if stiffness is None else M[:, used] @ sp.diags(1.0 / root)
+        if start is None:
+            sub = np.zeros((n_classes, used.size + 1))
+        else:
+            sub = np.hstack(
+                [
+                    np.asarray(start[0][:, used], dtype=np.float64) * root,
+                    np.asarray(start[1], dtype=np.float64)[:, None],
+                ]
+            )
+        common = {
+            "max_epochs": self.max_iter,
+            "tol": self.tol,
+            "seed": self.random_state,
+            "intercept_scaling": intercept_scaling,
+        }
         if n_classes == 2:
             # One SVM, class 1 against class 0, stored as the rows [0, w]: softmax over
             # [0, s] is the same model, and the second SVM would only be its negation.
-            w, b, _ = fit_one_vs_rest(
-                X,
-                (y_idx != 1).astype(np.int64),
-                1,
-                cost,
-                start=sub[1:] - sub[:1],
-                max_epochs=self.max_iter,
-                tol=self.tol,
-                seed=self.random_state,
-                intercept_scaling=intercept_scaling,
+            w1, b1, _ = fit_one_vs_rest(
+                X, (y_idx != 1).astype(np.int64), 1, cost, start=sub[1:] - sub[:1], **common
             )
-            coef[0], intercept[0] = 0.0, 0.0
-            coef[1, used], intercept[1] = w[0] / root, b[0]
+            w = np.vstack([np.zeros_like(w1), w1])
+            b = np.array([0.0, b1[0]])
         else:
             w, b, _ = fit_one_vs_rest(
-                X,
-                y_idx,
-                n_classes,
-                cost,
-                start=sub,
-                max_epochs=self.max_iter,
-                tol=self.tol,
-                seed=self.random_state,
-                n_threads=self._n_threads(),
-                intercept_scaling=intercept_scaling,
+                X, y_idx, n_classes, cost, start=sub, n_threads=self._n_threads(), **common
             )
-            coef[:, used], intercept[:] = w / root, b
-        return coef, intercept
+        return used, w / root, b
 
     def _row_cost(self, y_idx: np.ndarray, classes: np.ndarray, sample_weight: Any) -> np.ndarray:
         """Each row's C: ``C`` times its class weight times its sample weight."""
@@ -618,20 +623,21 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             )
         merged = np.unique(np.concatenate([old, got]))
         y_idx = np.searchsorted(merged, got)[got_idx]
-        coef = np.asarray(self.coef_, dtype=np.float64)
+        weights = self._w  # (n_features, n_classes), the file's float16 values as float32
         intercept = np.asarray(self.intercept_, dtype=np.float64)
         if len(merged) > len(old):
             if len(old) == 2:
                 # A binary model keeps one SVM as rows [0, s]; as one-vs-rest rows [-s/2, s/2]
                 # give the same probabilities.
-                coef = np.vstack([-coef[1] / 2, coef[1] / 2])
+                half = (weights[:, 1] / 2).astype(np.float16).astype(np.float32)
+                weights = np.stack([-half, half], axis=1)
                 intercept = np.array([-intercept[1] / 2, intercept[1] / 2])
             pos = np.searchsorted(merged, old)
-            grown = np.zeros((len(merged), coef.shape[1]))
-            grown[pos] = coef
+            grown = np.zeros((weights.shape[0], len(merged)), dtype=np.float32)
+            grown[:, pos] = weights
             b = np.full(len(merged), float(intercept.min()))
             b[pos] = intercept
-            coef, intercept = grown, b
+            weights, intercept = grown, b
         self.features_ = self._grown_features(texts)
         M = self.features_.transform(texts)
         # No class weights here: which topics the new rows hold is the editors' choice.
@@ -651,17 +657,23 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         importance = getattr(self, "importance_", None)
         stiffness = None if importance is None else 1.0 + prior_strength * importance
         bias_stiff = 1.0 + prior_strength * float(getattr(self, "intercept_importance_", 0.0))
-        coef, intercept = self._fit_linear(
+        used, w, b = self._solve(
             M,
             y_idx,
             len(merged),
             cost,
-            start=(coef, intercept),
+            start=(weights.T, intercept),
             intercept_scaling=1.0 / np.sqrt(bias_stiff),
             stiffness=None if stiffness is None else np.asarray(stiffness, dtype=np.float64),
         )
+        # Only the buckets the new rows use changed: copy the rest, round these as the file
+        # stores them (so a saved and reloaded model predicts the same).
+        new_w = np.array(weights, dtype=np.float32, order="C")
+        new_w[used] = w.T.astype(np.float16).astype(np.float32)
         self.classes_ = merged
-        self._set_weights(coef, intercept)
+        self._w = new_w
+        self.coef_ = new_w.T
+        self.intercept_ = b.astype(np.float32)
         if importance is not None:
             # What these rows taught is now part of what later updates should keep.
             n_new = len(texts)
@@ -926,6 +938,12 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- pickling (joblib, GridSearchCV(n_jobs=...), multiprocessing) ------------------------
+    def __copy__(self) -> TopicModel:
+        """A shallow copy: the same arrays, no trip through the model file (see below)."""
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def __getstate__(self) -> dict[str, Any]:
         """A fitted model pickles as its model file's bytes, so no larger than that file.
 

@@ -167,3 +167,11 @@ def test_bad_input_one_line_error_no_output(
 def test_usage_error_is_one_line(capsys) -> None:
     code, _, err = run(["classify", "--no-such-flag"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_train_says_when_calibration_cannot_run(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "two.csv"
+    data.write_text("title,label\nГол в ворота,sport\nКурс доллара вырос,economy\n", "utf-8")
+    code, _, err = run(["train", str(data), "-o", str(tmp_path / "m.fcm"), "--folds", "0"], capsys)
+    assert code == 0, err
+    assert "warning: calibration skipped" in err

@@ -19,8 +19,9 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
 from feedclass.errors import DataError
-from feedclass.model import TopicModel, check_labels, check_texts
+from feedclass.model import TopicModel
 from feedclass.tables import read_whole_table, write_ranked
+from feedclass.validation import check_labels, check_texts
 
 
 @dataclass

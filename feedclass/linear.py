@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["fit_one_vs_rest"]
+__all__ = ["fit_one_vs_rest", "loss_curvature", "used_columns"]
 
 
 @njit(cache=True, nogil=True)
@@ -204,3 +204,28 @@ def fit_one_vs_rest(
         with ThreadPoolExecutor(min(n_threads, n_classes)) as pool:
             list(pool.map(solve, range(n_classes)))
     return weights[:, :nf], weights[:, nf] * bias, epochs
+
+
+def used_columns(M: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The columns of ``M`` that hold a value, and ``M`` restricted to them.
+
+    Built by renumbering the column indices: scipy's column slicing and ``tocsc`` each cost
+    seconds on a hundred thousand headlines.
+    """
+    occurs = np.bincount(M.indices, minlength=M.shape[1]) > 0
+    used = np.flatnonzero(occurs)
+    renumber = np.cumsum(occurs) - 1
+    X = sp.csr_matrix(
+        (M.data.copy(), renumber[M.indices].astype(np.int32), M.indptr.copy()),
+        shape=(M.shape[0], used.size),
+    )
+    return used, X
+
+
+def loss_curvature(M: sp.csr_matrix, cost: np.ndarray) -> np.ndarray:
+    """``sum_i cost_i x_ij^2`` per column: the diagonal of the squared-hinge loss's curvature
+    (up to the share of rows at the margin), rounded to float16 as model files store it."""
+    per_nnz = np.repeat(np.asarray(cost, dtype=np.float64), np.diff(M.indptr))
+    data = M.data.astype(np.float64)
+    raw = np.bincount(M.indices, weights=per_nnz * data * data, minlength=M.shape[1])
+    return np.minimum(raw, 6e4).astype(np.float16).astype(np.float32)

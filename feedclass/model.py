@@ -24,113 +24,21 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from feedclass import __version__
+from feedclass.calibration import fit_temperature, fit_topic_offsets, softmax
 from feedclass.errors import CalibrationWarning, DataError, ModelFileError, NotFittedError
 from feedclass.features import HashingFeatures
-from feedclass.linear import fit_one_vs_rest
+from feedclass.linear import fit_one_vs_rest, loss_curvature, used_columns
 from feedclass.modelfile import read_model_file, shipped_file, write_model_file
+from feedclass.validation import (
+    LABEL_DTYPES,
+    check_labels,
+    check_sample_weight,
+    check_texts,
+    label_kind,
+    plain_value,
+)
 
 DEFAULT_MODEL_NAME = "feedclass-default.fcm"
-
-
-def check_texts(X: Any, name: str = "X") -> list[str]:
-    """The texts of ``X`` as a list of str; missing texts (None, NaN, ``pd.NA``) become "".
-
-    Refuses a bare string (the "classified one headline letter by letter" bug) and a table of
-    several columns (iterating a DataFrame gives its column names, not its rows).
-
-    Examples
-    --------
-    >>> check_texts(["Курс вырос", None, float("nan")])
-    ['Курс вырос', '', '']
-    """
-    if isinstance(X, (str, bytes)):
-        raise DataError(f"{name} must be a list of texts, not a single string; wrap it: [{name}]")
-    columns = getattr(X, "columns", None)
-    if columns is not None:
-        if len(columns) != 1:
-            raise DataError(
-                f"{name} is a table with columns {list(columns)!r}; pass the text column, "
-                f"e.g. {name}[{str(columns[0])!r}]"
-                if len(columns)
-                else f"{name} has no columns"
-            )
-        X = X.iloc[:, 0] if hasattr(X, "iloc") else X[columns[0]]
-    if hasattr(X, "to_numpy"):
-        X = X.to_numpy()
-    if isinstance(X, np.ndarray) and X.ndim != 1:
-        if X.ndim == 2 and X.shape[1] == 1:
-            X = X[:, 0]
-        else:
-            raise DataError(f"{name} must be one-dimensional; got shape {X.shape} instead")
-    try:
-        items = list(X)
-    except TypeError:
-        raise DataError(f"{name} must be a list of texts; got {type(X).__name__} instead") from None
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, str):
-            out.append(item)
-        elif _is_missing(item):
-            out.append("")
-        else:
-            raise DataError(
-                f"{name} must hold strings; got {type(item).__name__} at position {len(out)}"
-            )
-    return out
-
-
-def _is_missing(value: Any) -> bool:
-    """None, NaN (float or numpy) and pandas' NA/NaT, without importing pandas."""
-    if value is None:
-        return True
-    if isinstance(value, (float, np.floating)):
-        return bool(value != value)
-    return type(value).__name__ in ("NAType", "NaTType")
-
-
-def check_labels(y: Any, n: int, min_classes: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted classes of ``y`` (keeping their type) and each label's index among them.
-
-    Integer labels stay integers (sorted as numbers), so ``score`` and scikit-learn's model
-    selection compare like with like; missing labels and a mix of types are refused rather
-    than turned into classes such as ``'nan'`` or merged (``1`` with ``"1"``).
-
-    Examples
-    --------
-    >>> classes, idx = check_labels([2, 10, 3, 2], 4)
-    >>> classes.tolist(), idx.tolist()
-    ([2, 3, 10], [0, 2, 1, 0])
-    """
-    if isinstance(y, (str, bytes)):
-        raise DataError("y must be a list of labels, not a single string")
-    values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else list(y), dtype=object)
-    if values.ndim != 1:
-        raise DataError(f"y must be one-dimensional; got shape {values.shape} instead")
-    if len(values) != n:
-        raise DataError(
-            f"X and y must have the same length; got {n} texts and {len(values)} labels"
-        )
-    for i, v in enumerate(values):
-        if _is_missing(v):
-            raise DataError(f"y must not hold missing labels; got {v!r} at position {i}")
-    items = [v.item() if isinstance(v, np.generic) else v for v in values]
-    kinds = {_label_kind(v) for v in items}
-    if len(kinds) > 1:
-        raise DataError(
-            "y mixes label types (" + ", ".join(sorted(kinds)) + "), e.g. 1 and '1' would be "
-            "two topics that print alike; convert them to one type"
-        )
-    kind = kinds.pop() if kinds else "str"
-    arr = np.asarray(items, dtype=_LABEL_DTYPES[kind]) if kind != "str" else values
-    classes, y_idx = np.unique(arr, return_inverse=True)
-    if len(classes) < min_classes:
-        raise DataError(
-            f"training needs at least 2 topics; got {len(classes)} "
-            f"({', '.join(map(str, classes)) or 'none'})"
-        )
-    if kind == "str":
-        classes = np.asarray(classes, dtype=object)
-    return classes, y_idx.ravel().astype(np.int64)
 
 
 #: Header keys the model file format itself writes; ``save(metadata=...)`` may not set them.
@@ -155,45 +63,8 @@ _RESERVED_KEYS = frozenset(
 )
 
 
-def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
-    """Weights of ``n`` rows as floats > 0 (ones when None)."""
-    if sample_weight is None:
-        return np.ones(n)
-    sw = np.asarray(sample_weight, dtype=np.float64).ravel()
-    if sw.shape != (n,):
-        raise DataError(f"sample_weight must have one weight per text; got {sw.size} for {n} texts")
-    if not np.all(np.isfinite(sw)) or np.any(sw < 0):
-        raise DataError("sample_weight must hold finite numbers >= 0")
-    # A row of weight 0 takes no part; the solver needs C > 0, so give it a negligible one.
-    return np.maximum(sw, 1e-12)
-
-
 #: N-grams (the heaviest positive weights) in each topic's typical row for partial_fit.
 PROTOTYPE_NGRAMS = 2000
-
-
-def _importance(M: sp.csr_matrix, cost: np.ndarray) -> np.ndarray:
-    """``sum_i cost_i x_ij^2`` per bucket, rounded as the model file stores it."""
-    per_nnz = np.repeat(np.asarray(cost, dtype=np.float64), np.diff(M.indptr))
-    data = M.data.astype(np.float64)
-    raw = np.bincount(M.indices, weights=per_nnz * data * data, minlength=M.shape[1])
-    return np.minimum(raw, 6e4).astype(np.float16).astype(np.float32)
-
-
-def _used_columns(M: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
-    """The columns of ``M`` that hold a value, and ``M`` restricted to them.
-
-    Built by renumbering the column indices: scipy's column slicing and ``tocsc`` each cost
-    seconds on a hundred thousand headlines.
-    """
-    occurs = np.bincount(M.indices, minlength=M.shape[1]) > 0
-    used = np.flatnonzero(occurs)
-    renumber = np.cumsum(occurs) - 1
-    X = sp.csr_matrix(
-        (M.data.copy(), renumber[M.indices].astype(np.int32), M.indptr.copy()),
-        shape=(M.shape[0], used.size),
-    )
-    return used, X
 
 
 def _prototypes(coef: np.ndarray, k: int) -> sp.csr_matrix:
@@ -231,106 +102,10 @@ _FITTED = frozenset(
     }
 )
 
-#: numpy dtype of each kind of label a model file can record.
-_LABEL_DTYPES: dict[str, Any] = {"str": object, "int": np.int64, "float": np.float64, "bool": bool}
-
-
-def _label_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    raise DataError(
-        f"labels must be strings, integers, floats or booleans; got {type(value).__name__}"
-    )
-
-
-def _plain(value: Any) -> Any:
-    """A parameter value as plain JSON data (numpy scalars from ``np.arange`` grids included)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
 
 def _pair(value: Any) -> tuple[int, int] | None:
     """An n-gram range as a tuple (a model file stores it as a JSON list)."""
     return None if value is None else (int(value[0]), int(value[1]))
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    scores = scores - scores.max(axis=1, keepdims=True)
-    np.exp(scores, out=scores)
-    scores /= scores.sum(axis=1, keepdims=True)
-    return scores
-
-
-def _macro_f1(y_idx: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
-    tp = np.bincount(y_idx[pred == y_idx], minlength=n_classes)
-    fp = np.bincount(pred, minlength=n_classes) - tp
-    fn = np.bincount(y_idx, minlength=n_classes) - tp
-    denom = np.maximum(2 * tp + fp + fn, 1)
-    return float(np.mean(2 * tp / denom))
-
-
-def _fit_bias(scores: np.ndarray, y_idx: np.ndarray, rounds: int = 3) -> np.ndarray:
-    """Per-topic offsets to the SVM margins that maximise held-out macro-F1 plus accuracy.
-
-    Why: one-vs-rest margins of rare or diffuse topics (ecology, society) are too low, so they
-    lose recall to the big topics; class weights only partly fix that. Coordinate ascent over
-    a small grid, on out-of-fold scores only, so the outer validation stays honest.
-    """
-    n_classes = scores.shape[1]
-    bias = np.zeros(n_classes)
-    grid = np.linspace(-0.3, 0.3, 25)
-
-    def objective(b: np.ndarray) -> float:
-        pred = np.argmax(scores + b, axis=1)
-        return _macro_f1(y_idx, pred, n_classes) + float(np.mean(pred == y_idx))
-
-    best = objective(bias)
-    for _ in range(rounds):
-        improved = False
-        for c in range(n_classes):
-            for delta in grid:
-                trial = bias.copy()
-                trial[c] = delta
-                value = objective(trial)
-                if value > best + 1e-9:
-                    best, bias, improved = value, trial, True
-        if not improved:
-            break
-    return bias
-
-
-def _fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
-    """The temperature that minimises log loss of held-out scores (golden-section search)."""
-
-    def nll(t: float) -> float:
-        p = _softmax(scores / t)
-        return float(-np.log(np.clip(p[np.arange(len(y_idx)), y_idx], 1e-12, None)).mean())
-
-    lo, hi = np.log(0.005), np.log(20.0)
-    g = (np.sqrt(5) - 1) / 2
-    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
-    fa, fb = nll(np.exp(a)), nll(np.exp(b))
-    for _ in range(60):
-        if fa < fb:
-            hi, b, fb = b, a, fa
-            a = hi - g * (hi - lo)
-            fa = nll(np.exp(a))
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + g * (hi - lo)
-            fb = nll(np.exp(b))
-    return float(np.exp((lo + hi) / 2))
 
 
 class TopicModel(ClassifierMixin, BaseEstimator):
@@ -485,7 +260,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         the prior is ``1/2 sum_j stiffness_j (w_j - w0_j)^2``, solved as the plain one on
         features divided by ``sqrt(stiffness)``.
         """
-        used, X = _used_columns(M)
+        used, X = used_columns(M)
         root = np.ones(used.size) if stiffness is None else np.sqrt(stiffness[used])
         if stiffness is not None:
             X.data = X.data / root[X.indices].astype(X.data.dtype)
@@ -541,7 +316,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"class_weight must be None, 'balanced' or a dict; got {type(cw).__name__}"
             )
-        return float(self.C) * per_class[y_idx] * _check_sample_weight(sample_weight, len(y_idx))
+        return float(self.C) * per_class[y_idx] * check_sample_weight(sample_weight, len(y_idx))
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TopicModel:
         """Learn the features' IDF, the topic weights and (with ``calibrate``) the temperature.
@@ -571,7 +346,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self._set_weights(coef, intercept)
         # How much the training loss leans on each bucket (the diagonal of its curvature, up
         # to the share of rows at the margin): partial_fit keeps heavily used weights stiff.
-        self.importance_ = _importance(M, cost)
+        self.importance_ = loss_curvature(M, cost)
         self.intercept_importance_ = float(cost.sum())
         self.temperature_ = 1.0
         self.calibrated_ = False
@@ -634,7 +409,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         texts = check_texts(X)
         got, got_idx = check_labels(y, len(texts), min_classes=1)
         old = self.classes_
-        kind, old_kind = _label_kind(_plain(got[0])), _label_kind(_plain(old[0]))
+        kind, old_kind = label_kind(plain_value(got[0])), label_kind(plain_value(old[0]))
         if kind != old_kind:
             raise DataError(
                 f"y holds {kind} labels but the model's topics are {old_kind} labels "
@@ -660,7 +435,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.features_ = self._grown_features(texts)
         M = self.features_.transform(texts)
         # No class weights here: which topics the new rows hold is the editors' choice.
-        cost = float(self.C) * _check_sample_weight(sample_weight, len(texts))
+        cost = float(self.C) * check_sample_weight(sample_weight, len(texts))
         # The training rows are gone, so each known topic speaks through one typical row
         # built from its own weights; without them a topic seen only in the new rows (a new
         # topic, or a batch of corrections all to one topic) raises its intercept and takes
@@ -696,7 +471,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         if importance is not None:
             # What these rows taught is now part of what later updates should keep.
             n_new = len(texts)
-            added = _importance(M[:n_new], cost[:n_new])
+            added = loss_curvature(M[:n_new], cost[:n_new])
             self.importance_ = np.minimum(importance + added, 6e4).astype(np.float16)
             self.importance_ = self.importance_.astype(np.float32)
             self.intercept_importance_ += float(cost[:n_new].sum())
@@ -800,8 +575,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             scores[pos : pos + len(test)] = s
             pos += len(test)
         y_held = y_idx[held]
-        bias = _fit_bias(scores, y_held) if self.balance_topics else np.zeros(n_classes)
-        self.temperature_ = _fit_temperature(scores + bias, y_held)
+        bias = fit_topic_offsets(scores, y_held) if self.balance_topics else np.zeros(n_classes)
+        self.temperature_ = fit_temperature(scores + bias, y_held)
         self.intercept_ = (self.intercept_ + bias).astype(np.float32)
         self.calibrated_ = True
 
@@ -858,7 +633,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         scores = self._scores(check_texts(X))
-        return _softmax(scores.astype(np.float64) / self.temperature_)
+        return softmax(scores.astype(np.float64) / self.temperature_)
 
     def predict(self, X: Any, *, k: int | None = None, min_confidence: float | None = None) -> Any:
         """The topic of each text; with ``k`` or ``min_confidence``, what the CLI prints.
@@ -903,7 +678,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         floor = 0.0 if min_confidence is None else float(min_confidence)
         if not 0.0 <= floor <= 1.0:
             raise DataError(f"min_confidence must be between 0 and 1; got {min_confidence}")
-        proba = _softmax(self._scores(texts).astype(np.float64) / self.temperature_)
+        proba = softmax(self._scores(texts).astype(np.float64) / self.temperature_)
         empty = np.array([not t.strip() for t in texts], dtype=bool)
         if k is None:
             best = np.argmax(proba, axis=1) if len(texts) else np.zeros(0, dtype=np.int64)
@@ -913,7 +688,9 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             return out
         order = np.argsort(-proba, axis=1, kind="stable")[:, : min(k, proba.shape[1])]
         return [
-            [] if e else [(_plain(self.classes_[j]), float(p[j])) for j in row if p[j] >= floor]
+            []
+            if e
+            else [(plain_value(self.classes_[j]), float(p[j])) for j in row if p[j] >= floor]
             for row, p, e in zip(order, proba, empty)
         ]
 
@@ -928,7 +705,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         k = min(k, proba.shape[1])
         order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
         return [
-            [(_plain(self.classes_[j]), float(p[j])) for j in row] for row, p in zip(order, proba)
+            [(plain_value(self.classes_[j]), float(p[j])) for j in row]
+            for row, p in zip(order, proba)
         ]
 
     def explain(self, text: str, n: int = 5) -> list[tuple[str, float]]:
@@ -1028,9 +806,9 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             "sklearn_version": sklearn.__version__,
             "numpy_version": np.__version__,
             "labels": [str(c) for c in self.classes_],
-            "label_type": _label_kind(_plain(self.classes_[0])),
+            "label_type": label_kind(plain_value(self.classes_[0])),
             "params": {
-                k: _plain(v)
+                k: plain_value(v)
                 for k, v in self.get_params().items()
                 if k != "n_jobs"  # a property of the machine, not of the model
             },
@@ -1087,7 +865,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             kind = header.get("label_type", "str")
             classes = np.asarray(
                 labels if kind == "str" else [json.loads(v.lower()) for v in labels],
-                dtype=_LABEL_DTYPES[kind],
+                dtype=LABEL_DTYPES[kind],
             )
             w = np.zeros((n_features, len(labels)), dtype=np.float32)
             w[used] = arrays["coef"].T

@@ -15,8 +15,9 @@ from typing import IO, Any
 import numpy as np
 
 from feedclass.errors import DataError
-from feedclass.model import TopicModel, check_texts
+from feedclass.model import TopicModel
 from feedclass.tables import read_whole_table, write_ranked
+from feedclass.validation import check_texts
 
 #: Cosine similarity of feature rows above which two items count as near-copies.
 NEAR_COPY = 0.5

@@ -22,10 +22,11 @@ from typing import IO, Any
 import numpy as np
 
 from feedclass.errors import DataError
-from feedclass.model import TopicModel, check_labels, check_texts, default_model_path, load_model
+from feedclass.model import TopicModel, default_model_path, load_model
 from feedclass.modelfile import file_sha256
 from feedclass.readers import read_labelled
 from feedclass.train import data_hash
+from feedclass.validation import check_labels, check_texts
 
 #: How many ordinary training rows one correction weighs (chosen on a tuning split of
 #: Telegram channels, see ``benchmarks/bench_learning.py``).

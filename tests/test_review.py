@@ -50,3 +50,23 @@ def test_cli_review_keeps_fields(tiny_model_path: Path, tmp_path: Path, capsys) 
     for r in rows:
         assert r["title"] == titles[int(r["id"][1:])]
         assert float(r["confidence_1"]) >= float(r["confidence_2"])
+
+
+def test_cli_review_jsonl_keeps_every_field(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    import json
+
+    src = tmp_path / "feed.jsonl"
+    items = [
+        {"id": 7, "title": "Сборная по футболу выиграла матч", "meta": {"src": "a"}},
+        {"id": 8, "title": "Курс футбольного клуба", "meta": {"src": "b"}},
+    ]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), "utf-8")
+    out = tmp_path / "out.jsonl"
+    code, _, err = run(
+        ["review", str(src), "-m", str(tiny_model_path), "-n", "5", "-o", str(out)], capsys
+    )
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert sorted(r["id"] for r in rows) == [7, 8]
+    assert all(r["meta"] == items[r["id"] - 7]["meta"] for r in rows)
+    assert all("guess_1" in r and "margin" in r for r in rows)

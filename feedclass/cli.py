@@ -266,8 +266,8 @@ def audit(
         n=n,
         folds=folds,
     )
-    disagree = sum(1 for it in items if it.suspicion > 0)
-    note = f"feedclass: audited {len(items)} rows; {disagree} look mislabelled (suspicion > 0)"
+    disagree = sum(1 for it in items if it.suspicion > 0.5)
+    note = f"feedclass: audited {len(items)} rows; {disagree} look mislabelled (suspicion > 0.5)"
     if unjudged:
         note += f"; {unjudged} without text or label listed last, not judged"
     typer.echo(note, err=True)

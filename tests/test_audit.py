@@ -50,12 +50,12 @@ def test_flipped_labels_rank_first() -> None:
     assert all(it.suggested != it.label for it in items)
 
 
-def test_scores_discount_a_diffuse_topic() -> None:
-    # Topic 1 is never confident: its correct rows must not outrank a confident wrong label.
+def test_scores_rank_unlikely_labels_first() -> None:
     p = np.array([[0.95, 0.05], [0.9, 0.1], [0.45, 0.55], [0.5, 0.5], [0.9, 0.1]])
     y = np.array([0, 0, 1, 1, 1])
     s, best = audit_scores(p, y)
     assert int(np.argmax(s)) == 4 and int(best[4]) == 0
+    np.testing.assert_allclose(s, [0.05, 0.1, 0.45, 0.5, 0.9])
 
 
 def test_cli_audit_keeps_ids_and_lists_unjudged_rows_last(tmp_path: Path, capsys) -> None:

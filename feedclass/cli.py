@@ -169,6 +169,40 @@ def train(
 
 
 @app.command()
+def update(
+    model: Annotated[
+        str, typer.Argument(help="Model file to start from, or 'default' for the shipped model.")
+    ],
+    corrections: Annotated[
+        str,
+        typer.Option(
+            "--corrections", "-c", help="Corrected items: CSV, TSV or JSONL with text and label."
+        ),
+    ],
+    output: Annotated[str, typer.Option("--output", "-o", help="New model file to write.")],
+    text_column: TextColumn = None,
+    label_column: Annotated[
+        str, typer.Option("--label-column", "-l", help="Column with the right topic.")
+    ] = "label",
+    fmt: FormatOpt = None,
+) -> None:
+    """Teach a model editors' corrections: a new model that keeps what the old one knew."""
+    from feedclass.update import update_file
+
+    r = update_file(
+        model, corrections, output, text_column=text_column, label_column=label_column, fmt=fmt
+    )
+    typer.echo(
+        f"learned {r.corrections} corrections"
+        + (f" ({r.skipped} skipped: empty text or label)" if r.skipped else "")
+        + f"; {100 * r.learned:.1f}% of them now get the corrected topic"
+    )
+    if r.new_topics:
+        typer.echo(f"new topics: {', '.join(map(str, r.new_topics))}")
+    typer.echo(f"model written to {output}")
+
+
+@app.command()
 def classify(
     input: Input,
     output: Output = None,
@@ -286,6 +320,53 @@ def _classify_dask(
 
 
 @app.command()
+def review(
+    feed: Input,
+    output: Output = None,
+    model: ModelOpt = None,
+    n: Annotated[int, typer.Option("-n", help="How many items to pick.")] = 50,
+    text_column: TextColumn = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Pick the items whose labels would teach the model most, with its two best guesses."""
+    from feedclass.review import review_file
+
+    items = review_file(feed, output, _load(model), n=n, text_column=text_column, fmt=fmt)
+    typer.echo(f"feedclass: {len(items)} items to review, most useful first", err=True)
+
+
+@app.command()
+def audit(
+    data: Annotated[str, typer.Argument(help="Labelled CSV, TSV or JSONL file, or - for stdin.")],
+    output: Output = None,
+    text_column: TextColumn = None,
+    label_column: Annotated[
+        str, typer.Option("--label-column", "-l", help="Column with the topic.")
+    ] = "label",
+    n: Annotated[int, typer.Option("-n", help="Rows to list (0: every row).")] = 0,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
+    fmt: FormatOpt = None,
+) -> None:
+    """List the rows of a labelled file most likely mislabelled, with the suggested label."""
+    from feedclass.audit import audit_file
+
+    items, unjudged = audit_file(
+        data,
+        output,
+        text_column=text_column,
+        label_column=label_column,
+        fmt=fmt,
+        n=n,
+        folds=folds,
+    )
+    disagree = sum(1 for it in items if it.suspicion > 0.5)
+    note = f"feedclass: audited {len(items)} rows; {disagree} look mislabelled (suspicion > 0.5)"
+    if unjudged:
+        note += f"; {unjudged} without text or label listed last, not judged"
+    typer.echo(note, err=True)
+
+
+@app.command()
 def evaluate(
     data: Annotated[str, typer.Argument(help="Labelled CSV, TSV or JSONL file, or - for stdin.")],
     model: ModelOpt = None,
@@ -339,6 +420,13 @@ def info(
         f"{h.get('sklearn_version')}, numpy {h.get('numpy_version')}, "
         f"format {h.get('format_version')}"
     )
+    parent = h.get("parent_model")
+    if parent:
+        typer.echo(
+            f"updated:    from {parent.get('path')} (sha256 {str(parent.get('sha256', ''))[:16]}) "
+            f"with {h.get('corrections_count')} corrections "
+            f"(sha256 {str(h.get('corrections_sha256', ''))[:16]})"
+        )
     metrics = h.get("metrics")
     if metrics:
         line = f"metrics:    accuracy {metrics.get('accuracy')}, macro-F1 {metrics.get('macro_f1')}"

@@ -7,6 +7,8 @@ working.
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+
 
 class FeedclassError(Exception):
     """Base class of every error feedclass raises on purpose."""
@@ -33,3 +35,15 @@ class StateFileError(FeedclassError, ValueError):
 
 class ClusterError(FeedclassError, OSError):
     """A Dask cluster cannot be started or reached, or a task on it failed."""
+
+
+class NotFittedError(FeedclassError, _SklearnNotFitted):
+    """An estimator was used before ``fit``.
+
+    A subclass of scikit-learn's own ``NotFittedError`` (so of ``ValueError`` and
+    ``AttributeError`` too): code written for scikit-learn catches it.
+    """
+
+
+class CalibrationWarning(UserWarning):
+    """Calibration could not run, so probabilities are uncalibrated (temperature 1.0)."""

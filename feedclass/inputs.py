@@ -7,13 +7,13 @@ caller's ``missing`` policy says.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from feedclass.errors import DataError
+from feedclass.validation import is_missing
 
 __all__ = ["check_texts"]
 
@@ -32,8 +32,8 @@ def check_texts(
     what : str
         How messages name the items ("texts", "headlines").
     missing : {"empty", "error"}
-        ``None`` and NaN become "" ("empty": a classifier gives an empty headline its prior), or
-        are refused ("error": the dedup needs every headline; fill or drop them first).
+        ``None``, NaN and ``pd.NA`` become "" ("empty": a classifier gives an empty headline its
+        prior), or are refused ("error": the dedup needs every headline; fill or drop them first).
 
     Examples
     --------
@@ -52,8 +52,23 @@ def check_texts(
         raise ValueError(f"missing must be 'empty' or 'error'; got {missing!r} instead")
     if isinstance(X, (str, bytes)):
         raise DataError(f"{name} must be a list of {what}, not a single string; wrap it: [{name}]")
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        # iterating a DataFrame gives its column names, not its rows
+        if len(columns) != 1:
+            raise DataError(
+                f"{name} is a table with columns {list(columns)!r}; pass the text column, "
+                f"e.g. {name}[{str(columns[0])!r}]"
+                if len(columns)
+                else f"{name} has no columns"
+            )
+        X = X.iloc[:, 0] if hasattr(X, "iloc") else X[columns[0]]
+    if hasattr(X, "to_numpy"):
+        X = X.to_numpy()
     if isinstance(X, np.ndarray):
-        if X.ndim != 1:
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        elif X.ndim != 1:
             raise DataError(
                 f"{name} must be a 1-d sequence of {what}; got an array of shape {X.shape}"
             )
@@ -67,7 +82,7 @@ def check_texts(
     for i, t in enumerate(texts):
         if isinstance(t, str):
             out.append(t)
-        elif missing == "empty" and (t is None or (isinstance(t, float) and math.isnan(t))):
+        elif missing == "empty" and is_missing(t):
             out.append("")
         else:
             hint = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from feedclass.atomic import check_not_an_input
-from feedclass.errors import DataError
+from feedclass.errors import CalibrationWarning, DataError
 from feedclass.evaluate import cross_validate
 from feedclass.model import TopicModel
 from feedclass.readers import read_labelled
@@ -65,7 +66,7 @@ def train_texts(
             f"{len(counts)} topics for {len(texts)} rows: on average fewer than 2 examples per "
             "topic, so no topic can be learned (is --label-column an id or a text column?)"
         )
-    warnings = [
+    warnings_list = [
         f"topic {lab!r} has only {n} example{'s' * (n != 1)}; its predictions will be unreliable"
         for lab, n in sorted(counts.items())
         if n < RARE_CLASS
@@ -77,9 +78,13 @@ def train_texts(
             estimator, texts, labels, groups=groups, folds=folds, progress=progress
         )
     else:
-        warnings.append("no cross-validation: some topic has a single example")
-    fitted = estimator.fit(list(texts), list(labels))
-    return TrainResult(fitted, dict(sorted(counts.items())), skipped, metrics, warnings)
+        warnings_list.append("no cross-validation: some topic has a single example")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CalibrationWarning)
+        fitted = estimator.fit(list(texts), list(labels))
+    # Shown by the CLI with the other warnings, rather than as a Python warning line.
+    warnings_list += [str(w.message) for w in caught if issubclass(w.category, CalibrationWarning)]
+    return TrainResult(fitted, dict(sorted(counts.items())), skipped, metrics, warnings_list)
 
 
 def train_file(

@@ -191,3 +191,13 @@ def test_classify_jobs_give_identical_output(tiny_model_path: Path, tmp_path: Pa
     assert outs[0] == outs[1]
     rows = read_csv(outs[0].decode("utf-8"))
     assert len(rows) == 9000 and {r["topic"] for r in rows} == {"sport", "economy"}
+
+
+def test_train_says_when_calibration_cannot_run(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "two.csv"
+    # one economy headline: never held out, so nothing of two topics is left to calibrate on
+    rows = "Гол в ворота,sport\nМатч вничью,sport\nНичья в дерби,sport\nКурс вырос,economy\n"
+    data.write_text("title,label\n" + rows, "utf-8")
+    code, _, err = run(["train", str(data), "-o", str(tmp_path / "m.fcm"), "--folds", "0"], capsys)
+    assert code == 0, err
+    assert "warning: calibration skipped" in err

@@ -29,7 +29,9 @@ from feedclass import TopicModel, __version__
 from feedclass.evaluate import cross_validate, format_report, report
 from feedclass.normalize import normalize_text
 from feedclass.train import data_hash
+from feedclass.vectors import WordVectors
 from training import card, sources
+from training.checks import check_titles, is_heldout_post, near_check_items
 from training.tg_news import load_tg_posts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +68,9 @@ def load_corpus(data_dir: Path) -> list[dict]:
         for item_id, label in sorted(sources.load_labels(LABELS / f"{name}.csv").items()):
             if item_id not in pool:
                 raise SystemExit(f"training/labels/{name}.csv: id {item_id} not in the data")
+            if is_heldout_post(item_id):
+                # Whole channels are held out for the out-of-channel check (training/checks.py).
+                continue
             rec = pool[item_id]
             items.append(
                 {
@@ -82,7 +87,8 @@ def load_corpus(data_dir: Path) -> list[dict]:
         items += [dict(r, part="sib200") for r in sources.load_sib200(data_dir, lang, "train")]
     items += load_authored()
     items += [dict(r, part="bbc") for r in sources.load_bbc(data_dir)]
-    seen: set[str] = set()
+    # A check item's text never enters training, even when another outlet reposted it.
+    seen: set[str] = check_titles(data_dir)
     out = []
     for item in items:
         key = normalize_text(item["title"])
@@ -90,7 +96,8 @@ def load_corpus(data_dir: Path) -> list[dict]:
             continue
         seen.add(key)
         out.append(item)
-    return out
+    near = near_check_items([r["title"] for r in out], data_dir)
+    return [r for i, r in enumerate(out) if i not in near]
 
 
 def load_authored() -> list[dict]:
@@ -138,6 +145,26 @@ def created_date() -> str:
     return RECIPE_DATE
 
 
+def parse_params(params: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key=value`` overrides (JSON values) to the model parameters."""
+    for kv in overrides:
+        key, value = kv.split("=", 1)
+        is_json = value[:1] in "[{0123456789-" or value in ("true", "false", "null")
+        params[key] = json.loads(value) if is_json else value
+        if isinstance(params[key], list):
+            params[key] = tuple(params[key])
+    return params
+
+
+def word_vectors() -> WordVectors:
+    """Navec's word vectors (fetched from the pinned natasha wheel, SHA-256 checked, cached)."""
+    from training.dedup_vectors import fetch_navec, read_navec
+
+    words, _counts, vectors = read_navec(fetch_navec())
+    keep = [i for i, w in enumerate(words) if w not in ("<unk>", "<pad>")]
+    return WordVectors([words[i] for i in keep], vectors[keep])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -149,12 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         "--param", action="append", default=[], help="override a model parameter, e.g. --param C=5"
     )
     args = parser.parse_args(argv)
-    params = dict(MODEL_PARAMS)
-    for kv in args.param:
-        key, value = kv.split("=", 1)
-        params[key] = json.loads(value) if value[:1] in "[{0123456789-" else value
-        if isinstance(params[key], list):
-            params[key] = tuple(params[key])
+    params = parse_params(dict(MODEL_PARAMS), args.param)
+    if params.get("vector_weight"):
+        params["word_vectors"] = word_vectors()
 
     t0 = time.time()
     corpus = load_corpus(args.data)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from feedclass.evaluate import report
 from feedclass.normalize import normalize_text
@@ -105,6 +106,37 @@ def load_en_check(data_dir: Path) -> list[dict]:
 def check_titles(data_dir: Path) -> set[str]:
     """Normalised titles of every check item (training drops items with the same text)."""
     return {normalize_text(r["title"]) for r in load_tg_heldout(data_dir) + load_en_check(data_dir)}
+
+
+def _shingles(text: str, k: int = 5) -> set[str]:
+    s = normalize_text(text)
+    return {s[i : i + k] for i in range(max(1, len(s) - k + 1))}
+
+
+def near_check_items(titles: list[str], data_dir: Path, threshold: float = 0.5) -> set[int]:
+    """Positions of ``titles`` that retell a check item (char 5-gram Jaccard >= threshold).
+
+    Why: outlets repost each other's wording; such a repost in training would leak the check.
+    """
+    checks = [_shingles(r["title"]) for r in load_tg_heldout(data_dir) + load_en_check(data_dir)]
+    vocab: dict[str, int] = {}
+    for sh in checks:
+        for g in sh:
+            vocab.setdefault(g, len(vocab))
+
+    def matrix(sets: list[set[str]]) -> sp.csr_matrix:
+        rows = [sorted({vocab[g] for g in sh if g in vocab}) for sh in sets]
+        indptr = np.cumsum([0] + [len(r) for r in rows])
+        indices = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=int(indptr[-1]))
+        data = np.ones(len(indices), dtype=np.float32)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(sets), len(vocab)))
+
+    mine = [_shingles(t) for t in titles]
+    shared = (matrix(mine) @ matrix(checks).T).tocoo()
+    size_a = np.array([len(sh) for sh in mine])[shared.row]
+    size_b = np.array([len(sh) for sh in checks])[shared.col]
+    jaccard = shared.data / (size_a + size_b - shared.data)
+    return {int(i) for i in shared.row[jaccard >= threshold]}
 
 
 def evaluate_checks(model: Any, data_dir: Path) -> dict[str, Any]:

@@ -7,6 +7,8 @@ working.
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+
 
 class FeedclassError(Exception):
     """Base class of every error feedclass raises on purpose."""
@@ -31,9 +33,13 @@ class StateFileError(FeedclassError, ValueError):
     """A dedup history state file is missing, corrupted or of an unknown version."""
 
 
-class NotFittedError(FeedclassError, ValueError, AttributeError):
+class NotFittedError(FeedclassError, _SklearnNotFitted):
     """An estimator was used before ``fit``.
 
-    Subclasses scikit-learn's own NotFittedError bases so ``check_is_fitted`` users see the same
-    types.
+    A subclass of scikit-learn's own ``NotFittedError`` (so of ``ValueError`` and
+    ``AttributeError`` too): code written for scikit-learn catches it.
     """
+
+
+class CalibrationWarning(UserWarning):
+    """Calibration could not run, so probabilities are uncalibrated (temperature 1.0)."""

@@ -90,3 +90,30 @@ def test_balance_topics_offsets_keep_probabilities_valid() -> None:
     p = m.predict_proba(list(OBVIOUS))
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
     assert m.predict(["Курс доллара вырос до 490 тенге"])[0] == "economy"
+
+
+def test_one_split_calibration_fits_a_temperature() -> None:
+    # Used to leave the temperature at 1.0 (confidences collapsed to ~0.2) without a word.
+    texts, labels = example_training()
+    m = TopicModel(n_features=2**16, calibration_folds=1).fit(texts * 3, labels * 3)
+    assert m.calibrated_ and m.temperature_ != 1.0
+    plain = TopicModel(n_features=2**16, calibrate=False).fit(texts * 3, labels * 3)
+    conf = m.predict_proba(list(OBVIOUS)).max(axis=1).mean()
+    assert conf > plain.predict_proba(list(OBVIOUS)).max(axis=1).mean() + 0.2
+
+
+def test_single_example_topic_still_calibrates() -> None:
+    texts, labels = example_training()
+    m = TopicModel(n_features=2**16).fit([*texts, "Одинокий заголовок"], [*labels, "rare"])
+    assert m.calibrated_ and m.temperature_ != 1.0
+    assert "rare" in m.classes_.tolist()
+
+
+def test_calibration_that_cannot_run_warns(tmp_path: Path) -> None:
+    from feedclass.errors import CalibrationWarning
+
+    with pytest.warns(CalibrationWarning, match="calibration skipped"):
+        m = TopicModel(n_features=2**16).fit(["Гол в ворота", "Курс доллара вырос"], ["a", "b"])
+    assert not m.calibrated_
+    m.save(tmp_path / "m.fcm")
+    assert load_model(tmp_path / "m.fcm").metadata_["calibrated"] is False

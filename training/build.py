@@ -31,7 +31,7 @@ from feedclass.normalize import normalize_text
 from feedclass.train import data_hash
 from feedclass.vectors import WordVectors
 from training import card, sources
-from training.checks import check_titles, is_heldout_post, near_check_items
+from training.checks import check_titles, evaluate_checks, is_heldout_post, near_check_items
 from training.tg_news import load_tg_posts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     dev = sib200_dev_accuracy(model, args.data)
     metrics["sib200_dev"] = dev
     print(f"\nSIB-200 dev accuracy (mapped classes): {json.dumps(dev)}")
+    # Held out of training and of every choice: reported, never tuned on.
+    metrics.update(evaluate_checks(model, args.data))
+    for name in ("tg_heldout", "en_check"):
+        print(f"\n{name} (held out):\n{format_report(metrics[name])}")
+        print(json.dumps(metrics[name]["by_channel"], ensure_ascii=False))
     summary = None
     if "ru_headlines" in metrics:
         rh = metrics["ru_headlines"]
@@ -219,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
             "per_class_f1": {k: v["f1"] for k, v in rh["per_class"].items()},
             "evaluated_on": "Russian headlines (topics file + our labels), grouped CV",
             "sib200_dev_accuracy": {k: v["accuracy"] for k, v in dev.items()},
+            "heldout_channels": {
+                k: metrics["tg_heldout"][k] for k in ("accuracy", "macro_f1", "ece", "n")
+            },
+            "english_check": {k: metrics["en_check"][k] for k in ("accuracy", "macro_f1", "n")},
         }
     meta = {
         "created": created_date(),
@@ -242,7 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.no_card and not args.no_cv:
         full = {
-            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+            "params": {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in params.items()
+                if k != "word_vectors"
+            },
             "feedclass_version": __version__,
             "items": len(texts),
             "by_part_label": {f"{p}/{lab}": n for (p, lab), n in sorted(by_part.items())},

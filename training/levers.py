@@ -1,14 +1,23 @@
 """Measure the levers of issue #19: tune on a dev split, then report on the check sets.
 
-    python -m training.levers dev  [--param vector_weight=0.5 ...]   # tuning figures
-    python -m training.levers check [--param ...]                    # held-out figures
+    python -m training.levers dev   --config base: --config vec1:vector_weight=1.0
+    python -m training.levers check --config base: --config st:self_train_cut=0.9
 
-``dev``: the model is trained without three other Telegram channels (``DEV_SENDERS``, whose
-labels exist from earlier reading) and scored on their labelled posts: the split every choice
-(weights, cuts, word lists) is made on. ``check``: trained on the whole recipe (as
-``training.build``), scored on the held-out channels and the English check set, which choose
-nothing. ``--vectors`` adds navec word vectors (see ``feedclass.vectors``). Wrap runs in
+Each ``--config NAME:key=value,key=value`` is one model: ``training.build.MODEL_PARAMS`` with
+the overrides, plus the lever settings ``self_train_cut`` and ``self_train_weight``. All
+configs run in one process (the corpus and the vectors are read once); wrap it in
 ``flock /tmp/heavy.lock`` on the shared machine.
+
+``dev``: trained without three other Telegram channels (``DEV_SENDERS``, labelled earlier by
+reading) and scored on their labelled posts; every choice (weights, cuts) is made here.
+``check``: trained on the whole recipe (as ``training.build``), scored on the held-out channels
+and the English check set, which choose nothing.
+
+Self-training (``self_train_cut`` > 0): the model labels the unlabelled 2024 Telegram posts
+(never a held-out channel's; in ``dev`` never a dev channel's either), the posts it is at least
+``self_train_cut`` sure of join training with weight ``self_train_weight``, and the model is
+fitted again. The drift check reports how many of those posts the second model labels
+differently and how the topic shares of the added posts compare with our labelled posts.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +34,10 @@ import numpy as np
 
 from feedclass import TopicModel
 from feedclass.evaluate import format_report, report
+from feedclass.normalize import normalize_text
 from training.build import MODEL_PARAMS, load_corpus, parse_params, word_vectors
-from training.checks import evaluate_checks
+from training.checks import evaluate_checks, is_heldout_post, near_check_items
+from training.tg_news import load_tg_posts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,52 +47,141 @@ DEV_SENDERS: dict[str, str] = {
     "1001117628569": "Mash",
     "1001747110091": "Москва Live",
 }
+LEVER_KEYS = ("self_train_cut", "self_train_weight")
+
+
+def sender(post_id: str) -> str:
+    return post_id[2:].split("_", 1)[0]
 
 
 def is_dev(item: dict) -> bool:
-    return item["source"] == "tg_news_silver" and item["id"][2:].split("_", 1)[0] in DEV_SENDERS
+    return item["source"] == "tg_news_silver" and sender(item["id"]) in DEV_SENDERS
 
 
-def run(mode: str, params: dict[str, Any], data_dir: Path) -> dict[str, Any]:
+def unlabelled_pool(data_dir: Path, corpus: list[dict], exclude_dev: bool) -> list[str]:
+    """2024 Telegram headlines with no label, from channels that are neither held out nor dev."""
+    known = {normalize_text(r["title"]) for r in corpus}
+    titles: list[str] = []
+    for p in load_tg_posts(data_dir / "tg_news_silver" / "raw"):
+        if is_heldout_post(p["id"]) or (exclude_dev and sender(p["id"]) in DEV_SENDERS):
+            continue
+        key = normalize_text(p["title"])
+        if key and key not in known:
+            known.add(key)
+            titles.append(p["title"])
+    near = near_check_items(titles, data_dir)
+    return [t for i, t in enumerate(titles) if i not in near]
+
+
+def fit(
+    params: dict[str, Any], texts: list[str], labels: list[str], pool: list[str]
+) -> tuple[TopicModel, dict[str, Any]]:
+    """Fit one config; with ``self_train_cut``, one round of self-training on ``pool``."""
+    model_params = {k: v for k, v in params.items() if k not in LEVER_KEYS}
+    model = TopicModel(**model_params).fit(texts, labels)
+    cut = float(params.get("self_train_cut", 0) or 0)
+    if not cut:
+        return model, {}
+    proba = model.predict_proba(pool)
+    classes = np.asarray(model.classes_)
+    pseudo = classes[np.argmax(proba, axis=1)]
+    keep = np.flatnonzero(proba.max(axis=1) >= cut)
+    added = [pool[i] for i in keep]
+    weight = float(params.get("self_train_weight", 1.0))
+    second = TopicModel(**model_params).fit(
+        texts + added,
+        labels + pseudo[keep].tolist(),
+        sample_weight=[1.0] * len(texts) + [weight] * len(added),
+    )
+    again = second.predict(added)
+    shares = Counter(pseudo[keep].tolist())
+    stats = {
+        "pool": len(pool),
+        "added": len(added),
+        "changed_by_refit": round(float(np.mean(again != pseudo[keep])), 4) if added else 0.0,
+        "added_shares": {k: round(v / max(len(added), 1), 3) for k, v in sorted(shares.items())},
+    }
+    return second, stats
+
+
+def run(mode: str, configs: list[tuple[str, dict]], data_dir: Path) -> dict[str, Any]:
     corpus = load_corpus(data_dir)
-    if params.get("vector_weight"):
-        params = dict(params, word_vectors=word_vectors())
-    model = TopicModel(**params)
-    t0 = time.time()
+    vectors = None
+    results: dict[str, Any] = {}
     if mode == "dev":
         train = [r for r in corpus if not is_dev(r)]
-        dev = [r for r in corpus if is_dev(r)]
-        model.fit([r["title"] for r in train], [r["label"] for r in train])
-        proba = model.predict_proba([r["title"] for r in dev])
-        classes = [str(c) for c in model.classes_]
-        pred = [classes[i] for i in np.argmax(proba, axis=1)]
-        out = {"dev": report([r["label"] for r in dev], pred, proba, classes)}
+        evaluated = [r for r in corpus if is_dev(r)]
     else:
-        model.fit([r["title"] for r in corpus], [r["label"] for r in corpus])
-        out = evaluate_checks(model, data_dir)
-    out["fit_seconds"] = round(time.time() - t0, 1)
-    return out
+        train, evaluated = corpus, []
+    tg_shares = Counter(r["label"] for r in train if r["source"] == "tg_news_silver")
+    total = sum(tg_shares.values())
+    results["labelled_tg_shares"] = {k: round(v / total, 3) for k, v in sorted(tg_shares.items())}
+    pool: list[str] | None = None
+    for name, overrides in configs:
+        params = dict(MODEL_PARAMS, **overrides)
+        if params.get("vector_weight"):
+            vectors = vectors or word_vectors()
+            params["word_vectors"] = vectors
+        if params.get("self_train_cut") and pool is None:
+            pool = unlabelled_pool(data_dir, corpus, exclude_dev=mode == "dev")
+        t0 = time.time()
+        model, stats = fit(
+            params, [r["title"] for r in train], [r["label"] for r in train], pool or []
+        )
+        out: dict[str, Any] = {"params": overrides, "fit_seconds": round(time.time() - t0, 1)}
+        if stats:
+            out["self_training"] = stats
+        if mode == "dev":
+            proba = model.predict_proba([r["title"] for r in evaluated])
+            classes = [str(c) for c in model.classes_]
+            pred = [classes[i] for i in np.argmax(proba, axis=1)]
+            out["dev"] = report([r["label"] for r in evaluated], pred, proba, classes)
+        else:
+            out.update(evaluate_checks(model, data_dir))
+        results[name] = out
+        print(summary_line(name, out), file=sys.stderr, flush=True)
+    return results
+
+
+def summary_line(name: str, out: dict[str, Any]) -> str:
+    parts = [f"{name:14s}"]
+    for key in ("dev", "tg_heldout", "en_check"):
+        if key in out:
+            r = out[key]
+            parts.append(
+                f"{key} acc {r['accuracy']:.4f} mF1 {r['macro_f1']:.4f} ECE {r['ece']:.4f}"
+            )
+    if "self_training" in out:
+        st = out["self_training"]
+        parts.append(f"added {st['added']}/{st['pool']} changed {st['changed_by_refit']}")
+    parts.append(f"fit {out['fit_seconds']}s")
+    return " | ".join(parts)
+
+
+def parse_config(text: str) -> tuple[str, dict[str, Any]]:
+    name, _, rest = text.partition(":")
+    overrides = [kv for kv in rest.split(",") if kv]
+    return name, parse_params({}, overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("mode", choices=("dev", "check"))
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--param", action="append", default=[], help="e.g. --param C=1.0")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--config", action="append", default=[], help="NAME:key=value,...")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--verbose", action="store_true", help="print full reports")
     args = parser.parse_args(argv)
-    params = parse_params(dict(MODEL_PARAMS), args.param)
-    out = run(args.mode, params, args.data)
-    shown = {k: v for k, v in params.items() if k != "word_vectors"}
-    print(f"params: {json.dumps(shown, default=str)}  fit {out['fit_seconds']}s")
-    for name, rep in out.items():
-        if isinstance(rep, dict):
-            print(f"\n== {name}")
-            print(format_report(rep))
-            if "by_channel" in rep:
-                print(json.dumps(rep["by_channel"], ensure_ascii=False))
+    configs = [parse_config(c) for c in args.config] or [("base", {})]
+    results = run(args.mode, configs, args.data)
+    for name, _ in configs:
+        print(summary_line(name, results[name]))
+        if args.verbose:
+            for key in ("dev", "tg_heldout", "en_check"):
+                if key in results[name]:
+                    print(f"-- {name} / {key}\n{format_report(results[name][key])}")
     if args.json:
-        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 

@@ -16,8 +16,9 @@ and the English check set, which choose nothing.
 Self-training (``self_train_cut`` > 0): the model labels the unlabelled 2024 Telegram posts
 (never a held-out channel's; in ``dev`` never a dev channel's either), the posts it is at least
 ``self_train_cut`` sure of join training with weight ``self_train_weight``, and the model is
-fitted again. The drift check reports how many of those posts the second model labels
-differently and how the topic shares of the added posts compare with our labelled posts.
+fitted again. The drift check reports how many posts of the whole pool the second model labels
+differently from the first and how far the topic shares it gives the pool move (total
+variation distance).
 """
 
 from __future__ import annotations
@@ -32,12 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from feedclass import TopicModel
 from feedclass.evaluate import format_report, report
-from feedclass.normalize import normalize_text
 from training.build import MODEL_PARAMS, load_corpus, parse_params, word_vectors
-from training.checks import evaluate_checks, is_heldout_post, near_check_items
-from training.tg_news import load_tg_posts
+from training.checks import evaluate_checks
+from training.selftrain import fit_self_trained, sender, unlabelled_pool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,61 +46,10 @@ DEV_SENDERS: dict[str, str] = {
     "1001117628569": "Mash",
     "1001747110091": "Москва Live",
 }
-LEVER_KEYS = ("self_train_cut", "self_train_weight")
-
-
-def sender(post_id: str) -> str:
-    return post_id[2:].split("_", 1)[0]
 
 
 def is_dev(item: dict) -> bool:
     return item["source"] == "tg_news_silver" and sender(item["id"]) in DEV_SENDERS
-
-
-def unlabelled_pool(data_dir: Path, corpus: list[dict], exclude_dev: bool) -> list[str]:
-    """2024 Telegram headlines with no label, from channels that are neither held out nor dev."""
-    known = {normalize_text(r["title"]) for r in corpus}
-    titles: list[str] = []
-    for p in load_tg_posts(data_dir / "tg_news_silver" / "raw"):
-        if is_heldout_post(p["id"]) or (exclude_dev and sender(p["id"]) in DEV_SENDERS):
-            continue
-        key = normalize_text(p["title"])
-        if key and key not in known:
-            known.add(key)
-            titles.append(p["title"])
-    near = near_check_items(titles, data_dir)
-    return [t for i, t in enumerate(titles) if i not in near]
-
-
-def fit(
-    params: dict[str, Any], texts: list[str], labels: list[str], pool: list[str]
-) -> tuple[TopicModel, dict[str, Any]]:
-    """Fit one config; with ``self_train_cut``, one round of self-training on ``pool``."""
-    model_params = {k: v for k, v in params.items() if k not in LEVER_KEYS}
-    model = TopicModel(**model_params).fit(texts, labels)
-    cut = float(params.get("self_train_cut", 0) or 0)
-    if not cut:
-        return model, {}
-    proba = model.predict_proba(pool)
-    classes = np.asarray(model.classes_)
-    pseudo = classes[np.argmax(proba, axis=1)]
-    keep = np.flatnonzero(proba.max(axis=1) >= cut)
-    added = [pool[i] for i in keep]
-    weight = float(params.get("self_train_weight", 1.0))
-    second = TopicModel(**model_params).fit(
-        texts + added,
-        labels + pseudo[keep].tolist(),
-        sample_weight=[1.0] * len(texts) + [weight] * len(added),
-    )
-    again = second.predict(added)
-    shares = Counter(pseudo[keep].tolist())
-    stats = {
-        "pool": len(pool),
-        "added": len(added),
-        "changed_by_refit": round(float(np.mean(again != pseudo[keep])), 4) if added else 0.0,
-        "added_shares": {k: round(v / max(len(added), 1), 3) for k, v in sorted(shares.items())},
-    }
-    return second, stats
 
 
 def run(mode: str, configs: list[tuple[str, dict]], data_dir: Path) -> dict[str, Any]:
@@ -123,9 +71,10 @@ def run(mode: str, configs: list[tuple[str, dict]], data_dir: Path) -> dict[str,
             vectors = vectors or word_vectors()
             params["word_vectors"] = vectors
         if params.get("self_train_cut") and pool is None:
-            pool = unlabelled_pool(data_dir, corpus, exclude_dev=mode == "dev")
+            exclude = frozenset(DEV_SENDERS) if mode == "dev" else frozenset()
+            pool = unlabelled_pool(data_dir, corpus, exclude)
         t0 = time.time()
-        model, stats = fit(
+        model, stats = fit_self_trained(
             params, [r["title"] for r in train], [r["label"] for r in train], pool or []
         )
         out: dict[str, Any] = {"params": overrides, "fit_seconds": round(time.time() - t0, 1)}
@@ -153,7 +102,10 @@ def summary_line(name: str, out: dict[str, Any]) -> str:
             )
     if "self_training" in out:
         st = out["self_training"]
-        parts.append(f"added {st['added']}/{st['pool']} changed {st['changed_by_refit']}")
+        parts.append(
+            f"added {st['added']}/{st['pool']} pool changed {st['pool_changed']} "
+            f"drift {st['drift_tv']}"
+        )
     parts.append(f"fit {out['fit_seconds']}s")
     return " | ".join(parts)
 

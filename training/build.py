@@ -32,6 +32,7 @@ from feedclass.train import data_hash
 from feedclass.vectors import WordVectors
 from training import card, sources
 from training.checks import check_titles, evaluate_checks, is_heldout_post, near_check_items
+from training.selftrain import SelfTrained, unlabelled_pool
 from training.tg_news import load_tg_posts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,10 @@ METRICS_JSON = ROOT / "models" / "metrics.json"
 # The recipe's date: used as the model's creation time unless SOURCE_DATE_EPOCH says otherwise.
 RECIPE_DATE = "2026-11-28T00:00:00+00:00"
 
+#: One round of self-training on unlabelled 2024 Telegram headlines (training/selftrain.py),
+#: its cut and weight chosen on the dev channels of training/levers.py; None turns it off.
+SELF_TRAINING: dict[str, float] | None = {"self_train_cut": 0.9, "self_train_weight": 0.5}
+
 #: The shipped model's hyper-parameters (chosen by grouped CV, see the model card).
 MODEL_PARAMS: dict[str, Any] = {
     "char_ngram_range": (2, 5),
@@ -49,6 +54,9 @@ MODEL_PARAMS: dict[str, Any] = {
     "n_features": 2**20,
     "C": 1.5,
     "class_weight": "balanced",
+    # navec word vectors beside the n-grams (feedclass/vectors.py); weight chosen on the dev
+    # channels of training/levers.py.
+    "vector_weight": 0.5,
 }
 
 
@@ -175,7 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--param", action="append", default=[], help="override a model parameter, e.g. --param C=5"
     )
+    parser.add_argument(
+        "--self-training",
+        default=None,
+        help="CUT,WEIGHT of the self-training round, or 'off' (default: SELF_TRAINING)",
+    )
     args = parser.parse_args(argv)
+    self_training = SELF_TRAINING
+    if args.self_training is not None:
+        self_training = None
+        if args.self_training != "off":
+            cut, weight = (float(v) for v in args.self_training.split(","))
+            self_training = {"self_train_cut": cut, "self_train_weight": weight}
     params = parse_params(dict(MODEL_PARAMS), args.param)
     if params.get("vector_weight"):
         params["word_vectors"] = word_vectors()
@@ -187,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     groups = [r["group"] for r in corpus]
     print(f"{len(corpus)} items after deduplication ({time.time() - t0:.1f}s)", file=sys.stderr)
     by_part = Counter((r["part"], r["label"]) for r in corpus)
-    estimator = TopicModel(**params)
+    pool = unlabelled_pool(args.data, corpus) if self_training else []
+    estimator: Any = (
+        SelfTrained(params, pool, **self_training) if self_training else TopicModel(**params)
+    )
 
     metrics: dict[str, Any] = {}
     if not args.no_cv:
@@ -201,8 +223,15 @@ def main(argv: list[str] | None = None) -> int:
         print(format_report(cv["topics_only"]))
 
     t2 = time.time()
-    model = estimator.fit(texts, labels)
+    fitted = estimator.fit(texts, labels)
     fit_seconds = time.time() - t2
+    model: TopicModel = fitted.model_ if self_training else fitted
+    if self_training:
+        metrics["self_training"] = {
+            "cut": self_training["self_train_cut"],
+            "weight": self_training["self_train_weight"],
+            **fitted.stats_,
+        }
     dev = sib200_dev_accuracy(model, args.data)
     metrics["sib200_dev"] = dev
     print(f"\nSIB-200 dev accuracy (mapped classes): {json.dumps(dev)}")

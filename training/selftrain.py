@@ -9,10 +9,12 @@ give a headline to the pool. Deterministic: same data and parameters, same model
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from feedclass import TopicModel
 from feedclass.normalize import normalize_text
@@ -83,3 +85,45 @@ def fit_self_trained(
 def _shares(labels: list[Any]) -> dict[str, float]:
     counts = Counter(str(x) for x in labels)
     return {k: round(v / max(len(labels), 1), 4) for k, v in sorted(counts.items())}
+
+
+class SelfTrained(ClassifierMixin, BaseEstimator):
+    """A :class:`TopicModel` fitted with one round of self-training on ``pool``.
+
+    For grouped cross-validation of the recipe: each fold's first model labels the pool
+    afresh, so no fold learns from a model that saw its test items.
+
+    Examples
+    --------
+    >>> m = SelfTrained({"calibrate": False, "n_features": 2**12}, ["Курс упал"], 0.5, 0.5)
+    >>> m.fit(["Гол", "Матч", "Курс вырос", "Цены упали"], ["s", "s", "e", "e"]).classes_.tolist()
+    ['e', 's']
+    """
+
+    def __init__(
+        self,
+        params: dict[str, Any] | None = None,
+        pool: Sequence[str] = (),
+        self_train_cut: float = 0.9,
+        self_train_weight: float = 0.5,
+    ) -> None:
+        self.params = params
+        self.pool = pool
+        self.self_train_cut = self_train_cut
+        self.self_train_weight = self_train_weight
+
+    def fit(self, X: Sequence[str], y: Sequence[Any]) -> SelfTrained:
+        params = dict(
+            self.params or {},
+            self_train_cut=self.self_train_cut,
+            self_train_weight=self.self_train_weight,
+        )
+        self.model_, self.stats_ = fit_self_trained(params, list(X), list(y), list(self.pool))
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        return self.model_.predict_proba(X)
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        return self.model_.predict(X)

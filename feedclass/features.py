@@ -658,6 +658,26 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         self._pack_cache = (key, base, self.idf_, packed)
         return packed
 
+    def word_buckets(self, words: Sequence[str]) -> np.ndarray:
+        """The column of each word as a word unigram; -1 for one that is not a single token.
+
+        Lets word-level data (vectors, lists) be placed on the hashed columns without a fit.
+
+        >>> hf = HashingFeatures(n_features=2**10)
+        >>> b = hf.word_buckets(["Тенге", "тенге", "a-b"])
+        >>> bool(b[0] == b[1] >= 0), int(b[2])
+        (True, -1)
+        """
+        _, _, wmin, wmax, nf = self._params()
+        out = np.full(len(words), -1, dtype=np.int64)
+        if not (wmin <= 1 <= wmax) or not self.word_weight:
+            return out
+        for i, norm in enumerate(normalize_many(check_texts(words))):
+            tokens = _WORD_TOKEN.findall(norm)
+            if len(tokens) == 1 and tokens[0] == norm:
+                out[i] = _ref_bucket(_WORD_SEED_INT, norm, nf)
+        return out
+
     def ngrams_with_index(self, text: str) -> list[tuple[str, int]]:
         """Every distinct (n-gram, column) the text produces, char n-grams first.
 

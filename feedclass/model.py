@@ -37,6 +37,7 @@ from feedclass.validation import (
     label_kind,
     plain_value,
 )
+from feedclass.vectors import augment, extend_idf, fold
 
 DEFAULT_MODEL_NAME = "feedclass-default.fcm"
 #: Limits a model header must keep so that loading stays in bounded memory (the dense weight
@@ -260,6 +261,12 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     tol : float, default 0.1
         Stopping tolerance of the solver (the span of projected gradients over a pass,
         liblinear's ``eps``). Tighter values cost passes and changed no grouped-CV figure.
+    vector_weight : float, default 0.0
+        Weight of the word-vector block (:mod:`feedclass.vectors`): each headline's mean word
+        vector beside its n-grams, folded into per-column weights after fitting. 0: off.
+    word_vectors : feedclass.vectors.WordVectors or None, default None
+        The vectors for ``vector_weight``; used by ``fit`` only and never stored (a saved
+        model predicts without them).
     random_state : int, default 0
         Seed of the calibration split and of the solver's sample order.
     n_jobs : int or None, default None
@@ -309,6 +316,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         balance_topics: bool = False,
         max_iter: int = 100,
         tol: float = 0.1,
+        vector_weight: float = 0.0,
+        word_vectors: Any = None,
         random_state: int = 0,
         n_jobs: int | None = None,
     ) -> None:
@@ -323,6 +332,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.balance_topics = balance_topics
         self.max_iter = max_iter
         self.tol = tol
+        self.vector_weight = vector_weight
+        self.word_vectors = word_vectors
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -455,8 +466,17 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         cost = self._row_cost(y_idx, classes, sample_weight)
         self.classes_ = classes
         self.features_ = self._new_features().fit(texts)
+        E = None
+        if self.vector_weight and self.word_vectors is not None:
+            E = self.word_vectors.bucket_matrix(self.features_)
+            extend_idf(self.features_, E)
         M = self.features_.transform(texts)
+        if E is not None:
+            M = augment(M, E, float(self.vector_weight))
         coef, intercept = self._fit_linear(M, y_idx, len(classes), cost)
+        if E is not None:
+            nf = self.features_.n_features
+            coef = fold(coef[:, :nf], coef[:, nf:], E, float(self.vector_weight))
         self._set_weights(coef, intercept)
         # How much the training loss leans on each bucket (the diagonal of its curvature, up
         # to the share of rows at the margin): partial_fit keeps heavily used weights stiff.
@@ -465,7 +485,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.temperature_ = 1.0
         self.calibrated_ = False
         if self.calibrate:
-            self._calibrate(texts, M, y_idx, len(classes), cost)
+            # with word vectors on, calibrated on the augmented features (the folded weights agree)
+            self._calibrate(texts, M, y_idx, len(classes), cost, E)
         self.n_train_ = len(texts)
         return self
 
@@ -653,6 +674,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         y_idx: np.ndarray,
         n_classes: int,
         cost: np.ndarray,
+        E: Any = None,
     ) -> None:
         """Fit the temperature (and per-topic offsets) on held-out scores of internal fits.
 
@@ -685,7 +707,10 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             unseen.idf_ = np.where(seen, unseen.idf_, 0)
             unseen.idf_ = unseen.idf_.astype(np.float32)
             s = np.full((len(test), n_classes), -1e9)
-            s[:, present] = unseen.transform([texts[i] for i in test]) @ coef.T + intercept
+            X_test = unseen.transform([texts[i] for i in test])
+            if E is not None:  # ``M`` carries the word-vector block: so must the held-out rows
+                X_test = augment(X_test, E, float(self.vector_weight))
+            s[:, present] = X_test @ coef.T + intercept
             scores[pos : pos + len(test)] = s
             pos += len(test)
         y_held = y_idx[held]
@@ -925,7 +950,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             "params": {
                 k: plain_value(v)
                 for k, v in self.get_params().items()
-                if k != "n_jobs"  # a property of the machine, not of the model
+                # n_jobs is a property of the machine; the word vectors are folded into coef.
+                if k not in ("n_jobs", "word_vectors")
             },
             "calibrated": bool(getattr(self, "calibrated_", False)),
             "intercept_importance": float(getattr(self, "intercept_importance_", 0.0)),

@@ -143,3 +143,41 @@ def test_synthetic_dedup_feed_is_deterministic_and_its_copies_keep_their_story()
     for t, s in zip(texts, story, strict=True):
         by_text.setdefault(t.lower(), set()).add(s)
     assert all(len(v) == 1 for v in by_text.values())
+
+
+def test_held_out_channels_never_reach_training() -> None:
+    data = needs_shared("tg_news_silver")
+    needs_shared("topics")
+    from feedclass.normalize import normalize_text
+    from training.build import load_corpus
+    from training.checks import is_heldout_post, load_en_check, load_tg_heldout
+
+    corpus = load_corpus(data.parent)
+    assert not [r["id"] for r in corpus if is_heldout_post(r["id"])]
+    checks = load_tg_heldout(data.parent) + load_en_check(data.parent)
+    assert len(checks) >= 700
+    trained = {normalize_text(r["title"]) for r in corpus}
+    assert not [c["title"] for c in checks if normalize_text(c["title"]) in trained]
+
+
+def test_check_labels_cover_three_channels_and_every_english_item() -> None:
+    data = needs_shared("tg_news_silver")
+    needs_shared("headlinecause")
+    from training.checks import HELDOUT_SENDERS, load_en_check, load_tg_heldout
+
+    tg = load_tg_heldout(data.parent)
+    assert {r["channel"] for r in tg} == set(HELDOUT_SENDERS.values())
+    assert {r["label"] for r in tg} <= TAXONOMY
+    en = load_en_check(data.parent)
+    assert {r["label"] for r in en} == TAXONOMY  # every topic, weather included
+    assert len({r["title"] for r in en}) == len(en)
+
+
+def test_a_retold_check_item_is_found_and_an_unrelated_one_is_not(tmp_path: Path) -> None:
+    data = needs_shared("tg_news_silver")
+    needs_shared("headlinecause")
+    from training.checks import load_en_check, near_check_items
+
+    item = load_en_check(data.parent)[-1]["title"]
+    found = near_check_items([item + "!", "Совсем другая новость о погоде в Астане"], data.parent)
+    assert found == {0}

@@ -301,6 +301,29 @@ def load_bbc(data_dir: Path) -> list[dict]:
     return out
 
 
+HEADLINECAUSE_PARTS: tuple[str, ...] = ("training", "exam", "honey")
+
+
+def load_headlinecause(data_dir: Path, lang: str = "en") -> list[dict]:
+    """Load the unlabelled headlines of HeadlineCause (``headlinecause/<lang>_<part>.tsv``).
+
+    Each row is a pair of headlines; they become two records ``hc_<lang>_<row id>_L`` and
+    ``..._R`` that share the row's group (a pair is often one story told twice). Labels come
+    from ``training/labels/headlinecause_<lang>.csv``; here ``label`` is ``None``.
+    """
+    out = []
+    for part in HEADLINECAUSE_PARTS:
+        path = Path(data_dir) / "headlinecause" / f"{lang}_{part}.tsv"
+        for row in _read_csv(path, delimiter="\t", quote_none=True):
+            pair = f"hc_{lang}_{row['INPUT:id']}"
+            for side, col in (("L", "INPUT:left_title"), ("R", "INPUT:right_title")):
+                title = (row.get(col) or "").strip()
+                if not title:
+                    raise DataError(f"{path}, row {row['INPUT:id']}: column {col!r} is empty")
+                out.append(_record(f"{pair}_{side}", title, None, "headlinecause", lang, pair))
+    return out
+
+
 def load_labels(path: Path) -> dict[str, str]:
     """Read an ``id,label`` file (``training/labels/*.csv``) into a dict."""
     labels = {}

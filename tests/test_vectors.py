@@ -1,0 +1,96 @@
+"""Tests for feedclass.vectors: word vectors placed on hashed columns and folded into weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from feedclass import TopicModel, load_model
+from feedclass.errors import DataError
+from feedclass.features import HashingFeatures
+from feedclass.vectors import WordVectors, augment, fold
+
+TRAIN = [
+    "Матч закончился победой хозяев",
+    "Хоккеисты выиграли матч в овертайме",
+    "Тренер сборной подал в отставку после матча",
+    "Курс тенге вырос на бирже",
+    "Банк снизил ставку по кредитам",
+    "Цены на бензин выросли на бирже",
+]
+LABELS = ["sport", "sport", "sport", "economy", "economy", "economy"]
+# Toy vectors: a word the training set never has ("турнир", "инфляция") points the same way as
+# one of its words of one topic.
+WORDS = ["матч", "турнир", "биржа", "бирже", "инфляция", "ставку"]
+VECS = np.array(
+    [
+        [1.0, 0.0, 0.1],
+        [0.95, 0.05, 0.1],
+        [0.0, 1.0, 0.1],
+        [0.0, 1.0, 0.1],
+        [0.05, 0.95, 0.1],
+        [0.1, 0.9, 0.1],
+    ]
+)
+
+
+def test_word_buckets_are_the_word_unigram_columns():
+    hf = HashingFeatures(n_features=2**16)
+    cols = dict(hf.ngrams_with_index("матч"))
+    (b,) = hf.word_buckets(["Матч"])
+    # "матч" is both a char n-gram of " матч " and a word unigram; the word one is in the list.
+    assert b in cols.values()
+    assert hf.word_buckets(["два слова", "x", ""]).tolist() == [-1, -1, -1]
+
+
+def test_bucket_matrix_puts_each_unit_vector_on_its_word_column():
+    hf = HashingFeatures(n_features=2**16)
+    wv = WordVectors(WORDS, VECS)
+    E = wv.bucket_matrix(hf)
+    b = hf.word_buckets(["турнир"])[0]
+    row = E[b].toarray()[0]
+    assert np.allclose(row, wv.vectors[1])
+    assert abs(np.linalg.norm(row) - 1.0) < 1e-5
+
+
+def test_fold_gives_the_scores_of_the_augmented_features():
+    hf = HashingFeatures(n_features=2**12).fit(TRAIN)
+    E = WordVectors(WORDS, VECS).bucket_matrix(hf)
+    M = hf.transform(TRAIN)
+    rng = np.random.default_rng(0)
+    coef = rng.normal(size=(2, M.shape[1] + E.shape[1]))
+    aug = augment(M, E, 0.7)
+    folded = fold(coef[:, : M.shape[1]], coef[:, M.shape[1] :], E, 0.7)
+    assert np.allclose(aug @ coef.T, M @ folded.T)
+
+
+def test_an_unseen_word_takes_the_topic_of_the_words_it_is_like(tmp_path):
+    wv = WordVectors(WORDS, VECS)
+    plain = TopicModel(calibrate=False, n_features=2**16).fit(TRAIN, LABELS)
+    with_vec = TopicModel(
+        calibrate=False, n_features=2**16, vector_weight=2.0, word_vectors=wv
+    ).fit(TRAIN, LABELS)
+    new = ["Турнир", "Инфляция"]
+    assert with_vec.predict(new).tolist() == ["sport", "economy"]
+    # Two topics: one score, for "sport". The vectors move each unseen word towards its topic.
+    gain = with_vec.decision_function(new) - plain.decision_function(new)
+    assert gain[0] > 0 > gain[1]
+    # The saved model holds the folded weights: it needs no vectors to predict the same.
+    path = tmp_path / "m.fcm"
+    with_vec.save(path)
+    loaded = load_model(path)
+    assert "word_vectors" not in loaded.metadata_["params"]
+    assert loaded.metadata_["params"]["vector_weight"] == 2.0
+    assert np.allclose(loaded.decision_function(new), with_vec.decision_function(new))
+
+
+def test_clone_shares_the_read_only_vectors():
+    wv = WordVectors(WORDS, VECS)
+    m = clone(TopicModel(vector_weight=1.0, word_vectors=wv))
+    assert m.word_vectors is wv
+
+
+def test_vectors_of_the_wrong_shape_are_refused():
+    with pytest.raises(DataError, match=r"vectors must have shape \(len\(words\), dim\)"):
+        WordVectors(["a", "b"], np.zeros((3, 2)))

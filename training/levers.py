@@ -1,0 +1,141 @@
+"""Measure the levers of issue #19: tune on a dev split, then report on the check sets.
+
+    python -m training.levers dev   --config base: --config vec1:vector_weight=1.0
+    python -m training.levers check --config base: --config st:self_train_cut=0.9
+
+Each ``--config NAME:key=value,key=value`` is one model: ``training.build.MODEL_PARAMS`` with
+the overrides, plus the lever settings ``self_train_cut`` and ``self_train_weight``. All
+configs run in one process (the corpus and the vectors are read once); wrap it in
+``flock /tmp/heavy.lock`` on the shared machine.
+
+``dev``: trained without three other Telegram channels (``DEV_SENDERS``, labelled earlier by
+reading) and scored on their labelled posts; every choice (weights, cuts) is made here.
+``check``: trained on the whole recipe (as ``training.build``), scored on the held-out channels
+and the English check set, which choose nothing.
+
+Self-training (``self_train_cut`` > 0): the model labels the unlabelled 2024 Telegram posts
+(never a held-out channel's; in ``dev`` never a dev channel's either), the posts it is at least
+``self_train_cut`` sure of join training with weight ``self_train_weight``, and the model is
+fitted again. The drift check reports how many posts of the whole pool the second model labels
+differently from the first and how far the topic shares it gives the pool move (total
+variation distance).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from feedclass.evaluate import format_report, report
+from training.build import MODEL_PARAMS, load_corpus, parse_params, word_vectors
+from training.checks import evaluate_checks
+from training.selftrain import fit_self_trained, sender, unlabelled_pool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Telegram channels whose labelled posts form the dev split (never the held-out ones).
+DEV_SENDERS: dict[str, str] = {
+    "1001101170442": "РИА Новости",
+    "1001117628569": "Mash",
+    "1001747110091": "Москва Live",
+}
+
+
+def is_dev(item: dict) -> bool:
+    return item["source"] == "tg_news_silver" and sender(item["id"]) in DEV_SENDERS
+
+
+def run(mode: str, configs: list[tuple[str, dict]], data_dir: Path) -> dict[str, Any]:
+    corpus = load_corpus(data_dir)
+    vectors = None
+    results: dict[str, Any] = {}
+    if mode == "dev":
+        train = [r for r in corpus if not is_dev(r)]
+        evaluated = [r for r in corpus if is_dev(r)]
+    else:
+        train, evaluated = corpus, []
+    tg_shares = Counter(r["label"] for r in train if r["source"] == "tg_news_silver")
+    total = sum(tg_shares.values())
+    results["labelled_tg_shares"] = {k: round(v / total, 3) for k, v in sorted(tg_shares.items())}
+    pool: list[str] | None = None
+    for name, overrides in configs:
+        params = dict(MODEL_PARAMS, **overrides)
+        if params.get("vector_weight"):
+            vectors = vectors or word_vectors()
+            params["word_vectors"] = vectors
+        if params.get("self_train_cut") and pool is None:
+            exclude = frozenset(DEV_SENDERS) if mode == "dev" else frozenset()
+            pool = unlabelled_pool(data_dir, corpus, exclude)
+        t0 = time.time()
+        model, stats = fit_self_trained(
+            params, [r["title"] for r in train], [r["label"] for r in train], pool or []
+        )
+        out: dict[str, Any] = {"params": overrides, "fit_seconds": round(time.time() - t0, 1)}
+        if stats:
+            out["self_training"] = stats
+        if mode == "dev":
+            proba = model.predict_proba([r["title"] for r in evaluated])
+            classes = [str(c) for c in model.classes_]
+            pred = [classes[i] for i in np.argmax(proba, axis=1)]
+            out["dev"] = report([r["label"] for r in evaluated], pred, proba, classes)
+        else:
+            out.update(evaluate_checks(model, data_dir))
+        results[name] = out
+        print(summary_line(name, out), file=sys.stderr, flush=True)
+    return results
+
+
+def summary_line(name: str, out: dict[str, Any]) -> str:
+    parts = [f"{name:14s}"]
+    for key in ("dev", "tg_heldout", "en_check"):
+        if key in out:
+            r = out[key]
+            parts.append(
+                f"{key} acc {r['accuracy']:.4f} mF1 {r['macro_f1']:.4f} ECE {r['ece']:.4f}"
+            )
+    if "self_training" in out:
+        st = out["self_training"]
+        parts.append(
+            f"added {st['added']}/{st['pool']} pool changed {st['pool_changed']} "
+            f"drift {st['drift_tv']}"
+        )
+    parts.append(f"fit {out['fit_seconds']}s")
+    return " | ".join(parts)
+
+
+def parse_config(text: str) -> tuple[str, dict[str, Any]]:
+    name, _, rest = text.partition(":")
+    overrides = [kv for kv in rest.split(",") if kv]
+    return name, parse_params({}, overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("mode", choices=("dev", "check"))
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--config", action="append", default=[], help="NAME:key=value,...")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--verbose", action="store_true", help="print full reports")
+    args = parser.parse_args(argv)
+    configs = [parse_config(c) for c in args.config] or [("base", {})]
+    results = run(args.mode, configs, args.data)
+    for name, _ in configs:
+        print(summary_line(name, results[name]))
+        if args.verbose:
+            for key in ("dev", "tg_heldout", "en_check"):
+                if key in results[name]:
+                    print(f"-- {name} / {key}\n{format_report(results[name][key])}")
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The ASGI app of the desk: one factory, routers by resource, JSON errors, size limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from feedclass.errors import DataError, FeedclassError, InputFileError
+from feedclass.serve.auth import AuthError
+from feedclass.serve.desk import ConflictError, Desk, NotFoundError
+from feedclass.serve.settings import Settings
+from feedclass.serve.storage import StorageError
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("feedclass.serve")
+HERE = Path(__file__).resolve().parent
+UPLOAD_PATHS = ("/v1/import",)
+
+
+def _status(e: FeedclassError) -> int:
+    if isinstance(e, AuthError):
+        return e.status
+    if isinstance(e, NotFoundError):
+        return 404
+    if isinstance(e, ConflictError):
+        return 409
+    if isinstance(e, StorageError):
+        return 503
+    if isinstance(e, (DataError, InputFileError)):
+        return 422
+    return 400
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class BodyLimit:
+    """413 with a JSON message for a body over the limit, announced or streamed."""
+
+    def __init__(self, app: Any, max_body: int, max_upload: int) -> None:
+        self.app, self.max_body, self.max_upload = app, max_body, max_upload
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_upload if scope["path"] in UPLOAD_PATHS else self.max_body
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _send_413(send, limit)
+                return
+        seen = 0
+        started = False
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge()
+            return message
+
+        async def watch(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watch)
+        except _TooLarge:
+            if not started:
+                await _send_413(send, limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_413(send: Any, limit: int) -> None:
+    body = json.dumps({"error": f"request body too large: the limit is {limit:,} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    settings: Settings | None = None, model: Any = None, desk: Desk | None = None
+) -> FastAPI:
+    """Build the desk's ASGI app.
+
+    Parameters
+    ----------
+    settings : Settings; default ``Settings()`` (``feedclass.db`` here, the shipped model).
+    model : a fitted TopicModel to use instead of loading ``settings.model``.
+    desk : an open :class:`~feedclass.serve.desk.Desk` (tests); made from ``settings`` otherwise.
+
+    Examples
+    --------
+    >>> app = create_app(Settings(db="sqlite://"), model=...)  # doctest: +SKIP
+    >>> sorted(r.path for r in app.routes if r.path.startswith("/v1/feed"))  # doctest: +SKIP
+    ['/v1/feed.csv', '/v1/feed.rss']
+    """
+    from feedclass import __version__
+    from feedclass.serve.routes import admin, corrections, items, stories, web
+
+    settings = settings or Settings()
+    desk = desk or Desk(settings, model)
+    app = FastAPI(
+        title="feedclass desk",
+        version=__version__,
+        description="Topics and stories of a newsroom feed, one item at a time.",
+    )
+    app.state.desk = desk
+    app.state.settings = settings
+    for r in (items.router, stories.router, corrections.router, admin.router, web.router):
+        app.include_router(r)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(FeedclassError)
+    async def feedclass_error(request: Request, e: FeedclassError) -> Any:
+        if isinstance(e, AuthError) and e.status == 401 and _wants_html(request):
+            return RedirectResponse("/login", status_code=303)
+        return _error(_status(e), str(e))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in e.errors()[:5]:
+            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+            parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
+        return _error(422, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, e: StarletteHTTPException) -> JSONResponse:
+        return _error(e.status_code, str(e.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, e: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "internal error; the server log has the details")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+                " object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            )
+        return response
+
+    app.add_middleware(
+        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+    return app
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/v1/") and "text/html" in request.headers.get(
+        "accept", ""
+    )

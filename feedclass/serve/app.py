@@ -60,26 +60,36 @@ class BodyLimit:
                 await _send_413(send, limit)
                 return
         seen = 0
-        started = False
+        over = False
 
         async def counted() -> Any:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    over = True
                     raise _TooLarge()
             return message
 
+        replied = False
+
         async def watch(message: Any) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+            # a body that grew past the limit while streaming: whatever the app made of the
+            # broken read (FastAPI says 400), the client hears 413
+            nonlocal replied
+            if over:
+                if not replied:
+                    replied = True
+                    await _send_413(send, limit)
+                return
             await send(message)
 
         try:
             await self.app(scope, counted, watch)
         except _TooLarge:
-            if not started:
+            if not replied:
+                replied = True
                 await _send_413(send, limit)
 
 

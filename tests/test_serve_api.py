@@ -184,7 +184,10 @@ def test_review_queue_and_accept(make_server, tmp_path):
 
 
 def test_import_csv_jsonl_rss_with_the_cli_readers(client):
-    data = f"id;title;published\n1;{FIRE};2026-05-05T10:00:00\n2;{FIRE_2};\n3;;\n4;{SPORT};not a date\n"
+    data = (
+        f"id;title;published\n1;{FIRE};2026-05-05T10:00:00\n2;{FIRE_2};\n3;;\n"
+        f"4;{SPORT};not a date\n"
+    )
     r = client.post(
         "/v1/import", files={"file": ("feed.csv", data.encode("cp1251"))}, data={"source": "upl"}
     )

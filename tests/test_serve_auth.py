@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 pytest.importorskip("fastapi")
 
-from feedclass.errors import DataError  # noqa: E402
-from feedclass.serve.auth import create_token, digest  # noqa: E402
-from feedclass.serve.server import check_address  # noqa: E402
-from feedclass.serve.settings import Settings  # noqa: E402
-from feedclass.serve.storage import Storage  # noqa: E402
+from feedclass.errors import DataError
+from feedclass.serve.auth import create_token, digest
+from feedclass.serve.server import check_address
+from feedclass.serve.settings import Settings
+from feedclass.serve.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -194,6 +194,9 @@ class StoryIndex:
         if item_id in self._items:
             raise ValueError(f"item {item_id} is already in the index")
         words, numbers = index_tokens(text)
+        # forget what is too old before matching, so an item never joins a forgotten story
+        self._newest = max(self._newest, float(time))
+        self._prune()
         dup: int | None = None
         score = 0.0
         if story_id is None:
@@ -206,7 +209,6 @@ class StoryIndex:
                 story_id = found
                 dup = self._stories[found][0]
         self._put(item_id, _Entry(words, numbers, story_id, float(time), source))
-        self._prune()
         return Match(item_id, story_id, dup, float(score), dup is not None)
 
     def _put(self, item_id: int, e: _Entry) -> None:

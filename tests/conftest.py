@@ -193,7 +193,8 @@ def make_server(tiny_model):
     servers: list[LiveServer] = []
 
     def make(db: str, **kw) -> LiveServer:
-        app = create_app(Settings(db=db, **kw), model=kw.pop("model", tiny_model))
+        model = kw.pop("model", tiny_model)
+        app = create_app(Settings(db=db, **kw), model=model)
         servers.append(LiveServer(app))
         return servers[-1]
 

@@ -148,7 +148,7 @@ def _render(request: Request, desk: Desk, name: str, ctx: dict[str, Any]) -> Res
         "who": who,
         "csrf": who.csrf,
         "topics": topics,
-        "topic_name": lambda t: names.get(t, t) if t else "—",
+        "topic_name": lambda t: names.get(t, t.capitalize()) if t else "—",
         "sources": sources,
         "can_edit": who.allows("editor"),
         **ctx,

@@ -100,23 +100,24 @@ def authenticate(storage: Storage, headers: Any, cookies: dict[str, str], method
     """
     changing = method not in ("GET", "HEAD", "OPTIONS")
     auth = headers.get("authorization", "")
-    with storage.begin() as conn:
-        if auth:
-            scheme, _, value = auth.partition(" ")
-            if scheme.lower() != "bearer" or not value.strip():
-                raise AuthError("Authorization must be 'Bearer <token>'")
-            row = storage.token_by_hash(conn, digest(value.strip()))
-            if row is None:
-                raise AuthError("unknown or revoked token")
-            return Principal(row.name, row.role, "token")
-        sid = cookies.get(SESSION_COOKIE, "")
-        row = storage.session(conn, digest(sid)) if sid else None
+    sid = cookies.get(SESSION_COOKIE, "")
+    if auth or sid:
+        with storage.begin() as conn:
+            if auth:
+                scheme, _, value = auth.partition(" ")
+                if scheme.lower() != "bearer" or not value.strip():
+                    raise AuthError("Authorization must be 'Bearer <token>'")
+                row = storage.token_by_hash(conn, digest(value.strip()))
+                if row is None:
+                    raise AuthError("unknown or revoked token")
+                return Principal(row.name, row.role, "token")
+            row = storage.session(conn, digest(sid))
         if row is not None:
             if changing and not secrets.compare_digest(headers.get("x-csrf-token", ""), row.csrf):
                 raise AuthError("missing or wrong CSRF token; reload the page", 403)
             return Principal(row.name, row.role, "session", row.csrf, sid)
-        if storage.has_tokens(conn):
-            raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
+    if storage.tokens_exist():
+        raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
     if changing and _cross_site(headers):
         raise AuthError("a request from another site is refused", 403)
     return Principal("local", "admin", "open")

@@ -104,6 +104,18 @@ def _time(value: Any, what: str) -> float | None:
         ) from None
 
 
+class _Job:
+    """One ingest request waiting for the group commit."""
+
+    __slots__ = ("done", "error", "items", "result")
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+        self.done = False
+        self.error: BaseException | None = None
+        self.result: list[dict[str, Any]] = []
+
+
 @dataclass
 class ImportSummary:
     """What an upload did: rows read, stored, already there, and rows refused (with reasons)."""
@@ -140,6 +152,8 @@ class Desk:
         self.settings = settings
         self.storage = Storage(settings.db_url)
         self.lock = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Job] = []
         self.model: Any = None
         self.model_version = ""
         self.load_model(model)
@@ -231,9 +245,36 @@ class Desk:
         checked = [self._check_item(r, n) for n, r in enumerate(raw_items)]
         if not checked:
             return []
-        labels = self.classify([c["title"] for c in checked])
+        # Group commit: requests that arrive while another is being stored wait for the lock;
+        # whoever takes it stores every waiting request in one classification and one
+        # transaction, so 50 clients sending one item each cost a few commits, not 50.
+        job = _Job(checked)
+        with self._queue_lock:
+            self._queue.append(job)
         with self.lock:
-            return self._store(checked, labels)
+            if not job.done:
+                with self._queue_lock:
+                    jobs, self._queue = self._queue, []
+                self._run(jobs)
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run(self, jobs: list[_Job]) -> None:
+        batch = [c for j in jobs for c in j.items]
+        try:
+            labels = self.classify([c["title"] for c in batch])
+            results = self._store(batch, labels)
+        except BaseException as e:
+            for j in jobs:
+                j.error, j.done = e, True
+            if not isinstance(e, Exception):
+                raise
+            return
+        start = 0
+        for j in jobs:
+            j.result, j.done = results[start : start + len(j.items)], True
+            start += len(j.items)
 
     def _store(
         self, checked: list[dict[str, Any]], labels: list[dict[str, Any]]

@@ -30,9 +30,11 @@ _STOP = frozenset(
 )
 # A stem is this many letters: enough to join «пожар»/«пожара», short of joining unrelated words.
 _STEM = 6
-# Candidates are gathered through the rarest words only; a word in more items than this is noise.
-_MAX_POSTING = 50_000
-_MAX_CANDIDATES = 40
+# Candidates are gathered through the rarest words of a headline, from their newest postings:
+# enough for a reworded copy, which shares its rarest words, and bounded for common words.
+_RAREST = 4
+_MAX_SCAN = 400
+_MAX_CANDIDATES = 25
 
 
 def index_tokens(text: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -134,14 +136,26 @@ class StoryIndex:
         return self._score(wa, na, wb, nb)
 
     def _score(
-        self, wa: frozenset[str], na: frozenset[str], wb: frozenset[str], nb: frozenset[str]
+        self,
+        wa: frozenset[str],
+        na: frozenset[str],
+        wb: frozenset[str],
+        nb: frozenset[str],
+        cache: dict[str, float] | None = None,
     ) -> float:
         if na != nb and (na or nb):
             return 0.0  # numbers are facts: a date or an amount that differs is another story
         if not wa or not wb:
             return 1.0 if wa == wb and (na or wa) else 0.0
-        inter = sum(self._idf(w) for w in wa & wb)
-        union = sum(self._idf(w) for w in wa | wb)
+        cache = {} if cache is None else cache
+        inter = union = 0.0
+        for w in wa | wb:
+            v = cache.get(w)
+            if v is None:
+                v = cache[w] = self._idf(w)
+            union += v
+            if w in wa and w in wb:
+                inter += v
         return inter / union if union else 0.0
 
     def query(self, text: str, exclude: int | None = None) -> tuple[int | None, int | None, float]:
@@ -150,20 +164,28 @@ class StoryIndex:
         ``exclude`` is an item id whose forbidden pairs rule stories out.
         """
         words, numbers = index_tokens(text)
-        counts: Counter[int] = Counter()
-        rare = sorted(
-            (w for w in words if 0 < self._df.get(w, 0) <= _MAX_POSTING), key=self._df.get
-        )
-        for w in rare[:6]:
-            for i in self._postings.get(w, ()):
-                if i in self._items:
-                    counts[i] += 1
-        if not counts and not words and numbers:
+        df = self._df
+        rare = sorted((w for w in words if w in df), key=df.__getitem__)[:_RAREST]
+        # the newest postings only: a copy shares its rarest words, and recent items matter
+        lists = [set(self._postings[w][-_MAX_SCAN:]) for w in rare]
+        if not lists:
             return None, None, 0.0
+        if len(lists) <= 2 or self.threshold <= 0.5:
+            found = set().union(*lists)
+        else:
+            # a headline sharing only one of these rarest (heaviest) words seldom reaches a
+            # threshold above one half; candidates sharing two are found by set operations (C)
+            found = set()
+            for x in range(len(lists)):
+                for y in range(x + 1, len(lists)):
+                    found |= lists[x] & lists[y]
         best: tuple[int | None, int | None, float] = (None, None, 0.0)
-        for i, _ in counts.most_common(_MAX_CANDIDATES):
-            e = self._items[i]
-            s = self._score(words, numbers, e.words, e.numbers)
+        idf: dict[str, float] = {}
+        for i in sorted(found, reverse=True)[:_MAX_CANDIDATES]:
+            e = self._items.get(i)
+            if e is None:
+                continue
+            s = self._score(words, numbers, e.words, e.numbers, idf)
             if s >= self.threshold and s > best[2]:
                 if exclude is not None and self._story_forbidden(exclude, e.story_id):
                     continue

@@ -146,6 +146,8 @@ class Storage:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if url in ("sqlite://", "sqlite:///:memory:"):
                 kwargs["poolclass"] = sa.pool.StaticPool
+            else:  # as many connections as the server's worker threads, so none waits
+                kwargs.update(pool_size=20, max_overflow=40)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         try:
@@ -385,6 +387,21 @@ class Storage:
     def token_by_hash(conn: Connection, digest: str) -> Any:
         q = sa.select(tokens).where(tokens.c.hash == digest, tokens.c.revoked.is_(False))
         return conn.execute(q).first()
+
+    def tokens_exist(self, max_age: float = 2.0) -> bool:
+        """Whether any API token exists, looked up at most every ``max_age`` seconds.
+
+        A token made by ``feedclass token create`` in another process closes the open desk
+        within ``max_age``.
+        """
+        now = time.monotonic()
+        cached = getattr(self, "_tokens_cache", None)
+        if cached is not None and cached[0] and now - cached[1] < max_age:
+            return True  # only "yes" is cached: a new token must close the desk at once
+        with self.begin() as conn:
+            found = self.has_tokens(conn)
+        self._tokens_cache = (found, now)
+        return found
 
     @staticmethod
     def has_tokens(conn: Connection) -> bool:

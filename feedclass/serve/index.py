@@ -33,7 +33,7 @@ _STEM = 6
 # Candidates are gathered through the rarest words of a headline, from their newest postings:
 # enough for a reworded copy, which shares its rarest words, and bounded for common words.
 _RAREST = 4
-_MAX_SCAN = 400
+_MAX_SCAN = 300
 _MAX_CANDIDATES = 25
 
 
@@ -163,11 +163,15 @@ class StoryIndex:
 
         ``exclude`` is an item id whose forbidden pairs rule stories out.
         """
-        words, numbers = index_tokens(text)
+        return self._query(*index_tokens(text), exclude)
+
+    def _query(
+        self, words: frozenset[str], numbers: frozenset[str], exclude: int | None
+    ) -> tuple[int | None, int | None, float]:
         df = self._df
         rare = sorted((w for w in words if w in df), key=df.__getitem__)[:_RAREST]
         # the newest postings only: a copy shares its rarest words, and recent items matter
-        lists = [set(self._postings[w][-_MAX_SCAN:]) for w in rare]
+        lists = [self._postings[w][-_MAX_SCAN:] for w in rare]
         if not lists:
             return None, None, 0.0
         if len(lists) <= 2 or self.threshold <= 0.5:
@@ -176,9 +180,10 @@ class StoryIndex:
             # a headline sharing only one of these rarest (heaviest) words seldom reaches a
             # threshold above one half; candidates sharing two are found by set operations (C)
             found = set()
-            for x in range(len(lists)):
+            for x in range(len(lists) - 1):
+                sx = set(lists[x])
                 for y in range(x + 1, len(lists)):
-                    found |= lists[x] & lists[y]
+                    found.update(sx.intersection(lists[y]))
         best: tuple[int | None, int | None, float] = (None, None, 0.0)
         idf: dict[str, float] = {}
         for i in sorted(found, reverse=True)[:_MAX_CANDIDATES]:
@@ -224,7 +229,7 @@ class StoryIndex:
         if story_id is None:
             if new_story_id is None:
                 raise ValueError("new_story_id is needed when story_id is not given")
-            _, found, score = self.query(text, exclude=item_id)
+            _, found, score = self._query(words, numbers, item_id)
             if found is None:
                 story_id, score = new_story_id, 0.0
             else:

@@ -15,9 +15,11 @@ from feedclass.normalize import normalize_text
 
 __all__ = [
     "DataError",
+    "DedupIndex",
     "FeedclassError",
     "HashingFeatures",
     "InputFileError",
+    "Match",
     "ModelFileError",
     "NearDuplicates",
     "StateFileError",
@@ -42,4 +44,8 @@ def __getattr__(name: str) -> object:
         from feedclass.dedup import NearDuplicates
 
         return NearDuplicates
+    if name in ("DedupIndex", "Match"):
+        from feedclass import dedup_index
+
+        return getattr(dedup_index, name)
     raise AttributeError(f"module 'feedclass' has no attribute {name!r}")

@@ -1454,6 +1454,9 @@ class _Idf:
     word_keys: np.ndarray
     word_df: np.ndarray
     cap_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    # names come from ``cap_keys`` alone, not also from the batch being featurized: the
+    # incremental index scores a pair the same whichever other headlines share the call
+    fixed_names: bool = False
 
 
 def _check_texts(texts: Any, name: str = "texts") -> list[str]:
@@ -1748,7 +1751,7 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
     low_keys, low_counts = np.unique(shash[mid & ~tk["cap"]], return_counts=True)
     capk, capc = np.unique(shash[mid & tk["cap"]], return_counts=True)
     proper = np.zeros(shash.shape, dtype=bool)
-    if capk.size:
+    if capk.size and not (idf is not None and idf.fixed_names):
         # stems seen capitalised mid-headline more often than in lower case
         lc = np.zeros(capk.size, dtype=np.int64)
         if low_keys.size:
@@ -1820,9 +1823,15 @@ def _featurize(texts: list[str], idf: _Idf | None = None) -> tuple[_Features, _I
             p2[p2 >= idf.word_keys.size] = 0
             hit = idf.word_keys[p2] == wkeys
             w_df[hit] = idf.word_df[p2[hit]]
-    c_idf = _smooth_idf(char_df, n_idf)
+    # IDF of the buckets present only: a handful of headlines (the incremental index) must not
+    # pay for the logarithm of every bucket
     w_idf = _smooth_idf(w_df, n_idf)
-    cval = _tfidf_normalize(cptr, cidx, ccnt, c_idf)
+    if cidx.size * 8 < char_df.size:
+        c_keys, c_pos = np.unique(cidx, return_inverse=True)
+        cval = _tfidf_normalize(cptr, c_pos.reshape(-1), ccnt, _smooth_idf(char_df[c_keys], n_idf))
+        del c_keys, c_pos
+    else:
+        cval = _tfidf_normalize(cptr, cidx, ccnt, _smooth_idf(char_df, n_idf))
     # The char-gram rows are the bulk of what pair scoring reads at random: half-width types
     # halve that memory traffic (bucket ids < 2**21; cosine terms need no more precision).
     cidx = cidx.astype(np.int32, copy=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time as _time
 from collections.abc import Sequence
@@ -28,11 +29,10 @@ from feedclass.dedup import (
     _as_sources,
     _as_times,
     _check_texts,
-    _cluster,
-    _floor,
     _priority,
-    _score_batch,
+    dedup_form,
 )
+from feedclass.dedup_index import DedupIndex
 from feedclass.errors import DataError, StateFileError
 from feedclass.modelfile import atomic_target, replace_with
 
@@ -41,6 +41,11 @@ __all__ = ["History", "HistoryResult", "dedup_against_history"]
 FORMAT = "feedclass-dedup-history"
 VERSION = 2  # 2: each item also keeps its id (version 1 files still load, with empty ids)
 _DAY = 86400.0
+_STORY_RE = re.compile(r"s(\d+)")
+
+
+def _story_name(number: int) -> str:
+    return f"s{number:07d}"
 
 
 def _feedclass_version() -> str:
@@ -236,10 +241,48 @@ class History:
             self.story_ids = [self.story_ids[k] for k in keep]
             self.item_ids = [self.item_ids[k] for k in keep]
 
-    def _new_id(self) -> str:
-        sid = f"s{self.next_id:07d}"
-        self.next_id += 1
-        return sid
+    # -- the index the dedup runs on ----------------------------------------------------------
+    def to_index(self, threshold: float = DEFAULT_THRESHOLD) -> DedupIndex:
+        """A :class:`~feedclass.DedupIndex` holding the history's items and stories.
+
+        Items without an id get int ids (the index needs one per item); story ids ``sNNNNNNN``
+        become their numbers, any other (a hand-edited file) a new number.
+        """
+        numbers: dict[str, int] = {}
+        nxt = self.next_id
+        for sid in dict.fromkeys(self.story_ids):
+            m = _STORY_RE.fullmatch(sid)
+            if m and int(m.group(1)) > 0:
+                numbers[sid] = int(m.group(1))
+                nxt = max(nxt, numbers[sid] + 1)
+        for sid in dict.fromkeys(self.story_ids):
+            if sid not in numbers:
+                numbers[sid] = nxt
+                nxt += 1
+        ids: list[str | int] = []
+        given: set[str] = set()
+        for k, i in enumerate(self.item_ids):
+            ids.append(i if i and i not in given else k)
+            given.add(i)
+        return DedupIndex.from_items(
+            self.texts,
+            ids,
+            self.times,
+            [numbers[s] for s in self.story_ids],
+            next_story=nxt,
+            threshold=threshold,
+            window_days=self.history_days,
+            max_items=self.max_items,
+        )
+
+    def from_index(self, index: DedupIndex) -> None:
+        """Take the items and stories of ``index`` (ints ids stand for "no id")."""
+        items = index.items()
+        self.item_ids = [i if isinstance(i, str) else "" for i, _t, _tm, _s in items]
+        self.texts = [t for _i, t, _tm, _s in items]
+        self.times = [tm for _i, _t, tm, _s in items]
+        self.story_ids = [_story_name(s) for _i, _t, _tm, s in items]
+        self.next_id = max(self.next_id, index.next_story)
 
 
 @dataclass
@@ -277,12 +320,15 @@ def dedup_against_history(
 ) -> HistoryResult:
     """Deduplicate a batch against itself and the history, then (``update``) add it to the history.
 
-    ``times`` are Unix seconds per row (default: ``now`` for every row); ``now`` defaults to
-    the current time. ``sources`` apply inside the batch only: a source republishing its own
-    story the next day is still caught. ``ids`` (one per row) are kept with the items, so a
-    later batch's match names the earlier item. A row whose exact headline the history
-    already holds for its story is not stored twice (a batch run again, a verbatim repost):
-    that item's time is refreshed instead.
+    The rows go one by one, in the order of ``keep``, into a :class:`~feedclass.DedupIndex`
+    holding the history: a row joins a story under the index's rules (the batch's), and a story
+    first seen in this batch is represented by its first row in that order. ``times`` are Unix
+    seconds per row (default: ``now`` for every row); ``now`` defaults to the current time.
+    ``sources`` apply inside the batch only: a source republishing its own story the next day
+    is still caught. ``ids`` (one per row) are kept with the items, so a later batch's match
+    names the earlier item. A row whose exact headline the history already holds for its
+    story is not stored twice (a batch run again, a verbatim repost): that item's time is
+    refreshed instead.
     """
     if not isinstance(history, History):
         raise DataError(f"history must be a History; got {type(history).__name__} instead")
@@ -300,72 +346,62 @@ def dedup_against_history(
     # aged as published now: +inf would make the prune below forget every item
     bt_kept = np.where(np.isfinite(bt), bt, now)
     if ids is None:
-        batch_ids = [""] * nb
+        batch_ids: list[str] = [""] * nb
     else:
         batch_ids = [str(i) for i in ids]
         if len(batch_ids) != nb:
             raise DataError(f"ids must have one entry per text ({nb}); got {len(batch_ids)}")
-    history.prune(max(now, float(bt_kept.max()) if nb else now))
-    nh = len(history)
-    all_texts = history.texts + batch
-    n = nh + nb
+    newest = max(now, float(bt_kept.max()) if nb else now)
+    history.prune(newest)
     if nb == 0:
         return HistoryResult([], np.zeros(0, bool), np.zeros(0, np.int64), [], np.zeros(0), [])
-    sc = _score_batch(all_texts, min_score=_floor(float(threshold)))
-    # history rows come first and all stay leaders (their ids are fixed); batch rows follow in
-    # the order of ``keep``
-    border = _priority(nb, keep, bt, sc.feats.length[nh:]) + nh
-    order = np.concatenate((np.arange(nh), border))
-    source = np.concatenate((np.full(nh, -1, dtype=np.int64), src_b))
-    fixed = np.zeros(n, dtype=np.uint8)
-    fixed[:nh] = 1
-    leader, lscore = _cluster(
-        n, sc.pi, sc.pj, sc.score, float(threshold), order, source, fixed, feats=sc.feats
-    )
-    story: list[str] = []
+    index = history.to_index(float(threshold))
+    index.window_days = max(index.window_days, (newest - float(bt_kept.min())) / _DAY + 1.0)
+    before = {sid for _i, _t, _tm, sid in index.items()}
+    # the history's item of each (headline, story): a verbatim repost refreshes it instead
+    held = {(t, sid): i for i, t, _tm, sid in index.items()}
+    text_of = {i: t for i, t, _tm, _sid in index.items()}
+    length = np.array([len(dedup_form(t)) for t in batch]) if keep == "longest" else np.zeros(nb)
+    # sources count inside this batch only: tagged with the batch, they never meet later rows
+    tag = f"{now!r}\x1f"
+    story_of = np.zeros(nb, dtype=np.int64)
     seen = np.zeros(nb, dtype=bool)
     dup = np.full(nb, -1, dtype=np.int64)
     scores = np.zeros(nb)
-    new_ids: dict[int, str] = {}
-    for r in border:  # leaders get their ids before their members, in priority order
-        k = r - nh
-        ld = int(leader[r])
-        if ld < nh:
-            story_k = history.story_ids[ld]
-            seen[k] = True
-        elif ld == r:
-            story_k = new_ids.setdefault(r, history._new_id())
-        else:
-            story_k = new_ids[ld]
-            dup[k] = ld - nh
-        story.append(story_k)
-    # restore input order
-    out_ids = [""] * nb
     out_matched: list[str | None] = [None] * nb
     out_mid: list[str | None] = [None] * nb
-    for r, sid in zip(border, story, strict=True):
-        k = r - nh
-        out_ids[k] = sid
-        ld = int(leader[r])
-        if ld != r:
-            out_matched[k] = all_texts[ld]
-            scores[k] = lscore[r]
-            if ld < nh:
-                out_mid[k] = history.item_ids[ld]
+    first_row: dict[int, int] = {}
+    for r in _priority(nb, keep, bt, length).tolist():
+        iid: str | None = batch_ids[r] or None
+        if iid is not None and iid in index and text_of.get(iid, batch[r]) != batch[r]:
+            index.remove(iid)  # the same item with an edited headline: the edit replaces it
+        src = None if src_b[r] < 0 else f"{tag}{int(src_b[r])}"
+        m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=src)
+        st = m.story_id
+        added: str | int = m.item_id if m.item_id is not None else -1  # add always names it
+        old = held.get((batch[r], st))
+        if old is not None and old != added:
+            index.remove(added)
+            m = index.add(batch[r], item_id=old, time=float(bt_kept[r]))
+            added = old
+        text_of[added] = batch[r]
+        held.setdefault((batch[r], st), added)
+        story_of[r] = st
+        if st in before:
+            seen[r] = True
+            rep = added if m.duplicate_of is None else m.duplicate_of
+            out_matched[r] = text_of.get(rep)
+            out_mid[r] = rep if isinstance(rep, str) else ""
+            scores[r] = 1.0 if m.score is None else m.score
+        elif st not in first_row:
+            first_row[st] = r
+        else:
+            dup[r] = first_row[st]
+            out_matched[r] = batch[first_row[st]]
+            scores[r] = 0.0 if m.score is None else m.score
     if update:
-        stored = {(t, sid): k for k, (t, sid) in enumerate(zip(history.texts, history.story_ids))}
-        for k in range(nb):
-            key = (batch[k], out_ids[k])
-            if key in stored:  # the same headline of the same story: refresh, do not repeat
-                h = stored[key]
-                history.times[h] = max(history.times[h], float(bt_kept[k]))
-                if not history.item_ids[h]:
-                    history.item_ids[h] = batch_ids[k]
-                continue
-            stored[key] = len(history.texts)
-            history.texts.append(batch[k])
-            history.times.append(float(bt_kept[k]))
-            history.story_ids.append(out_ids[k])
-            history.item_ids.append(batch_ids[k])
-        history.prune(max(now, float(bt_kept.max())))
-    return HistoryResult(out_ids, seen, dup, out_matched, scores, out_mid)
+        history.from_index(index)
+        history.prune(newest)
+    return HistoryResult(
+        [_story_name(int(s)) for s in story_of], seen, dup, out_matched, scores, out_mid
+    )

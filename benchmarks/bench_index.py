@@ -1,0 +1,211 @@
+"""DedupIndex: latency and memory at scale, and agreement with the batch clustering.
+
+Latency: an index is filled with ``--n`` synthetic headlines (``add_many``, the bulk path), then
+``--probe`` further headlines of the same feed are added one at a time; each ``add`` (which
+also answers: story, duplicate_of, score) is timed, and so is a ``query`` of a reworded copy of
+each. Memory: the index's own structures (``DedupIndex.memory_bytes``) and the growth of the
+process's resident memory while it was built, per indexed item.
+
+Agreement: the same items fed one at a time in time order to an index (a window wider than the
+feed, so nothing is forgotten) and clustered at once by ``NearDuplicates.fit_predict``. For
+the pairs of items: the share both put alike (same story or not: the Rand index), the share of
+the pairs either puts in one story that both do, and the adjusted Rand index. Feeds: the
+synthetic generator of ``bench_dedup.py``, ParaPhraser's headlines as one feed, and the
+Telegram feed of 2024 (posts in time order, channels as sources), the last two from
+``../shared/data`` when present.
+
+Usage::
+
+    python benchmarks/bench_index.py --quick               # 20,000 indexed, small agreement
+    flock /tmp/heavy.lock python benchmarks/bench_index.py  # 300,000 indexed (a few minutes)
+
+The machine is shared: compare within one run; the timing of single adds is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_dedup import make_feed, reword
+
+from feedclass import DedupIndex, NearDuplicates
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def pair_agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """(Rand index, agreement on the pairs either merges, adjusted Rand index)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    n = a.size
+    _, ia = np.unique(a, return_inverse=True)
+    _, ib = np.unique(b, return_inverse=True)
+
+    def pairs(c: np.ndarray) -> int:
+        return int((c * (c - 1) // 2).sum())
+
+    same_a = pairs(np.bincount(ia))
+    same_b = pairs(np.bincount(ib))
+    _, cell = np.unique(ia.astype(np.int64) * (ib.max() + 1) + ib, return_counts=True)
+    both = pairs(cell)
+    total = n * (n - 1) // 2
+    rand = 1.0 - (same_a + same_b - 2 * both) / max(total, 1)
+    either = same_a + same_b - both
+    return rand, both / either if either else 1.0, float(adjusted_rand_score(a, b))
+
+
+def incremental_labels(
+    texts: list[str], times: np.ndarray, sources: list[Any] | None
+) -> tuple[np.ndarray, float]:
+    idx = DedupIndex(window_days=1e6)
+    order = np.argsort(times, kind="stable")
+    out = np.empty(len(texts), dtype=np.int64)
+    t0 = time.perf_counter()
+    for k in order.tolist():
+        src = None if sources is None else sources[k]
+        out[k] = idx.add(texts[k], item_id=k, time=float(times[k]), source=src).story_id
+    return out, time.perf_counter() - t0
+
+
+def agreement_row(name: str, texts: list[str], times: np.ndarray, sources: Any) -> None:
+    t0 = time.perf_counter()
+    batch = NearDuplicates().fit_predict(texts, times=times, sources=sources)
+    tb = time.perf_counter() - t0
+    inc, ti = incremental_labels(texts, times, sources)
+    rand, either, ari = pair_agreement(batch, inc)
+    nb, ni = len(set(batch.tolist())), len(set(inc.tolist()))
+    print(
+        f"| {name} | {len(texts):,} | {rand:.5f} | {either:.3f} | {ari:.3f} | "
+        f"{nb:,} / {ni:,} | {tb:.1f} s / {ti:.1f} s |"
+    )
+
+
+def agreement(n_synth: int, with_real: bool) -> None:
+    print("\nBatch NearDuplicates.fit_predict vs DedupIndex.add one item at a time, time order")
+    print(
+        "| feed | items | pairs alike (Rand) | pairs either merges, both do | ARI | "
+        "stories batch / index | time batch / index |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    texts, _story, _copy = make_feed(n_synth, seed=11)
+    agreement_row("synthetic", texts, np.arange(len(texts), dtype=float), None)
+    if not with_real:
+        return
+    para = DATA / "paraphraser" / "data.csv"
+    if para.exists():
+        from eval_dedup import load_paraphraser, paraphraser_feed
+
+        id1, id2, t1, t2, _y = load_paraphraser(para)
+        _ids, ptexts = paraphraser_feed(id1, id2, t1, t2)
+        agreement_row("ParaPhraser headlines", ptexts, np.arange(len(ptexts), dtype=float), None)
+    else:
+        print(f"(ParaPhraser skipped: {para} not found)")
+    tg = DATA / "tg_news_silver" / "raw"
+    if tg.exists():
+        from training.tg_news import load_tg_posts
+
+        posts = load_tg_posts(tg)
+        when = np.array(
+            [
+                np.datetime64(str(p["date"])[:19]).astype("datetime64[s]").astype(float)
+                for p in posts
+            ]
+        )
+        agreement_row(
+            "Telegram 2024 (channels as sources)",
+            [p["title"] for p in posts],
+            when,
+            [p["channel"] or None for p in posts],
+        )
+    else:
+        print(f"(Telegram skipped: {tg} not found)")
+
+
+def latency(n: int, probe: int) -> None:
+    texts, _story, _copy = make_feed(n + probe, seed=7)
+    # warm up the compiled kernels outside the timing
+    w = DedupIndex(window_days=1e6)
+    w.add_many(texts[:200], times=np.arange(200.0))
+    for k in range(300):  # past a buffer flush and a level merge
+        w.add(texts[200 + k], time=300.0 + k)
+        w.query(texts[k])
+    del w
+    gc.collect()
+    rss0 = rss_bytes()
+    t0 = time.perf_counter()
+    idx = DedupIndex(window_days=1e6)
+    idx.add_many(texts[:n], item_ids=list(range(n)), times=np.arange(n, dtype=float))
+    build = time.perf_counter() - t0
+    gc.collect()
+    rss1 = rss_bytes()
+    rng = random.Random(3)
+    add_t = np.empty(probe)
+    query_t = np.empty(probe)
+    joined = 0
+    for p in range(probe):
+        k = n + p
+        a = time.perf_counter()
+        m = idx.add(texts[k], item_id=k, time=float(k))
+        add_t[p] = time.perf_counter() - a
+        joined += m.duplicate_of is not None
+        q = reword(texts[rng.randrange(k)], rng)
+        a = time.perf_counter()
+        idx.query(q, time=float(k))
+        query_t[p] = time.perf_counter() - a
+    mem = idx.memory_bytes()
+    print(f"\nDedupIndex with {n:,} synthetic headlines indexed (bulk build {build:.1f} s)")
+    print("| operation | median ms | p99 ms | max ms |")
+    print("|---|---|---|---|")
+    for name, t in (("add (and answer)", add_t), ("query", query_t)):
+        print(
+            f"| {name} | {np.median(t) * 1e3:.2f} | {np.percentile(t, 99) * 1e3:.2f} | "
+            f"{t.max() * 1e3:.1f} |"
+        )
+    print(
+        f"{probe:,} adds ({joined:,} joined a story), {probe:,} queries of reworded copies. "
+        f"Memory per indexed item: {mem / len(idx):,.0f} B in the index's structures "
+        f"({mem / 2**20:,.0f} MiB in all, 16 MiB of it fixed), {(rss1 - rss0) / n:,.0f} B of "
+        "process memory growth during the build"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=300_000, help="items indexed before timing")
+    ap.add_argument("--probe", type=int, default=3000, help="items added one by one, timed")
+    ap.add_argument("--agree-n", type=int, default=20_000, help="synthetic feed for agreement")
+    ap.add_argument("--no-real", action="store_true", help="skip ParaPhraser and Telegram")
+    ap.add_argument("--skip", nargs="*", default=[], choices=("latency", "agreement"))
+    ap.add_argument("--quick", action="store_true", help="--n 20000 --agree-n 5000 --no-real")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.agree_n, args.no_real, args.probe = 20_000, 5_000, True, 1000
+    print(
+        f"machine: {os.cpu_count()} cores, shared with other jobs (load {os.getloadavg()[0]:.1f})"
+    )
+    if "latency" not in args.skip:
+        latency(args.n, args.probe)
+    if "agreement" not in args.skip:
+        agreement(args.agree_n, not args.no_real)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,321 @@
+"""Tests for DedupIndex: one item at a time, the batch's story rules, editing, state files."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedclass import DedupIndex, Match, NearDuplicates
+from feedclass.errors import DataError, StateFileError
+
+MIN = 60.0
+DAY = 86400.0
+
+# Headlines written for these tests: stories, their rewrites, and templated near-misses.
+FIRE = "Пожар на складе стройматериалов в Караганде потушили к утру"
+FIRE_COPY = "Срочно: пожар на складе стройматериалов в Караганде потушили к утру"
+FIRE_REWORD = "Пожар на складе стройматериалов в Караганде потушили к утру - МЧС"
+RATE_5 = "Курс доллара на 5 мая"
+RATE_6 = "Курс доллара на 6 мая"
+BRIDGE = "В Павлодаре открыли новый пешеходный мост через Иртыш"
+BRIDGE_COPY = "ВИДЕО: в Павлодаре открыли новый пешеходный мост через Иртыш"
+MATCH_A = "Футболисты Тобола обыграли Кайрат в матче чемпионата"
+WEATHER_A = "Погода в Алматы на выходные: снег и гололед"
+WEATHER_B = "Погода в Астане на выходные: снег и гололед"
+
+POOL = [FIRE, FIRE_COPY, FIRE_REWORD, RATE_5, RATE_6, BRIDGE, BRIDGE_COPY, MATCH_A, WEATHER_A,
+        WEATHER_B]  # fmt: skip
+
+
+def filled(texts: list[str], **kw: object) -> tuple[DedupIndex, list[Match]]:
+    idx = DedupIndex(**kw)  # type: ignore[arg-type]
+    out = [idx.add(t, item_id=f"i{k}", time=k * MIN) for k, t in enumerate(texts)]
+    return idx, out
+
+
+def test_a_rewrite_joins_the_story_of_the_first_item() -> None:
+    idx, (a, b, c) = filled([FIRE, BRIDGE, FIRE_REWORD])
+    assert a.duplicate_of is None and a.score is None and not a.seen_before
+    assert c.story_id == a.story_id and c.duplicate_of == "i0"
+    assert c.score is not None and c.score >= idx.threshold
+    assert b.story_id != a.story_id and b.duplicate_of is None
+    assert idx.members(a.story_id) == ["i0", "i2"]
+    assert len(idx) == 3 and idx.n_stories == 2 and "i1" in idx
+
+
+def test_same_headline_again_is_seen_before() -> None:
+    _idx, (_a, b) = filled([FIRE, FIRE_COPY])  # the same once newsroom marks are stripped
+    assert b.seen_before and b.score == 1.0 and b.duplicate_of == "i0"
+
+
+def test_facts_keep_templated_headlines_apart() -> None:
+    _idx, out = filled([RATE_5, RATE_6, WEATHER_A, WEATHER_B])
+    assert len({m.story_id for m in out}) == 4
+
+
+def test_same_id_again_adds_nothing_and_another_text_is_refused() -> None:
+    idx, (a,) = filled([FIRE])
+    again = idx.add(FIRE, item_id="i0", time=5 * MIN)
+    assert again.seen_before and again.story_id == a.story_id and len(idx) == 1
+    with pytest.raises(DataError, match="already indexed with another headline"):
+        idx.add(BRIDGE, item_id="i0")
+
+
+def test_one_source_never_twice_in_a_story() -> None:
+    idx = DedupIndex()
+    a = idx.add(BRIDGE, item_id=1, time=0, source="kaz.tv")
+    b = idx.add(BRIDGE_COPY, item_id=2, time=MIN, source="kaz.tv")
+    c = idx.add(BRIDGE_COPY, item_id=3, time=2 * MIN, source="astana.kz")
+    assert b.story_id != a.story_id and c.story_id == a.story_id
+
+
+def test_query_answers_like_add_without_adding() -> None:
+    idx, (a, _b) = filled([FIRE, BRIDGE])
+    q = idx.query(FIRE_REWORD, time=3 * MIN)
+    assert q.item_id is None and q.story_id == a.story_id and q.duplicate_of == "i0"
+    assert len(idx) == 2
+    m = idx.add(FIRE_REWORD, item_id="i2", time=3 * MIN)
+    assert (m.story_id, m.duplicate_of, m.score) == (q.story_id, q.duplicate_of, q.score)
+    assert idx.query(RATE_5).story_id == 0  # a new story
+
+
+def test_old_items_are_forgotten_by_the_window_and_the_size_limit() -> None:
+    idx = DedupIndex(window_days=1)
+    idx.add(FIRE, item_id="old", time=0)
+    m = idx.add(FIRE_REWORD, item_id="new", time=2 * DAY)
+    assert "old" not in idx and m.duplicate_of is None and len(idx) == 1
+    idx = DedupIndex(max_items=2)
+    for k, t in enumerate([FIRE, BRIDGE, RATE_5]):
+        idx.add(t, item_id=k, time=k * MIN)
+    assert len(idx) == 2 and 0 not in idx
+    idx = DedupIndex()
+    idx.add_many([FIRE, BRIDGE, RATE_5], item_ids=["a", "b", "c"], times=[0, DAY, 2 * DAY])
+    assert idx.forget_before(1.5 * DAY) == 2 and len(idx) == 1
+
+
+def test_forgetting_the_representative_hands_the_story_on() -> None:
+    idx, (a, _b, c) = filled([FIRE, FIRE_REWORD, FIRE_COPY])
+    idx.remove("i0")
+    assert idx.story_of("i2") == a.story_id and idx.match_of("i2").duplicate_of == "i1"
+    assert idx.match_of("i1").duplicate_of is None
+    with pytest.raises(DataError, match="not in the index"):
+        idx.remove("i0")
+    assert c.story_id == a.story_id
+
+
+def test_answers_stay_the_same_when_forgotten_items_are_cleared_out(monkeypatch) -> None:
+    from feedclass import dedup_index
+
+    monkeypatch.setattr(dedup_index, "_COMPACT_MIN", 4)
+    texts = [FIRE, BRIDGE, RATE_5, WEATHER_A, FIRE_REWORD, BRIDGE_COPY, RATE_6, WEATHER_B, MATCH_A]
+    idx = DedupIndex(window_days=3 * MIN / DAY)  # holds the last three minutes
+    for k, t in enumerate(texts):
+        idx.add(t, item_id=k, time=k * MIN)
+    assert len(idx) == 4 and len(idx.items()) == 4
+    idx.forbid(7, 8)
+    fresh = DedupIndex.from_items(
+        *zip(*[(t, i, tm, s) for i, t, tm, s in idx.items()], strict=True),  # type: ignore[arg-type]
+        window_days=3 * MIN / DAY,
+        next_story=idx.next_story,
+    )
+    for t in (FIRE_COPY, BRIDGE, RATE_6, WEATHER_B + "!"):
+        a, b = idx.query(t, time=9 * MIN), fresh.query(t, time=9 * MIN)
+        assert (a.story_id, a.duplicate_of, a.score) == (b.story_id, b.duplicate_of, b.score)
+    m = idx.add(BRIDGE_COPY + "!", item_id="late", time=8 * MIN)
+    assert m.duplicate_of == 5
+
+
+def test_forbid_split_and_merge_stories() -> None:
+    idx, (a, b, c) = filled([FIRE, FIRE_REWORD, BRIDGE])
+    assert b.story_id == a.story_id
+    idx.forbid("i0", "i1")  # the editor: not the same story
+    assert idx.story_of("i1") != idx.story_of("i0")
+    with pytest.raises(DataError, match="marked as different stories"):
+        idx.merge_stories(idx.story_of("i0"), idx.story_of("i1"))
+    assert idx.merge_stories(a.story_id, c.story_id) == a.story_id
+    assert idx.members(a.story_id) == ["i0", "i2"] and idx.n_stories == 2
+    s = idx.split("i2")
+    assert s.duplicate_of is None and s.story_id not in (a.story_id, idx.story_of("i1"))
+    with pytest.raises(DataError, match="marked as different stories"):
+        idx.merge_stories(a.story_id, s.story_id)
+    with pytest.raises(DataError, match="its own story"):
+        idx.forbid("i0", "i0")
+
+
+def test_add_many_matches_the_batch_and_keeps_input_order() -> None:
+    texts = [FIRE, RATE_5, FIRE_REWORD, BRIDGE, RATE_6, BRIDGE_COPY, MATCH_A, FIRE_COPY] * 10
+    texts = texts[:64]  # the bulk path starts at 64 items
+    idx = DedupIndex()
+    out = idx.add_many(texts, times=np.arange(64.0))
+    batch = NearDuplicates().fit_predict(texts, times=np.arange(64.0))
+    ours = np.array([m.story_id for m in out])
+    assert len(set(zip(ours.tolist(), batch.tolist()))) == len(set(batch.tolist()))
+    assert [m.item_id for m in out] == list(range(64))
+    # and the one-at-a-time path after it: a rewrite joins the bulk-built story
+    m = idx.add(BRIDGE + "!", item_id="late", time=100.0)
+    assert m.story_id == out[3].story_id
+
+
+def test_add_many_checks_every_row_before_adding_any() -> None:
+    idx = DedupIndex()
+    with pytest.raises(DataError, match=r"times\[1\]"):
+        idx.add_many([FIRE, BRIDGE], times=[0.0, "yesterday"])
+    with pytest.raises(DataError, match="repeats"):
+        idx.add_many([FIRE, BRIDGE], item_ids=["a", "a"])
+    assert len(idx) == 0
+    with pytest.raises(DataError, match="single str"):
+        idx.add_many(FIRE)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda i: i.add(["list"]), "one headline"),
+        (lambda i: i.add("  "), "empty"),
+        (lambda i: i.add(FIRE, time="noon"), "Unix seconds"),
+        (lambda i: i.add(FIRE, time=float("nan")), "finite"),
+        (lambda i: i.add(FIRE, item_id=1.5), "str or an int"),
+        (lambda i: i.add(FIRE, item_id=""), "empty"),
+        (lambda i: i.add(FIRE, source=3), "source must be"),
+        (lambda i: i.story_of("nope"), "not in the index"),
+        (lambda i: i.members(99), "not in the index"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(call, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DataError, match=message):
+        call(DedupIndex())
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"threshold": 1.5}, "threshold"),
+        ({"window_days": 0}, "window_days"),
+        ({"max_items": 0}, "max_items"),
+    ],
+)
+def test_bad_parameters_are_refused(kw: dict, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        DedupIndex(**kw)
+
+
+def test_save_and_load_give_the_same_answers(tmp_path: Path) -> None:
+    idx, _out = filled([FIRE, BRIDGE, FIRE_REWORD, RATE_5, RATE_6, BRIDGE_COPY])
+    idx.add(MATCH_A, item_id=7, time=10 * MIN, source="sport.kz")
+    idx.forbid("i1", "i5")
+    path = tmp_path / "index.fcm"
+    idx.save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["index.fcm"]  # no temp file left behind
+    back = DedupIndex.load(path)
+    assert len(back) == len(idx) and back.n_stories == idx.n_stories
+    for i in ["i0", "i1", "i2", "i3", "i4", "i5", 7]:
+        assert back.match_of(i) == idx.match_of(i)
+    for t in (FIRE_COPY, WEATHER_A, BRIDGE_COPY):
+        assert back.query(t, time=DAY / 2) == idx.query(t, time=DAY / 2)
+    # ids and story numbering continue where they stopped
+    assert back.add(WEATHER_A, item_id="w", time=11 * MIN) == idx.add(
+        WEATHER_A, item_id="w", time=11 * MIN
+    )
+
+
+def test_damaged_foreign_and_pickled_files_are_refused(tmp_path: Path) -> None:
+    idx, _ = filled([FIRE, BRIDGE])
+    good = tmp_path / "index.fcm"
+    idx.save(good)
+    cut = tmp_path / "cut.fcm"
+    cut.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(StateFileError, match=r"cut\.fcm"):
+        DedupIndex.load(cut)
+    pick = tmp_path / "pickled.fcm"
+    pick.write_bytes(pickle.dumps({"texts": [FIRE]}))
+    with pytest.raises(StateFileError, match="pickle"):
+        DedupIndex.load(pick)
+    with pytest.raises(StateFileError, match="no such"):
+        DedupIndex.load(tmp_path / "missing.fcm")
+    with pytest.raises(StateFileError, match="does not exist"):
+        idx.save(tmp_path / "no" / "such" / "folder.fcm")
+
+
+# -- properties -------------------------------------------------------------------------------
+_WORDS = ["пожар", "склад", "мост", "курс", "доллара", "Алматы", "Астане", "открыли", "на", "5",
+          "6", "мая", "снег", "матч", "Тобол", "потушили"]  # fmt: skip
+
+
+def _variant(draw: st.DrawFn) -> str:
+    base = draw(st.sampled_from(POOL))
+    words = base.split()
+    kind = draw(st.integers(0, 3))
+    if kind == 1:
+        words.insert(draw(st.integers(0, len(words))), draw(st.sampled_from(_WORDS)))
+    elif kind == 2 and len(words) > 3:
+        del words[draw(st.integers(0, len(words) - 1))]
+    elif kind == 3:
+        return " ".join(draw(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6)))
+    return " ".join(words)
+
+
+@st.composite
+def feeds(draw: st.DrawFn) -> list[tuple[str, str | None]]:
+    n = draw(st.integers(1, 14))
+    return [(_variant(draw), draw(st.sampled_from([None, None, "a", "b"]))) for _ in range(n)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feeds())
+def test_story_invariants(feed: list[tuple[str, str | None]]) -> None:
+    """Adding never moves an earlier item; no story holds one source twice; each member
+    reached the threshold with the story's first members when it joined (no chaining)."""
+    idx = DedupIndex()
+    story_before: dict[str, int] = {}
+    for k, (text, src) in enumerate(feed):
+        m = idx.add(text, item_id=f"x{k}", time=k * MIN, source=src)
+        for i, s in story_before.items():
+            assert idx.story_of(i) == s
+        story_before[f"x{k}"] = m.story_id
+        if m.duplicate_of is not None:
+            assert m.score is not None and m.score >= idx.threshold - 1e-9
+    sources = dict(zip([f"x{k}" for k in range(len(feed))], [s for _, s in feed], strict=True))
+    for sid in {idx.story_of(i) for i in story_before}:
+        srcs = [sources[i] for i in idx.members(sid) if sources[i] is not None]
+        assert len(srcs) == len(set(srcs))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feed=feeds(), a=st.integers(0, 13), b=st.integers(0, 13))
+def test_forbid_is_respected_and_save_load_round_trips(
+    feed: list[tuple[str, str | None]], a: int, b: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    idx = DedupIndex()
+    for k, (text, src) in enumerate(feed):
+        idx.add(text, item_id=k, time=k * MIN, source=src)
+    a, b = a % len(feed), b % len(feed)
+    if a != b:
+        idx.forbid(a, b)
+        assert idx.story_of(a) != idx.story_of(b)
+        try:
+            idx.merge_stories(idx.story_of(a), idx.story_of(b))
+            raise AssertionError("a forbidden merge went through")
+        except DataError:
+            pass
+    path = tmp_path_factory.mktemp("idx") / "i.fcm"
+    idx.save(path)
+    back = DedupIndex.load(path)
+    for k in range(len(feed)):
+        assert back.match_of(k) == idx.match_of(k)
+    probe = FIRE_REWORD
+    assert back.query(probe, time=len(feed) * MIN) == idx.query(probe, time=len(feed) * MIN)
+
+
+def test_one_at_a_time_agrees_with_the_batch_on_a_small_feed() -> None:
+    texts = [FIRE, RATE_5, BRIDGE, FIRE_REWORD, RATE_6, BRIDGE_COPY, WEATHER_A, FIRE_COPY,
+             WEATHER_B, MATCH_A]  # fmt: skip
+    batch = NearDuplicates().fit_predict(texts, times=np.arange(len(texts), dtype=float))
+    _idx, out = filled(texts)
+    ours = [m.story_id for m in out]
+    assert len(set(zip(ours, batch.tolist(), strict=True))) == len(set(batch.tolist()))
+    assert len(set(ours)) == len(set(batch.tolist())) == 7

@@ -157,7 +157,6 @@ class Desk:
         self.model: Any = None
         self.model_version = ""
         self.load_model(model)
-        self.index = StoryIndex(settings.threshold, settings.history_days)
         self.rebuild_index()
 
     # -- model ----------------------------------------------------------------------------------
@@ -210,14 +209,17 @@ class Desk:
     def rebuild_index(self) -> None:
         """Fill the story index from the database's items of the last ``history_days``."""
         with self.lock:
-            self.index = StoryIndex(self.settings.threshold, self.settings.history_days)
             since = time.time() - self.settings.history_days * 86400.0
             with self.storage.begin() as conn:
                 self.next_key, self.next_story = (v + 1 for v in self.storage.max_ids(conn))
-                for r in self.storage.recent_items(conn, since):
-                    self.index.add(r.title, r.key, r.received, r.source, story_id=r.story_id)
-                for a, b in self.storage.not_same_pairs(conn):
-                    self.index.forbid(a, b)
+                rows = [
+                    (r.key, r.title, r.received, r.story_id)
+                    for r in self.storage.recent_items(conn, since)
+                ]
+                pairs = self.storage.not_same_pairs(conn)
+            self.index = StoryIndex.rebuild(
+                rows, pairs, self.next_story, self.settings.threshold, self.settings.history_days
+            )
 
     # -- ingest ---------------------------------------------------------------------------------
     def _check_item(self, raw: Any, n: int) -> dict[str, Any]:
@@ -291,22 +293,29 @@ class Desk:
                 results: list[dict[str, Any]] = []
                 in_batch: dict[tuple[str, str], dict[str, Any]] = {}
                 need_ext: set[int] = set()
+                fresh: list[tuple[int, dict[str, Any], dict[str, Any], tuple[str, str]]] = []
                 for c, lab, k in zip(checked, labels, keys, strict=True):
                     if k in stored:
                         r = stored[k]
                         results.append({**item_json(r), "created": False, "_dup": None})
                         continue
-                    if k in in_batch:
-                        results.append({**in_batch[k], "created": False})
+                    if k in in_batch:  # the same item twice in one request: filled in below
+                        results.append(in_batch[k])
                         continue
                     key = self.next_key
-                    m = self.index.add(
-                        c["title"], key, now, c["source"], new_story_id=self.next_story
-                    )
                     self.next_key += 1
-                    added.append(key)
-                    if m.duplicate_of is None:
-                        self.next_story += 1
+                    fresh.append((key, c, lab, k))
+                    in_batch[k] = {"_pending": key}
+                    results.append(in_batch[k])
+                placed = self.index.add_many(
+                    [c["title"] for _, c, _, _ in fresh],
+                    [key for key, _, _, _ in fresh],
+                    [now] * len(fresh),
+                    list(range(self.next_story, self.next_story + len(fresh))),
+                )
+                added = [key for key, _, _, _ in fresh]
+                for (key, c, lab, k), m in zip(fresh, placed, strict=True):
+                    if m.duplicate_of is None and m.story_id >= self.next_story:
                         new_stories.append({"id": m.story_id, "created": now, "updated": now})
                     row = {
                         "key": key,
@@ -336,8 +345,10 @@ class Desk:
                     }
                     if m.duplicate_of is not None:
                         need_ext.add(m.duplicate_of)
-                    in_batch[k] = res
-                    results.append(res)
+                    in_batch[k].clear()
+                    in_batch[k].update(res)
+                if new_stories:
+                    self.next_story = max(s["id"] for s in new_stories) + 1
                 self.storage.insert_items(conn, rows, new_stories)
                 self.storage.touch_stories(
                     conn, {r["story_id"] for r in rows} - {s["id"] for s in new_stories}, now
@@ -351,14 +362,21 @@ class Desk:
                 self.index.remove(key)
             self.next_key, self.next_story = first_key, first_story
             raise
+        out: list[dict[str, Any]] = []
+        done: dict[int, dict[str, Any]] = {}
         for res in results:
+            if id(res) in done:  # a repeat within the request: stored once, like a resend
+                out.append({**done[id(res)], "created": False})
+                continue
             dup = res.pop("_dup", None)
             if res["created"]:
                 res["duplicate_of"] = ext.get(dup) if dup is not None else None
             else:
                 res.setdefault("duplicate_of", None)
                 res.setdefault("seen_before", True)
-        return results
+            done[id(res)] = res
+            out.append(res)
+        return out
 
     # -- import ---------------------------------------------------------------------------------
     def import_file(
@@ -497,12 +515,12 @@ class Desk:
         s = self.settings
         with self.storage.begin() as conn:
             rows = self.storage.review_items(
-                conn, s.review_confidence, s.threshold + s.uncertain_band, limit
+                conn, s.review_confidence, s.match_threshold + s.uncertain_band, limit
             )
         out = []
         for r in rows:
             d = item_json(r)
-            d["why"] = "merge" if 0 < r.score < s.threshold + s.uncertain_band else "topic"
+            d["why"] = "merge" if 0 < r.score < s.match_threshold + s.uncertain_band else "topic"
             out.append(d)
         return out
 
@@ -628,10 +646,7 @@ class Desk:
             )
             self.next_story += 1
             item = item_json(self._item(conn, key))
-        self.index.move(key, new)
-        for other in members:
-            if other != key:
-                self.index.forbid(key, other)
+        self.index.split(key, new)
         return item
 
     def merge(self, story_a: int, story_b: int, who: str) -> dict[str, Any]:
@@ -661,8 +676,7 @@ class Desk:
                 {"stories": [story_a, story_b]},
                 {"story_id": story_a, "items": a_items + b_items},
             )
-        for j in b_items:
-            self.index.move(j, story_a)
+        self.index.merge(story_a, story_b)
         return {"story_id": story_a, "items": a_items + b_items}
 
     def not_same(self, key_a: int, key_b: int, who: str) -> dict[str, Any]:
@@ -681,9 +695,9 @@ class Desk:
                     {"stories": [a.story_id, b.story_id]},
                     {"not_same": [key_a, key_b]},
                 )
-            self.index.forbid(key_a, key_b)
             if a.story_id == b.story_id:
                 return {"split": self.split(max(key_a, key_b), who)}
+            self.index.forbid(key_a, key_b)
         return {"split": None}
 
 

@@ -70,7 +70,7 @@ class Settings:
     model : model file; None is the shipped default model.
     host, port : where to listen; loopback by default.
     history_days : new items are matched against the stories of the last N days.
-    threshold : similarity that joins an item to a story.
+    threshold : similarity that joins an item to a story; None: the dedup default.
     review_confidence : items whose topic confidence is below this go to the review queue.
     uncertain_band : merges scored below ``threshold + uncertain_band`` go to the review queue.
     max_body_bytes : largest JSON request body (413 above it).
@@ -87,7 +87,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     history_days: float = 3.0
-    threshold: float = 0.6
+    threshold: float | None = None
     review_confidence: float = 0.6
     uncertain_band: float = 0.1
     max_body_bytes: int = 8 * 1024 * 1024
@@ -98,10 +98,19 @@ class Settings:
         self.db_url = sqlalchemy_url(self.db)
         if not 0 < self.history_days <= 365:
             raise DataError(f"history_days must be in (0, 365]; got {self.history_days} instead")
-        if not 0 < self.threshold <= 1:
+        if self.threshold is not None and not 0 < self.threshold <= 1:
             raise DataError(f"threshold must be in (0, 1]; got {self.threshold} instead")
         if not 0 <= int(self.port) < 65536:
             raise DataError(f"port must be in 0..65535; got {self.port} instead")
+
+    @property
+    def match_threshold(self) -> float:
+        """The threshold in force: ``threshold``, else the dedup default."""
+        if self.threshold is not None:
+            return float(self.threshold)
+        from feedclass.dedup import DEFAULT_THRESHOLD
+
+        return float(DEFAULT_THRESHOLD)
 
     @classmethod
     def from_env(cls, **options: Any) -> Settings:

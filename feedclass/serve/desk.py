@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -27,7 +27,14 @@ from feedclass.serve.index import StoryIndex
 from feedclass.serve.settings import Settings
 from feedclass.serve.storage import Storage
 
-__all__ = ["ConflictError", "Desk", "ImportSummary", "NotFoundError", "item_json"]
+__all__ = [
+    "ConflictError",
+    "Desk",
+    "ImportSummary",
+    "NotFoundError",
+    "item_json",
+    "parse_time",
+]
 
 log = logging.getLogger("feedclass.serve")
 
@@ -89,15 +96,22 @@ def _text(value: Any, what: str, limit: int, required: bool = False) -> str:
     return value
 
 
-def _time(value: Any, what: str) -> float | None:
+def parse_time(value: Any, what: str) -> float | None:
+    """Unix seconds from a number, ISO 8601 or RFC 822; None for nothing; DataError otherwise.
+
+    Examples
+    --------
+    >>> parse_time("2026-05-05T10:00:00Z", "published")
+    1777975200.0
+    """
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    from feedclass.publish import parse_time
+    from feedclass.publish import parse_time as parse_feed_time
 
     try:
-        return parse_time(str(value))
+        return parse_feed_time(str(value))
     except (ValueError, TypeError, IndexError, OverflowError):
         raise DataError(
             f"{what} must be ISO 8601, RFC 822 or Unix seconds; got {value!r} instead"
@@ -235,7 +249,7 @@ class Desk:
             "summary": _text(raw.get("summary"), f"{where}: summary", MAX_TEXT),
             "source": _text(raw.get("source"), f"{where}: source", 200) or "api",
             "url": _text(raw.get("url"), f"{where}: url", MAX_TEXT),
-            "published": _time(raw.get("published"), f"{where}: published"),
+            "published": parse_time(raw.get("published"), f"{where}: published"),
         }
 
     def ingest(self, raw_items: Iterable[Any], who: str = "") -> list[dict[str, Any]]:
@@ -381,7 +395,7 @@ class Desk:
     # -- import ---------------------------------------------------------------------------------
     def import_file(
         self,
-        path: str | Path,
+        path: str | Path | IO[bytes],
         name: str,
         fmt: str | None = None,
         source: str | None = None,
@@ -714,6 +728,6 @@ def _cell(row: Any, col: str | None, pos: dict[str, int]) -> str:
 
 def _safe_time(value: str) -> float | None:
     try:
-        return _time(value, "published")
+        return parse_time(value, "published")
     except DataError:
         return None

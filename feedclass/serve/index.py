@@ -51,7 +51,7 @@ class StoryIndex:
     >>> p = ix.add_many(["Срочно: пожар на складе в Алматы", "Курс доллара на 6 мая"],
     ...                 [2, 3], [60.0, 61.0], [11, 12])
     >>> [(x.story_id, x.duplicate_of) for x in p]
-    [(10, 1), (11, None)]
+    [(10, 1), (12, None)]
     """
 
     def __init__(self, threshold: float | None = None, history_days: float = 3.0) -> None:

@@ -14,11 +14,16 @@ from feedclass.serve.routes.items import json_response
 
 router = APIRouter(prefix="/v1", tags=["stories"])
 
-Since = Annotated[float | None, Query(description="Unix seconds: stories with items since then.")]
+Since = Annotated[
+    str | None,
+    Query(description="Stories with items since then: Unix seconds or ISO 8601."),
+]
 
 
-def _since(value: float | str | None) -> float | None:
-    return None if value is None else float(value)
+def _since(value: str | None) -> float | None:
+    from feedclass.serve.desk import parse_time
+
+    return parse_time(value, "since")
 
 
 @router.get("/stories", summary="The deduplicated feed, newest first, one entry per story")
@@ -35,7 +40,7 @@ def list_stories(
     return json_response(
         {
             "stories": desk.stories(
-                since=since, topic=topic, source=source, q=q, limit=limit, offset=offset
+                since=_since(since), topic=topic, source=source, q=q, limit=limit, offset=offset
             )
         }
     )
@@ -52,7 +57,7 @@ def feed_rss(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Response:
     return Response(
-        desk.feed_rss(since=since, topic=topic, limit=limit),
+        desk.feed_rss(since=_since(since), topic=topic, limit=limit),
         media_type="application/rss+xml; charset=utf-8",
     )
 
@@ -66,7 +71,8 @@ def feed_csv(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Response:
     return Response(
-        desk.feed_csv(since=since, topic=topic, limit=limit), media_type="text/csv; charset=utf-8"
+        desk.feed_csv(since=_since(since), topic=topic, limit=limit),
+        media_type="text/csv; charset=utf-8",
     )
 
 

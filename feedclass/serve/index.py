@@ -21,6 +21,13 @@ from feedclass.errors import DataError
 __all__ = ["Placed", "StoryIndex"]
 
 
+def _dedup_index() -> Any:
+    # from the top level, as its module is about to move into the dedup package
+    import feedclass
+
+    return feedclass.DedupIndex
+
+
 @dataclass(frozen=True)
 class Placed:
     """Where an item went: its (desk) story, the story's first item, and how close it came."""
@@ -55,14 +62,12 @@ class StoryIndex:
     """
 
     def __init__(self, threshold: float | None = None, history_days: float = 3.0) -> None:
-        from feedclass import DedupIndex
-
         self.threshold = threshold
         self.history_days = float(history_days)
         self._kw: dict[str, Any] = {"window_days": self.history_days}
         if threshold is not None:
             self._kw["threshold"] = float(threshold)
-        self._index = DedupIndex(**self._kw)
+        self._index = _dedup_index()(**self._kw)
         self._to_desk: dict[int, int] = {}  # index story -> desk story
         self._to_index: dict[int, int] = {}  # desk story -> index story
 
@@ -77,12 +82,10 @@ class StoryIndex:
     ) -> StoryIndex:
         """An index holding stored items ``(key, title, time, desk story)`` and their
         "not the same story" pairs; index stories are numbered from ``next_story`` on."""
-        from feedclass import DedupIndex
-
         ix = cls(threshold, history_days)
         if rows:
             keys, texts, times, stories = zip(*rows, strict=True)
-            ix._index = DedupIndex.from_items(
+            ix._index = _dedup_index().from_items(
                 list(texts),
                 list(keys),
                 list(times),

@@ -381,7 +381,10 @@ class Storage:
         r = conn.execute(
             tokens.insert().values(name=name, role=role, hash=digest, created=time.time())
         )
-        return int(r.inserted_primary_key[0])
+        key = r.inserted_primary_key
+        if key is None:
+            raise StorageError("the database did not return the new token's id")
+        return int(key[0])
 
     @staticmethod
     def token_by_hash(conn: Connection, digest: str) -> Any:

@@ -500,6 +500,11 @@ def serve(
     history_days: Annotated[
         float, typer.Option(help="Match new items against the stories of the last N days.")
     ] = 3.0,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="An RSS/Atom feed to poll (repeat for several)."),
+    ] = None,
+    poll_minutes: Annotated[float, typer.Option(help="Minutes between two polls.")] = 5.0,
 ) -> None:
     """Run the newsroom desk: a JSON API (/v1, docs at /docs) and a web page for editors."""
     _need_serve_extra()
@@ -513,6 +518,8 @@ def serve(
         host=host,
         port=port,
         history_days=history_days,
+        sources=list(source or []),
+        poll_minutes=poll_minutes,
     )
     run(settings, on_ready=lambda url: typer.echo(f"feedclass desk: open {url}", err=True))
 

@@ -170,13 +170,29 @@ def create_app(
 
     settings = settings or Settings()
     desk = desk or Desk(settings, model)
+    from contextlib import asynccontextmanager
+
+    from feedclass.serve.sources import Poller
+
+    poller = Poller(desk, settings.sources, settings.poll_minutes)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        poller.start()  # a thread: polling never blocks a request
+        try:
+            yield
+        finally:
+            poller.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="feedclass desk",
         version=__version__,
         description="Topics and stories of a newsroom feed, one item at a time.",
     )
     app.state.desk = desk
     app.state.settings = settings
+    app.state.poller = poller
     for r in (items.router, stories.router, corrections.router, admin.router, web.router):
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

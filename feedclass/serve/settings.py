@@ -75,6 +75,8 @@ class Settings:
     uncertain_band : merges scored below ``threshold + uncertain_band`` go to the review queue.
     max_body_bytes : largest JSON request body (413 above it).
     max_upload_bytes : largest uploaded feed file (413 above it).
+    sources : RSS/Atom feed addresses to poll.
+    poll_minutes : time between two polls of a source.
 
     Examples
     --------
@@ -92,6 +94,8 @@ class Settings:
     uncertain_band: float = 0.1
     max_body_bytes: int = 8 * 1024 * 1024
     max_upload_bytes: int = 256 * 1024 * 1024
+    sources: list[str] = field(default_factory=list)
+    poll_minutes: float = 5.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -100,6 +104,11 @@ class Settings:
             raise DataError(f"history_days must be in (0, 365]; got {self.history_days} instead")
         if self.threshold is not None and not 0 < self.threshold <= 1:
             raise DataError(f"threshold must be in (0, 1]; got {self.threshold} instead")
+        if not self.poll_minutes > 0:
+            raise DataError(f"poll_minutes must be > 0; got {self.poll_minutes} instead")
+        from feedclass.serve.sources import check_source_url
+
+        self.sources = [check_source_url(u) for u in self.sources]
         if not 0 <= int(self.port) < 65536:
             raise DataError(f"port must be in 0..65535; got {self.port} instead")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,11 @@ def health(desk: DeskDep) -> Response:
     with desk.storage.begin() as conn:
         n = desk.storage.count_items(conn)
     return json_response({"ok": True, "model_version": desk.model_version, "items": n})
+
+
+@router.get("/sources", summary="Polled feeds: status, last and next poll, items created")
+def sources(request: Request, _: Annotated[Principal, Depends(require("reader"))]) -> Response:
+    return json_response({"sources": [s.as_json() for s in request.app.state.poller.sources]})
 
 
 @router.post("/admin/tokens", status_code=201, summary="Make an API token (shown once)")

@@ -117,7 +117,12 @@ def test_open_desk_refuses_cross_site_requests(make_server, tmp_path):
         assert r.status_code == 403
         r = c.post("/v1/items", json=item, headers={"Sec-Fetch-Site": "cross-site"})
         assert r.status_code == 403
-        assert c.post("/v1/items", json=item, headers={"Origin": live.url}).status_code == 201
+        r = c.post("/v1/items", json=item, headers={"Origin": live.url})
+        assert r.status_code == 201 and r.headers["x-content-type-options"] == "nosniff"
+        page = c.get("/")
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert page.headers["x-frame-options"] == "DENY"
 
 
 def test_non_loopback_needs_a_token(tmp_path):

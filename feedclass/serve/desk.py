@@ -159,7 +159,14 @@ class Desk:
 
     Examples
     --------
-    >>> from tests.conftest import example_training  # doctest: +SKIP
+    >>> from feedclass import TopicModel
+    >>> model = TopicModel(calibrate=False, n_features=2**12).fit(
+    ...     ["Пожар на складе", "Матч завершился вничью"] * 3, ["incidents", "sport"] * 3)
+    >>> desk = Desk(Settings(db="sqlite://"), model)
+    >>> a, b = desk.ingest([{"id": 1, "title": "Пожар на складе в Алматы", "source": "tass"},
+    ...                     {"id": 2, "title": "Срочно: пожар на складе в Алматы"}])
+    >>> b["story_id"] == a["story_id"], b["duplicate_of"], a["topic"]
+    (True, '1', 'incidents')
     """
 
     def __init__(self, settings: Settings, model: Any = None) -> None:

@@ -649,55 +649,58 @@ class Desk:
 
     def split(self, key: int, who: str) -> dict[str, Any]:
         """Take an item out of its story into a story of its own; it never rejoins the old one."""
-        with self.lock, self.storage.begin() as conn:
-            r = self._item(conn, key)
-            members = [m.key for m in self.storage.story_items(conn, [r.story_id])]
-            if members == [key]:
-                raise ConflictError(f"item {key} is already a story of its own")
-            new = self.next_story
-            now = time.time()
-            self.storage.add_story(conn, new, now)
-            self.storage.update_item(conn, key, story_id=new, score=0.0, reviewed=True)
-            for other in members:
-                if other != key:
-                    self.storage.add_not_same(conn, key, other, who)
-            self.storage.touch_stories(conn, {r.story_id}, now)
-            self.storage.log_action(
-                conn, who, "split", f"item:{key}", {"story_id": r.story_id}, {"story_id": new}
-            )
-            self.next_story += 1
-            item = item_json(self._item(conn, key))
-        self.index.split(key, new)
+        with self.lock:
+            with self.storage.begin() as conn:
+                r = self._item(conn, key)
+                members = [m.key for m in self.storage.story_items(conn, [r.story_id])]
+                if members == [key]:
+                    raise ConflictError(f"item {key} is already a story of its own")
+                new = self.next_story
+                now = time.time()
+                self.storage.add_story(conn, new, now)
+                self.storage.update_item(conn, key, story_id=new, score=0.0, reviewed=True)
+                for other in members:
+                    if other != key:
+                        self.storage.add_not_same(conn, key, other, who)
+                self.storage.touch_stories(conn, {r.story_id}, now)
+                self.storage.log_action(
+                    conn, who, "split", f"item:{key}", {"story_id": r.story_id}, {"story_id": new}
+                )
+                self.next_story += 1
+                item = item_json(self._item(conn, key))
+            # after the commit, still under the lock: the index is not thread-safe
+            self.index.split(key, new)
         return item
 
     def merge(self, story_a: int, story_b: int, who: str) -> dict[str, Any]:
         """Put every item of ``story_b`` into ``story_a``."""
         if story_a == story_b:
             raise ConflictError("a story cannot be merged with itself")
-        with self.lock, self.storage.begin() as conn:
-            for s in (story_a, story_b):
-                if not self.storage.story_exists(conn, s):
-                    raise NotFoundError(f"no story {s}")
-            a_items = [m.key for m in self.storage.story_items(conn, [story_a])]
-            b_items = [m.key for m in self.storage.story_items(conn, [story_b])]
-            pairs = set(self.storage.not_same_pairs(conn))
-            for i in a_items:
-                for j in b_items:
-                    if (min(i, j), max(i, j)) in pairs:
-                        raise ConflictError(
-                            f"items {i} and {j} were marked not the same story; "
-                            "these stories cannot be merged"
-                        )
-            self.storage.move_story(conn, story_b, story_a, time.time())
-            self.storage.log_action(
-                conn,
-                who,
-                "merge",
-                f"story:{story_a}",
-                {"stories": [story_a, story_b]},
-                {"story_id": story_a, "items": a_items + b_items},
-            )
-        self.index.merge(story_a, story_b)
+        with self.lock:
+            with self.storage.begin() as conn:
+                for s in (story_a, story_b):
+                    if not self.storage.story_exists(conn, s):
+                        raise NotFoundError(f"no story {s}")
+                a_items = [m.key for m in self.storage.story_items(conn, [story_a])]
+                b_items = [m.key for m in self.storage.story_items(conn, [story_b])]
+                pairs = set(self.storage.not_same_pairs(conn))
+                for i in a_items:
+                    for j in b_items:
+                        if (min(i, j), max(i, j)) in pairs:
+                            raise ConflictError(
+                                f"items {i} and {j} were marked not the same story; "
+                                "these stories cannot be merged"
+                            )
+                self.storage.move_story(conn, story_b, story_a, time.time())
+                self.storage.log_action(
+                    conn,
+                    who,
+                    "merge",
+                    f"story:{story_a}",
+                    {"stories": [story_a, story_b]},
+                    {"story_id": story_a, "items": a_items + b_items},
+                )
+            self.index.merge(story_a, story_b)
         return {"story_id": story_a, "items": a_items + b_items}
 
     def not_same(self, key_a: int, key_b: int, who: str) -> dict[str, Any]:

@@ -215,12 +215,21 @@ def test_import_csv_jsonl_rss_with_the_cli_readers(client):
     assert bad.status_code == 422 and "not" in bad.json()["error"]
 
 
+def test_error_messages_name_the_field(client):
+    assert client.post("/v1/items", json={"title": "x"}).json()["error"] == "id: Field required"
+    r = client.post("/v1/items", json=[{"id": 1, "title": "t"}, {"id": 2}])
+    assert r.json()["error"] == "item 1: title: Field required"
+    r = client.post("/v1/items", json={"id": "x", "title": "t", "published": "someday"})
+    assert "published must be ISO 8601" in r.json()["error"]
+
+
 def test_errors_are_json_without_traceback(client):
     for r in (
         client.post(
             "/v1/items", content=b"{bad json", headers={"content-type": "application/json"}
         ),
         client.post("/v1/items", json={"title": "no id"}),
+        client.post("/v1/items", json=[{"id": 1, "title": "t"}, {"id": 2}]),
         client.post("/v1/items", json={"id": "x", "title": "  "}),
         client.post("/v1/items", json={"id": "x", "title": "t", "published": "someday"}),
         client.post("/v1/items", json={"id": "x", "title": "t", "colour": "red"}),

@@ -205,11 +205,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
-        parts = []
-        for err in e.errors()[:5]:
-            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
-            parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
-        return _error(422, "; ".join(parts) or "invalid request")
+        return _error(422, validation_message(e.errors(), getattr(e, "body", None)))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, e: StarletteHTTPException) -> JSONResponse:
@@ -225,6 +221,39 @@ def create_app(
         BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
     )
     return app
+
+
+def validation_message(errors: Any, body: Any = None) -> str:
+    """One line from pydantic's errors, naming the field; for a body that may be one item or
+    a list, only the errors of the shape that was sent.
+
+    Examples
+    --------
+    >>> validation_message([{"loc": ("body", "ItemIn", "title"), "msg": "Field required"},
+    ...                     {"loc": ("body", "list[ItemIn]"), "msg": "Input should be a list"}],
+    ...                    {"id": 1})
+    'title: Field required'
+    """
+    errors = list(errors)
+    tags = {str(err.get("loc", ("", ""))[1]) for err in errors if len(err.get("loc", ())) > 1}
+    if any(t.startswith("list[") for t in tags) and len(tags) > 1:
+        sent_list = isinstance(body, list)
+        errors = [
+            err
+            for err in errors
+            if str(err.get("loc", ("", ""))[1]).startswith("list[") == sent_list
+        ]
+    parts = []
+    for err in errors[:5]:
+        loc = [str(x) for x in err.get("loc", ()) if x != "body"]
+        if loc and (loc[0].startswith("list[") or loc[0][:1].isupper()):
+            loc = loc[1:]  # the union member's name says nothing to the client
+        if loc and loc[0].isdigit():
+            loc = [f"item {loc[0]}: {'.'.join(loc[1:])}"] if len(loc) > 1 else [f"item {loc[0]}"]
+        where = ".".join(loc)
+        msg = str(err.get("msg", "invalid"))
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts) or "invalid request"
 
 
 def _wants_html(request: Request) -> bool:

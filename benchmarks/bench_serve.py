@@ -297,7 +297,8 @@ def reliability(db: str, clients: int, seconds: float) -> str:
     import sqlalchemy as sa
 
     server = Server(db)
-    state: dict = {"url": server.url, "stop": time.monotonic() + seconds / 2, "base": 0}
+    # phases: "run", "pause" (the server is down and restarting), "done"
+    state: dict = {"url": server.url, "phase": "run", "base": 0}
     acked: dict[tuple[str, str], int] = {}
     bad: list[str] = []
     lock = threading.Lock()
@@ -306,8 +307,8 @@ def reliability(db: str, clients: int, seconds: float) -> str:
     def client(seed: int) -> None:
         rng = random.Random(seed)
         with httpx.Client(timeout=30) as c:
-            while state["stop"] == 0 or time.monotonic() < state["stop"]:
-                if state["stop"] == 0:
+            while state["phase"] != "done":
+                if state["phase"] == "pause":
                     time.sleep(0.05)
                     continue
                 ns = [state["base"] + rng.randrange(pool) for _ in range(rng.choice((1, 1, 10)))]
@@ -337,11 +338,13 @@ def reliability(db: str, clients: int, seconds: float) -> str:
     for t in threads:
         t.start()
     time.sleep(seconds / 2)
-    server.kill()
-    state["stop"] = 0
+    state["phase"] = "pause"
+    server.kill()  # requests in flight now are not acknowledged
     before = len(acked)
     server = Server(db)
-    state.update(url=server.url, base=pool // 2, stop=time.monotonic() + seconds / 2)
+    state.update(url=server.url, base=pool // 2, phase="run")
+    time.sleep(seconds / 2)
+    state["phase"] = "done"
     for t in threads:
         t.join()
     server.stop()

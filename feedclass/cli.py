@@ -734,6 +734,80 @@ def _stop(code: int, message: str) -> None:
     sys.exit(code)
 
 
+DbOpt = Annotated[
+    str,
+    typer.Option(
+        "--db", envvar="FEEDCLASS_DB", help="SQLite file or postgresql://user@host/db URL."
+    ),
+]
+
+
+def _need_serve_extra() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import sqlalchemy  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        raise FeedclassError(
+            f"`feedclass serve` needs the serve extra ({e.name} is missing): "
+            "pip install 'feedclass[serve]'"
+        ) from None
+
+
+@app.command()
+def serve(
+    db: DbOpt = "feedclass.db",
+    model: ModelOpt = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; other than loopback needs a token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
+    history_days: Annotated[
+        float, typer.Option(help="Match new items against the stories of the last N days.")
+    ] = 3.0,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="An RSS/Atom feed to poll (repeat for several)."),
+    ] = None,
+    poll_minutes: Annotated[float, typer.Option(help="Minutes between two polls.")] = 5.0,
+) -> None:
+    """Run the newsroom desk: a JSON API (/v1, docs at /docs) and a web page for editors."""
+    _need_serve_extra()
+    from feedclass.serve.server import serve as run
+    from feedclass.serve.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    settings = Settings(
+        db=db,
+        model=str(model) if model else None,
+        host=host,
+        port=port,
+        history_days=history_days,
+        sources=list(source or []),
+        poll_minutes=poll_minutes,
+    )
+    run(settings, on_ready=lambda url: typer.echo(f"feedclass desk: open {url}", err=True))
+
+
+token_app = typer.Typer(help="API tokens of the desk (feedclass serve).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="reader, editor or admin.")],
+    name: Annotated[str, typer.Option(help="Who the token is for (shown in the log).")] = "",
+    db: DbOpt = "feedclass.db",
+) -> None:
+    """Make an API token; it is printed once and only its hash is stored."""
+    _need_serve_extra()
+    from feedclass.serve.server import make_token
+
+    tid, token = make_token(db, role, name)
+    typer.echo(token)
+    _err(f"token {tid} ({role}) created; send it as 'Authorization: Bearer <token>'")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every error into one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)

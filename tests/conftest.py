@@ -39,3 +39,167 @@ def needs_shared(sub: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not available")
     return path
+
+
+# --- the desk (feedclass serve): a live server on loopback and a real PostgreSQL ----------------
+PG_ENV = "FEEDCLASS_TEST_PG_URL"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A PostgreSQL server URL: CI's (must answer), else a throwaway cluster, else skip."""
+    import os
+    import shutil
+    import subprocess
+
+    url = os.environ.get(PG_ENV)
+    if url:
+        import sqlalchemy as sa
+
+        try:
+            sa.create_engine(
+                url.replace("postgresql://", "postgresql+psycopg://")
+            ).connect().close()
+        except Exception as e:  # CI said there is a server: not reaching it is a failure
+            pytest.fail(f"{PG_ENV}={url} is set but the server cannot be reached: {e}")
+        yield url.replace("postgresql://", "postgresql+psycopg://")
+        return
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins or os.geteuid() != 0 or shutil.which("runuser") is None:
+        pytest.skip(f"no PostgreSQL: set {PG_ENV} or install postgresql (Debian) and run as root")
+    pgbin = bins[-1].parent
+    import tempfile
+
+    # not under pytest's tmp folder: it is private to root and initdb runs as postgres
+    d = tempfile.mkdtemp(prefix="feedclass-pg-")
+    shutil.chown(d, "postgres")
+    port = _free_port()
+    run = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*run, str(pgbin / "initdb"), "-D", f"{d}/data", "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [
+            *run,
+            str(pgbin / "pg_ctl"),
+            "-D",
+            f"{d}/data",
+            "-l",
+            f"{d}/log",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*run, str(pgbin / "pg_ctl"), "-D", f"{d}/data", "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty database on the PostgreSQL server, dropped after the test."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = "fc_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    base = pg_server.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """Each storage test runs on an SQLite file and on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'desk.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+class LiveServer:
+    """The desk app served by uvicorn in a thread, on 127.0.0.1 and a free port."""
+
+    def __init__(self, app) -> None:
+        import threading
+
+        import uvicorn
+
+        from feedclass.serve.server import bind
+
+        self.app = app
+        self.sock = bind("127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
+        self.thread.daemon = True
+        self.thread.start()
+        import time
+
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+
+    @property
+    def desk(self):
+        return self.app.state.desk
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.sock.close()
+        self.desk.storage.close()
+
+
+@pytest.fixture
+def make_server(tiny_model):
+    """Start desk servers for a test (``make_server(db_url, **settings)``); all stop after it."""
+    from feedclass.serve.app import create_app
+    from feedclass.serve.settings import Settings
+
+    servers: list[LiveServer] = []
+
+    def make(db: str, **kw) -> LiveServer:
+        model = kw.pop("model", tiny_model)
+        app = create_app(Settings(db=db, **kw), model=model)
+        servers.append(LiveServer(app))
+        return servers[-1]
+
+    try:
+        yield make
+    finally:
+        for s in servers:
+            s.stop()

@@ -1,0 +1,40 @@
+"""What every route needs: the desk, the caller, and a role check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+
+from feedclass.serve.auth import AuthError, Principal, authenticate
+from feedclass.serve.desk import Desk
+
+__all__ = ["get_desk", "principal", "require"]
+
+
+def get_desk(request: Request) -> Desk:
+    return request.app.state.desk
+
+
+def principal(request: Request) -> Principal:
+    desk = get_desk(request)
+    return authenticate(desk.storage, request.headers, dict(request.cookies), request.method)
+
+
+def require(role: str) -> Callable[[Request], Principal]:
+    """A dependency that lets through callers of ``role`` or above (403 otherwise)."""
+
+    def check(request: Request) -> Principal:
+        who = principal(request)
+        if not who.allows(role):
+            raise AuthError(f"this needs the {role} role; the token is {who.role}", 403)
+        request.state.principal = who
+        return who
+
+    check.__name__ = f"require_{role}"
+    return check
+
+
+def who_name(p: Any) -> str:
+    return f"{p.name}" if p.via != "open" else "local"

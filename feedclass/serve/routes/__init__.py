@@ -1,0 +1,1 @@
+"""HTTP routes of the desk, one module per resource."""

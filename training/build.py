@@ -54,9 +54,9 @@ MODEL_PARAMS: dict[str, Any] = {
     "n_features": 2**20,
     "C": 1.5,
     "class_weight": "balanced",
-    # navec word vectors beside the n-grams (feedclass/vectors.py): off in the shipped recipe.
-    # On the dev channels they helped alone (vector_weight 0.5) but less than self-training,
-    # fit 5x slower, and their combination was not measured on dev in time (closing note #19).
+    # navec word vectors beside the n-grams (feedclass/vectors.py): off in the shipped recipe,
+    # fixed before their combination with self-training had a dev figure (see issue #19's
+    # closing note); with vectors a fit is about 5x slower.
     "vector_weight": 0.0,
 }
 

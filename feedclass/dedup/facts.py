@@ -288,6 +288,12 @@ def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cov
 
 @dataclass
 class ContentTokens:
+    """A batch's tokens (:func:`feedclass.dedup.tokens.tokenize`) with what the scorer compares.
+
+    Masks and arrays are per token; ``month_keys``/``month_vals`` map word hashes of months,
+    weekdays and currencies to their codes (sorted keys).
+    """
+
     tk: dict[str, np.ndarray]
     doc: np.ndarray
     whash: np.ndarray
@@ -300,7 +306,18 @@ class ContentTokens:
 
 
 def content_tokens(texts: list[str]) -> ContentTokens:
-    """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed)."""
+    """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed).
+
+    Number words become their digits, aliases one stem, function words and the absorbed half
+    of a two-word alias are not content.
+
+    Examples
+    --------
+    >>> ct = content_tokens(["Десять школ открыли в РК", "10 школ открыли в Казахстане"])
+    >>> first, second = (ct.shash[ct.content & (ct.doc == d)].tolist() for d in (0, 1))
+    >>> first == second
+    True
+    """
     tk = tokenize(texts)
     doc = tk["doc"]
     whash = tk["whash"]
@@ -328,7 +345,7 @@ def content_tokens(texts: list[str]) -> ContentTokens:
 
 @dataclass
 class Names:
-    """Which tokens of a batch are names (boolean masks over its tokens)."""
+    """Which tokens of a batch are names (boolean masks over its tokens): :func:`find_names`."""
 
     proper: np.ndarray  # stem shown as a name by the batch (or by the fitted batch)
     entity: np.ndarray  # a name

@@ -31,7 +31,13 @@ FNV_PRIME = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime
 
 @jit(inline="always")
 def mix64(x: np.uint64) -> np.uint64:
-    """splitmix64 finaliser: turns a weak hash into well-spread bits."""
+    """splitmix64 finaliser: turns a weak hash into well-spread bits.
+
+    Examples
+    --------
+    >>> hex(int(mix64(np.uint64(1))))
+    '0x5692161d100b05e5'
+    """
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
@@ -39,7 +45,14 @@ def mix64(x: np.uint64) -> np.uint64:
 
 @jit
 def hash_codes(codes: np.ndarray, start: int, end: int) -> np.uint64:
-    """Hash of the code points ``codes[start:end]`` (FNV-1a, then :func:`mix64`)."""
+    """Hash of the code points ``codes[start:end]`` (FNV-1a, then :func:`mix64`).
+
+    Examples
+    --------
+    >>> codes = code_points("в мае")
+    >>> int(hash_codes(codes, 2, 5)) == int(hash_word("мае"))
+    True
+    """
     h = FNV_OFFSET
     for k in range(start, end):
         h = (h ^ np.uint64(codes[k])) * FNV_PRIME
@@ -47,7 +60,13 @@ def hash_codes(codes: np.ndarray, start: int, end: int) -> np.uint64:
 
 
 def code_points(s: str) -> np.ndarray:
-    """The code points of ``s`` as ``uint32`` (one per character, surrogates kept)."""
+    """The code points of ``s`` as ``uint32`` (one per character, surrogates kept).
+
+    Examples
+    --------
+    >>> code_points("Ақ").tolist()
+    [1040, 1179]
+    """
     return np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
@@ -65,11 +84,24 @@ def hash_word(word: str) -> np.uint64:
 
 
 def sorted_hashes(words: Sequence[str]) -> np.ndarray:
-    """Distinct hashes of ``words``, sorted (a table for ``ragged.in_sorted``)."""
+    """Distinct hashes of ``words``, sorted (a table for ``ragged.in_sorted``).
+
+    Examples
+    --------
+    >>> sorted_hashes(["мая", "май", "мая"]).size
+    2
+    """
     return np.unique(np.array([hash_word(w) for w in words], dtype=np.uint64))
 
 
 def pair_key(a: np.ndarray | np.uint64, b: np.ndarray | np.uint64) -> np.ndarray | np.uint64:
-    """One key for the ordered pair of hashes ``(a, b)`` (two-word names)."""
+    """One key for the ordered pair of hashes ``(a, b)`` (two-word names).
+
+    Examples
+    --------
+    >>> a, b = hash_word("северная"), hash_word("корея")
+    >>> int(pair_key(a, b)) == int(pair_key(b, a))
+    False
+    """
     with np.errstate(over="ignore"):
         return (a * np.uint64(0x9E3779B97F4A7C15)) ^ b

@@ -293,6 +293,12 @@ def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cov
 
 @dataclass
 class ContentTokens:
+    """A batch's tokens (:func:`feedclass.dedup.tokens.tokenize`) with what the scorer compares.
+
+    Masks and arrays are per token; ``month_keys``/``month_vals`` map word hashes of months,
+    weekdays and currencies to their codes (sorted keys).
+    """
+
     tk: dict[str, np.ndarray]
     doc: np.ndarray
     whash: np.ndarray
@@ -307,8 +313,17 @@ class ContentTokens:
 def content_tokens(texts: list[str], typos: bool = True) -> ContentTokens:
     """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed).
 
-    ``typos`` undoes slips against the other words of the batch; the index passes False for the
-    counts it keeps, since an item's counts must not depend on what else came in its batch.
+    Number words become their digits, aliases one stem, function words and the absorbed half
+    of a two-word alias are not content. ``typos`` undoes slips against the other words of the
+    batch; the index passes False for the counts it keeps, since an item's counts must not
+    depend on what else came in its batch.
+
+    Examples
+    --------
+    >>> ct = content_tokens(["Десять школ открыли в РК", "10 школ открыли в Казахстане"])
+    >>> first, second = (ct.shash[ct.content & (ct.doc == d)].tolist() for d in (0, 1))
+    >>> first == second
+    True
     """
     tk = tokenize(texts)
     if typos:
@@ -339,7 +354,7 @@ def content_tokens(texts: list[str], typos: bool = True) -> ContentTokens:
 
 @dataclass
 class Names:
-    """Which tokens of a batch are names (boolean masks over its tokens)."""
+    """Which tokens of a batch are names (boolean masks over its tokens): :func:`find_names`."""
 
     proper: np.ndarray  # stem shown as a name by the batch (or by the fitted batch)
     entity: np.ndarray  # a name

@@ -150,10 +150,8 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
             char_df=char_df,
             word_keys=wkeys,
             word_df=df_local,
-            cap_keys=np.zeros(0, dtype=np.uint64),
+            cap_keys=np.unique(shash[proper]),  # stems shown as names: names in later batches
         )
-        names_for_idf = _names_stems(shash, proper)
-        idf.cap_keys = names_for_idf
         n_idf = n
         w_df = df_local
     else:
@@ -183,7 +181,9 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     wval = _tfidf_normalize(wptr_c, widx_c, wcnt, w_idf)
 
     nptr, nidx = sorted_unique_rows(ptr_from_docs(doc[num], n), shash[num])
-    mptr, midx = sorted_unique_rows(ptr_from_docs(doc[ismonth], n), mv_of(whash, ismonth, mk, mv))
+    mptr, midx = sorted_unique_rows(
+        ptr_from_docs(doc[ismonth], n), _month_codes(whash[ismonth], mk, mv)
+    )
     eptr, eidx = sorted_unique_rows(ptr_from_docs(doc[entity], n), shash[entity])
     # a headline's distinct stems: its word TF-IDF row's ids, as hashes (same order, as wkeys
     # is sorted)
@@ -343,13 +343,9 @@ def empty_features() -> Features:
     )
 
 
-def mv_of(whash: np.ndarray, mask: np.ndarray, mk: np.ndarray, mv: np.ndarray) -> np.ndarray:
-    pos = np.searchsorted(mk, whash[mask])
-    return mv[pos].astype(np.int64)
-
-
-def _names_stems(shash: np.ndarray, proper: np.ndarray) -> np.ndarray:
-    return np.unique(shash[proper])
+def _month_codes(words: np.ndarray, keys: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The month (weekday, currency) code of each word hash, all of them among sorted ``keys``."""
+    return codes[np.searchsorted(keys, words)].astype(np.int64)
 
 
 @jit(inline="always")

@@ -55,6 +55,11 @@ class Feature(IntEnum):
     Conflicts (``*_CONFLICT``, ``SUBSTITUTION``, ``OPPOSITE``) are 1.0 or 0.0; ``SKIPPED`` is 1.0
     when the kernel stopped early (a veto, or a score that cannot reach the minimum): such a row
     scores 0 and its later columns are not filled.
+
+    Examples
+    --------
+    >>> Feature.NUMBER_CONFLICT.value, FEATURES[Feature.NUMBER_CONFLICT]
+    (2, 'number_conflict')
     """
 
     CHAR_COS = 0  # cosine of the character 3-gram TF-IDF rows
@@ -88,6 +93,11 @@ class Term(IntEnum):
     """Terms of the pair model, one weight each in :data:`WEIGHTS` (bias first).
 
     Counts are capped and scaled to [0, 1]; see :func:`_logit_rest`, their one definition.
+
+    Examples
+    --------
+    >>> len(Term) == WEIGHTS.size, float(WEIGHTS[Term.BIAS]) < 0
+    (True, True)
     """
 
     BIAS = 0
@@ -236,7 +246,16 @@ def _vetoed_rows(x, name_veto_words):  # pragma: no cover - numba
 
 
 def vetoed(x: np.ndarray) -> np.ndarray:
-    """Rows the hard vetoes refuse (or the kernel skipped): their score is 0 (:func:`is_vetoed`)."""
+    """Rows the hard vetoes refuse (or the kernel skipped): their score is 0 (:func:`is_vetoed`).
+
+    Examples
+    --------
+    >>> x = np.zeros((3, N_FEATURES))
+    >>> x[1, Feature.OPPOSITE] = 1.0
+    >>> x[2, Feature.ENTITY_CONFLICT] = 1.0; x[2, Feature.WORDS_MISSING] = 3.0
+    >>> vetoed(x).tolist()  # a name conflict with three other words changed is no veto
+    [False, True, False]
+    """
     return _vetoed_rows(np.ascontiguousarray(x, dtype=np.float64), NAME_VETO_WORDS)
 
 

@@ -31,13 +31,5 @@ class StateFileError(FeedclassError, ValueError):
     """A dedup history state file is missing, corrupted or of an unknown version."""
 
 
-class NotFittedError(FeedclassError, ValueError, AttributeError):
-    """An estimator was used before ``fit``.
-
-    Subclasses scikit-learn's own NotFittedError bases so ``check_is_fitted`` users see the same
-    types.
-    """
-
-
 class ClusterError(FeedclassError, OSError):
     """A Dask cluster cannot be started or reached, or a task on it failed."""

@@ -26,8 +26,8 @@ from feedclass.dedup import (
     DEFAULT_THRESHOLD,
     as_sources,
     as_times,
+    check_headlines,
     check_params,
-    check_texts,
     form_stories,
     representative_order,
     score_batch,
@@ -69,7 +69,7 @@ class History:
 
     Examples
     --------
-    >>> h = History.new(history_days=2)
+    >>> h = History(history_days=2)
     >>> r = dedup_against_history(h, ["Пожар на складе в Алматы"], now=0.0)
     >>> r2 = dedup_against_history(h, ["Срочно: пожар на складе в Алматы"], now=3600.0)
     >>> r2.cluster_ids == r.cluster_ids, bool(r2.seen_before[0])
@@ -91,11 +91,6 @@ class History:
         self.created = False  # True when ``open`` started it because its file did not exist
 
     # -- creation and persistence ------------------------------------------------------------
-    @classmethod
-    def new(cls, history_days: float = 3.0, max_items: int = 200_000) -> History:
-        """An empty history (the first run of a newsroom)."""
-        return cls(history_days=history_days, max_items=max_items)
-
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> History:
         """Read a state file; any damage raises ``StateFileError`` naming the file."""
@@ -163,7 +158,7 @@ class History:
             folder = p.parent if str(p.parent) else Path(".")
             if not folder.is_dir():
                 raise StateFileError(f"{p}: the folder of the history state file does not exist")
-            h = cls.new(
+            h = cls(
                 history_days=3.0 if history_days is None else history_days,
                 max_items=200_000 if max_items is None else max_items,
             )
@@ -287,7 +282,7 @@ def dedup_against_history(
     if not isinstance(history, History):
         raise DataError(f"history must be a History; got {type(history).__name__} instead")
     check_params(threshold, keep)
-    batch = check_texts(texts)
+    batch = check_headlines(texts)
     nb = len(batch)
     now = float(_time.time() if now is None else now)
     bt = as_times(times, nb)

@@ -8,7 +8,6 @@ temporary file to make the second pass possible.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import sys
@@ -16,14 +15,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from feedclass.columns import cell_text, find_text_column, jsonl_columns, parse_time
 from feedclass.errors import DataError
-from feedclass.readers import Table, cell_text, find_text_column, jsonl_columns, open_table
+from feedclass.readers import Table, open_table
 from feedclass.writers import TableWriter, output_format
 
 DEDUP_COLUMNS = ["cluster", "duplicate_of"]
@@ -59,25 +58,6 @@ class DedupSummary:
     sweep: list[Any] = field(default_factory=list)
     history_created: bool = False  # the history file did not exist: this run started it
     history_items: int = 0  # items the history holds after this run
-
-
-def parse_time(value: str) -> float:
-    """Seconds since the epoch from ISO 8601, RFC 822 (RSS pubDate) or a plain number."""
-    value = value.strip()
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            raise ValueError(value) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.timestamp()
 
 
 @contextmanager

@@ -50,25 +50,25 @@ def test_republished_story_is_caught_next_day_with_the_same_id(tmp_path: Path) -
 
 
 def test_age_and_size_limits() -> None:
-    h = History.new(history_days=1)
+    h = History(history_days=1)
     dedup_against_history(h, MONDAY, now=0.0)
     r = dedup_against_history(h, [TUESDAY[0]], now=2 * DAY)  # Monday is forgotten
     assert not r.seen_before[0]
     assert len(h) == 1
-    h = History.new(max_items=2)
+    h = History(max_items=2)
     dedup_against_history(h, MONDAY, now=0.0)
     assert len(h) == 2 and h.texts == MONDAY[1:]
 
 
 def test_update_false_leaves_history_alone() -> None:
-    h = History.new()
+    h = History()
     dedup_against_history(h, MONDAY, now=0.0, update=False)
     assert len(h) == 0
 
 
 def test_save_is_atomic_and_plain_json(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    h = History.new()
+    h = History()
     dedup_against_history(h, MONDAY, now=0.0)
     h.save(state)
     doc = json.loads(state.read_text(encoding="utf-8"))
@@ -95,7 +95,7 @@ def test_damaged_state_raises(tmp_path: Path, content: bytes, message: str) -> N
 
 def test_edited_or_truncated_real_state_raises(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    h = History.new()
+    h = History()
     dedup_against_history(h, MONDAY, now=0.0)
     h.save(state)
     text = state.read_text(encoding="utf-8")
@@ -114,6 +114,46 @@ def test_missing_state_on_load_raises(tmp_path: Path) -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(DataError, match="history_days must be"):
-        History.new(history_days=0)
+        History(history_days=0)
     with pytest.raises(DataError, match="must be a list of headlines"):
-        dedup_against_history(History.new(), "one headline")
+        dedup_against_history(History(), "one headline")
+
+
+@pytest.mark.parametrize(
+    ("version", "item", "checksum", "item_id"),
+    [
+        (
+            2,
+            '["В Алматы открылся новый мост через реку", 1764000000.0, "s0000001", "x1"]',
+            "54f59620d870c1db0865d912dda08b2c36b1d62681138910a2a42da37a26834e",
+            "x1",
+        ),
+        (
+            1,
+            '["В Алматы открылся новый мост через реку", 1764000000.0, "s0000001"]',
+            "a69fd6eb5ee11403fdc41ceb8962e8b9a527955a0105386708e6c230911464ad",
+            "",
+        ),
+    ],
+)
+def test_state_files_of_earlier_versions_still_load(
+    tmp_path: Path, version: int, item: str, checksum: str, item_id: str
+) -> None:
+    # files as versions 1 and 2 wrote them, frozen here: a new version must keep reading them
+    state = tmp_path / "state.json"
+    state.write_text(
+        f'{{"format": "feedclass-dedup-history", "version": {version}, "history_days": 3.0, '
+        f'"max_items": 200000, "n_items": 1, "next_id": 2, "checksum": "{checksum}", '
+        f'"items": [{item}]}}',
+        encoding="utf-8",
+    )
+    h = History.load(state)
+    assert (h.texts, h.story_ids, h.item_ids) == (
+        ["В Алматы открылся новый мост через реку"],
+        ["s0000001"],
+        [item_id],
+    )
+    r = dedup_against_history(
+        h, ["Срочно: в Алматы открылся новый мост через реку"], now=1764003600.0
+    )
+    assert r.cluster_ids == ["s0000001"] and bool(r.seen_before[0])

@@ -50,7 +50,7 @@ from feedclass.dedup.clusters import (
 )
 from feedclass.dedup.facts import content_tokens
 from feedclass.dedup.featurize import Features, Idf, featurize, join_features
-from feedclass.dedup.inputs import as_sources, as_times, check_texts
+from feedclass.dedup.inputs import as_sources, as_times, check_headlines
 from feedclass.dedup.marks import strip_source_marks
 from feedclass.dedup.near_duplicates import NearDuplicates
 from feedclass.dedup.pairs import (
@@ -94,8 +94,8 @@ __all__ = [
     "as_times",
     "candidate_keys",
     "candidate_pairs",
+    "check_headlines",
     "check_params",
-    "check_texts",
     "content_tokens",
     "dedup_form",
     "design",

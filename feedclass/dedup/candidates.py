@@ -13,12 +13,13 @@ import numba
 import numpy as np
 
 from feedclass.dedup.featurize import Features
-from feedclass.dedup.hashing import mix64
+from feedclass.hashing import mix64
+from feedclass.jit import jit
 
 __all__ = ["BANDS", "ROWS", "SEED", "TOP_K", "candidate_keys", "candidate_pairs", "sort_in_place"]
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _band_keys(s_ptr, s_idx, fallback, band, rows, seed):  # pragma: no cover - numba
     """Key of one MinHash band per headline: ``rows`` min-hashes of its stem set, combined.
 
@@ -47,7 +48,7 @@ def _band_keys(s_ptr, s_idx, fallback, band, rows, seed):  # pragma: no cover - 
     return out
 
 
-@numba.njit(cache=True)
+@jit
 def _bucket_pairs(packed, idx_bits, key_shift, window, n, out, pos):  # pragma: no cover - numba
     """Pair codes ``i * n + j`` (i < j) of items sharing a band key, ``window`` neighbours each,
     written as ``code * 64 + 1`` (one band's vote, the form ``_merge_sorted_counted`` adds up).
@@ -75,7 +76,7 @@ def _bucket_pairs(packed, idx_bits, key_shift, window, n, out, pos):  # pragma: 
     return pos
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _split_code(code, n, inv_n):  # pragma: no cover - numba
     """``(code // n, code % n)`` through a float reciprocal, corrected to the exact quotient
     (an integer division costs ~10x more)."""
@@ -87,7 +88,7 @@ def _split_code(code, n, inv_n):  # pragma: no cover - numba
     return i, code - i * n
 
 
-@numba.njit(cache=True)
+@jit
 def _top_k(packed, n, k):  # pragma: no cover - numba
     """Keep a pair when it is among the ``k`` best (most bands shared) of either of its items.
 
@@ -137,7 +138,7 @@ def _top_k(packed, n, k):  # pragma: no cover - numba
     return pi, pj
 
 
-@numba.njit(cache=True)
+@jit
 def _merge_sorted_counted(packed):  # pragma: no cover - numba
     """In place: merge runs of equal codes in sorted ``code * 64 + count``; returns the length."""
     m = packed.shape[0]
@@ -153,7 +154,7 @@ def _merge_sorted_counted(packed):  # pragma: no cover - numba
     return w + 1
 
 
-@numba.njit(cache=True)
+@jit
 def _partition_below(a, pivot):  # pragma: no cover - numba
     """Reorder ``a`` in place so the values below ``pivot`` come first; return how many."""
     i = 0
@@ -174,8 +175,8 @@ _PARALLEL_SORT_MIN = 1 << 22  # below this one thread sorts as fast as splitting
 
 
 def sort_in_place(a: np.ndarray) -> None:
-    """``a.sort()`` on every core: numpy's sort runs on one, and at 1,000,000 headlines the
-    candidate codes (130 million) took a quarter of the whole run. The array is split around
+    """``a.sort()`` on every core: numpy's sort runs on one, and on a large feed sorting the
+    candidate codes was a large share of the run (``benchmarks/bench_dedup.py``). Split around
     sampled medians into one range per core (no copy), and each range is sorted in its own
     thread (numpy releases the GIL while it sorts). The result is the same sorted array."""
     parts = [a]

@@ -17,6 +17,7 @@ import numpy as np
 from feedclass.dedup.featurize import Features, empty_features
 from feedclass.dedup.pairs import NAME_VETO_WORDS, WEIGHTS, feature_rows, kernel_args, score_rows
 from feedclass.errors import DataError
+from feedclass.jit import jit
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -28,13 +29,10 @@ __all__ = [
     "score_floor",
 ]
 
-#: Default similarity threshold: precision first. At 0.75 ParaPhraser pairs deduplicated as one
-#: feed reach precision 0.948 (recall 0.466), 92% of a real Telegram feed's merges are right
-#: (85% at 0.55), and the synthetic 1,000,000-headline benchmark merges 0.44% of distinct
-#: headlines while finding 0.982 of reworded copies (5.4% and 0.996 at 0.55): the lowest
-#: threshold that meets both scale goals. 0.55 gives the most ParaPhraser recall at precision
-#: 0.90 (0.701) for feeds of loose rewrites. See ``benchmarks/eval_dedup.py``,
-#: ``benchmarks/bench_dedup.py`` and the README's threshold table.
+#: Default similarity threshold: precision first -- a wrong merge hides a story, a missed one
+#: only repeats it. ``benchmarks/eval_dedup.py`` prints what it gives on held-out labelled
+#: pairs, ``benchmarks/bench_dedup.py --sweep`` on a large synthetic feed; the README's
+#: threshold table says when a lower one suits (feeds of loose rewrites).
 DEFAULT_THRESHOLD = 0.75
 
 #: What ``keep`` may be: which item of a story represents it.
@@ -86,7 +84,7 @@ _SAMPLE_MIN = 8  # first members per side whose averages must reach the threshol
 _SAMPLE_SQ = 16  # members of each side compared when both sides are large (16 x 16 = 256)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _find(root, x):  # pragma: no cover - numba
     while root[x] != x:
         root[x] = root[root[x]]
@@ -94,7 +92,7 @@ def _find(root, x):  # pragma: no cover - numba
     return x
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _known_score(adj_ptr, adj_j, adj_s, u, v):  # pragma: no cover - numba
     """Score of the scored pair (u, v) from u's row (sorted by neighbour), or -1 if absent."""
     lo = adj_ptr[u]
@@ -110,7 +108,7 @@ def _known_score(adj_ptr, adj_j, adj_s, u, v):  # pragma: no cover - numba
     return -1.0
 
 
-@numba.njit(cache=True)
+@jit
 def _pair_scores(  # pragma: no cover - numba
     qi, qj, adj_ptr, adj_j, adj_s, can_score, clean_hash, weights, name_veto_words, rest
 ):
@@ -137,7 +135,7 @@ def _pair_scores(  # pragma: no cover - numba
     return out
 
 
-@numba.njit(cache=True)
+@jit
 def _agglomerate(  # pragma: no cover - numba
     n,
     rank,
@@ -392,7 +390,7 @@ def form_stories(
     return leader, lscore
 
 
-@numba.njit(cache=True)
+@jit
 def _adjacency(n, pi, pj, score):  # pragma: no cover - numba
     """Both directions of the scored pairs, grouped by item and sorted by neighbour (CSR)."""
     ptr = np.zeros(n + 1, dtype=np.int64)

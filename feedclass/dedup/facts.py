@@ -4,17 +4,17 @@ Here the word lists become lookup tables (number words to digits, months and cur
 codes, aliases to one stem, opposite events to poles), the batch's tokens get the stems the
 scorer compares (:func:`content_tokens`), names are found (:func:`find_names`), and the numba
 helpers count what one headline states that the other lacks: a number, month or name on
-each side that the other lacks is a substitution, which the pair scorer vetoes.
+each side that the other lacks is a substitution, which the pair scorer vetoes. An event
+meeting its opposite is found where the unshared stems are walked anyway, in
+:func:`feedclass.dedup.vectors.meaning_match`, from the poles :func:`opposite_poles` gives.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
-from feedclass.dedup.hashing import hash_word, pair_key, sorted_hashes
 from feedclass.dedup.ragged import find_sorted, in_sorted, lookup, ptr_from_docs
 from feedclass.dedup.tokens import stem, tokenize
 from feedclass.dedup.wordlists import (
@@ -29,6 +29,8 @@ from feedclass.dedup.wordlists import (
     SURNAME_ENDS,
     WEEKDAYS,
 )
+from feedclass.hashing import hash_word, pair_key, sorted_hashes
+from feedclass.jit import jit
 
 __all__ = [
     "ContentTokens",
@@ -66,7 +68,7 @@ def opposite_poles(keys: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> from feedclass.dedup.hashing import hash_word
+    >>> from feedclass.hashing import hash_word
     >>> from feedclass.dedup.tokens import stem
     >>> keys = np.array(sorted([hash_word(stem("открыли")), hash_word(stem("закрыли"))]))
     >>> sorted(opposite_poles(keys).tolist())
@@ -121,7 +123,7 @@ def _apply_aliases(
     wkeys, wvals, bkeys, bvals = _alias_tables()
     absorbed = np.zeros(shash.shape, dtype=bool)
     if shash.size >= 2:
-        key = pair_key(shash[:-1], shash[1:])
+        key = np.asarray(pair_key(shash[:-1], shash[1:]))
         hit, val = lookup(bkeys, bvals, key)
         hit &= doc[:-1] == doc[1:]
         if hit.any():
@@ -145,7 +147,7 @@ _NUMW_KEYS = np.array([hash_word(w) for w in _NUMWORD], dtype=np.uint64)
 _NUMW_VALS = np.array([hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
     """How many ids of sorted row i (in ptr/idx) find no partner in sorted row j (ptr2/idx2).
 
@@ -169,13 +171,13 @@ def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
     return miss
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_missing(ptr, idx, i, ptr2, idx2, j):
     """How many ids of sorted row i are absent from sorted row j."""
     return _unmatched(ptr, idx, i, ptr2, idx2, j, False)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_excess(ptr, idx, i, ptr2, idx2, j):
     """Entries of sorted row i left over after matching row j one to one.
 
@@ -185,7 +187,7 @@ def n_excess(ptr, idx, i, ptr2, idx2, j):
     return _unmatched(ptr, idx, i, ptr2, idx2, j, True)
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
     """Stems of i absent from j that are neither names nor numbers of i (i.e. real rewording)."""
     a = s_ptr[i]
@@ -214,7 +216,7 @@ def n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
     return miss
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def surname_excess(ptr, short, long_, sa_ptr, sa_idx, i, j):  # pragma: no cover - numba
     """Correction to the names of i that j does not account for, from surnames' long stems:
     +1 for a surname that a surname of j matches only on the short stem ("Сагинтаев" /
@@ -262,7 +264,7 @@ def _given_name_stems() -> np.ndarray:
 _GIVEN_STEMS = _given_name_stems()
 
 
-@numba.njit(cache=True)
+@jit
 def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cover - numba
     """1 where the word [start, end) is at least ``min_len`` long and has one of the endings."""
     out = np.zeros(starts.shape[0], dtype=np.uint8)
@@ -286,6 +288,12 @@ def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cov
 
 @dataclass
 class ContentTokens:
+    """A batch's tokens (:func:`feedclass.dedup.tokens.tokenize`) with what the scorer compares.
+
+    Masks and arrays are per token; ``month_keys``/``month_vals`` map word hashes of months,
+    weekdays and currencies to their codes (sorted keys).
+    """
+
     tk: dict[str, np.ndarray]
     doc: np.ndarray
     whash: np.ndarray
@@ -298,7 +306,18 @@ class ContentTokens:
 
 
 def content_tokens(texts: list[str]) -> ContentTokens:
-    """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed)."""
+    """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed).
+
+    Number words become their digits, aliases one stem, function words and the absorbed half
+    of a two-word alias are not content.
+
+    Examples
+    --------
+    >>> ct = content_tokens(["Десять школ открыли в РК", "10 школ открыли в Казахстане"])
+    >>> first, second = (ct.shash[ct.content & (ct.doc == d)].tolist() for d in (0, 1))
+    >>> first == second
+    True
+    """
     tk = tokenize(texts)
     doc = tk["doc"]
     whash = tk["whash"]
@@ -326,7 +345,7 @@ def content_tokens(texts: list[str]) -> ContentTokens:
 
 @dataclass
 class Names:
-    """Which tokens of a batch are names (boolean masks over its tokens)."""
+    """Which tokens of a batch are names (boolean masks over its tokens): :func:`find_names`."""
 
     proper: np.ndarray  # stem shown as a name by the batch (or by the fitted batch)
     entity: np.ndarray  # a name

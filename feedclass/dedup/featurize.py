@@ -14,7 +14,6 @@ import numba
 import numpy as np
 
 from feedclass.dedup.facts import content_tokens, find_names, opposite_poles
-from feedclass.dedup.hashing import FNV_OFFSET, FNV_PRIME, hash_codes, mix64
 from feedclass.dedup.ragged import (
     collapse,
     count_rows,
@@ -26,6 +25,8 @@ from feedclass.dedup.ragged import (
     sorted_unique_rows,
 )
 from feedclass.dedup.vectors import meaning_vectors
+from feedclass.hashing import FNV_OFFSET, FNV_PRIME, hash_codes, mix64
+from feedclass.jit import jit
 
 __all__ = ["Features", "Idf", "empty_features", "featurize", "join_features"]
 
@@ -77,7 +78,7 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     Parameters
     ----------
     texts : list of str
-        The headlines (checked by the caller: see :func:`feedclass.dedup.inputs.check_texts`).
+        The headlines (checked by the caller: see :func:`feedclass.dedup.inputs.check_headlines`).
     idf : Idf, optional
         Document frequencies to weigh words by (a fitted batch's, or a growing index's); by
         default they are counted over ``texts``.
@@ -134,10 +135,8 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
             char_df=char_df,
             word_keys=wkeys,
             word_df=df_local,
-            cap_keys=np.zeros(0, dtype=np.uint64),
+            cap_keys=np.unique(shash[proper]),  # stems shown as names: names in later batches
         )
-        names_for_idf = _names_stems(shash, proper)
-        idf.cap_keys = names_for_idf
         n_idf = n
         w_df = df_local
     else:
@@ -160,7 +159,9 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     wval = _tfidf_normalize(wptr_c, widx_c, wcnt, w_idf)
 
     nptr, nidx = sorted_unique_rows(ptr_from_docs(doc[num], n), shash[num])
-    mptr, midx = sorted_unique_rows(ptr_from_docs(doc[ismonth], n), mv_of(whash, ismonth, mk, mv))
+    mptr, midx = sorted_unique_rows(
+        ptr_from_docs(doc[ismonth], n), _month_codes(whash[ismonth], mk, mv)
+    )
     eptr, eidx = sorted_unique_rows(ptr_from_docs(doc[entity], n), shash[entity])
     # a headline's distinct stems: its word TF-IDF row's ids, as hashes (same order, as wkeys
     # is sorted)
@@ -298,16 +299,12 @@ def empty_features() -> Features:
     )
 
 
-def mv_of(whash: np.ndarray, mask: np.ndarray, mk: np.ndarray, mv: np.ndarray) -> np.ndarray:
-    pos = np.searchsorted(mk, whash[mask])
-    return mv[pos].astype(np.int64)
+def _month_codes(words: np.ndarray, keys: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The month (weekday, currency) code of each word hash, all of them among sorted ``keys``."""
+    return codes[np.searchsorted(keys, words)].astype(np.int64)
 
 
-def _names_stems(shash: np.ndarray, proper: np.ndarray) -> np.ndarray:
-    return np.unique(shash[proper])
-
-
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _padded_hash(clean, k, L, q, m):  # pragma: no cover - numba
     """``hash_codes`` of characters [q, q + m) of " " + clean[k : k + L] + " "."""
     h = FNV_OFFSET
@@ -317,7 +314,7 @@ def _padded_hash(clean, k, L, q, m):  # pragma: no cover - numba
     return mix64(h)
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
     """Hashed character n-grams of " word " (sklearn's char_wb), counted: one row per document
     of sorted distinct bucket ids (int32: ``n_buckets`` <= 2**31) and their counts.
@@ -372,7 +369,7 @@ def _char_ngrams(clean, clean_off, n, n_buckets):  # pragma: no cover - numba
     return indptr, idx, val
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _tfidf_normalize(indptr, idx, cnt, idf):  # pragma: no cover - numba
     """Sublinear TF times IDF, rows scaled to unit length (in place on a copy)."""
     val = np.empty(cnt.shape[0], dtype=np.float64)
@@ -393,7 +390,7 @@ def _smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     return np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _row_hashes(clean, off):  # pragma: no cover - numba
     n = off.shape[0] - 1
     out = np.empty(n, dtype=np.uint64)

@@ -7,40 +7,26 @@ from typing import Any
 import numpy as np
 
 from feedclass.errors import DataError
+from feedclass.inputs import check_texts
 
-__all__ = ["as_sources", "as_times", "check_texts"]
+__all__ = ["as_sources", "as_times", "check_headlines"]
 
 
-def check_texts(texts: Any, name: str = "texts") -> list[str]:
-    """``texts`` as a list of str, or ``DataError`` naming what came instead.
+def check_headlines(texts: Any, name: str = "texts") -> list[str]:
+    """``texts`` as a list of str (:func:`feedclass.inputs.check_texts`); a missing one is refused.
+
+    The dedup needs every headline: an empty one would join every other empty one.
 
     Examples
     --------
-    >>> check_texts(("a", "b"))
+    >>> check_headlines(("a", "b"))
     ['a', 'b']
-    >>> check_texts("a headline")  # doctest: +ELLIPSIS
+    >>> check_headlines("a headline")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    feedclass.errors.DataError: texts must be a list of headlines; got a single str instead...
+    feedclass.errors.DataError: texts must be a list of headlines, not a single string...
     """
-    if isinstance(texts, (str, bytes)):
-        raise DataError(
-            f"{name} must be a list of headlines; got a single {type(texts).__name__} instead. "
-            f"Did you mean [{name}]?"
-        )
-    try:
-        out = list(texts)
-    except TypeError:
-        raise DataError(
-            f"{name} must be a list of headlines; got {type(texts).__name__} instead"
-        ) from None
-    for k, t in enumerate(out):
-        if not isinstance(t, str):
-            raise DataError(
-                f"{name}[{k}] must be a str; got {type(t).__name__} instead "
-                "(fill missing headlines or drop those rows first)"
-            )
-    return out
+    return check_texts(texts, name, what="headlines", missing="error")
 
 
 def as_times(times: Any, n: int) -> np.ndarray | None:

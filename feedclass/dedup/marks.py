@@ -10,9 +10,9 @@ import re
 
 import numpy as np
 
-from feedclass.dedup.hashing import code_points
 from feedclass.dedup.wordlists import MARK_WORDS, SOURCE_NAMES
 from feedclass.errors import DataError
+from feedclass.hashing import code_points
 
 __all__ = ["strip_lines", "strip_marks_where_possible", "strip_source_marks", "tail_span"]
 
@@ -59,7 +59,7 @@ def tail_span(line: str) -> tuple[int, int] | None:
     """Where ``TAIL_RE.search`` over the line's last ``TAIL_REACH`` characters would match.
 
     The same leftmost match, but tried only where a tail can begin (a bracket, dash, bar,
-    slash, colon or dot) instead of at every character: about twice as fast on a feed.
+    slash, colon or dot) instead of at every character, which is most of the work saved.
     """
     lo = max(0, len(line) - TAIL_REACH)
     for lead in _TAIL_LEAD_RE.finditer(line, lo):

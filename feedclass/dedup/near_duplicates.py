@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
 
 from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
@@ -14,7 +15,7 @@ from feedclass.dedup.clusters import (
     representative_order,
     score_floor,
 )
-from feedclass.dedup.inputs import as_sources, as_times, check_texts
+from feedclass.dedup.inputs import as_sources, as_times, check_headlines
 from feedclass.dedup.pairs import pair_similarities, score_batch
 
 __all__ = ["NearDuplicates"]
@@ -22,16 +23,19 @@ __all__ = ["NearDuplicates"]
 _PAIR_DTYPE = np.dtype([("i", np.int64), ("j", np.int64), ("score", np.float64)])
 
 
-class NearDuplicates:
-    """Cluster headlines that report the same news, scikit-learn style.
+class NearDuplicates(ClusterMixin, BaseEstimator):
+    """Cluster headlines that report the same news: a scikit-learn clusterer.
+
+    ``__init__`` only stores the parameters (``get_params``, ``set_params`` and
+    ``sklearn.base.clone`` work); ``fit`` checks them and the input, and sets the attributes.
 
     Parameters
     ----------
     threshold : float
         Pair similarity (0..1) that merges: a headline joins a cluster when it reaches it with
         every member (two clusters merge when each member reaches it on average over the
-        other). The default gives precision >= 0.90 on ParaPhraser pairs; tune it on your own
-        labelled pairs with :func:`tune_threshold`.
+        other). ``DEFAULT_THRESHOLD`` puts precision first (``benchmarks/eval_dedup.py``
+        prints what it gives); tune it on your own labelled pairs with :func:`tune_threshold`.
     keep : {"first", "last", "longest"}
         Which item of a cluster is its representative: the earliest (by ``times`` if given,
         else input order), the latest, or the longest headline.
@@ -39,7 +43,10 @@ class NearDuplicates:
     Attributes
     ----------
     labels_ : ndarray of int
-        Cluster id per input row (0..n_clusters-1, numbered in input order of representatives).
+        Cluster id per input row (0..n_clusters_-1, numbered in input order of
+        representatives).
+    n_clusters_ : int
+        Number of clusters (stories).
     duplicate_of_ : ndarray of int
         Index of the row's representative, or -1 for a representative.
     representatives_ : ndarray of int
@@ -48,6 +55,10 @@ class NearDuplicates:
         One row per merged item: ``i`` is in the cluster of representative ``j``; ``score`` is
         their similarity (it may be a little below the threshold when ``i`` joined through the
         cluster as a whole: average linkage).
+    idf_ : Idf
+        Document frequencies of the fitted batch (:meth:`similarity` weighs words by them).
+    n_features_in_ : int
+        Always 1: one headline per row.
 
     Examples
     --------
@@ -55,6 +66,11 @@ class NearDuplicates:
     >>> nd.fit_predict(["Срочно: Пожар на складе в Алматы", "Пожар на складе в Алматы - СМИ",
     ...                 "Курс доллара на 5 мая", "Курс доллара на 6 мая"]).tolist()
     [0, 0, 1, 2]
+    >>> nd.n_clusters_, nd.duplicate_of_.tolist()
+    (3, [-1, 0, -1, -1])
+    >>> from sklearn.base import clone
+    >>> clone(NearDuplicates(threshold=0.6, keep="last")).get_params()
+    {'keep': 'last', 'threshold': 0.6}
     """
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, keep: str = "first") -> None:
@@ -65,9 +81,25 @@ class NearDuplicates:
         check_params(self.threshold, self.keep)
 
     def fit(self, texts: Sequence[str], times: Any = None, sources: Any = None) -> NearDuplicates:
-        """Cluster ``texts``; results are in the fitted attributes. Returns ``self``."""
+        """Cluster ``texts``; results are in the fitted attributes.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            The headlines, one per row (a bare string is refused).
+        times : sequence of numbers or datetime64, optional
+            One time per headline: ``keep`` "first"/"last" go by it (else by input order).
+        sources : sequence, optional
+            One source per headline (``None`` or "" if unknown): two items of one known source
+            are never put in one story.
+
+        Returns
+        -------
+        NearDuplicates
+            ``self``.
+        """
         self._check_params()
-        texts = check_texts(texts)
+        texts = check_headlines(texts)
         n = len(texts)
         t = as_times(times, n)
         src = as_sources(sources, n)
@@ -90,6 +122,7 @@ class NearDuplicates:
         self.labels_ = cid[leader]
         self.duplicate_of_ = np.where(is_rep, -1, leader)
         self.representatives_ = reps
+        self.n_clusters_ = int(reps.size)
         members = np.flatnonzero(~is_rep)
         pairs = np.empty(members.size, dtype=_PAIR_DTYPE)
         pairs["i"] = members
@@ -100,11 +133,20 @@ class NearDuplicates:
     def fit_predict(
         self, texts: Sequence[str], times: Any = None, sources: Any = None
     ) -> np.ndarray:
-        """Cluster ``texts`` and return one int cluster id per row (same id = same news)."""
+        """Cluster ``texts`` and return one int cluster id per row (same id = same news).
+
+        Parameters are those of :meth:`fit`; returns ``labels_``.
+        """
         return self.fit(texts, times=times, sources=sources).labels_
 
     def similarity(self, a: str, b: str) -> float:
-        """Similarity of two headlines in [0, 1], with the IDF of the fitted batch if fitted."""
-        pair = check_texts([a, b], "a and b")
+        """Similarity of two headlines in [0, 1], with the IDF of the fitted batch if fitted.
+
+        Examples
+        --------
+        >>> NearDuplicates().similarity("Курс доллара на 5 мая", "Курс доллара на 6 мая")
+        0.0
+        """
+        pair = check_headlines([a, b], "a and b")
         idf = getattr(self, "idf_", None)
         return float(pair_similarities([pair[0]], [pair[1]], idf=idf)[0])

@@ -22,9 +22,10 @@ import numpy as np
 from feedclass.dedup.candidates import candidate_pairs
 from feedclass.dedup.facts import n_excess, n_missing, n_missing_plain, surname_excess
 from feedclass.dedup.featurize import Features, Idf, featurize, join_features
-from feedclass.dedup.inputs import check_texts
+from feedclass.dedup.inputs import check_headlines
 from feedclass.dedup.vectors import meaning_match
 from feedclass.errors import DataError
+from feedclass.jit import jit
 
 __all__ = [
     "FEATURES",
@@ -54,6 +55,11 @@ class Feature(IntEnum):
     Conflicts (``*_CONFLICT``, ``SUBSTITUTION``, ``OPPOSITE``) are 1.0 or 0.0; ``SKIPPED`` is 1.0
     when the kernel stopped early (a veto, or a score that cannot reach the minimum): such a row
     scores 0 and its later columns are not filled.
+
+    Examples
+    --------
+    >>> Feature.NUMBER_CONFLICT.value, FEATURES[Feature.NUMBER_CONFLICT]
+    (2, 'number_conflict')
     """
 
     CHAR_COS = 0  # cosine of the character 3-gram TF-IDF rows
@@ -87,6 +93,11 @@ class Term(IntEnum):
     """Terms of the pair model, one weight each in :data:`WEIGHTS` (bias first).
 
     Counts are capped and scaled to [0, 1]; see :func:`_logit_rest`, their one definition.
+
+    Examples
+    --------
+    >>> len(Term) == WEIGHTS.size, float(WEIGHTS[Term.BIAS]) < 0
+    (True, True)
     """
 
     BIAS = 0
@@ -112,19 +123,14 @@ T = Term  # short name inside the kernels
 N_TERMS = len(Term)
 
 
-# Weights of the pair model: logistic regression with sign constraints -- similarity terms may
-# only raise the score and difference terms only lower it -- so no weight rewards a difference
-# because of a quirk of one data set. Fitted on ParaPhraser's pairs plus 1,391 feed candidates
-# we labelled by reading (``training/dedup_labels/feed_pairs.csv``: headlines of different
-# ParaPhraser pairs, and Telegram posts of 2024, that the candidate search brings together;
-# 58% are different stories, which ParaPhraser's own pairs seldom show). 5-fold CV, pair by
-# pair: ParaPhraser recall at precision 0.9 0.706 (0.694 before the given-name rule, the
-# surname stems and the meaning x rarity term); at that score the held-out feed pairs reach
-# precision 0.588. `python benchmarks/eval_dedup.py --fit` reproduces them. Its
-# ``--synth-weight`` adds pairs of a synthetic feed (``training/dedup_synthetic.py``): they
-# cut false merges on the 1,000,000-headline benchmark tenfold but cost ParaPhraser recall
-# and split heavily reposted stories, so the shipped weights leave them out (see README).
-# One weight per :class:`Term`, in its order.
+# Weights of the pair model, one per :class:`Term` in its order: logistic regression with sign
+# constraints -- similarity terms may only raise the score and difference terms only lower it
+# -- so no weight rewards a difference because of a quirk of one data set. Fitted on
+# ParaPhraser's pairs plus feed candidates we labelled by reading
+# (``training/dedup_labels/feed_pairs.csv``), which show the different stories on one subject
+# that ParaPhraser's own pairs seldom do. ``python benchmarks/eval_dedup.py --fit`` refits them
+# and prints how they do; pairs of a synthetic feed (``--synth-weight``) are left out because
+# they split heavily reposted stories (see README).
 WEIGHTS = np.array(
     [
         -2.711,
@@ -147,16 +153,16 @@ WEIGHTS = np.array(
     ]
 )
 
-# A name substitution vetoes a merge when at most this many other words differ. 2 cost
-# ParaPhraser 2 points of recall (a place named two ways: "Под Петербургом"/"В Ленобласти");
-# 0 let a copy with one filler word merge with its neighbour from another city.
+# A name substitution vetoes a merge when at most this many other words differ: more vetoes a
+# place named two ways ("Под Петербургом"/"В Ленобласти"); none lets a copy with one filler
+# word merge with its neighbour from another city.
 NAME_VETO_WORDS = 1
 
 
 assert len(WEIGHTS) == N_TERMS  # one weight per term
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def is_vetoed(x, name_veto_words):  # pragma: no cover - numba
     """Whether the hard vetoes refuse the feature row ``x`` (or the kernel skipped it).
 
@@ -174,7 +180,7 @@ def is_vetoed(x, name_veto_words):  # pragma: no cover - numba
     )
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _logit_rest(x, w):  # pragma: no cover - numba
     """Logit of the pair model without the character-cosine term (one feature row ``x``).
 
@@ -200,7 +206,7 @@ def _logit_rest(x, w):  # pragma: no cover - numba
     )
 
 
-@numba.njit(cache=True)
+@jit
 def _design_rows(x):  # pragma: no cover - numba
     n_terms = N_TERMS
     out = np.zeros((x.shape[0], n_terms - 1), dtype=np.float64)
@@ -230,7 +236,7 @@ def design(x: np.ndarray) -> np.ndarray:
     return _design_rows(np.ascontiguousarray(x, dtype=np.float64))
 
 
-@numba.njit(cache=True)
+@jit
 def _vetoed_rows(x, name_veto_words):  # pragma: no cover - numba
     out = np.zeros(x.shape[0], dtype=np.bool_)
     for p in range(x.shape[0]):
@@ -239,11 +245,20 @@ def _vetoed_rows(x, name_veto_words):  # pragma: no cover - numba
 
 
 def vetoed(x: np.ndarray) -> np.ndarray:
-    """Rows the hard vetoes refuse (or the kernel skipped): their score is 0 (:func:`is_vetoed`)."""
+    """Rows the hard vetoes refuse (or the kernel skipped): their score is 0 (:func:`is_vetoed`).
+
+    Examples
+    --------
+    >>> x = np.zeros((3, N_FEATURES))
+    >>> x[1, Feature.OPPOSITE] = 1.0
+    >>> x[2, Feature.ENTITY_CONFLICT] = 1.0; x[2, Feature.WORDS_MISSING] = 3.0
+    >>> vetoed(x).tolist()  # a name conflict with three other words changed is no veto
+    [False, True, False]
+    """
     return _vetoed_rows(np.ascontiguousarray(x, dtype=np.float64), NAME_VETO_WORDS)
 
 
-@numba.njit(cache=True)
+@jit
 def score_rows(x, w, name_veto_words):  # pragma: no cover - numba
     """Score in [0, 1] of each feature row: 0 if vetoed, else the pair model's probability."""
     out = np.zeros(x.shape[0], dtype=np.float64)
@@ -268,7 +283,7 @@ def score_features(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarr
     return score_rows(np.ascontiguousarray(x, dtype=np.float64), w, NAME_VETO_WORDS)
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _feature_rows_par(pi, pj, *rest):  # pragma: no cover - numba
     """``feature_rows`` over blocks of pairs on all cores (each pair's row is independent)."""
     n = pi.shape[0]
@@ -376,7 +391,7 @@ def pair_scores(
     return score
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _dot(ptr, idx, val, i, j):
     """Dot product of two sorted sparse rows (merge join)."""
     a = ptr[i]
@@ -398,7 +413,7 @@ def _dot(ptr, idx, val, i, j):
     return s
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _shared_idf(ptr, idx, val, w_val, i, j):
     """How many ids the sorted rows i and j have in common, their summed and largest ``val``,
     and in the same walk the dot product of their ``w_val`` (a headline's word TF-IDF row has
@@ -427,7 +442,7 @@ def _shared_idf(ptr, idx, val, w_val, i, j):
     return k, total, top, dot
 
 
-@numba.njit(cache=True)
+@jit
 def feature_rows(  # pragma: no cover - numba
     pi,
     pj,
@@ -611,8 +626,8 @@ def pair_similarities(
     ...                   ["Срочно: пожар в Алматы", "Курс доллара на 6 мая"]).tolist()
     [1.0, 0.0]
     """
-    t1 = check_texts(texts_1, "texts_1")
-    t2 = check_texts(texts_2, "texts_2")
+    t1 = check_headlines(texts_1, "texts_1")
+    t2 = check_headlines(texts_2, "texts_2")
     if len(t1) != len(t2):
         raise DataError(
             f"texts_1 and texts_2 must have the same length; got {len(t1)} and {len(t2)}"

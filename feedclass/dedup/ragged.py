@@ -9,7 +9,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from feedclass.dedup.hashing import mix64
+from feedclass.hashing import mix64
+from feedclass.jit import jit
 
 __all__ = [
     "collapse",
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 
-@numba.njit(cache=True)
+@jit
 def sort_slice(a, lo, hi):  # pragma: no cover - numba
     """Sort ``a[lo:hi]`` in place: insertion sort for short rows (no allocation), else np.sort."""
     if hi - lo > 48:
@@ -40,7 +41,7 @@ def sort_slice(a, lo, hi):  # pragma: no cover - numba
         a[q + 1] = v
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def n_distinct(vals, a, e):  # pragma: no cover - numba
     """How many distinct values the sorted slice ``vals[a:e]`` holds."""
     c = 0
@@ -50,7 +51,7 @@ def n_distinct(vals, a, e):  # pragma: no cover - numba
     return c
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def collapse(vals, a, e, out_idx, out_cnt, start):  # pragma: no cover - numba
     """Write the sorted slice ``vals[a:e]`` as (value, count) pairs from ``start`` on."""
     w = start - 1
@@ -63,7 +64,7 @@ def collapse(vals, a, e, out_idx, out_cnt, start):  # pragma: no cover - numba
             out_cnt[w] += 1.0
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def count_rows(indptr, idx):  # pragma: no cover - numba
     """Collapse repeated ids in each sorted row into (id, count) pairs."""
     n = indptr.shape[0] - 1
@@ -78,7 +79,7 @@ def count_rows(indptr, idx):  # pragma: no cover - numba
     return out_ptr, out_idx, out_cnt
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def sorted_unique_rows(indptr, vals):  # pragma: no cover - numba
     """Sort and de-duplicate each row of a ragged array (rows given by ``indptr``)."""
     n = indptr.shape[0] - 1
@@ -106,7 +107,7 @@ def sorted_unique_rows(indptr, vals):  # pragma: no cover - numba
     return out_ptr, out
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def find_sorted(table, q):  # pragma: no cover - numba
     """Index of each ``q`` in ``table`` (sorted, distinct) where present, else 0.
 
@@ -156,7 +157,7 @@ def in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     return table[pos] == values
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def sorted_rows(indptr, vals):  # pragma: no cover - numba
     """Each row of a ragged array sorted (repeats kept); returns ``(indptr, sorted values)``."""
     out = vals.copy()

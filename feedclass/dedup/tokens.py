@@ -11,10 +11,12 @@ import unicodedata
 import numba
 import numpy as np
 
-from feedclass.dedup.hashing import code_points, hash_codes
 from feedclass.dedup.marks import strip_marks_where_possible
 from feedclass.dedup.wordlists import ENDINGS
 from feedclass.errors import DataError
+from feedclass.hashing import code_points, hash_codes
+from feedclass.jit import jit
+from feedclass.normalize import INVISIBLE
 
 __all__ = ["dedup_form", "stem", "tokenize"]
 
@@ -66,19 +68,18 @@ for _g, _c in enumerate(_END_LAST, start=1):
 
 # Character classes for the tokenizer (Basic Multilingual Plane only; the rest is not a word).
 _WORD_CHAR = np.zeros(0x10000, dtype=np.uint8)
-for _c in range(0x10000):
-    _ch = chr(_c)
+for _cp in range(0x10000):
+    _ch = chr(_cp)
     if _ch.isalpha():
-        _WORD_CHAR[_c] = 1
+        _WORD_CHAR[_cp] = 1
     elif _ch.isdigit():
-        _WORD_CHAR[_c] = 2
+        _WORD_CHAR[_cp] = 2
 
-_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _FOLD_TABLES: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Per code point: its folded form and whether it is a capital (built once, ~70 ms).
+    """Per code point: its folded form and whether it is a capital (built once per process).
 
     The folded form comes from ``normalize.fold_codepoints`` itself (one call over the whole
     Basic Multilingual Plane), so dedup folds exactly like training and classification, but as
@@ -100,7 +101,7 @@ def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
         one = ln >= 1  # "İ" folds to two characters: keep the first, as str.lower()[:1] did
         fold[cps[one]] = codes[off[:-1][one]]
         fold[cps[~one]] = 32
-        for c in _INVISIBLE:
+        for c in INVISIBLE:
             fold[ord(c)] = 1
         fold[10] = 10
         fold[fold == 10] = 32  # headlines are split on raw "\n": nothing else may fold to it
@@ -110,7 +111,7 @@ def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
     return _FOLD_TABLES
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _tokenize_docs(
     raw,
     fold,
@@ -187,7 +188,7 @@ def _tokenize_docs(
     return pos, nt
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no cover - numba
     """Split every document into word tokens (letters/digits; "5,5" stays one token).
 
@@ -275,7 +276,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
     return clean_out, clean_off, ts_out, te_out, td_out, tf_out, tc_out, ta_out
 
 
-@numba.njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _token_hashes(
     clean,
     t_start,
@@ -345,7 +346,7 @@ def _token_hashes(
     return whash, shash, lhash, is_num, is_latin
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _ov_suffix(v, c):  # pragma: no cover - numba
     """Whether the letters v, c are a surname suffix: ов, ев, ёв, ин or ын."""
     return (c == 0x432 and (v == 0x43E or v == 0x435 or v == 0x451)) or (
@@ -353,7 +354,7 @@ def _ov_suffix(v, c):  # pragma: no cover - numba
     )
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _patronymic(clean, e):  # pragma: no cover - numba
     """Whether the word ending at ``e`` ends in улы, ұлы, кызы or қызы."""
     if clean[e - 1] != 0x44B:  # ы

@@ -14,7 +14,7 @@ from feedclass.dedup.clusters import (
     representative_order,
     score_floor,
 )
-from feedclass.dedup.inputs import as_sources, as_times, check_texts
+from feedclass.dedup.inputs import as_sources, as_times, check_headlines
 from feedclass.dedup.pairs import pair_similarities, score_batch
 from feedclass.errors import DataError
 
@@ -36,7 +36,8 @@ __all__ = [
 class TuneResult:
     """Outcome of :func:`tune_threshold`.
 
-    ``curve`` rows are ``(threshold, precision, recall, n_merged)`` over a grid of thresholds.
+    ``curve`` rows are ``(threshold, precision, recall, n_merged)`` over a grid of thresholds
+    (see :func:`precision_recall_curve`).
     """
 
     threshold: float
@@ -64,7 +65,13 @@ def parse_pair_label(value: Any) -> float | None:
 
 
 def labels_to_same(labels: Sequence[Any]) -> np.ndarray:
-    """Map labels to "same news" booleans: {1,0,-1} -> >= 0; plain binary {1,0} -> == 1."""
+    """Map labels to "same news" booleans: {1,0,-1} -> >= 0; plain binary {1,0} -> == 1.
+
+    Examples
+    --------
+    >>> labels_to_same([1, 0, -1]).tolist(), labels_to_same(["1", "0"]).tolist()
+    ([True, True, False], [True, False])
+    """
     vals = []
     for k, v in enumerate(labels):
         fv = parse_pair_label(v)
@@ -80,7 +87,17 @@ def labels_to_same(labels: Sequence[Any]) -> np.ndarray:
 def precision_recall_curve(
     scores: np.ndarray, same: np.ndarray, thresholds: np.ndarray | None = None
 ) -> list[tuple[float, float, float, int]]:
-    """Precision, recall and number merged at each threshold (a pair merges at score >= t)."""
+    """Precision, recall and number merged at each threshold (a pair merges at score >= t).
+
+    Rows are ``(threshold, precision, recall, n_merged)``; precision is 1.0 where nothing
+    merges. ``thresholds`` defaults to 0.05, 0.10, ..., 0.95.
+
+    Examples
+    --------
+    >>> precision_recall_curve(np.array([0.9, 0.6, 0.2]), np.array([True, False, True]),
+    ...                        np.array([0.5, 0.8]))
+    [(0.5, 0.5, 0.5, 2), (0.8, 1.0, 0.5, 1)]
+    """
     if thresholds is None:
         thresholds = np.round(np.arange(0.05, 1.0, 0.05), 2)
     n_pos = max(int(same.sum()), 1)
@@ -112,9 +129,9 @@ def tune_threshold(
     >>> r.precision
     1.0
     """
-    t1 = check_texts(texts_1, "texts_1")
-    t2 = check_texts(texts_2, "texts_2")
-    labels = list(labels) if not isinstance(labels, str) else check_texts(labels, "labels")
+    t1 = check_headlines(texts_1, "texts_1")
+    t2 = check_headlines(texts_2, "texts_2")
+    labels = list(labels) if not isinstance(labels, str) else check_headlines(labels, "labels")
     if not len(t1) == len(t2) == len(labels):
         raise DataError(
             "texts_1, texts_2 and labels must have the same length; "
@@ -179,8 +196,19 @@ def sweep_thresholds(
     keep: str = "first",
     n_examples: int = 3,
 ) -> list[SweepResult]:
-    """Dedup ``texts`` at several thresholds at once (pairs are scored only once)."""
-    texts = check_texts(texts)
+    """Dedup ``texts`` at several thresholds at once (pairs are scored only once).
+
+    ``times``, ``sources`` and ``keep`` are those of :class:`NearDuplicates`; each result lists
+    the ``n_examples`` weakest merges.
+
+    Examples
+    --------
+    >>> res = sweep_thresholds(["Пожар в Алматы", "Срочно: пожар в Алматы", "Курс евро"],
+    ...                        [0.5, 0.9])
+    >>> [(r.threshold, r.n_clusters, r.labels.tolist()) for r in res]
+    [(0.5, 2, [0, 0, 1]), (0.9, 2, [0, 0, 1])]
+    """
+    texts = check_headlines(texts)
     if isinstance(thresholds, (int, float)):
         thresholds = [float(thresholds)]
     for t in thresholds:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from feedclass.errors import ModelFileError
+from feedclass.jit import jit
 from feedclass.modelfile import read_model_file, shipped_file
 
 __all__ = ["VECTORS_KIND", "VECTORS_NAME", "meaning_match", "meaning_vectors", "vectors_path"]
@@ -24,7 +24,13 @@ VECTORS_KIND = "feedclass-dedup-vectors"
 
 
 def vectors_path() -> Path:
-    """Where the shipped word vectors live, in a checkout or an installed wheel."""
+    """Where the shipped word vectors live, in a checkout or an installed wheel.
+
+    Examples
+    --------
+    >>> vectors_path().name
+    'dedup-vectors.fcm'
+    """
     return shipped_file(VECTORS_NAME)
 
 
@@ -35,6 +41,12 @@ def meaning_vectors() -> tuple[np.ndarray, np.ndarray]:
     Two headlines that say the same thing in other words ("погибли"/"жертвы", "задержан"/
     "арестован") share few stems; vectors learned from news text tell such words apart from
     unrelated ones ("театра"/"аэропорта"), which stems and characters cannot.
+
+    Examples
+    --------
+    >>> keys, vectors = meaning_vectors()
+    >>> vectors.dtype, vectors.shape[0] == keys.size, bool((keys[1:] > keys[:-1]).all())
+    (dtype('float32'), True, True)
     """
     path = vectors_path()
     if not path.exists():
@@ -57,7 +69,7 @@ def meaning_vectors() -> tuple[np.ndarray, np.ndarray]:
     return keys, np.ascontiguousarray(vec, dtype=np.float32)
 
 
-@numba.njit(cache=True, fastmath=True)
+@jit(fastmath=True)
 def _vdot(vectors, a, b):  # pragma: no cover - numba
     """Cosine of two unit word vectors; fastmath lets the sum vectorise (the meaning features
     were a third of the scoring time), at the cost of float32 rounding in the last digits."""
@@ -67,7 +79,7 @@ def _vdot(vectors, a, b):  # pragma: no cover - numba
     return c
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
     """Over stems ``ua`` of one side: IDF-weighted sums of their best vector cosine to ``ub``
     and of what that leaves unexplained (1 - cosine), and their IDF total."""
@@ -93,7 +105,7 @@ def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
     return num, bad, den
 
 
-@numba.njit(cache=True, inline="always")
+@jit(inline="always")
 def meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub):
     """How close in meaning the words two headlines do not share are (1: none unshared); the
     larger and the smaller share of either headline's word weight that the other side's words

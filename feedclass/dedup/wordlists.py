@@ -70,13 +70,15 @@ WEEKDAYS = {
 # Currencies are the facts of a rate or an amount: «Курс евро на 5 мая» / «Курс доллара на 5
 # мая», «100 млрд тенге» / «100 млрд рублей» are different news. They take codes above 200 and
 # conflict as months do (each side names one the other lacks); a side that names none ("$3
-# млрд") conflicts with nothing. Abbreviations are the same currency ("руб." = "рублей").
+# млрд") conflicts with nothing. Abbreviations and case forms (Kazakh «теңгеге») are the same
+# currency.
 CURRENCIES = {
     201: "доллар доллара долларов долларе долларом доллару доллары долларах долларам долл "
-    "usd dollar dollars доллар долларды доллардың",
-    202: "евро eur euro euros еуро",
-    203: "рубль рубля рублей рублю рублем рубли рублях рублям руб rub ruble rubles rouble roubles",
-    204: "тенге тг kzt tenge теңге",
+    "usd dollar dollars доллар долларды доллардың долларға долларда доллардан доллармен",
+    202: "евро eur euro euros еуро еуроның еуроға еуроны еурода еуродан",
+    203: "рубль рубля рублей рублю рублем рубли рублях рублям руб rub ruble rubles rouble roubles "
+    "рубльдің рубльге рубльді рубльде рубльден",
+    204: "тенге тг kzt tenge теңге теңгенің теңгеге теңгені теңгеде теңгеден теңгемен",
     205: "юань юаня юаней юанем юани юанях юаням cny yuan",
     206: "иена иены иен иене иену иеной йена йены йен йене йену jpy yen",
     207: "гривна гривны гривен гривне гривну гривной гривнах uah hryvnia",

@@ -14,6 +14,7 @@ import numpy as np
 
 from feedclass.dedup import candidate_keys
 from feedclass.dedup.candidates import BANDS
+from feedclass.jit import jit
 
 # Neighbours each band entry is paired with in its sorted bucket: the single process's window
 # (private to feedclass.dedup.candidates); the test against one process fails if they part.
@@ -115,9 +116,9 @@ def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any
         return {}
     a.sort()
     bits = max(1, int(n - 1).bit_length())
-    key, base = _rank_keys()(a, n, bits)
+    key, base = _rank_keys(a, n, bits)
     key.sort()
-    kept = np.unique(_best_of_sorted()(key, k, bits, base, n))
+    kept = np.unique(_best_of_sorted(key, k, bits, base, n))
     # item numbers -> feed positions (the pair's lower position first, as the single process)
     gi, gj = perm[kept // n], perm[kept % n]
     lo, hi = np.minimum(gi, gj), np.maximum(gi, gj)
@@ -134,22 +135,8 @@ def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any
     return groups
 
 
-_KERNELS: dict[str, Any] = {}
-
-
-def _jit(name: str, func: Any) -> Any:
-    """Compile ``func`` once per process (numba's on-disk cache where writable)."""
-    if name not in _KERNELS:
-        from numba import njit
-
-        try:
-            _KERNELS[name] = njit(cache=True, nogil=True)(func)
-        except RuntimeError:  # no writable cache directory
-            _KERNELS[name] = njit(nogil=True)(func)
-    return _KERNELS[name]
-
-
-def _rank_keys_py(a: Any, n: int, bits: int) -> Any:
+@jit(lazy=True, nogil=True)
+def _rank_keys(a: Any, n: int, bits: int) -> Any:
     """Merge the sorted records ``((pair * 2 + side) << 6) | votes`` of equal pair and side,
     and give each a sort key: (its item - base, 63 - votes, the other item), packed.
 
@@ -187,7 +174,8 @@ def _rank_keys_py(a: Any, n: int, bits: int) -> Any:
     return key, base
 
 
-def _best_of_sorted_py(key: Any, k: int, bits: int, base: int, n: int) -> Any:
+@jit(lazy=True, nogil=True)
+def _best_of_sorted(key: Any, k: int, bits: int, base: int, n: int) -> Any:
     """The pair numbers of the first ``k`` keys of each item (keys sorted)."""
     out = np.empty(key.shape[0], np.int64)
     w = 0
@@ -206,14 +194,6 @@ def _best_of_sorted_py(key: Any, k: int, bits: int, base: int, n: int) -> Any:
             w += 1
         rank += 1
     return out[:w]
-
-
-def _rank_keys() -> Any:
-    return _jit("rank_keys", _rank_keys_py)
-
-
-def _best_of_sorted() -> Any:
-    return _jit("best_of_sorted", _best_of_sorted_py)
 
 
 def pick_group(groups: dict[Any, Any], key: tuple[int, int]) -> Any:

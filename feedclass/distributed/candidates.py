@@ -135,7 +135,8 @@ def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any
     return groups
 
 
-def _rank_keys_py(a: Any, n: int, bits: int) -> Any:
+@jit(lazy=True, nogil=True)
+def _rank_keys(a: Any, n: int, bits: int) -> Any:
     """Merge the sorted records ``((pair * 2 + side) << 6) | votes`` of equal pair and side,
     and give each a sort key: (its item - base, 63 - votes, the other item), packed.
 
@@ -173,7 +174,8 @@ def _rank_keys_py(a: Any, n: int, bits: int) -> Any:
     return key, base
 
 
-def _best_of_sorted_py(key: Any, k: int, bits: int, base: int, n: int) -> Any:
+@jit(lazy=True, nogil=True)
+def _best_of_sorted(key: Any, k: int, bits: int, base: int, n: int) -> Any:
     """The pair numbers of the first ``k`` keys of each item (keys sorted)."""
     out = np.empty(key.shape[0], np.int64)
     w = 0
@@ -192,11 +194,6 @@ def _best_of_sorted_py(key: Any, k: int, bits: int, base: int, n: int) -> Any:
             w += 1
         rank += 1
     return out[:w]
-
-
-# Compiled on first use: a worker that never ranks candidates never loads numba for it.
-_rank_keys = jit(lazy=True, nogil=True)(_rank_keys_py)
-_best_of_sorted = jit(lazy=True, nogil=True)(_best_of_sorted_py)
 
 
 def pick_group(groups: dict[Any, Any], key: tuple[int, int]) -> Any:

@@ -83,8 +83,9 @@ def _load_items(
 ) -> _ShardItems:
     import numpy as np
 
-    from feedclass.publish import collect, parse_time
-    from feedclass.readers import cell_text, find_text_column, open_table
+    from feedclass.columns import cell_text, find_text_column, parse_time
+    from feedclass.publish import collect
+    from feedclass.readers import open_table
 
     name = Path(shard).name
     if shard.lower().endswith(".parquet"):
@@ -235,7 +236,7 @@ def _write_dedup_shard(
     chunks = iter(table.chunks())
     first = next(chunks, None)
     if table.is_dict:
-        from feedclass.readers import jsonl_columns
+        from feedclass.columns import jsonl_columns
 
         columns = jsonl_columns(first or [])
     with TableWriter(
@@ -294,8 +295,8 @@ def dedup_shards(
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (d / "in").mkdir()
-    >>> _ = (d / "in" / "a.csv").write_text("title\nПожар на складе в Алматы\n")
-    >>> _ = (d / "in" / "b.csv").write_text("title\nСрочно: пожар на складе в Алматы\n")
+    >>> _ = (d / "in" / "a.csv").write_text("title\\nПожар на складе в Алматы\\n")
+    >>> _ = (d / "in" / "b.csv").write_text("title\\nСрочно: пожар на складе в Алматы\\n")
     >>> dedup_shards(d / "in", d / "out", address="local:2").cross_shard  # doctest: +SKIP
     1
     >>> (d / "out" / "b.csv").read_text().splitlines()[1]  # doctest: +SKIP

@@ -42,8 +42,14 @@ def peak(root: Path, code: str) -> tuple[int, str]:
         "print('PEAK', re.search(r'VmHWM:\\s*(\\d+)', status).group(1))\n"
     )
     env = dict(os.environ, PYTHONPATH=str(root))
+    # run in ``root``: the current folder comes first on sys.path, before PYTHONPATH
     done = subprocess.run(
-        [sys.executable, "-c", wrapped], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-c", wrapped],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        check=False,
     )
     lines = done.stdout.strip().splitlines()
     kb = int(lines[-1].split()[1]) if lines and lines[-1].startswith("PEAK") else -1
@@ -64,7 +70,7 @@ def make_model(path: Path, root: Path) -> None:
         f"TopicModel(calibrate=False).fit({texts!r}, {labels!r}).save({str(path)!r})\n"
     )
     env = dict(os.environ, PYTHONPATH=str(root))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root)
 
 
 def make_bomb(path: Path, model: Path, inflated: int) -> None:
@@ -146,7 +152,14 @@ def main() -> None:
                 "ok, row kept whole" if kept else said,
             )
         )
-    print(f"feedclass from {root}; machine shared with other jobs")
+    where = subprocess.run(
+        [sys.executable, "-c", "import feedclass; print(feedclass.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=dict(os.environ, PYTHONPATH=str(root)),
+    ).stdout.strip()
+    print(f"feedclass from {where}; machine shared with other jobs")
     print(f"{'case':<36} {'file':>14} {'peak MiB':>9}  outcome")
     for case, size, mib, said in rows:
         said = said.replace(f"{work}/", "")

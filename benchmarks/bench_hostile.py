@@ -1,7 +1,9 @@
 """Peak memory on hostile input: a zip-bomb model file, a huge model header, very long headlines.
 
-Each case runs in a fresh Python process that reports its own peak resident memory
-(``ru_maxrss``), next to a baseline: classifying a two-row feed with the same model.
+Each case runs in a fresh Python process that reports its own peak resident memory (``VmHWM``
+of /proc/self/status: unlike ``ru_maxrss`` it starts afresh at exec, so the memory of this
+script, which built the files, does not count), next to a baseline: classifying a two-row feed
+with the same model.
 
 Usage::
 
@@ -31,16 +33,23 @@ WORDS = "пожар склад Алматы курс доллар матч фи�
 def peak(root: Path, code: str) -> tuple[int, str]:
     """Peak RSS in MiB of ``code`` run in a fresh interpreter, and the last line it printed."""
     wrapped = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "try:\n" + "".join(f"    {line}\n" for line in code.splitlines()) + "except SystemExit:\n"
         "    pass\n"
         "except BaseException as exc:\n"
         "    print(type(exc).__name__, str(exc)[:120])\n"
-        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print('PEAK', re.search(r'VmHWM:\\s*(\\d+)', status).group(1))\n"
     )
     env = dict(os.environ, PYTHONPATH=str(root))
+    # run in ``root``: the current folder comes first on sys.path, before PYTHONPATH
     done = subprocess.run(
-        [sys.executable, "-c", wrapped], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-c", wrapped],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        check=False,
     )
     lines = done.stdout.strip().splitlines()
     kb = int(lines[-1].split()[1]) if lines and lines[-1].startswith("PEAK") else -1
@@ -61,7 +70,7 @@ def make_model(path: Path, root: Path) -> None:
         f"TopicModel(calibrate=False).fit({texts!r}, {labels!r}).save({str(path)!r})\n"
     )
     env = dict(os.environ, PYTHONPATH=str(root))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root)
 
 
 def make_bomb(path: Path, model: Path, inflated: int) -> None:
@@ -143,7 +152,14 @@ def main() -> None:
                 "ok, row kept whole" if kept else said,
             )
         )
-    print(f"feedclass from {root}; machine shared with other jobs")
+    where = subprocess.run(
+        [sys.executable, "-c", "import feedclass; print(feedclass.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=dict(os.environ, PYTHONPATH=str(root)),
+    ).stdout.strip()
+    print(f"feedclass from {where}; machine shared with other jobs")
     print(f"{'case':<36} {'file':>14} {'peak MiB':>9}  outcome")
     for case, size, mib, said in rows:
         said = said.replace(f"{work}/", "")

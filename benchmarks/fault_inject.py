@@ -299,13 +299,14 @@ def main() -> None:
         print(f"machine shared with other jobs; {opts.trials} kills per command, seed {opts.seed}")
         print(
             f"{'command':<18} {'full run s':>10} {'trials':>6} {'kill s min/med/max':>20} "
-            f"{'old':>4} {'new':>4} {'recovered':>9} {'temps left':>10} {'inconsistent':>12}"
+            f"{'old':>4} {'new':>4} {'recovered':>9} {'temps after kill':>16} "
+            f"{'left after next run':>19} {'inconsistent':>12}"
         )
         total_bad = 0
         for case in cases:
             took = case.prepare()
             counts = {"old": 0, "new": 0, "mixed": 0}
-            recovered = left = bad = 0
+            recovered = left = bad = had_temps = 0
             points: list[float] = []
             for k in range(opts.trials):
                 case.reset()
@@ -329,6 +330,7 @@ def main() -> None:
                     bad += 1
                     print(f"  {case.name}: mixed files after a kill at {delay:.2f} s")
                 if temps(work):
+                    had_temps += 1
                     # the next run that writes the same outputs must clean them up
                     case.reset()
                     again = run(cli(*case.args()), work)
@@ -341,7 +343,7 @@ def main() -> None:
             kills = f"{q[0]:.2f}/{statistics.median(q):.2f}/{q[-1]:.2f}"
             print(
                 f"{case.name:<18} {took:10.2f} {opts.trials:6d} {kills:>20} {counts['old']:4d} "
-                f"{counts['new']:4d} {recovered:9d} {left:10d} {bad:12d}"
+                f"{counts['new']:4d} {recovered:9d} {had_temps:16d} {left:19d} {bad:12d}"
             )
         print(f"inconsistencies: {total_bad}")
         if total_bad:

@@ -403,12 +403,12 @@ def _signals_deferred() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for sig in caught[:1]:
-            handler = previous[sig]
-            if callable(handler):
-                handler(sig, None)
-            elif handler == signal.SIG_DFL:
-                signal.raise_signal(sig)
+        for signum in caught[:1]:
+            action = previous[signal.Signals(signum)]
+            if callable(action):
+                action(signum, None)
+            elif action == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 @contextlib.contextmanager

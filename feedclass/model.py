@@ -85,9 +85,8 @@ def check_model_header(header: dict[str, Any]) -> dict[str, tuple[str, tuple[int
     ('f', (2, None))
     """
 
-    def bad(key: str, expected: str) -> ModelFileError:
-        got = header.get(key, "nothing") if "." not in key else value
-        shown = repr(got)
+    def bad(key: str, expected: str, got: Any = None) -> ModelFileError:
+        shown = repr(header.get(key, "nothing") if got is None else got)
         if len(shown) > 60:
             shown = shown[:60] + "..."
         return ModelFileError(f"header key {key!r} must be {expected}; got {shown} instead")
@@ -100,7 +99,7 @@ def check_model_header(header: dict[str, Any]) -> dict[str, tuple[str, tuple[int
         and len(set(labels)) == len(labels)
     ):
         raise bad("labels", f"a list of 2 to {MAX_LABELS} distinct non-empty strings")
-    n_features = header.get("n_features")
+    n_features: Any = header.get("n_features")
     if not (_is_int(n_features) and 1 <= n_features <= MAX_FEATURES):
         raise bad("n_features", f"an int from 1 to {MAX_FEATURES}")
     if n_features * len(labels) * 4 > MAX_WEIGHT_BYTES:
@@ -124,7 +123,7 @@ def check_model_header(header: dict[str, Any]) -> dict[str, tuple[str, tuple[int
             f"header key 'params' holds {unknown[0]!r}, which is not a TopicModel parameter; "
             "the file was written by another program or a newer feedclass"
         )
-    ranges = []
+    ranges: list[Any] = []
     for key in ("char_ngram_range", "word_ngram_range"):
         value = params.get(key)
         if value is None:
@@ -136,13 +135,13 @@ def check_model_header(header: dict[str, Any]) -> dict[str, tuple[str, tuple[int
             and all(_is_int(v) for v in value)
             and 1 <= value[0] <= value[1] <= MAX_NGRAM
         ):
-            raise bad(f"params.{key}", f"[low, high] with 1 <= low <= high <= {MAX_NGRAM}")
+            raise bad(f"params.{key}", f"[low, high] with 1 <= low <= high <= {MAX_NGRAM}", value)
         ranges.append(value)
     if ranges == [None, None]:
-        raise bad("params.char_ngram_range", "given when word_ngram_range is null")
+        raise bad("params.char_ngram_range", "given when word_ngram_range is null", "null")
     value = params.get("n_features", n_features)
     if value != n_features:
-        raise bad("params.n_features", f"the header's n_features ({n_features})")
+        raise bad("params.n_features", f"the header's n_features ({n_features})", value)
     arrays = header.get("arrays") or []
     for name in ("coef", "idf", "intercept", "used"):
         if name not in arrays:

@@ -573,8 +573,12 @@ def publish_file(
         raise DataError(f"--min-confidence must be between 0 and 1; got {min_confidence} instead")
     _check_paths(source, output=dest, report=report, history=history_path)
     model_file = getattr(model, "source_path_", None)
-    for what, out in (("the output", dest), ("the report", report), ("the history", history_path)):
-        check_not_an_input(out, [model_file], what)
+    for what, path_out in (
+        ("the output", dest),
+        ("the report", report),
+        ("the history", history_path),
+    ):
+        check_not_an_input(path_out, [model_file], what)
     with _state_held(history_path, lock_timeout), _rereadable(source) as path:
         items, clustered = _read_and_cluster(
             path,

@@ -152,7 +152,7 @@ class TableWriter:
         out = _emit_records(
             np.asarray(body, np.uint8), np.asarray(ends, np.int64), table, offsets, which
         )
-        stream = self._out.stream
+        stream: Any = self._out.stream
         stream.flush()  # the header went through the text layer
         stream.buffer.write(out.tobytes() if hasattr(out, "tobytes") else out)
         self.rows_written += len(ends)

@@ -169,6 +169,13 @@ def test_publish_renames_the_state_first(tmp_path: Path, tiny_model: TopicModel,
     assert order == ["state.json", "out.csv", "rep.csv"]
 
 
+# The peak resident memory of the process that evaluates it, in kB: VmHWM starts afresh at exec,
+# where ru_maxrss would carry over the memory of the pytest process that forked it.
+_PEAK_KB = (
+    "int(__import__('re').search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1))"
+)
+
+
 # -- cases 6 and 8: hostile model files -----------------------------------------------------------
 def _model_zip(path: Path, header: dict, arrays: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -283,9 +290,7 @@ def test_zip_bomb_and_huge_header_refused_in_bounded_memory(tmp_path: Path, good
             "from feedclass.model import load_model\n"
             "from feedclass.errors import ModelFileError\n"
             f"try:\n    load_model({str(path)!r})\nexcept ModelFileError as e:\n    print(e)\n"
-            # VmHWM starts afresh at exec; ru_maxrss would carry the forking pytest's peak over
-            "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM')]\n"
-            "print(hwm[0].split()[1])\n"
+            f"print({_PEAK_KB})\n"
         )
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         done = subprocess.run(
@@ -315,22 +320,18 @@ def test_a_5mb_headline_is_classified_in_bounded_memory(
     src.write_text(f"id,title\n1,{line}\n2,Курс доллара вырос\n", encoding="utf-8")
     out = tmp_path / "out.csv"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "feedclass.cli", "classify", str(src), "-m", str(tiny_model_path)]
-    # a small launcher forks the run, so its children's peak is the run's own (a child forked
-    # straight from pytest would carry pytest's peak in ru_maxrss)
-    launcher = (
-        "import resource, subprocess, sys\n"
-        "subprocess.run(sys.argv[1:], check=True, capture_output=True)\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['feedclass', 'classify', {str(src)!r}, '-m', {str(tiny_model_path)!r}, "
+        f"'-o', {str(out)!r}]\n"
+        "try:\n    runpy.run_module('feedclass.cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        f"print({_PEAK_KB})\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", launcher, *cmd, "-o", str(out)],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
     )
-    peak_kb = int(done.stdout.strip())
+    peak_kb = int(done.stdout.strip().splitlines()[-1])
     assert peak_kb < 700 << 10, f"peak {peak_kb >> 10} MiB"
     rows = out.read_text(encoding="utf-8").splitlines()
     assert len(rows) == 3 and line in rows[1]  # the row itself is kept whole

@@ -88,7 +88,7 @@ def main() -> None:
         ),
         ("HashingFeatures.transform, 1 thread", _best(lambda: hf1.transform(texts), args.repeat)),
         (
-            f"HashingFeatures.transform, {hf._n_threads()} threads",
+            f"HashingFeatures.transform, {hf.n_threads()} threads",
             _best(lambda: hf.transform(texts), args.repeat),
         ),
         (
@@ -100,7 +100,7 @@ def main() -> None:
             _best(lambda: hf1.decision_scores(texts, coef), args.repeat),
         ),
         (
-            f"decision_scores(X, coef), {hf._n_threads()} threads",
+            f"decision_scores(X, coef), {hf.n_threads()} threads",
             _best(lambda: hf.decision_scores(texts, coef), args.repeat),
         ),
     ]

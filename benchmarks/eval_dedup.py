@@ -123,7 +123,7 @@ def eval_paraphraser(path: Path) -> None:
     print(best_recall_at(rows_p))
 
 
-# Sign of each column of feedclass.dedup._design that the fit may use: similarity terms only
+# Sign of each column of feedclass.dedup.design that the fit may use: similarity terms only
 # raise the score, difference terms only lower it (0 = left out).
 _SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1]
 
@@ -153,14 +153,14 @@ def feed_pair_features(
         rows = list(csv.DictReader(fh))
     posts = load_tg_posts(data / "tg_news_silver" / "raw")
     tg_ids = [p["id"] for p in posts]
-    tg_feats, _ = D._featurize([p["title"] for p in posts])
+    tg_feats, _ = D.featurize([p["title"] for p in posts])
     xs, ys = [], []
     for name, ids, feats in (("paraphraser", pp_ids, pp_feats), ("tg_news", tg_ids, tg_feats)):
         sel = [r for r in rows if r["feed"] == name]
         row = {i: k for k, i in enumerate(ids)}
         a = np.array([row[r["id_1"]] for r in sel], dtype=np.int64)
         b = np.array([row[r["id_2"]] for r in sel], dtype=np.int64)
-        xs.append(D._features_of_pairs(feats, a, b))
+        xs.append(D.pair_features(feats, a, b))
         ys.append(np.array([float(r["same"]) for r in sel]))
     return np.vstack(xs), np.concatenate(ys)
 
@@ -184,11 +184,11 @@ def synthetic_pair_features(
 
     texts, story = make_feed(n)
     st = np.asarray(story)
-    feats, _ = D._featurize(texts)
-    pi, pj = D._candidates(feats)
+    feats, _ = D.featurize(texts)
+    pi, pj = D.candidate_pairs(feats)
     pick = np.sort(np.random.default_rng(0).choice(len(pi), min(k, len(pi)), replace=False))
     pi, pj = pi[pick], pj[pick]
-    return D._features_of_pairs(feats, pi, pj), (st[pi] == st[pj]).astype(float)
+    return D.pair_features(feats, pi, pj), (st[pi] == st[pj]).astype(float)
 
 
 def fit_weights(
@@ -209,10 +209,8 @@ def fit_weights(
     id1, id2, t1, t2, y = load_paraphraser(para)
     ids, texts = paraphraser_feed(id1, id2, t1, t2)
     row = {i: k for k, i in enumerate(ids)}
-    feats, _ = D._featurize(texts)
-    x_pp = D._features_of_pairs(
-        feats, np.array([row[i] for i in id1]), np.array([row[i] for i in id2])
-    )
+    feats, _ = D.featurize(texts)
+    x_pp = D.pair_features(feats, np.array([row[i] for i in id1]), np.array([row[i] for i in id2]))
     x_feed, y_feed = feed_pair_features(data, ids, feats)
     if synth_weight > 0:
         x_syn, y_syn = synthetic_pair_features()
@@ -225,8 +223,8 @@ def fit_weights(
     is_feed = ~is_pp & (np.arange(len(same)) < n_real)
     sw = np.where(is_pp, 1.0, np.where(is_feed, _FEED_PAIR_WEIGHT, synth_weight))
     cols = [c for c, sg in enumerate(_SIGNS) if sg]
-    X = np.column_stack((np.ones(len(same)), D._design(x)[:, cols]))
-    vetoed = D._vetoed(x)
+    X = np.column_stack((np.ones(len(same)), D.design(x)[:, cols]))
+    vetoed = D.vetoed(x)
     bounds = [(None, None)] + [(0, None) if _SIGNS[c] > 0 else (None, 0) for c in cols]
 
     def fit(rows: np.ndarray) -> np.ndarray:
@@ -264,7 +262,7 @@ def fit_weights(
         f"{same[m].mean():.3f}, recall {same[m].sum() / same[is_feed].sum():.3f}"
     )
     w = fit(np.flatnonzero(~vetoed))
-    full = np.zeros(len(D._WEIGHTS))
+    full = np.zeros(len(D.WEIGHTS))
     full[0] = w[0]
     full[[c + 1 for c in cols]] = w[1:]
     print("_WEIGHTS =", np.round(full, 4).tolist())
@@ -299,10 +297,10 @@ def eval_tg_merges(data: Path) -> None:
     row = {p["id"]: k for k, p in enumerate(posts)}
     with _TG_MERGES.open(encoding="utf-8", newline="") as fh:
         labels = list(csv.DictReader(fh))
-    feats, _ = D._featurize([p["title"] for p in posts])
+    feats, _ = D.featurize([p["title"] for p in posts])
     a = np.array([row[r["id_1"]] for r in labels], dtype=np.int64)
     b = np.array([row[r["id_2"]] for r in labels], dtype=np.int64)
-    score = D._score_features(D._features_of_pairs(feats, a, b))
+    score = D.score_features(D.pair_features(feats, a, b))
     same = np.array([r["same"] == "1" for r in labels])
     rnd = np.array([r["sample"] == "random" for r in labels])
     print(

@@ -45,7 +45,7 @@ def __getattr__(name: str) -> object:
 
         return NearDuplicates
     if name in ("DedupIndex", "Match"):
-        from feedclass import dedup_index
+        from feedclass.dedup import index
 
-        return getattr(dedup_index, name)
+        return getattr(index, name)
     raise AttributeError(f"module 'feedclass' has no attribute {name!r}")

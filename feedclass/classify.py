@@ -13,16 +13,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from feedclass.columns import cell_text, find_text_column, jsonl_columns
 from feedclass.errors import DataError
 from feedclass.model import TopicModel
-from feedclass.readers import (
-    CsvBlock,
-    Table,
-    cell_text,
-    find_text_column,
-    jsonl_columns,
-    open_table,
-)
+from feedclass.readers import CsvBlock, Table, open_table
 from feedclass.writers import TableWriter, output_format
 
 

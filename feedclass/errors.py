@@ -29,11 +29,3 @@ class ModelFileError(FeedclassError, ValueError):
 
 class StateFileError(FeedclassError, ValueError):
     """A dedup history state file is missing, corrupted or of an unknown version."""
-
-
-class NotFittedError(FeedclassError, ValueError, AttributeError):
-    """An estimator was used before ``fit``.
-
-    Subclasses scikit-learn's own NotFittedError bases so ``check_is_fitted`` users see the same
-    types.
-    """

@@ -16,18 +16,20 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from feedclass.errors import DataError
+from feedclass.hashing import FNV_OFFSET, FNV_PRIME
+from feedclass.inputs import check_texts
+from feedclass.jit import jit
 from feedclass.normalize import fold_codepoints, normalize_many
 
 __all__ = ["HashingFeatures"]
@@ -35,12 +37,12 @@ __all__ = ["HashingFeatures"]
 _MASK64 = (1 << 64) - 1
 # FNV-1a over whole code points, then an xorshift-multiply finaliser; the bucket comes from
 # the product's high 32 bits (Lemire's multiply-shift range reduction, no division).
-_FNV_PRIME_INT = 0x100000001B3
+_FNV_PRIME_INT = int(FNV_PRIME)
 # Different seeds put char and word n-grams in different hash spaces.
-_CHAR_SEED_INT = 0xCBF29CE484222325
+_CHAR_SEED_INT = int(FNV_OFFSET)
 _WORD_SEED_INT = 0x9E3779B97F4A7C15
-_FNV_PRIME = np.uint64(_FNV_PRIME_INT)
-_CHAR_SEED = np.uint64(_CHAR_SEED_INT)
+_FNV_PRIME = FNV_PRIME
+_CHAR_SEED = FNV_OFFSET
 _WORD_SEED = np.uint64(_WORD_SEED_INT)
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _S29 = np.uint64(29)
@@ -62,15 +64,7 @@ _PACK_CLASSES = 14
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
-def _jit(func: Any) -> Any:
-    """Compile with an on-disk cache; without one if no cache directory is writable."""
-    try:
-        return njit(cache=True, nogil=True)(func)
-    except RuntimeError:  # numba found no writable cache locator (read-only install)
-        return njit(nogil=True)(func)
-
-
-@_jit
+@jit(nogil=True)
 def _hash_batch(
     cps: np.ndarray,
     offsets: np.ndarray,
@@ -323,7 +317,7 @@ def _word_table(cps: np.ndarray) -> np.ndarray:
     """``table[cp] == 1`` iff ``chr(cp)`` matches ``\\w`` (what scikit-learn's tokens use)."""
     global _BMP_WORD_TABLE
     if _BMP_WORD_TABLE is None:
-        # ~10 ms once per process; str.isalnum() is exactly re's \w minus "_".
+        # Built once per process; str.isalnum() is exactly re's \w minus "_".
         table = np.fromiter((chr(c).isalnum() for c in range(0x10000)), np.uint8, 0x10000)
         table[ord("_")] = 1
         _BMP_WORD_TABLE = table
@@ -360,30 +354,6 @@ def _fold(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     cps = np.ascontiguousarray(cps, dtype=np.uint32).view()
     cps.flags.writeable = False
     return cps, np.ascontiguousarray(offsets, dtype=np.int64)
-
-
-def _check_texts(X: Any) -> list[str]:
-    """Return X as a list of str; None/NaN become ""; a bare string is refused."""
-    if isinstance(X, (str, bytes)):
-        raise DataError("X must be a list of texts, not a single string; wrap it: [text]")
-    if isinstance(X, np.ndarray):
-        if X.ndim != 1:
-            raise DataError(f"X must be a 1-d sequence of texts; got an array of shape {X.shape}")
-        X = X.tolist()
-    elif not isinstance(X, Iterable):
-        raise DataError(f"X must be a list of texts; got {type(X).__name__} instead")
-    texts = X if isinstance(X, list) else list(X)
-    if all(type(t) is str for t in texts):
-        return texts
-    out: list[str] = []
-    for i, t in enumerate(texts):
-        if isinstance(t, str):
-            out.append(t)
-        elif t is None or (isinstance(t, float) and math.isnan(t)):
-            out.append("")
-        else:
-            raise DataError(f"X[{i}] must be a str (or None); got {type(t).__name__} instead")
-    return out
 
 
 def _ref_bucket(seed: int, text: str, n_features: int) -> int:
@@ -523,7 +493,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
     ) -> Any:
         """Normalise, encode and hash a batch; return CSR, or scores when coef_t is given."""
         cmin, cmax, wmin, wmax, nf = self._params()
-        cps, offsets = _fold(_check_texts(X))
+        cps, offsets = _fold(check_texts(X))
         table = _word_table(cps)
         n = offsets.size - 1
         # One dtype/layout/writeability for every array argument, else numba compiles (and
@@ -546,7 +516,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             _NO_PACK16 if packed is None else packed.view(np.uint16),
             _HALF,
         )
-        n_threads = min(self._n_threads(), n // _MIN_DOCS_PER_THREAD)
+        n_threads = min(self.n_threads(), n // _MIN_DOCS_PER_THREAD)
         if n_threads <= 1:
             parts = [_hash_batch(cps, offsets, table, *args)]
         else:
@@ -574,8 +544,14 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             indptr = indptr.astype(np.int32)
         return sp.csr_matrix((data, indices, indptr), shape=(n, nf))
 
-    def _n_threads(self) -> int:
-        """Threads to use: ``n_jobs``, or every core this process may run on when None."""
+    def n_threads(self) -> int:
+        """Threads a transform uses: ``n_jobs``, or every core this process may run on when None.
+
+        Examples
+        --------
+        >>> HashingFeatures(n_jobs=2).n_threads()
+        2
+        """
         if self.n_jobs is None or self.n_jobs < 0:
             try:
                 return len(os.sched_getaffinity(0))
@@ -614,7 +590,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X: Sequence[str], y: Any = None, **fit_params: Any) -> sp.csr_matrix:
         """Fit, then transform the same texts (normalised only once per call of each)."""
-        texts = _check_texts(X)
+        texts = check_texts(X)
         return self.fit(texts).transform(texts)
 
     def decision_scores(

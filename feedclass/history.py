@@ -25,14 +25,15 @@ import numpy as np
 
 from feedclass.dedup import (
     DEFAULT_THRESHOLD,
-    NearDuplicates,
-    _as_sources,
-    _as_times,
-    _check_texts,
-    _priority,
+    DedupIndex,
+    Match,
+    as_sources,
+    as_times,
+    check_headlines,
+    check_params,
     dedup_form,
+    representative_order,
 )
-from feedclass.dedup_index import DedupIndex
 from feedclass.errors import DataError, StateFileError
 from feedclass.modelfile import atomic_target, replace_with
 
@@ -74,7 +75,7 @@ class History:
 
     Examples
     --------
-    >>> h = History.new(history_days=2)
+    >>> h = History(history_days=2)
     >>> r = dedup_against_history(h, ["Пожар на складе в Алматы"], now=0.0)
     >>> r2 = dedup_against_history(h, ["Срочно: пожар на складе в Алматы"], now=3600.0)
     >>> r2.cluster_ids == r.cluster_ids, bool(r2.seen_before[0])
@@ -96,11 +97,6 @@ class History:
         self.created = False  # True when ``open`` started it because its file did not exist
 
     # -- creation and persistence ------------------------------------------------------------
-    @classmethod
-    def new(cls, history_days: float = 3.0, max_items: int = 200_000) -> History:
-        """An empty history (the first run of a newsroom)."""
-        return cls(history_days=history_days, max_items=max_items)
-
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> History:
         """Read a state file; any damage raises ``StateFileError`` naming the file."""
@@ -168,7 +164,7 @@ class History:
             folder = p.parent if str(p.parent) else Path(".")
             if not folder.is_dir():
                 raise StateFileError(f"{p}: the folder of the history state file does not exist")
-            h = cls.new(
+            h = cls(
                 history_days=3.0 if history_days is None else history_days,
                 max_items=200_000 if max_items is None else max_items,
             )
@@ -332,16 +328,16 @@ def dedup_against_history(
     """
     if not isinstance(history, History):
         raise DataError(f"history must be a History; got {type(history).__name__} instead")
-    NearDuplicates(threshold=threshold, keep=keep)._check_params()
-    batch = _check_texts(texts)
+    check_params(threshold, keep)
+    batch = check_headlines(texts)
     nb = len(batch)
     now = float(_time.time() if now is None else now)
-    bt = _as_times(times, nb)
+    bt = as_times(times, nb)
     if bt is None:
         bt = np.full(nb, now)
     elif np.issubdtype(np.asarray(times).dtype, np.datetime64):
         bt = bt / 1e9  # ns -> s
-    src_b = _as_sources(sources, nb)
+    src_b = as_sources(sources, nb)
     # a row without a time (publish gives it +inf, to sort after the dated rows) is stored and
     # aged as published now: +inf would make the prune below forget every item
     bt_kept = np.where(np.isfinite(bt), bt, now)
@@ -371,12 +367,26 @@ def dedup_against_history(
     out_matched: list[str | None] = [None] * nb
     out_mid: list[str | None] = [None] * nb
     first_row: dict[int, int] = {}
-    for r in _priority(nb, keep, bt, length).tolist():
+    given = [i for i in batch_ids if i]
+    bulk: list[Match] = []
+    if len(index) == 0 and keep == "first" and len(set(given)) == len(given):
+        # a first run: the whole batch at once (DedupIndex.add_many clusters it as the batch
+        # does, on all cores), in the same order the rows would go in one by one
+        bulk = index.add_many(
+            batch,
+            item_ids=[i or None for i in batch_ids],
+            times=bt_kept.tolist(),
+            sources=[None if s < 0 else f"{tag}{int(s)}" for s in src_b.tolist()],
+        )
+    for r in representative_order(nb, keep, bt, length).tolist():
         iid: str | None = batch_ids[r] or None
-        if iid is not None and iid in index and text_of.get(iid, batch[r]) != batch[r]:
-            index.remove(iid)  # the same item with an edited headline: the edit replaces it
-        src = None if src_b[r] < 0 else f"{tag}{int(src_b[r])}"
-        m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=src)
+        if bulk:
+            m = bulk[r]
+        else:
+            if iid is not None and iid in index and text_of.get(iid, batch[r]) != batch[r]:
+                index.remove(iid)  # the same item with an edited headline: the edit replaces it
+            src = None if src_b[r] < 0 else f"{tag}{int(src_b[r])}"
+            m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=src)
         st = m.story_id
         added: str | int = m.item_id if m.item_id is not None else -1  # add always names it
         old = held.get((batch[r], st))

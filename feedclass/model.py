@@ -24,30 +24,10 @@ from sklearn.utils.validation import check_is_fitted
 from feedclass import __version__
 from feedclass.errors import DataError, ModelFileError
 from feedclass.features import HashingFeatures
+from feedclass.inputs import check_texts
 from feedclass.modelfile import read_model_file, shipped_file, write_model_file
 
 DEFAULT_MODEL_NAME = "feedclass-default.fcm"
-
-
-def check_texts(X: Any, name: str = "X") -> list[str]:
-    """Refuse a bare string (the "classified one headline letter by letter" bug)."""
-    if isinstance(X, (str, bytes)):
-        raise DataError(f"{name} must be a list of texts, not a single string; wrap it: [{name}]")
-    try:
-        items = list(X)
-    except TypeError:
-        raise DataError(f"{name} must be a list of texts; got {type(X).__name__} instead") from None
-    out: list[str] = []
-    for item in items:
-        if item is None or (isinstance(item, float) and item != item):
-            out.append("")
-        elif isinstance(item, str):
-            out.append(item)
-        else:
-            raise DataError(
-                f"{name} must hold strings; got {type(item).__name__} at position {len(out)}"
-            )
-    return out
 
 
 def _pair(value: Any) -> tuple[int, int] | None:
@@ -136,7 +116,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         extra fits).
     balance_topics : with ``calibrate``, also fit per-topic offsets of the margins on the same
         held-out scores to maximise macro-F1 plus accuracy. Off by default: it gave no gain in
-        grouped CV on the Russian headlines (macro-F1 0.7865 vs 0.7883).
+        grouped CV on the Russian headlines.
     random_state : seed for the internal folds.
     n_jobs : threads for featurising large batches (None: every core). Results are identical
         for any value; it is not stored in the model file.
@@ -227,7 +207,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         M = self.features_.transform(texts)
         coef, intercept = self._fit_linear(M, y_idx, len(classes))
         # Rounded to what the model file stores, so a loaded model predicts exactly the same.
-        # One (n_features, n_classes) array; coef_ is its transposed view (40 MB saved).
+        # One (n_features, n_classes) array; coef_ is its transposed view, not a second copy.
         self._w = np.ascontiguousarray(coef.T.astype(np.float16).astype(np.float32))
         self.coef_ = self._w.T
         self.intercept_ = intercept.astype(np.float32)
@@ -268,7 +248,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         texts = check_texts(X)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        # The fused kernel scores without building the sparse matrix (2-3x faster).
+        # The fused kernel scores without building the sparse matrix (benchmarks/bench_features.py).
         return self.features_.decision_scores(texts, self._w.T, self.intercept_)
 
     def predict_proba(self, X: Any) -> np.ndarray:

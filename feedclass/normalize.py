@@ -19,7 +19,7 @@ _SINGLE_QUOTES = "‘’‚‛′‹›`´＇"
 # Dashes and minus signs become an ASCII hyphen-minus.
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 # Characters that are invisible in print and only break n-grams.
-_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 
 _TABLE: dict[int, str | None] = {}
 for _c in _DOUBLE_QUOTES:
@@ -28,7 +28,7 @@ for _c in _SINGLE_QUOTES:
     _TABLE[ord(_c)] = "'"
 for _c in _DASHES:
     _TABLE[ord(_c)] = "-"
-for _c in _INVISIBLE:
+for _c in INVISIBLE:
     _TABLE[ord(_c)] = None
 _TABLE[ord("ё")] = "е"
 _TABLE[ord("Ё")] = "е"

@@ -8,7 +8,6 @@ temporary file to make the second pass possible.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import sys
@@ -16,14 +15,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from feedclass.columns import cell_text, find_text_column, jsonl_columns, parse_time
 from feedclass.errors import DataError
-from feedclass.readers import Table, cell_text, find_text_column, jsonl_columns, open_table
+from feedclass.readers import Table, open_table
 from feedclass.writers import TableWriter, output_format
 
 DEDUP_COLUMNS = ["cluster", "duplicate_of"]
@@ -59,25 +58,6 @@ class DedupSummary:
     sweep: list[Any] = field(default_factory=list)
     history_created: bool = False  # the history file did not exist: this run started it
     history_items: int = 0  # items the history holds after this run
-
-
-def parse_time(value: str) -> float:
-    """Seconds since the epoch from ISO 8601, RFC 822 (RSS pubDate) or a plain number."""
-    value = value.strip()
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            raise ValueError(value) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.timestamp()
 
 
 @contextmanager
@@ -632,7 +612,7 @@ def tune_file(
     source: str | Path | IO[bytes], target_precision: float = 0.9, input_format: str | None = None
 ) -> Any:
     """Pick a threshold from a newsroom's own labelled pairs (text_1, text_2, label)."""
-    from feedclass.dedup import _pair_label, tune_threshold
+    from feedclass.dedup import parse_pair_label, tune_threshold
 
     table = open_table(source, input_format)
     t1: list[str] = []
@@ -651,7 +631,7 @@ def tune_file(
                 a, b, y = (cell_text(r.get(c)) for c in ("text_1", "text_2", "label"))
             else:
                 a, b, y = (r[cols.index(c)] for c in ("text_1", "text_2", "label"))
-            if _pair_label(y) is None:
+            if parse_pair_label(y) is None:
                 raise DataError(
                     f"{table.name}, row {len(t1) + 1}: label must be 1, 0 or -1; got {y!r}"
                 )

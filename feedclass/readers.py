@@ -24,7 +24,15 @@ from typing import IO, Any
 
 import numpy as np
 
+from feedclass.columns import (
+    HEADLINE_NAMES,
+    TEXT_NAMES,
+    cell_text,
+    find_text_column,
+    jsonl_columns,
+)
 from feedclass.errors import DataError, InputFileError
+from feedclass.jit import jit
 
 FORMATS = ("csv", "tsv", "jsonl", "lines", "rss")
 
@@ -39,10 +47,6 @@ _EXTENSIONS = {
     ".atom": "rss",
     ".xml": "rss",
 }
-
-# Column names that usually hold the headline, best first. Kazakh: тақырып = title, мәтін = text.
-_HEADLINE_NAMES = ("title", "headline", "заголовок", "название", "тақырып", "heading")
-_TEXT_NAMES = ("text", "текст", "мәтін", "content", "body", "description", "summary", "news")
 
 # A field of a headline CSV never needs more; the default 128 KiB breaks on article bodies.
 csv.field_size_limit(2**31 - 1)
@@ -178,7 +182,7 @@ def _sniff_format(text: str) -> str:
     for delim, fmt in (("\t", "tsv"), (";", "csv"), (",", "csv")):
         if delim in first:
             names = [c.strip().strip('"').lower() for c in first.split(delim)]
-            if any(n in _HEADLINE_NAMES or n in _TEXT_NAMES for n in names):
+            if any(n in HEADLINE_NAMES or n in TEXT_NAMES for n in names):
                 return fmt
     return "lines"
 
@@ -689,57 +693,6 @@ def _strip_tags(fragment: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
 
 
-def find_text_column(columns: list[str], requested: str | None, name: str = "input") -> str:
-    """Pick the column holding the headline, or fail listing the columns."""
-    if requested is not None:
-        if requested in columns:
-            return requested
-        folded = {c.lower(): c for c in columns}
-        if requested.lower() in folded:
-            return folded[requested.lower()]
-        raise DataError(
-            f"{name}: no column {requested!r}; columns are: {', '.join(columns) or '(none)'}"
-        )
-    if len(columns) == 1:
-        return columns[0]
-    lowered = [c.strip().lower() for c in columns]
-    for tier in (_HEADLINE_NAMES, _TEXT_NAMES):
-        hits = [columns[i] for i, c in enumerate(lowered) if c in tier]
-        if len(hits) == 1:
-            return hits[0]
-        if len(hits) > 1:
-            raise DataError(
-                f"{name}: several columns could hold the headline ({', '.join(hits)}); "
-                "choose one with --text-column"
-            )
-    raise DataError(
-        f"{name}: cannot tell which column holds the headline; columns are: "
-        f"{', '.join(columns)}; choose one with --text-column"
-    )
-
-
-def jsonl_columns(rows: list[dict]) -> list[str]:
-    """Keys in order of first appearance over some JSONL rows."""
-    seen: dict[str, None] = {}
-    for row in rows:
-        for key in row:
-            seen.setdefault(key, None)
-    return list(seen)
-
-
-def cell_text(value: Any) -> str:
-    """A cell as text: None and NaN become empty, numbers their usual form."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value != value:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 def read_labelled(
     source: str | Path | IO[bytes],
     text_column: str | None,
@@ -784,22 +737,8 @@ def read_labelled(
 # ---------------------------------------------------------------------------------------------
 # The compiled CSV scanner behind Table.csv_blocks.
 
-_SCAN: Any = None
 
-
-def _scanner() -> Any:
-    """Compile (or load from numba's cache) the scanner on first use: plain reads need no numba."""
-    global _SCAN
-    if _SCAN is None:
-        from numba import njit
-
-        try:
-            _SCAN = njit(cache=True, nogil=True)(_scan_records)
-        except RuntimeError:  # no writable cache directory
-            _SCAN = njit(nogil=True)(_scan_records)
-    return _SCAN
-
-
+@jit(lazy=True, nogil=True)  # plain reads need no numba
 def _scan_records(buf: Any, delim: int, width: int, tcol: int, final: bool) -> Any:
     """Split ``buf`` into CSV records as ``csv.reader(strict=False)`` would.
 
@@ -927,7 +866,7 @@ def _scan_records(buf: Any, delim: int, width: int, tcol: int, final: bool) -> A
 def _csv_blocks(
     name: str, raw: IO[bytes], delimiter: str, width: int, tcol: int, block_bytes: int
 ) -> Iterator[CsvBlock]:
-    scan = _scanner()
+    scan = _scan_records
     delim = ord(delimiter)
     row = 2  # the header is row 1
     carry = b""

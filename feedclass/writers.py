@@ -22,9 +22,11 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from feedclass.columns import HEADLINE_NAMES, cell_text, parse_time
 from feedclass.errors import DataError, InputFileError
+from feedclass.jit import jit
 from feedclass.modelfile import atomic_target, replace_with
-from feedclass.readers import _HEADLINE_NAMES, cell_text, format_for_path
+from feedclass.readers import format_for_path
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "rss")
 
@@ -186,7 +188,7 @@ class TableWriter:
         np.cumsum([len(b) for b in blobs], out=offsets[1:])
         table = np.frombuffer(b"".join(blobs) or b"\0", np.uint8)
         which = np.ascontiguousarray(which, dtype=np.int64)
-        out = _emitter()(
+        out = _emit_records(
             np.asarray(body, np.uint8), np.asarray(ends, np.int64), table, offsets, which
         )
         stream = self._out.stream
@@ -228,7 +230,7 @@ class TableWriter:
 # non-empty one wins (for pubDate, the first that parses as a time). Every other field, and a
 # candidate that says something else than the winner, is kept in the feedclass namespace.
 _ITEM_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("title", (*_HEADLINE_NAMES, "text")),
+    ("title", (*HEADLINE_NAMES, "text")),
     ("link", ("link", "url")),
     ("guid", ("id", "guid")),
     ("pubDate", ("published", "pubdate", "updated", "date")),
@@ -259,15 +261,13 @@ def rfc822_date(value: str) -> str | None:
     """An RSS 2.0 (RFC 822) date for ``value``, in UTC, or None if it does not parse as a time.
 
     ``value`` may be ISO 8601 (naive times are taken as UTC, ``Z`` allowed), RFC 822 or unix
-    seconds, as :func:`feedclass.publish.parse_time` reads them.
+    seconds, as :func:`feedclass.columns.parse_time` reads them.
 
     >>> rfc822_date("2025-05-05T12:00:00+03:00")
     'Mon, 05 May 2025 09:00:00 +0000'
     >>> rfc822_date("yesterday") is None
     True
     """
-    from feedclass.publish import parse_time  # here, not at the top: publish imports this module
-
     try:
         when = dt.datetime.fromtimestamp(parse_time(value), tz=dt.timezone.utc)
     except (ValueError, TypeError, IndexError, OverflowError, OSError):
@@ -360,22 +360,7 @@ def render_rss(
     return "\n".join(out)
 
 
-_EMIT: Any = None
-
-
-def _emitter() -> Any:
-    """Compile (or load from numba's cache) the record emitter on first use."""
-    global _EMIT
-    if _EMIT is None:
-        from numba import njit
-
-        try:
-            _EMIT = njit(cache=True, nogil=True)(_emit_records)
-        except RuntimeError:  # no writable cache directory
-            _EMIT = njit(nogil=True)(_emit_records)
-    return _EMIT
-
-
+@jit(lazy=True, nogil=True)
 def _emit_records(body: Any, ends: Any, table: Any, offsets: Any, which: Any) -> Any:
     n = ends.size
     size = body.size + 2 * n

@@ -70,7 +70,9 @@ def test_classify_cp1251_semicolon_csv(tiny_model_path: Path, tmp_path: Path, ca
         ["classify", str(src), "-m", str(tiny_model_path), "-o", str(out_path)], capsys
     )
     assert code == 0, err
-    text = out_path.read_text(encoding="utf-8-sig")  # BOM so that Excel reads it back right
+    raw = out_path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel reads it back right
+    text = raw[3:].decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert [r["№"] for r in rows] == ["1", "2"]
     assert [r["topic"] for r in rows] == ["sport", "economy"]
@@ -167,3 +169,25 @@ def test_bad_input_one_line_error_no_output(
 def test_usage_error_is_one_line(capsys) -> None:
     code, _, err = run(["classify", "--no-such-flag"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_classify_jobs_give_identical_output(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    # enough rows that several threads really share the work (each takes thousands of rows)
+    topics = ["Сборная по футболу выиграла матч", "Курс доллара вырос до 490 тенге"]
+    places = ["в Алматы", "в Астане", "в Шымкенте", "в Караганде", "в Актобе", "в Таразе"]
+    src = tmp_path / "f.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "title"])
+        for k in range(9000):
+            w.writerow([k, f"{topics[k % 2]} {places[k // 2 % 6]} {k // 12}"])
+    outs = []
+    for jobs in ("1", "4"):
+        out = tmp_path / f"out{jobs}.csv"
+        cmd = ["classify", str(src), "-m", str(tiny_model_path), "-o", str(out), "--jobs", jobs]
+        code, _, err = run(cmd, capsys)
+        assert code == 0, err
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    rows = read_csv(outs[0].decode("utf-8"))
+    assert len(rows) == 9000 and {r["topic"] for r in rows} == {"sport", "economy"}

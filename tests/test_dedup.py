@@ -62,12 +62,12 @@ _MARK_PIECES = st.sampled_from(
 def test_tail_search_finds_what_the_tail_regex_finds(pieces: list[str]) -> None:
     # the fast tail search tries only where a mark can start; it must agree with the plain
     # regex search over the line's end, or marks would be stripped differently
-    from feedclass.dedup import _TAIL_RE, _TAIL_REACH, _tail_span
+    from feedclass.dedup.marks import TAIL_RE, TAIL_REACH, tail_span
 
     line = "".join(pieces)
-    m = _TAIL_RE.search(line, max(0, len(line) - _TAIL_REACH))
+    m = TAIL_RE.search(line, max(0, len(line) - TAIL_REACH))
     expected = (m.start(), m.end()) if m and m.end() > m.start() else None
-    assert _tail_span(line) == expected
+    assert tail_span(line) == expected
 
 
 def test_dedup_form_folds_case_yo_quotes_punctuation() -> None:
@@ -99,7 +99,10 @@ def test_similarity_orders_reworded_above_unrelated() -> None:
         ("Акимат Алматы закрыл рынок", "Акимат Шымкента закрыл рынок"),
         ("При пожаре погибли 9 человек", "При пожаре погибли десять человек"),
         ("Главное к утру четверга", "Главное к утру пятницы"),
-        ("Госдума приняла закон в первом чтении", "Госдума приняла закон во втором чтении"),
+        (
+            "Мажилис одобрил закон о языках в первом чтении",
+            "Мажилис одобрил закон о языках во втором чтении",
+        ),
         ("Конкурс на лучшее видео: второй день", "Конкурс на лучшее видео: третий день"),
         ("Курс евро на 5 мая", "Курс доллара на 5 мая"),
         ("Минфин выделил 100 млрд тенге", "Минфин выделил 100 млрд рублей"),
@@ -137,14 +140,14 @@ def test_same_facts_in_other_words_still_match() -> None:
     ("a", "b", "opposite"),
     [
         (
-            "Толоконникова объявила и прекратила голодовку в колонии",
-            "Толоконникова объявила голодовку в колонии",
-            "Толоконникова объявила и возобновила голодовку в колонии",
+            "Шахтеры в Сатпаеве объявили и прекратили забастовку",
+            "Шахтеры в Сатпаеве объявили забастовку",
+            "Шахтеры в Сатпаеве объявили и возобновили забастовку",
         ),
         (
-            "Союз с космонавтами пристыковался к МКС",
-            "Союз с тремя космонавтами пристыковался к МКС",
-            "Союз с космонавтами отстыковался от МКС",
+            "Паром с грузовиками пристыковался к причалу в Актау",
+            "Паром с фурами пристыковался к причалу в Актау",
+            "Паром с грузовиками отстыковался от причала в Актау",
         ),
         (
             "Apple shares rise after strong iPhone sales",
@@ -191,13 +194,17 @@ def test_keep_and_times_choose_the_representative() -> None:
         "Пожар на складе в Алматы!",
     ]
     times = [30.0, 10.0, 20.0]
+    # all three are one story; only its representative changes
     nd = NearDuplicates(threshold=0.5)
     nd.fit(texts, times=times)
-    assert nd.duplicate_of_[1] == -1  # the earliest leads
+    assert nd.duplicate_of_.tolist() == [1, -1, 1]  # the earliest leads
+    nd = NearDuplicates(threshold=0.5, keep="last").fit(texts, times=times)
+    assert nd.duplicate_of_.tolist() == [-1, 0, 0]  # the latest leads
     nd = NearDuplicates(threshold=0.5, keep="last").fit(texts)
-    assert nd.duplicate_of_[2] == -1
+    assert nd.duplicate_of_.tolist() == [2, 2, -1]  # without times: the last in input order
     nd = NearDuplicates(threshold=0.5, keep="longest").fit(texts)
-    assert nd.duplicate_of_[1] == -1
+    assert nd.duplicate_of_.tolist() == [1, -1, 1]
+    assert nd.labels_.tolist() == [0, 0, 0] and nd.n_clusters_ == 1
 
 
 def test_sources_never_merge_within_one_source() -> None:
@@ -224,12 +231,12 @@ def test_no_chaining() -> None:
 
 def _cluster_by_hand(pairs: list[tuple[int, int, float]], n: int, threshold: float) -> list[int]:
     """Representative per item for the given pair scores; pairs not listed count as 0."""
-    from feedclass.dedup import _cluster
+    from feedclass.dedup import form_stories
 
     pi = np.array([p[0] for p in pairs], dtype=np.int64)
     pj = np.array([p[1] for p in pairs], dtype=np.int64)
     sc = np.array([p[2] for p in pairs])
-    leader, _ = _cluster(n, pi, pj, sc, threshold, np.arange(n), np.full(n, -1, dtype=np.int64))
+    leader, _ = form_stories(n, pi, pj, sc, threshold, np.arange(n), np.full(n, -1, dtype=np.int64))
     return leader.tolist()
 
 
@@ -277,15 +284,20 @@ def test_a_story_reposted_more_often_than_the_candidate_cap_stays_whole() -> Non
 
 
 def test_a_fact_conflict_hidden_behind_many_members_still_blocks_the_merge() -> None:
-    # "6 мая" leads a cluster of undated copies; "5 мая" matches the copies but is another
-    # day's news: it must not join, however many copies stand between the two
+    # "6 мая" and "5 мая" both match eight undated copies, but are different days' news:
+    # the copies form one story, which takes one of the two dated headlines and never both,
+    # however many copies stand between them
     base = "Курс доллара вырос на Московской бирже"
     texts = ["Курс доллара резко вырос на Московской бирже 6 мая", *[base] * 8, f"{base} 5 мая"]
     texts += ["Токаев подписал закон о языках", "Пожар на складе в Алматы потушили"]
     nd = NearDuplicates().fit(texts, times=np.arange(len(texts), dtype=float))
-    assert nd.labels_[9] != nd.labels_[0]
+    copies = set(nd.labels_[1:9].tolist())
+    assert len(copies) == 1
+    story = copies.pop()
+    assert (nd.labels_[0] == story) != (nd.labels_[9] == story)  # exactly one dated item joins
+    assert nd.n_clusters_ == 4  # the copies' story, the other dated item, two unrelated
     # and no member scores below the threshold's floor against its representative
-    assert (nd.pairs_["score"] >= nd.threshold - 0.2).all()
+    assert nd.pairs_.size == 8 and (nd.pairs_["score"] >= nd.threshold - 0.2).all()
 
 
 def test_an_average_exactly_at_the_threshold_merges() -> None:
@@ -381,8 +393,11 @@ def test_aliases_do_not_hide_a_substituted_name() -> None:
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ("Сенат утвердил Дж.Керри госсекретарем", "Сенат утвердил Джона Керри госсекретарем"),
-        ("Суд продлил арест Е.Васильевой", "Суд продлил арест Евгении Васильевой"),
+        (
+            "Вице-президент Дж.Вэнс прибыл в Астану с визитом",
+            "Вице-президент Джеймс Вэнс прибыл в Астану с визитом",
+        ),
+        ("Суд продлил арест А.Ермековой", "Суд продлил арест Айгуль Ермековой"),
         ("Шойгу проверил готовность войск", "Сергей Шойгу проверил готовность войск"),
     ],
 )
@@ -393,8 +408,14 @@ def test_a_given_name_or_initial_before_a_shared_surname_is_no_conflict(a: str, 
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ("Суд отпустил Сергея Удальцова под арест", "Суд отпустил Константина Лебедева под арест"),
-        ("Мария Шарапова вышла в полуфинал", "Мария Кириленко вышла в полуфинал"),
+        (
+            "Суд арестовал Сергея Нурланова на два месяца",
+            "Суд арестовал Константина Ахметова на два месяца",
+        ),
+        (
+            "Елена Рыбакина вышла в полуфинал турнира в Дохе",
+            "Елена Остапенко вышла в полуфинал турнира в Дохе",
+        ),
         ("Halyk Bank снизил ставки по депозитам", "Kaspi Bank снизил ставки по депозитам"),
     ],
 )
@@ -442,7 +463,7 @@ def test_copies_meet_their_original_inside_a_dense_feed_of_look_alikes() -> None
     # then *merges* there is the pair score's job; this checks the candidate search.)
     import random
 
-    from feedclass.dedup import _candidates, _featurize
+    from feedclass.dedup import candidate_pairs, featurize
 
     rng = random.Random(3)
     subjects = ["Аким", "Министр", "Депутат", "Судья", "Ректор", "Тренер"]
@@ -463,7 +484,7 @@ def test_copies_meet_their_original_inside_a_dense_feed_of_look_alikes() -> None
     originals = rng.sample(range(len(texts)), 200)
     copies = [f"Срочно: {texts[k].upper()}!" for k in originals]
     n = len(texts) + len(copies)
-    pi, pj = _candidates(_featurize(texts + copies)[0])
+    pi, pj = candidate_pairs(featurize(texts + copies)[0])
     assert pi.size <= 12 * n  # capped per item
     pairs = set((pi * n + pj).tolist())
     found = [k * n + len(texts) + c in pairs for c, k in enumerate(originals)]
@@ -598,16 +619,16 @@ def test_dedup_form_never_crashes_and_is_idempotent(text: str) -> None:
 
 def test_meaning_feature_tells_a_synonym_from_an_unrelated_word() -> None:
     # one word differs: a synonym keeps the story, an unrelated noun is another story
-    from feedclass.dedup import _FEATURES, _features_of_pairs, _featurize
+    from feedclass.dedup import Feature, featurize, pair_features
 
     texts = [
         "Пожар на складе в Алматы",
         "Возгорание на складе в Алматы",
         "Балет на складе в Алматы",
     ]
-    f, _ = _featurize(texts)
-    x = _features_of_pairs(f, np.array([0, 0]), np.array([1, 2]))
-    k = _FEATURES.index("meaning_match")
+    f, _ = featurize(texts)
+    x = pair_features(f, np.array([0, 0]), np.array([1, 2]))
+    k = Feature.MEANING_MATCH
     assert x[0, k] > 0.6 > 0.2 > x[1, k]
     s = pair_similarities([texts[0], texts[0]], [texts[1], texts[2]])
     assert s[0] > s[1]
@@ -615,7 +636,7 @@ def test_meaning_feature_tells_a_synonym_from_an_unrelated_word() -> None:
 
 def test_unrelated_substituted_word_is_left_unexplained() -> None:
     # one word swapped for a synonym leaves little unexplained; for an unrelated word, much
-    from feedclass.dedup import _FEATURES, _features_of_pairs, _featurize
+    from feedclass.dedup import Feature, featurize, pair_features
 
     texts = [
         "Пожар на складе в Алматы",
@@ -623,9 +644,9 @@ def test_unrelated_substituted_word_is_left_unexplained() -> None:
         "Балет на складе в Алматы",
         "Пожар на складе в Алматы потушен",
     ]
-    f, _ = _featurize(texts)
-    x = _features_of_pairs(f, np.array([0, 0, 0]), np.array([1, 2, 3]))
-    k = _FEATURES.index("unexplained")
+    f, _ = featurize(texts)
+    x = pair_features(f, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    k = Feature.UNEXPLAINED
     assert x[1, k] > 2 * x[0, k] > 0
     # an added word is unexplained on one side only: the larger side's share counts
     assert x[2, k] > 0
@@ -634,7 +655,7 @@ def test_unrelated_substituted_word_is_left_unexplained() -> None:
 def test_vector_file_is_data_and_foreign_files_are_refused(tmp_path, monkeypatch) -> None:
     import pickle
 
-    from feedclass import dedup
+    from feedclass.dedup import vectors as dedup
     from feedclass.errors import ModelFileError
     from feedclass.modelfile import write_model_file
 
@@ -665,7 +686,7 @@ def test_vector_file_is_data_and_foreign_files_are_refused(tmp_path, monkeypatch
 
 
 def test_the_parallel_sort_sorts_like_numpy(monkeypatch) -> None:
-    from feedclass import dedup
+    from feedclass.dedup import candidates as dedup
 
     monkeypatch.setattr(dedup, "_PARALLEL_SORT_MIN", 64)
     monkeypatch.setattr(dedup.os, "cpu_count", lambda: 4)
@@ -677,5 +698,63 @@ def test_the_parallel_sort_sorts_like_numpy(monkeypatch) -> None:
         np.arange(3000, 0, -1),
     ):
         want = np.sort(a)
-        dedup._sort_in_place(a)
+        dedup.sort_in_place(a)
         assert np.array_equal(a, want)
+
+
+def test_pairs_across_two_batches_score_like_pairs_inside_one() -> None:
+    from feedclass.dedup import featurize, join_features, pair_scores
+
+    old = ["Акимат Караганды закрыл рынок на карантин", "Курс евро вырос до 520 тенге"]
+    new = ["Срочно: акимат Караганды закрыл рынок на карантин", "Курс евро вырос до 530 тенге"]
+    f_old, idf = featurize(old)
+    f_new, idf2 = featurize(new, idf)
+    assert idf2 is idf
+    across = pair_scores(f_old, np.array([0, 1, 0]), np.array([0, 1, 1]), other=f_new)
+    joined = join_features(f_old, f_new)
+    inside = pair_scores(joined, np.array([0, 1, 0]), np.array([2, 3, 3]))
+    assert np.array_equal(across, inside)
+    assert across[0] == 1.0  # the same headline after its mark is stripped
+    assert across[1] == 0.0  # 520 vs 530: a number substituted
+    assert across[2] < 0.1  # another story
+    assert joined.n == 4 and joined.stems[0].size == 5
+    with pytest.raises(ValueError, match="same idf"):
+        join_features(f_old, featurize([*new, "Погода в Астане"])[0])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Kazakh: months, weekdays, number words, currencies in their case forms
+        ("Алматыда 5 мамырда жаңа көпір ашылды", "Алматыда 5 маусымда жаңа көпір ашылды"),
+        ("Мәжіліс дүйсенбіде заңды қабылдады", "Мәжіліс сейсенбіде заңды қабылдады"),
+        ("Шымкентте бес мектеп салынды", "Шымкентте алты мектеп салынды"),
+        ("Шымкентте 5 мектеп салынды", "Шымкентте алты мектеп салынды"),
+        ("Бензин бағасы 10 теңгеге қымбаттады", "Бензин бағасы 10 долларға қымбаттады"),
+        # English: months, weekdays, number words, ordinals, figures
+        ("Tenge weakens to 520 per dollar on May 5", "Tenge weakens to 520 per dollar on June 5"),
+        ("Oil prices rise on Monday", "Oil prices rise on Tuesday"),
+        ("Five injured in Almaty bus crash", "Six injured in Almaty bus crash"),
+        ("Kazakhstan wins second gold medal in Paris", "Kazakhstan wins third gold medal in Paris"),
+        ("Tenge weakens to 520 per dollar", "Tenge weakens to 530 per dollar"),
+    ],
+)
+def test_kazakh_and_english_dates_and_numbers_are_facts(a: str, b: str) -> None:
+    assert pair_similarities([a], [b])[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "Алматыда 5 мамырда жаңа көпір ашылды",
+            "Алматыда 5 мамырда жаңа көпір ашылды - Kazinform",
+        ),
+        ("Шымкентте 5 мектеп салынды", "Шымкентте бес мектеп салынды"),
+        ("Бензин бағасы 10 теңгеге қымбаттады", "Бензин бағасы 10 теңгеге қымбаттады!"),
+        ("Five injured in Almaty bus crash", "5 injured in Almaty bus crash"),
+        ("Tenge weakens to 520 per dollar on May 5", "Tenge weakens to 520 per dollar on 5 May"),
+    ],
+)
+def test_the_same_kazakh_and_english_facts_written_two_ways_agree(a: str, b: str) -> None:
+    assert pair_similarities([a], [b])[0] >= DEFAULT_THRESHOLD

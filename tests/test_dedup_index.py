@@ -109,9 +109,9 @@ def test_forgetting_the_representative_hands_the_story_on() -> None:
 
 
 def test_answers_stay_the_same_when_forgotten_items_are_cleared_out(monkeypatch) -> None:
-    from feedclass import dedup_index
+    from feedclass.dedup import index
 
-    monkeypatch.setattr(dedup_index, "_COMPACT_MIN", 4)
+    monkeypatch.setattr(index, "_COMPACT_MIN", 4)
     texts = [FIRE, BRIDGE, RATE_5, WEATHER_A, FIRE_REWORD, BRIDGE_COPY, RATE_6, WEATHER_B, MATCH_A]
     idx = DedupIndex(window_days=3 * MIN / DAY)  # holds the last three minutes
     for k, t in enumerate(texts):
@@ -221,6 +221,11 @@ def test_save_and_load_give_the_same_answers(tmp_path: Path) -> None:
     assert back.add(WEATHER_A, item_id="w", time=11 * MIN) == idx.add(
         WEATHER_A, item_id="w", time=11 * MIN
     )
+
+
+def test_a_model_file_is_not_an_index(tiny_model_path: Path) -> None:
+    with pytest.raises(StateFileError, match="not a feedclass dedup index file"):
+        DedupIndex.load(tiny_model_path)
 
 
 def test_damaged_foreign_and_pickled_files_are_refused(tmp_path: Path) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from feedclass import NearDuplicates
 from feedclass.errors import DataError, StateFileError
 from feedclass.history import History, dedup_against_history
 
@@ -50,25 +52,41 @@ def test_republished_story_is_caught_next_day_with_the_same_id(tmp_path: Path) -
 
 
 def test_age_and_size_limits() -> None:
-    h = History.new(history_days=1)
+    h = History(history_days=1)
     dedup_against_history(h, MONDAY, now=0.0)
     r = dedup_against_history(h, [TUESDAY[0]], now=2 * DAY)  # Monday is forgotten
     assert not r.seen_before[0]
     assert len(h) == 1
-    h = History.new(max_items=2)
+    h = History(max_items=2)
     dedup_against_history(h, MONDAY, now=0.0)
     assert len(h) == 2 and h.texts == MONDAY[1:]
 
 
 def test_update_false_leaves_history_alone() -> None:
-    h = History.new()
+    h = History()
     dedup_against_history(h, MONDAY, now=0.0, update=False)
     assert len(h) == 0
 
 
+def test_a_first_large_batch_is_clustered_as_the_batch_does() -> None:
+    # 70 rows: templated headlines that differ in a fact, with reworded and verbatim copies
+    base = [f"Курс тенге на {d} мая составил {400 + d} за доллар" for d in range(1, 21)]
+    rows = base + [f"Срочно: {t}" for t in base[:20]] + base[:20] + [f"{t}!" for t in base[:10]]
+    times = np.arange(len(rows), dtype=float)
+    h = History()
+    r = dedup_against_history(h, rows, times=times, now=100.0)
+    labels = NearDuplicates().fit_predict(rows, times=times)
+    assert len(set(zip(r.story_ids, labels.tolist(), strict=True))) == len(set(labels.tolist()))
+    assert len(set(r.story_ids)) == 20 and not r.seen_before.any()
+    assert r.duplicate_of[20] == 0 and r.is_new.sum() == 20
+    assert len(h) == 20 + 20 + 10  # a verbatim copy of a story's headline is kept once
+    again = dedup_against_history(h, ["Курс тенге на 3 мая составил 403 за доллар"], now=200.0)
+    assert again.seen_before[0] and again.story_ids[0] == r.story_ids[2]
+
+
 def test_save_is_atomic_and_plain_json(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    h = History.new()
+    h = History()
     dedup_against_history(h, MONDAY, now=0.0)
     h.save(state)
     doc = json.loads(state.read_text(encoding="utf-8"))
@@ -95,7 +113,7 @@ def test_damaged_state_raises(tmp_path: Path, content: bytes, message: str) -> N
 
 def test_edited_or_truncated_real_state_raises(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    h = History.new()
+    h = History()
     dedup_against_history(h, MONDAY, now=0.0)
     h.save(state)
     text = state.read_text(encoding="utf-8")
@@ -114,6 +132,6 @@ def test_missing_state_on_load_raises(tmp_path: Path) -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(DataError, match="history_days must be"):
-        History.new(history_days=0)
+        History(history_days=0)
     with pytest.raises(DataError, match="must be a list of headlines"):
-        dedup_against_history(History.new(), "one headline")
+        dedup_against_history(History(), "one headline")

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedclass.columns import parse_time
 from feedclass.errors import DataError, StateFileError
-from feedclass.publish import dedup_file, parse_time, publish_file
+from feedclass.publish import dedup_file, publish_file
 from tests.test_cli import run
 
 FEED = [
@@ -150,12 +151,12 @@ def test_cli_dedup_stdin_and_tune(tmp_path: Path, capsys) -> None:
 
 
 def test_cli_publish_dry_run_sweep(tmp_path: Path, capsys) -> None:
-    code, out, err = run(
-        ["publish", str(write_feed(tmp_path / "f.csv")), "--dry-run", "--sweep", "0.5,0.9"], capsys
-    )
+    feed = str(write_feed(tmp_path / "f.csv"))
+    dest = str(tmp_path / "out.csv")
+    code, out, err = run(["publish", feed, "-o", dest, "--dry-run", "--sweep", "0.5,0.9"], capsys)
     assert code == 0, err
     assert "threshold 0.50" in out and "threshold 0.90" in out
-    assert not list(tmp_path.glob("*.out"))
+    assert [p.name for p in tmp_path.iterdir()] == ["f.csv"]  # a dry run writes nothing
 
 
 def test_publish_needs_output(tmp_path: Path, capsys) -> None:
@@ -431,3 +432,113 @@ def test_outputs_written_through_a_symlink_keep_the_link_and_the_mode(tmp_path: 
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "o1.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# -- the CLI's dedup options, each passed through and acted on ---------------------------------
+def _cli_dedup(tmp_path: Path, capsys, feed: Path, *opts: str, name: str = "o.csv") -> list:
+    out = tmp_path / name
+    code, _, err = run(["dedup", str(feed), "-o", str(out), "--id-column", "id", *opts], capsys)
+    assert code == 0, err
+    return read(out)
+
+
+def test_cli_keep_chooses_the_representative(tmp_path: Path, capsys) -> None:
+    feed = write_feed(tmp_path / "f.csv")  # a and c are one story; c comes later in the file
+    first = {r["id"]: r["duplicate_of"] for r in _cli_dedup(tmp_path, capsys, feed)}
+    last = {
+        r["id"]: r["duplicate_of"] for r in _cli_dedup(tmp_path, capsys, feed, "--keep", "last")
+    }
+    assert (first["a"], first["c"]) == ("", "a")
+    assert (last["a"], last["c"]) == ("c", "")
+    code, _, err = run(["dedup", str(feed), "--keep", "oldest"], capsys)
+    assert code == 2 and "keep must be 'first', 'last' or 'longest'" in err
+
+
+def test_cli_time_column_makes_the_earliest_the_representative(tmp_path: Path, capsys) -> None:
+    feed = write_feed(tmp_path / "f.csv")  # c (08:00) is earlier than a (08:20)
+    rows = _cli_dedup(tmp_path, capsys, feed, "--time-column", "published")
+    assert {r["id"]: r["duplicate_of"] for r in rows}["a"] == "c"
+    code, _, err = run(["dedup", str(feed), "--time-column", "when"], capsys)
+    assert code == 2 and "no time column 'when'" in err
+
+
+def test_cli_source_column_keeps_one_outlets_items_apart(tmp_path: Path, capsys) -> None:
+    feed = tmp_path / "f.csv"
+    with feed.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "title", "outlet"])
+        w.writerow(["a", "В Алматы открылся новый мост через реку", "tengri"])
+        w.writerow(["b", "Срочно: в Алматы открылся новый мост через реку", "tengri"])
+        w.writerow(["c", "В Алматы открыли новый мост через реку - СМИ", "kursiv"])
+    plain = _cli_dedup(tmp_path, capsys, feed)
+    assert len({r["cluster"] for r in plain}) == 1
+    split = {r["id"]: r for r in _cli_dedup(tmp_path, capsys, feed, "--source-column", "outlet")}
+    # one outlet does not report its own story twice: its two items are two stories
+    assert split["a"]["cluster"] != split["b"]["cluster"]
+    assert split["c"]["cluster"] in (split["a"]["cluster"], split["b"]["cluster"])
+
+
+def test_cli_history_days_forgets_older_items(tmp_path: Path, capsys) -> None:
+    import datetime as dt
+
+    state = tmp_path / "state.json"
+    now = dt.datetime.now(dt.timezone.utc)
+    when = [(now - dt.timedelta(days=d)).isoformat() for d in (3, 0)]
+    day1 = write_feed(tmp_path / "d1.csv", [("x1", "В Алматы открылся новый мост", when[0])])
+    day2 = write_feed(
+        tmp_path / "d2.csv", [("y1", "Срочно: в Алматы открылся новый мост", when[1])]
+    )
+    opts = ("--time-column", "published", "--history", str(state))
+    _cli_dedup(tmp_path, capsys, day1, *opts, "--history-days", "5")
+    kept = _cli_dedup(tmp_path, capsys, day2, *opts, name="o2.csv")  # 3 days later, limit 5
+    assert kept[0]["seen_before"] == "yes" and kept[0]["duplicate_of"] == "x1"
+    state.unlink()
+    _cli_dedup(tmp_path, capsys, day1, *opts, "--history-days", "2")
+    gone = _cli_dedup(tmp_path, capsys, day2, *opts, name="o3.csv")  # 3 days later, limit 2
+    assert gone[0]["seen_before"] == "" and gone[0]["duplicate_of"] == ""
+    assert json.loads(state.read_text(encoding="utf-8"))["history_days"] == 2
+    code, _, err = run(["dedup", str(day1), *opts, "--history-days", "0"], capsys)
+    assert code == 2 and "history_days must be > 0" in err
+
+
+def _big_feed(path: Path, n: int) -> list[str]:
+    """``n`` rows of headlines we compose; a row whose number ends in 0 rewords the row before."""
+    who = ["Аким", "Минфин", "Нацбанк", "Сенат", "Мажилис", "МЧС", "Минздрав", "Полиция"]
+    did = ["проверил", "открыл", "закрыл", "обсудил", "одобрил", "запретил", "поддержал"]
+    what = ["мост", "рынок", "школу", "больницу", "парк", "стадион", "завод", "вокзал"]
+    where = ["Алматы", "Астане", "Шымкенте", "Караганде", "Актобе", "Павлодаре", "Таразе"]
+    titles = []
+    for k in range(n):
+        if k and k % 10 == 0:
+            titles.append("Срочно: " + titles[-1].lower())
+            continue
+        titles.append(
+            f"{who[k % 8]} {did[k // 8 % 7]} {what[k // 56 % 8]} в {where[k // 448 % 7]} "
+            f"№{k // 3136}"
+        )
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "title"])
+        w.writerows((f"r{k}", t) for k, t in enumerate(titles))
+    return titles
+
+
+@pytest.mark.slow
+def test_a_feed_longer_than_one_chunk_end_to_end(tmp_path: Path, capsys, tiny_model_path) -> None:
+    from feedclass.readers import CHUNK_ROWS
+
+    n = CHUNK_ROWS + 1231  # the last row, and the first of the second chunk, reword a row
+    feed = tmp_path / "big.csv"
+    _big_feed(feed, n)
+    rows = _cli_dedup(tmp_path, capsys, feed)
+    assert [r["id"] for r in rows] == [f"r{k}" for k in range(n)]  # every row, in order
+    # each reworded repeat points at the row it repeats, in either chunk and across the seam
+    for k in (10, 20, CHUNK_ROWS - 10, CHUNK_ROWS, CHUNK_ROWS + 10, n - 1):
+        assert rows[k]["duplicate_of"] == f"r{k - 1}", k
+    assert sum(r["duplicate_of"] != "" for r in rows) >= n // 10
+    out = tmp_path / "pub.csv"
+    code, _, err = run(["publish", str(feed), "-o", str(out), "-m", str(tiny_model_path)], capsys)
+    assert code == 0, err
+    published = read(out)
+    assert len(published) == len({r["cluster"] for r in rows})
+    assert published[-1]["id"] == f"r{n - 2}"  # the last row repeats the one before it

@@ -5,9 +5,8 @@ Why this design
 * A newsroom asks of each new item "is this a story of the last few days?" and needs the answer
   in milliseconds, so the index keeps the items of a time window (or a size limit) and, per new
   item, scores it against a few dozen candidates only -- never the whole window.
-* Candidates come from the same MinHash bands over word stems as the batch. The band keys live
-  in a small log-structured table: sorted levels (binary search) plus an unsorted buffer of the
-  newest items, merged as they fill, so an insert costs O(1) amortised and no rebuild stalls.
+* Candidates come from the same MinHash bands over word stems as the batch, kept in a
+  :class:`~feedclass.dedup.bandtable.BandTable` (sorted levels plus a buffer of the newest).
 * Scores must not depend on which items happen to share a call: document frequencies (words,
   character 3-grams, and how often a stem is capitalised mid-headline, which says it is a name)
   are counted incrementally over the window, and a pair is featurized with those counts alone.
@@ -35,30 +34,20 @@ from typing import Any, Union
 import numba
 import numpy as np
 
-from feedclass.dedup import (
-    _BANDS,
-    _CHAR_BUCKETS,
-    _CHAR_N,
-    _MERGE_BUDGET,
-    _ROWS,
-    _SAMPLE_MIN,
-    _SEED,
+from feedclass.dedup.bandtable import BandTable, GrowArray, top_voted
+from feedclass.dedup.candidates import band_keys
+from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
-    _band_keys,
-    _char_ngrams,
-    _cluster,
-    _features_of_pairs,
-    _featurize,
-    _floor,
-    _Idf,
-    _priority,
-    _ptr_from_docs,
-    _row_hashes,
-    _score_batch,
-    _score_features,
-    _sorted_unique_rows,
-    content_tokens,
+    MERGE_BUDGET,
+    SAMPLE_MIN,
+    form_stories,
+    representative_order,
+    score_floor,
 )
+from feedclass.dedup.facts import case_evidence, content_tokens
+from feedclass.dedup.featurize import CHAR_BUCKETS, Idf, char_gram_rows, clean_hashes, featurize
+from feedclass.dedup.pairs import pair_scores, score_batch
+from feedclass.dedup.ragged import ptr_from_docs, sorted_unique_rows
 from feedclass.errors import DataError, ModelFileError, StateFileError
 from feedclass.modelfile import read_model_file, write_model_file
 
@@ -69,13 +58,10 @@ ItemId = Union[str, int]  # noqa: UP007 - a runtime alias
 KIND = "feedclass-dedup-index"
 VERSION = 1
 _DAY = 86400.0
-_N_CAND = 32  # candidates kept per new item: the items sharing the most bands with it
-_WALK = 64  # newest items read per band bucket (a bucket of a common stem pair can be huge)
-_BUFFER = 128  # items whose band keys wait unsorted before they become a sorted level
+_N_CAND = 16  # candidates kept per new item: the items sharing the most bands with it
 _COMPACT_MIN = 4096  # renumber the live items when more slots than this are half dead
 _PARALLEL_MIN = 4096  # fewer headlines than this are prepared on one thread (see _one_thread)
 _BULK_MIN = 64  # a batch this large into an empty index is clustered at once
-_LEVEL_RATIO = 4  # a level is merged into the one below when it reaches 1/4 of its size
 
 
 @dataclass(frozen=True)
@@ -97,6 +83,12 @@ class Match:
     seen_before : bool
         An item with the same id, or the same headline (after folding case and newsroom marks),
         was already indexed.
+
+    Examples
+    --------
+    >>> m = Match(item_id="b7", story_id=3, duplicate_of="a1", score=0.91, seen_before=False)
+    >>> m.duplicate_of is not None  # a repeat of story 3, whose first item is a1
+    True
     """
 
     item_id: ItemId | None
@@ -104,168 +96,6 @@ class Match:
     duplicate_of: ItemId | None
     score: float | None
     seen_before: bool
-
-
-# ---------------------------------------------------------------------------------------------
-# Growable arrays and the band-key table.
-# ---------------------------------------------------------------------------------------------
-class _Grow:
-    """A 1-d numpy array with amortised O(1) append (capacity doubles)."""
-
-    def __init__(self, dtype: Any, data: np.ndarray | None = None) -> None:
-        base = np.zeros(0, dtype=dtype) if data is None else np.asarray(data, dtype=dtype)
-        self._a = np.empty(max(16, base.size * 2), dtype=dtype)
-        self._a[: base.size] = base
-        self.n = base.size
-
-    @property
-    def view(self) -> np.ndarray:
-        return self._a[: self.n]
-
-    def extend(self, vals: np.ndarray) -> None:
-        m = self.n + vals.size
-        if m > self._a.size:
-            new = np.empty(max(m, 2 * self._a.size), dtype=self._a.dtype)
-            new[: self.n] = self._a[: self.n]
-            self._a = new
-        self._a[self.n : m] = vals
-        self.n = m
-
-
-@numba.njit(cache=True)
-def _walk_level(keys, slots, alive, q, taken, walk, out, w):  # pragma: no cover - numba
-    """Append to ``out`` the live slots of each query key found in one sorted level, newest
-    first, at most ``walk`` per key over all levels (``taken`` counts them)."""
-    for b in range(q.shape[0]):
-        if taken[b] >= walk:
-            continue
-        p = np.searchsorted(keys, q[b], side="right") - 1
-        while p >= 0 and keys[p] == q[b] and taken[b] < walk:
-            s = slots[p]
-            if alive[s]:
-                out[w] = s
-                w += 1
-                taken[b] += 1
-            p -= 1
-    return w
-
-
-@numba.njit(cache=True)
-def _walk_buffer(keys, slots, alive, q, taken, walk, out, w):  # pragma: no cover - numba
-    """The same over the unsorted buffer (newest last), for keys in the sorted ``q``."""
-    for p in range(keys.shape[0] - 1, -1, -1):
-        b = np.searchsorted(q, keys[p])
-        if b < q.shape[0] and q[b] == keys[p] and taken[b] < walk and alive[slots[p]]:
-            out[w] = slots[p]
-            w += 1
-            taken[b] += 1
-    return w
-
-
-@numba.njit(cache=True)
-def _merge_levels(k1, s1, k2, s2, alive):  # pragma: no cover - numba
-    """Merge two levels sorted by (key, slot), ``k2`` holding the newer slots; drop dead ones."""
-    n = k1.shape[0] + k2.shape[0]
-    ko = np.empty(n, dtype=k1.dtype)
-    so = np.empty(n, dtype=s1.dtype)
-    a = 0
-    b = 0
-    w = 0
-    while a < k1.shape[0] or b < k2.shape[0]:
-        if b >= k2.shape[0] or (a < k1.shape[0] and k1[a] <= k2[b]):
-            k, s = k1[a], s1[a]
-            a += 1
-        else:
-            k, s = k2[b], s2[b]
-            b += 1
-        if alive[s]:
-            ko[w] = k
-            so[w] = s
-            w += 1
-    return ko[:w], so[:w]
-
-
-@numba.njit(cache=True)
-def _top_voted(found, n_keep):  # pragma: no cover - numba
-    """The ``n_keep`` slots found most often (most shared bands), newest first among ties."""
-    if found.shape[0] == 0:
-        return found
-    f = np.sort(found)
-    uniq = np.empty(f.shape[0], dtype=np.int64)
-    cnt = np.empty(f.shape[0], dtype=np.int64)
-    m = 0
-    for p in range(f.shape[0]):
-        if m > 0 and uniq[m - 1] == f[p]:
-            cnt[m - 1] += 1
-        else:
-            uniq[m] = f[p]
-            cnt[m] = 1
-            m += 1
-    # sort by votes desc, then slot desc (newer first)
-    order = np.argsort(-(cnt[:m] * (np.int64(1) << np.int64(40)) + uniq[:m]))
-    return uniq[:m][order[:n_keep]]
-
-
-class _BandTable:
-    """Band key -> slots, as sorted levels plus an unsorted buffer of the newest entries."""
-
-    def __init__(self) -> None:
-        self.levels: list[tuple[np.ndarray, np.ndarray]] = []
-        self.buf_k = _Grow(np.uint64)
-        self.buf_s = _Grow(np.int64)
-        self.buf_items = 0
-
-    def add(self, keys: np.ndarray, slot: int, alive: np.ndarray) -> None:
-        self.buf_k.extend(keys)
-        self.buf_s.extend(np.full(keys.size, slot, dtype=np.int64))
-        self.buf_items += 1
-        if self.buf_items >= _BUFFER:
-            self.flush(alive)
-
-    def flush(self, alive: np.ndarray) -> None:
-        if self.buf_k.n == 0:
-            return
-        k, s = self.buf_k.view, self.buf_s.view
-        o = np.lexsort((s, k))
-        self.levels.append((k[o].copy(), s[o].copy()))
-        self.buf_k, self.buf_s, self.buf_items = _Grow(np.uint64), _Grow(np.int64), 0
-        while len(self.levels) >= 2 and (
-            self.levels[-1][0].size * _LEVEL_RATIO >= self.levels[-2][0].size
-        ):
-            (k2, s2), (k1, s1) = self.levels.pop(), self.levels.pop()
-            self.levels.append(_merge_levels(k1, s1, k2, s2, alive))
-
-    def lookup(self, q: np.ndarray, alive: np.ndarray) -> np.ndarray:
-        qs = np.sort(q)
-        taken = np.zeros(qs.size, dtype=np.int64)
-        out = np.empty(qs.size * _WALK, dtype=np.int64)
-        w = _walk_buffer(self.buf_k.view, self.buf_s.view, alive, qs, taken, _WALK, out, 0)
-        for k, s in reversed(self.levels):
-            w = _walk_level(k, s, alive, qs, taken, _WALK, out, w)
-        return out[:w]
-
-    def remap(self, alive: np.ndarray, pos: np.ndarray) -> None:
-        """Drop dead slots and renumber the rest through ``pos`` (order is kept)."""
-        levels = []
-        for k, s in self.levels:
-            m = alive[s]
-            levels.append((k[m], pos[s[m]]))
-        self.levels = levels
-        bk, bs = self.buf_k.view, self.buf_s.view
-        m = alive[bs]
-        self.buf_k, self.buf_s = _Grow(np.uint64, bk[m]), _Grow(np.int64, pos[bs[m]])
-
-    def rebuild(self, keys: np.ndarray, slots: np.ndarray) -> None:
-        """Replace everything with one level holding ``keys``/``slots`` (one row per slot)."""
-        k = keys.reshape(-1)
-        s = np.repeat(slots.astype(np.int64), keys.shape[1]) if keys.ndim == 2 else slots
-        o = np.lexsort((s, k))
-        self.levels = [(k[o].copy(), s[o].copy())] if k.size else []
-        self.buf_k, self.buf_s, self.buf_items = _Grow(np.uint64), _Grow(np.int64), 0
-
-    @property
-    def nbytes(self) -> int:
-        return sum(k.nbytes + s.nbytes for k, s in self.levels) + self.buf_k._a.nbytes * 2
 
 
 @contextlib.contextmanager
@@ -296,7 +126,7 @@ class _Parts:
     low_ptr: np.ndarray  # ... and those in lower case mid-headline
     low_stem: np.ndarray
     clean_hash: np.ndarray
-    bands: np.ndarray  # (n, _BANDS) band keys
+    bands: np.ndarray  # (n, BANDS) band keys
 
     def row(self, ptr: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
         return idx[ptr[k] : ptr[k + 1]]
@@ -311,36 +141,30 @@ def _parts(texts: list[str]) -> _Parts:
 
 
 def _parts_of(texts: list[str]) -> _Parts:
-    # the pieces ``_featurize`` builds first, without its IDF arithmetic
+    # the pieces ``featurize`` starts from, without its IDF arithmetic (a third of an add)
     ct = content_tokens(texts)
     tk, doc, shash = ct.tk, ct.doc, ct.shash
     n = len(texts)
-    cptr, cidx, _ccnt = _char_ngrams(tk["clean"], tk["clean_off"], _CHAR_N, _CHAR_BUCKETS)
-    sptr, sidx = _sorted_unique_rows(_ptr_from_docs(doc[ct.content], n), shash[ct.content])
-    clean_hash = _row_hashes(tk["clean"], tk["clean_off"])
+    cptr, cidx = char_gram_rows(tk["clean"], tk["clean_off"])
+    sptr, sidx = sorted_unique_rows(ptr_from_docs(doc[ct.content], n), shash[ct.content])
+    clean_hash = clean_hashes(tk["clean"], tk["clean_off"])
     # A stem capitalised mid-headline more often than not is a name: the batch counts this over
-    # the whole feed (``_featurize``); the index keeps the same counts over its window.
-    letters = ct.content & ~ct.num & ~ct.ismonth
-    n_let = np.bincount(doc[letters], minlength=n)
-    n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
-    shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
-    mid = letters & ~tk["first"] & ~shouty[doc]
+    # the whole feed (``find_names``); the index keeps the same counts over its window.
+    _letters, _shouty, mid = case_evidence(ct, n)
     cap = mid & tk["cap"]
     low = mid & ~tk["cap"]
-    bands = np.empty((n, _BANDS), dtype=np.uint64)
-    for b in range(_BANDS):
-        bands[:, b] = _band_keys(sptr, sidx, clean_hash, b, _ROWS, _SEED)
+    rows = np.arange(n + 1)
     return _Parts(
         cptr,
         cidx.astype(np.int64),
         sptr,
         sidx.astype(np.uint64),
-        np.searchsorted(doc[cap], np.arange(n + 1)),
+        np.searchsorted(doc[cap], rows),
         shash[cap],
-        np.searchsorted(doc[low], np.arange(n + 1)),
+        np.searchsorted(doc[low], rows),
         shash[low],
         clean_hash,
-        bands,
+        band_keys(sptr, sidx, clean_hash),
     )
 
 
@@ -456,20 +280,20 @@ class DedupIndex:
         self._texts: list[str] = []
         self._ids: list[ItemId] = []
         self._slot_of: dict[ItemId, int] = {}
-        self._time = _Grow(np.float64)
-        self._story = _Grow(np.int64)
-        self._alive = _Grow(np.bool_)
-        self._src = _Grow(np.int64)
-        self._score = _Grow(np.float64)  # score to the representative when added (nan: none)
-        self._hash = _Grow(np.uint64)
-        self._stem_ptr = _Grow(np.int64, np.zeros(1, dtype=np.int64))
-        self._stem_idx = _Grow(np.uint64)
+        self._time = GrowArray(np.float64)
+        self._story = GrowArray(np.int64)
+        self._alive = GrowArray(np.bool_)
+        self._src = GrowArray(np.int64)
+        self._score = GrowArray(np.float64)  # score to the representative when added (nan: none)
+        self._hash = GrowArray(np.uint64)
+        self._stem_ptr = GrowArray(np.int64, np.zeros(1, dtype=np.int64))
+        self._stem_idx = GrowArray(np.uint64)
         self._sources: dict[str, int] = {}
         self._source_names: list[str] = []
         self._members: dict[int, list[int]] = {}  # story -> slots, in the order they joined
         self._forbid: dict[int, set[int]] = {}
-        self._table = _BandTable()
-        self._char_df = np.zeros(_CHAR_BUCKETS, dtype=np.float64)
+        self._table = BandTable()
+        self._char_df = np.zeros(CHAR_BUCKETS, dtype=np.float64)
         self._word_df: dict[int, int] = {}
         self._caps: dict[int, list[int]] = {}  # stem -> [mid-headline capitals, lower case]
         self._names: set[int] = set()
@@ -678,9 +502,9 @@ class DedupIndex:
         t = np.array(tms, dtype=np.float64)
         thr = self.threshold
         with _one_thread() if n < _PARALLEL_MIN else contextlib.nullcontext():
-            sc = _score_batch(rows, min_score=_floor(thr))
-            prio = _priority(n, "first", t, sc.feats.length)
-            leader, lscore = _cluster(n, sc.pi, sc.pj, sc.score, thr, prio, src, feats=sc.feats)
+            sc = score_batch(rows, min_score=score_floor(thr))
+            prio = representative_order(n, "first", t, sc.feats.length)
+            leader, lscore = form_stories(n, sc.pi, sc.pj, sc.score, thr, prio, src, feats=sc.feats)
         # slots in time order (input order among equal times); story ids as the reps come
         pos = np.empty(n, dtype=np.int64)
         pos[np.array(order, dtype=np.int64)] = np.arange(n)
@@ -1024,7 +848,7 @@ class DedupIndex:
         sp, si = self._stem_ptr.view, self._stem_idx.view
         keys = np.unique(np.concatenate([stems] + [si[sp[s] : sp[s + 1]] for s in slots]))
         kl = keys.tolist()
-        idf = _Idf(
+        idf = Idf(
             n_docs=max(self._n_alive, 1),
             char_df=self._char_df,
             word_keys=keys,
@@ -1032,20 +856,17 @@ class DedupIndex:
             cap_keys=np.array([s for s in kl if s in self._names], dtype=np.uint64),
             fixed_names=True,
         )
-        f, _ = _featurize([text] + [self._texts[s] for s in slots], idf)
+        f, _ = featurize([text] + [self._texts[s] for s in slots], idf)
         m = len(slots)
         pi = np.zeros(m, dtype=np.int64)
         pj = np.arange(1, m + 1, dtype=np.int64)
-        floor = _floor(self.threshold)
-        sc = _score_features(_features_of_pairs(f, pi, pj, floor))
-        sc[f.clean_hash[pj] == f.clean_hash[0]] = 1.0  # identical after folding
-        return sc
+        return pair_scores(f, pi, pj, min_score=score_floor(self.threshold))
 
     def _decide(self, text: str, parts: _Parts, k: int, src: int) -> tuple[int, float, bool]:
         """(story to join or 0, score to its representative, seen before) for text ``k``."""
         alive = self._alive.view
         found = self._table.lookup(parts.bands[k], alive)
-        cand = _top_voted(found, _N_CAND).tolist()
+        cand = top_voted(found, _N_CAND).tolist()
         h = parts.clean_hash[k]
         seen = bool(cand) and bool((self._hash.view[np.array(cand)] == h).any())
         stems = parts.row(parts.stem_ptr, parts.stem_idx, k)
@@ -1059,18 +880,18 @@ class DedupIndex:
             if v >= thr - eps:
                 st = int(story[s])
                 best[st] = max(best.get(st, 0.0), v)
-        floor = _floor(thr)
+        floor = score_floor(thr)
         srcs = self._src.view
         for st in sorted(best, key=lambda x: (-best[x], x)):
             mem = self._members[st]
             if src >= 0 and bool((srcs[np.array(mem)] == src).any()):
                 continue
-            look = mem[:_MERGE_BUDGET]
+            look = mem[:MERGE_BUDGET]
             todo = [m for m in look if m not in known]
             if todo:
                 known.update(zip(todo, self._scores(text, stems, todo).tolist(), strict=True))
             s_all = np.array([known[m] for m in look])
-            if s_all.min() < floor or s_all[:_SAMPLE_MIN].min() < thr - eps:
+            if s_all.min() < floor or s_all[:SAMPLE_MIN].min() < thr - eps:
                 continue
             return st, float(s_all[0]), seen
         return 0, 0.0, seen
@@ -1170,16 +991,16 @@ class DedupIndex:
         self._slot_of = {i: k for k, i in enumerate(self._ids)}
         for name in ("_time", "_story", "_src", "_score", "_hash"):
             g = getattr(self, name)
-            setattr(self, name, _Grow(g._a.dtype, g.view[keep]))
-        self._alive = _Grow(np.bool_, np.ones(keep.size, dtype=bool))
+            setattr(self, name, GrowArray(g.dtype, g.view[keep]))
+        self._alive = GrowArray(np.bool_, np.ones(keep.size, dtype=bool))
         sp, si = self._stem_ptr.view, self._stem_idx.view
         lens = (sp[1:] - sp[:-1])[keep]
         ptr = np.zeros(keep.size + 1, dtype=np.int64)
         np.cumsum(lens, out=ptr[1:])
         # entry e of the new rows comes from sp[keep[row]] + (e - ptr[row])
         src = np.repeat(sp[:-1][keep] - ptr[:-1], lens) + np.arange(ptr[-1])
-        self._stem_ptr = _Grow(np.int64, ptr)
-        self._stem_idx = _Grow(np.uint64, si[src])
+        self._stem_ptr = GrowArray(np.int64, ptr)
+        self._stem_idx = GrowArray(np.uint64, si[src])
         self._members = {st: [int(pos[m]) for m in mem] for st, mem in self._members.items()}
         self._forbid = {
             int(pos[a]): {int(pos[b]) for b in bs} for a, bs in self._forbid.items() if alive[a]
@@ -1203,17 +1024,17 @@ class DedupIndex:
         self._slot_of = {i: k for k, i in enumerate(ids)}
         if len(self._slot_of) != n:
             raise DataError("item ids repeat")
-        self._time = _Grow(np.float64, times)
-        self._story = _Grow(np.int64, story)
-        self._alive = _Grow(np.bool_, np.ones(n, dtype=bool))
-        self._src = _Grow(np.int64, source)
-        self._score = _Grow(np.float64, score)
+        self._time = GrowArray(np.float64, times)
+        self._story = GrowArray(np.int64, story)
+        self._alive = GrowArray(np.bool_, np.ones(n, dtype=bool))
+        self._src = GrowArray(np.int64, source)
+        self._score = GrowArray(np.float64, score)
         if n == 0:
             return
         parts = _parts(self._texts)
-        self._hash = _Grow(np.uint64, parts.clean_hash)
-        self._stem_ptr = _Grow(np.int64, parts.stem_ptr)
-        self._stem_idx = _Grow(np.uint64, parts.stem_idx)
+        self._hash = GrowArray(np.uint64, parts.clean_hash)
+        self._stem_ptr = GrowArray(np.int64, parts.stem_ptr)
+        self._stem_idx = GrowArray(np.uint64, parts.stem_idx)
         np.add.at(self._char_df, parts.char_idx, 1.0)
         self._n_alive = n
         st, cnt = np.unique(parts.stem_idx, return_counts=True)
@@ -1238,7 +1059,7 @@ class DedupIndex:
         import sys
 
         arrays = sum(
-            g._a.nbytes
+            g.nbytes
             for g in (
                 self._time,
                 self._story,

@@ -1,0 +1,221 @@
+"""The incremental index's candidate table: MinHash band key -> the items holding it.
+
+Why this design: a batch finds candidates by sorting every band key at once; an index that takes
+one item at a time cannot re-sort millions of keys per item, and a hash table of lists costs a
+Python object per entry. So the keys live in a small log-structured table (as LSM trees and
+Lucene's segments do): sorted levels searched by bisection, plus an unsorted buffer of the
+newest items. A full buffer becomes a level, and a level merges into the one below when it
+reaches a quarter of its size, so an insert costs O(log n) amortised and no single insert
+re-sorts the table. Dead items are dropped when their level is merged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from feedclass.jit import jit
+
+__all__ = ["BandTable", "GrowArray", "top_voted"]
+
+WALK = 64  # newest items read per band bucket (a bucket of a common stem pair can be huge)
+BUFFER = 128  # items whose band keys wait unsorted before they become a sorted level
+LEVEL_RATIO = 4  # a level is merged into the one below when it reaches 1/4 of its size
+
+
+class GrowArray:
+    """A 1-d numpy array with amortised O(1) append (capacity doubles).
+
+    Examples
+    --------
+    >>> g = GrowArray(np.int64)
+    >>> g.extend(np.arange(3)); g.extend(np.array([7]))
+    >>> g.view.tolist(), g.n
+    ([0, 1, 2, 7], 4)
+    """
+
+    def __init__(self, dtype: Any, data: np.ndarray | None = None) -> None:
+        base = np.zeros(0, dtype=dtype) if data is None else np.asarray(data, dtype=dtype)
+        self._a = np.empty(max(16, base.size * 2), dtype=dtype)
+        self._a[: base.size] = base
+        self.n = base.size
+
+    @property
+    def view(self) -> np.ndarray:
+        """The filled part (a view: writes go to the array)."""
+        return self._a[: self.n]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._a.dtype
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held, spare capacity included."""
+        return int(self._a.nbytes)
+
+    def extend(self, vals: np.ndarray) -> None:
+        m = self.n + vals.size
+        if m > self._a.size:
+            new = np.empty(max(m, 2 * self._a.size), dtype=self._a.dtype)
+            new[: self.n] = self._a[: self.n]
+            self._a = new
+        self._a[self.n : m] = vals
+        self.n = m
+
+
+@jit
+def _walk_level(keys, slots, alive, q, taken, walk, out, w):  # pragma: no cover - numba
+    """Append to ``out`` the live slots of each query key found in one sorted level, newest
+    first, at most ``walk`` per key over all levels (``taken`` counts them)."""
+    for b in range(q.shape[0]):
+        if taken[b] >= walk:
+            continue
+        p = np.searchsorted(keys, q[b], side="right") - 1
+        while p >= 0 and keys[p] == q[b] and taken[b] < walk:
+            s = slots[p]
+            if alive[s]:
+                out[w] = s
+                w += 1
+                taken[b] += 1
+            p -= 1
+    return w
+
+
+@jit
+def _walk_buffer(keys, slots, alive, q, taken, walk, out, w):  # pragma: no cover - numba
+    """The same over the unsorted buffer (newest last), for keys in the sorted ``q``."""
+    for p in range(keys.shape[0] - 1, -1, -1):
+        b = np.searchsorted(q, keys[p])
+        if b < q.shape[0] and q[b] == keys[p] and taken[b] < walk and alive[slots[p]]:
+            out[w] = slots[p]
+            w += 1
+            taken[b] += 1
+    return w
+
+
+@jit
+def _merge_levels(k1, s1, k2, s2, alive):  # pragma: no cover - numba
+    """Merge two levels sorted by (key, slot), ``k2`` holding the newer slots; drop dead ones."""
+    n = k1.shape[0] + k2.shape[0]
+    ko = np.empty(n, dtype=k1.dtype)
+    so = np.empty(n, dtype=s1.dtype)
+    a = 0
+    b = 0
+    w = 0
+    while a < k1.shape[0] or b < k2.shape[0]:
+        if b >= k2.shape[0] or (a < k1.shape[0] and k1[a] <= k2[b]):
+            k, s = k1[a], s1[a]
+            a += 1
+        else:
+            k, s = k2[b], s2[b]
+            b += 1
+        if alive[s]:
+            ko[w] = k
+            so[w] = s
+            w += 1
+    return ko[:w], so[:w]
+
+
+@jit
+def top_voted(found, n_keep):  # pragma: no cover - numba
+    """The ``n_keep`` slots found most often (most shared bands), newest first among ties.
+
+    Examples
+    --------
+    >>> top_voted(np.array([4, 1, 4, 2, 1, 4]), 2).tolist()
+    [4, 1]
+    """
+    if found.shape[0] == 0:
+        return found
+    f = np.sort(found)
+    uniq = np.empty(f.shape[0], dtype=np.int64)
+    cnt = np.empty(f.shape[0], dtype=np.int64)
+    m = 0
+    for p in range(f.shape[0]):
+        if m > 0 and uniq[m - 1] == f[p]:
+            cnt[m - 1] += 1
+        else:
+            uniq[m] = f[p]
+            cnt[m] = 1
+            m += 1
+    # sort by votes desc, then slot desc (newer first)
+    order = np.argsort(-(cnt[:m] * (np.int64(1) << np.int64(40)) + uniq[:m]))
+    return uniq[:m][order[:n_keep]]
+
+
+class BandTable:
+    """Band key -> slots, as sorted levels plus an unsorted buffer of the newest entries.
+
+    Slots are the index's item numbers; ``alive`` (one bool per slot) says which still count.
+
+    Examples
+    --------
+    >>> t = BandTable()
+    >>> alive = np.ones(3, dtype=bool)
+    >>> for slot, keys in enumerate(([1, 2], [2, 3], [9, 8])):
+    ...     t.add(np.array(keys, dtype=np.uint64), slot, alive)
+    >>> sorted(t.lookup(np.array([2, 3], dtype=np.uint64), alive).tolist())
+    [0, 1, 1]
+    """
+
+    def __init__(self) -> None:
+        self.levels: list[tuple[np.ndarray, np.ndarray]] = []
+        self.buf_k = GrowArray(np.uint64)
+        self.buf_s = GrowArray(np.int64)
+        self.buf_items = 0
+
+    def add(self, keys: np.ndarray, slot: int, alive: np.ndarray) -> None:
+        self.buf_k.extend(keys)
+        self.buf_s.extend(np.full(keys.size, slot, dtype=np.int64))
+        self.buf_items += 1
+        if self.buf_items >= BUFFER:
+            self.flush(alive)
+
+    def flush(self, alive: np.ndarray) -> None:
+        if self.buf_k.n == 0:
+            return
+        k, s = self.buf_k.view, self.buf_s.view
+        o = np.lexsort((s, k))
+        self.levels.append((k[o].copy(), s[o].copy()))
+        self.buf_k, self.buf_s, self.buf_items = GrowArray(np.uint64), GrowArray(np.int64), 0
+        while len(self.levels) >= 2 and (
+            self.levels[-1][0].size * LEVEL_RATIO >= self.levels[-2][0].size
+        ):
+            (k2, s2), (k1, s1) = self.levels.pop(), self.levels.pop()
+            self.levels.append(_merge_levels(k1, s1, k2, s2, alive))
+
+    def lookup(self, q: np.ndarray, alive: np.ndarray) -> np.ndarray:
+        qs = np.sort(q)
+        taken = np.zeros(qs.size, dtype=np.int64)
+        out = np.empty(qs.size * WALK, dtype=np.int64)
+        w = _walk_buffer(self.buf_k.view, self.buf_s.view, alive, qs, taken, WALK, out, 0)
+        for k, s in reversed(self.levels):
+            w = _walk_level(k, s, alive, qs, taken, WALK, out, w)
+        return out[:w]
+
+    def remap(self, alive: np.ndarray, pos: np.ndarray) -> None:
+        """Drop dead slots and renumber the rest through ``pos`` (order is kept)."""
+        levels = []
+        for k, s in self.levels:
+            m = alive[s]
+            levels.append((k[m], pos[s[m]]))
+        self.levels = levels
+        bk, bs = self.buf_k.view, self.buf_s.view
+        m = alive[bs]
+        self.buf_k, self.buf_s = GrowArray(np.uint64, bk[m]), GrowArray(np.int64, pos[bs[m]])
+
+    def rebuild(self, keys: np.ndarray, slots: np.ndarray) -> None:
+        """Replace everything with one level holding ``keys``/``slots`` (one row per slot)."""
+        k = keys.reshape(-1)
+        s = np.repeat(slots.astype(np.int64), keys.shape[1]) if keys.ndim == 2 else slots
+        o = np.lexsort((s, k))
+        self.levels = [(k[o].copy(), s[o].copy())] if k.size else []
+        self.buf_k, self.buf_s, self.buf_items = GrowArray(np.uint64), GrowArray(np.int64), 0
+
+    @property
+    def nbytes(self) -> int:
+        return (
+            sum(k.nbytes + s.nbytes for k, s in self.levels) + self.buf_k.nbytes + self.buf_s.nbytes
+        )

@@ -1,0 +1,425 @@
+"""Facts two headlines must share: numbers, dates, currencies, names, and events vs opposites.
+
+Here the word lists become lookup tables (number words to digits, months and currencies to
+codes, aliases to one stem, opposite events to poles), the batch's tokens get the stems the
+scorer compares (:func:`content_tokens`), names are found (:func:`find_names`), and the numba
+helpers count what one headline states that the other lacks: a number, month or name on
+each side that the other lacks is a substitution, which the pair scorer vetoes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from feedclass.dedup.ragged import find_sorted, in_sorted, lookup, ptr_from_docs
+from feedclass.dedup.tokens import stem, tokenize
+from feedclass.dedup.wordlists import (
+    ALIAS_GROUPS,
+    CURRENCIES,
+    GIVEN_NAMES,
+    MONTHS,
+    NUMBER_WORDS,
+    OPPOSITES,
+    ORDINALS,
+    STOPWORDS,
+    SURNAME_ENDS,
+    WEEKDAYS,
+)
+from feedclass.hashing import hash_word, pair_key, sorted_hashes
+from feedclass.jit import jit
+
+__all__ = [
+    "ContentTokens",
+    "Names",
+    "case_evidence",
+    "content_tokens",
+    "find_names",
+    "n_excess",
+    "n_missing",
+    "n_missing_plain",
+    "opposite_poles",
+    "surname_excess",
+]
+
+_STOP_HASHES = sorted_hashes(sorted(STOPWORDS))
+
+
+def _opposite_table() -> tuple[np.ndarray, np.ndarray]:
+    """Stem hashes of ``OPPOSITES`` (sorted) and their codes: 2 * group + pole."""
+    code: dict[int, int] = {}
+    for g, poles in enumerate(OPPOSITES):
+        for pole, words in enumerate(poles):
+            for w in words.split():
+                h = int(hash_word(stem(w)))
+                if code.setdefault(h, 2 * g + pole) != 2 * g + pole:  # pragma: no cover
+                    raise AssertionError(f"{w!r} stems like a word of another group")
+    keys = np.array(sorted(code), dtype=np.uint64)
+    return keys, np.array([code[int(k)] for k in keys], dtype=np.int32)
+
+
+_OPPOSITE_KEYS, _OPPOSITE_CODES = _opposite_table()
+
+
+def opposite_poles(keys: np.ndarray) -> np.ndarray:
+    """Code ``2 * group + pole`` in ``OPPOSITES`` of each sorted stem hash in ``keys``, else -1.
+
+    Examples
+    --------
+    >>> from feedclass.hashing import hash_word
+    >>> from feedclass.dedup.tokens import stem
+    >>> keys = np.array(sorted([hash_word(stem("открыли")), hash_word(stem("закрыли"))]))
+    >>> sorted(opposite_poles(keys).tolist())
+    [4, 5]
+    """
+    op = np.minimum(np.searchsorted(_OPPOSITE_KEYS, keys), _OPPOSITE_KEYS.size - 1)
+    return np.where(_OPPOSITE_KEYS[op] == keys, _OPPOSITE_CODES[op], -1).astype(np.int32)
+
+
+_ALIASES: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def _alias_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(word or stem hash -> canonical stem) and (stem-pair key -> canonical stem), sorted.
+
+    Built once through the same tokenizer and stemmer the batch goes through, so that the
+    keys are exactly the hashes the batch will show.
+    """
+    global _ALIASES
+    if _ALIASES is None:
+        forms = [f for g in ALIAS_GROUPS for f in g]
+        tk = tokenize(forms)
+        ptr = ptr_from_docs(tk["doc"], len(forms))
+        wk: dict[int, int] = {}
+        bk: dict[int, int] = {}
+        k = 0
+        for group in ALIAS_GROUPS:
+            canon = int(tk["shash"][ptr[k]])
+            for f in range(k + 1, k + len(group)):
+                w = tk["whash"][ptr[f] : ptr[f + 1]]
+                st = tk["shash"][ptr[f] : ptr[f + 1]]
+                if st.size == 1:
+                    wk[int(w[0])] = canon
+                    wk.setdefault(int(st[0]), canon)  # other inflections of the same stem
+                else:
+                    bk[int(pair_key(st[0], st[1]))] = canon
+            k += len(group)
+        kw, kb = sorted(wk), sorted(bk)
+        _ALIASES = (
+            np.array(kw, dtype=np.uint64),
+            np.array([wk[q] for q in kw], dtype=np.uint64),
+            np.array(kb, dtype=np.uint64),
+            np.array([bk[q] for q in kb], dtype=np.uint64),
+        )
+    return _ALIASES
+
+
+def _apply_aliases(
+    doc: np.ndarray, whash: np.ndarray, shash: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Canonical stems for alias names (in place on ``shash``); mask of absorbed second words."""
+    wkeys, wvals, bkeys, bvals = _alias_tables()
+    absorbed = np.zeros(shash.shape, dtype=bool)
+    if shash.size >= 2:
+        key = np.asarray(pair_key(shash[:-1], shash[1:]))
+        hit, val = lookup(bkeys, bvals, key)
+        hit &= doc[:-1] == doc[1:]
+        if hit.any():
+            idx = np.flatnonzero(hit)
+            shash[idx] = lookup(bkeys, bvals, key[idx])[1]
+            absorbed[idx + 1] = True
+    hit, val = lookup(wkeys, wvals, whash)
+    hit2, val2 = lookup(wkeys, wvals, shash)
+    shash[hit2] = val2  # stem forms first, exact word forms win
+    shash[hit] = val
+    return shash, absorbed
+
+
+_MONTH_WORDS = {
+    w: m for m, ws in (*MONTHS.items(), *WEEKDAYS.items(), *CURRENCIES.items()) for w in ws.split()
+}
+_NUMWORD = {w: d for d, ws in (*NUMBER_WORDS.items(), *ORDINALS.items()) for w in ws.split()}
+_MONTH_KEYS = np.array([hash_word(w) for w in _MONTH_WORDS], dtype=np.uint64)
+_MONTH_VALS = np.array(list(_MONTH_WORDS.values()), dtype=np.int64)
+_NUMW_KEYS = np.array([hash_word(w) for w in _NUMWORD], dtype=np.uint64)
+_NUMW_VALS = np.array([hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
+
+
+@jit(inline="always")
+def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
+    """How many ids of sorted row i (in ptr/idx) find no partner in sorted row j (ptr2/idx2).
+
+    With ``one_to_one`` an id of j partners one id of i only (a multiset difference).
+    """
+    a = ptr[i]
+    ae = ptr[i + 1]
+    b = ptr2[j]
+    be = ptr2[j + 1]
+    miss = 0
+    while a < ae:
+        x = idx[a]
+        while b < be and idx2[b] < x:
+            b += 1
+        if b < be and idx2[b] == x:
+            if one_to_one:
+                b += 1
+        else:
+            miss += 1
+        a += 1
+    return miss
+
+
+@jit(inline="always")
+def n_missing(ptr, idx, i, ptr2, idx2, j):
+    """How many ids of sorted row i are absent from sorted row j."""
+    return _unmatched(ptr, idx, i, ptr2, idx2, j, False)
+
+
+@jit(inline="always")
+def n_excess(ptr, idx, i, ptr2, idx2, j):
+    """Entries of sorted row i left over after matching row j one to one.
+
+    "Ерерин ... возле Актобе в Актобе" vs "Ерерин ... возле Актобе в Кокшетау": the second
+    Актобе has no partner, so the left side names a place the right side does not.
+    """
+    return _unmatched(ptr, idx, i, ptr2, idx2, j, True)
+
+
+@jit(inline="always")
+def n_missing_plain(s_ptr, s_idx, i, j, e_ptr, e_idx, n_ptr, n_idx):
+    """Stems of i absent from j that are neither names nor numbers of i (i.e. real rewording)."""
+    a = s_ptr[i]
+    ae = s_ptr[i + 1]
+    b = s_ptr[j]
+    be = s_ptr[j + 1]
+    miss = 0
+    while a < ae:
+        x = s_idx[a]
+        while b < be and s_idx[b] < x:
+            b += 1
+        if b >= be or s_idx[b] != x:
+            special = False
+            for q in range(e_ptr[i], e_ptr[i + 1]):
+                if e_idx[q] == x:
+                    special = True
+                    break
+            if not special:
+                for q in range(n_ptr[i], n_ptr[i + 1]):
+                    if n_idx[q] == x:
+                        special = True
+                        break
+            if not special:
+                miss += 1
+        a += 1
+    return miss
+
+
+@jit(inline="always")
+def surname_excess(ptr, short, long_, sa_ptr, sa_idx, i, j):  # pragma: no cover - numba
+    """Correction to the names of i that j does not account for, from surnames' long stems:
+    +1 for a surname that a surname of j matches only on the short stem ("Сагинтаев" /
+    "Сагинбаев"), -1 for one that j's words miss only because the short stems differ
+    ("Токаев"/"Токаева": "тока"/"токае", both "тока" long)."""
+    n = 0
+    for q in range(ptr[i], ptr[i + 1]):
+        same_long = False
+        same_short = False
+        for r in range(ptr[j], ptr[j + 1]):
+            if long_[r] == long_[q]:
+                same_long = True
+            elif short[r] == short[q]:
+                same_short = True
+        if same_long:
+            found = False
+            for r in range(sa_ptr[j], sa_ptr[j + 1]):
+                if sa_idx[r] == short[q]:
+                    found = True
+                    break
+            if not found:
+                n -= 1
+        elif same_short:
+            n += 1
+    return n
+
+
+_SURNAME_LEN = np.array([len(e) for e in SURNAME_ENDS], dtype=np.int64)
+_SURNAME_CODES = np.zeros((len(SURNAME_ENDS), max(_SURNAME_LEN)), dtype=np.uint32)
+for _k, _e in enumerate(SURNAME_ENDS):
+    _SURNAME_CODES[_k, : len(_e)] = [ord(c) for c in _e]
+
+
+def _given_name_stems() -> np.ndarray:
+    """Stem hashes of ``GIVEN_NAMES`` in their case forms (sorted)."""
+    forms = set()
+    for w in GIVEN_NAMES.split():
+        forms.add(w)
+        base = w[:-1] if w[-1] in "айяь" else w
+        for e in ("а", "у", "ом", "е", "ым", "ой", "ю", "я", "ей", "и", "ем", "ы", "ою"):
+            forms.add(base + e)
+    return sorted_hashes(sorted({stem(f) for f in forms}))
+
+
+_GIVEN_STEMS = _given_name_stems()
+
+
+@jit
+def _ends_with_any(clean, starts, ends, codes, lens, min_len):  # pragma: no cover - numba
+    """1 where the word [start, end) is at least ``min_len`` long and has one of the endings."""
+    out = np.zeros(starts.shape[0], dtype=np.uint8)
+    for t in range(starts.shape[0]):
+        s = starts[t]
+        e = ends[t]
+        if e - s < min_len:
+            continue
+        for j in range(lens.shape[0]):
+            m = lens[j]
+            ok = True
+            for q in range(m):
+                if clean[e - m + q] != codes[j, q]:
+                    ok = False
+                    break
+            if ok:
+                out[t] = 1
+                break
+    return out
+
+
+@dataclass
+class ContentTokens:
+    tk: dict[str, np.ndarray]
+    doc: np.ndarray
+    whash: np.ndarray
+    shash: np.ndarray  # stems, with number words, aliases and months made canonical
+    num: np.ndarray
+    ismonth: np.ndarray
+    content: np.ndarray  # not a function word nor the absorbed half of a two-word alias
+    month_keys: np.ndarray
+    month_vals: np.ndarray
+
+
+def content_tokens(texts: list[str]) -> ContentTokens:
+    """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed)."""
+    tk = tokenize(texts)
+    doc = tk["doc"]
+    whash = tk["whash"]
+    shash = tk["shash"].copy()
+    num = tk["num"].copy()
+    # Number words count as numbers ("десять" == "10").
+    order = np.argsort(_NUMW_KEYS)
+    nk, nv = _NUMW_KEYS[order], _NUMW_VALS[order]
+    pos = find_sorted(nk, whash)
+    pos[pos >= nk.size] = 0
+    isw = nk[pos] == whash
+    shash[isw] = nv[pos[isw]]
+    num |= isw
+    # Months.
+    order = np.argsort(_MONTH_KEYS)
+    mk, mv = _MONTH_KEYS[order], _MONTH_VALS[order]
+    pos = find_sorted(mk, whash)
+    pos[pos >= mk.size] = 0
+    ismonth = mk[pos] == whash
+    stop = in_sorted(whash, _STOP_HASHES) & ~num & ~ismonth
+    shash, absorbed = _apply_aliases(doc, whash, shash)
+    content = ~stop & ~absorbed
+    return ContentTokens(tk, doc, whash, shash, num, ismonth, content, mk, mv)
+
+
+@dataclass
+class Names:
+    """Which tokens of a batch are names (boolean masks over its tokens)."""
+
+    proper: np.ndarray  # stem shown as a name by the batch (or by the fitted batch)
+    entity: np.ndarray  # a name
+    own_name: np.ndarray  # a name that must agree (not a given name or initial before a name)
+    surname: np.ndarray  # a surname, compared on its long stem too
+
+
+def case_evidence(ct: ContentTokens, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Letter tokens, headlines set in capitals, and the letter tokens whose case says
+    something (mid-headline, not in a headline set in capitals), for ``n`` headlines.
+
+    A stem written with a capital at such a place more often than in lower case is a name:
+    :func:`find_names` counts this over a batch, ``DedupIndex`` over its window.
+
+    Examples
+    --------
+    >>> ct = content_tokens(["В Алматы открыли мост"])
+    >>> letters, shouty, mid = case_evidence(ct, 1)
+    >>> int(mid.sum()), bool(shouty[0])
+    (3, False)
+    """
+    tk, doc = ct.tk, ct.doc
+    letters = ct.content & ~ct.num & ~ct.ismonth
+    # In a headline set in capitals case says nothing about names: it neither shows a stem as a
+    # name nor has names of its own beyond the stems the rest of the batch shows as names.
+    n_let = np.bincount(doc[letters], minlength=n)
+    n_cap = np.bincount(doc[letters & tk["allcap"]], minlength=n)
+    shouty = (n_let >= 3) & (n_cap >= 0.8 * n_let)
+    mid = letters & ~tk["first"] & ~shouty[doc]
+    return letters, shouty, mid
+
+
+def find_names(
+    ct: ContentTokens, n: int, known: np.ndarray | None = None, only_known: bool = False
+) -> Names:
+    """Find the names among the tokens of ``ct`` (a batch of ``n`` headlines).
+
+    ``known``: stems a fitted batch showed as names (``Idf.cap_keys``), names here too.
+    ``only_known``: the names are ``known`` alone, whatever the batch shows (so a headline's
+    names do not depend on the other headlines featurized with it).
+
+    Examples
+    --------
+    >>> ct = content_tokens(["В Алматы открыли мост", "Мост открыли в Алматы"])
+    >>> find_names(ct, 2).entity[ct.content].tolist()
+    [True, False, False, False, False, True]
+    """
+    tk, doc, shash = ct.tk, ct.doc, ct.shash
+    # Which capitalised tokens are names. Mid-headline capitals are; so are acronyms. A first
+    # word is capitalised anyway, so it counts only if the batch shows the same stem with a
+    # capital mid-headline more often than in lower case, or if it looks like a surname or is
+    # in Latin script inside the batch.
+    letters, shouty, mid = case_evidence(ct, n)
+    low_keys, low_counts = np.unique(shash[mid & ~tk["cap"]], return_counts=True)
+    capk, capc = np.unique(shash[mid & tk["cap"]], return_counts=True)
+    proper = np.zeros(shash.shape, dtype=bool)
+    if capk.size and not only_known:
+        # stems seen capitalised mid-headline more often than in lower case
+        lc = np.zeros(capk.size, dtype=np.int64)
+        if low_keys.size:
+            p2 = np.searchsorted(low_keys, capk)
+            p2[p2 >= low_keys.size] = 0
+            hit = low_keys[p2] == capk
+            lc[hit] = low_counts[p2[hit]]
+        names = capk[capc > lc]
+        if known is not None and known.size:
+            names = np.union1d(names, known)
+        proper = in_sorted(shash, names)
+    elif known is not None and known.size:
+        proper = in_sorted(shash, known)
+    first_name = letters & tk["first"] & tk["cap"]
+    if first_name.any():
+        idx = np.flatnonzero(first_name)
+        surname = _ends_with_any(
+            tk["clean"], tk["start"][idx], tk["end"][idx], _SURNAME_CODES, _SURNAME_LEN, 4
+        ).astype(bool)
+        first_name[idx] = surname | proper[idx] | tk["latin"][idx]
+    # Stems the batch shows as names count as names even where a copy was lower-cased.
+    entity = letters & ((tk["cap"] & ~tk["first"]) | tk["allcap"] | first_name | proper)
+    if shouty.any():
+        in_shouty = shouty[doc]
+        entity[in_shouty] = (letters & proper)[in_shouty]
+    # A given name or an initial right before another name is not a name that must agree
+    # (see GIVEN_NAMES), nor a plain word that differs: it is left out of both counts.
+    own_name = entity.copy()
+    lead = np.zeros_like(entity)
+    lead[:-1] = entity[:-1] & entity[1:] & (doc[:-1] == doc[1:])
+    if lead.any():
+        k = np.flatnonzero(lead)
+        width = tk["end"][k] - tk["start"][k]
+        initial = (width == 1) | ((width == 2) & ~tk["allcap"][k])
+        own_name[k[initial | in_sorted(shash[k], _GIVEN_STEMS)]] = False
+    # Surnames that share a short stem must also share the long one ("Сагинтаев"/"Сагинбаев")
+    surname = own_name & (tk["lhash"] != 0) & (shash == tk["shash"])
+    return Names(proper=proper, entity=entity, own_name=own_name, surname=surname)

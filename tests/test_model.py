@@ -117,3 +117,15 @@ def test_calibration_that_cannot_run_warns(tmp_path: Path) -> None:
     assert not m.calibrated_
     m.save(tmp_path / "m.fcm")
     assert load_model(tmp_path / "m.fcm").metadata_["calibrated"] is False
+
+
+def test_calibration_on_a_sample_of_big_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedclass.model as fm
+
+    texts, labels = example_training()
+    monkeypatch.setattr(fm, "CALIBRATION_MAX_ROWS", 20)
+    m = TopicModel(n_features=2**16).fit(
+        [*texts, *texts, "Одинокий заголовок"], [*labels, *labels, "rare"]
+    )
+    assert m.calibrated_ and m.temperature_ != 1.0
+    assert m.predict(["Сборная по футболу выиграла матч"])[0] == "sport"

@@ -292,7 +292,7 @@ def evaluate(data: Path) -> None:
         f"precision >= {CHOOSE_PP_PRECISION}"
         + (f" and Telegram merges right >= {CHOOSE_TG_PRECISION}" if tg is not None else "")
         + f"); the library's DEFAULT_THRESHOLD is {DEFAULT_THRESHOLD}"
-        + ("" if abs(chosen - DEFAULT_THRESHOLD) < 1e-9 else "  ** differs: update it **")
+        + ("" if abs(chosen - DEFAULT_THRESHOLD) < 1e-9 else " (they differ: see the README)")
     )
     rows_r, dt = feed_curve(pp, 2)
     print_table(

@@ -153,3 +153,42 @@ def test_the_retrained_model_outlives_a_restart(make_server, tmp_path, tiny_mode
         assert app.state.desk.classify([MARKETS[0]])[0]["topic"] == "economy"
     finally:
         app.state.desk.storage.close()
+
+
+def test_model_page_retrain_and_rollback_buttons(make_server, tmp_path):
+    """The admin's page in a real headless Chromium: retrain, see both models' two scores,
+    roll back with one click."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no Chromium: apt-get install chromium")
+    live = make_server(f"sqlite:///{tmp_path / 'desk.db'}")
+    with httpx.Client(base_url=live.url, timeout=180) as c:
+        fix_all(c, ingest(c, MARKETS), "economy")
+    first = live.desk.model_version
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"], headless=True
+        )
+        try:
+            page = browser.new_page(locale="en-US")
+            page.set_default_timeout(60_000)
+            page.goto(live.url + "/model?lang=en")
+            assert page.locator("li.version").count() == 0
+            with page.expect_navigation():
+                page.click("#retrain")
+            assert "swapped in" in page.locator("#retrain-outcome").inner_text()
+            rows = page.locator("#retrain-scores tbody tr")
+            assert rows.count() == 2
+            for i in range(2):
+                cells = rows.nth(i).locator("td")
+                assert all(0 <= float(cells.nth(j).inner_text()) <= 1 for j in range(2))
+            new = live.desk.model_version
+            assert new != first and page.locator("#model-version").inner_text() == new
+            with page.expect_navigation():
+                page.locator(f'li.version[data-version="{first}"] button.rollback').click()
+            assert page.locator("#model-version").inner_text() == first == live.desk.model_version
+        finally:
+            browser.close()

@@ -192,3 +192,28 @@ def test_model_page_retrain_and_rollback_buttons(make_server, tmp_path):
             assert page.locator("#model-version").inner_text() == first == live.desk.model_version
         finally:
             browser.close()
+
+
+def test_review_queue_ordered_by_what_teaches_the_model_most(client, live):
+    from feedclass.review import review_order
+
+    titles = [*MARKETS[:6], "Курс доллара вырос", "Пожар на складе в Алматы", MARKETS[0]]
+    ingest(client, titles)
+    newest = client.get("/v1/review").json()["items"]
+    teach = client.get("/v1/review", params={"order": "teach"}).json()["items"]
+    assert newest, "the tiny model should be unsure of some of these"
+    # the same items, none dropped: only the order differs
+    assert sorted(d["key"] for d in teach) == sorted(d["key"] for d in newest)
+    ranked = [d for d in teach if "teach_rank" in d]
+    assert [d["teach_rank"] for d in ranked] == list(range(1, len(ranked) + 1))
+    assert teach[: len(ranked)] == ranked  # ranked first, near-copies after
+    margins = [d["margin"] for d in ranked]
+    assert margins == sorted(margins)
+    # the order is feedclass.review's ranking of the same queue
+    expected = review_order(live.desk.model, [d["title"] for d in newest], n=len(newest))
+    assert [d["key"] for d in ranked] == [newest[i.index]["key"] for i in expected]
+    assert client.get("/v1/review", params={"order": "random"}).status_code == 422
+    page = client.get("/review", params={"order": "teach"}, headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    pos = [page.text.index(f'data-key="{d["key"]}"') for d in teach]
+    assert pos == sorted(pos)

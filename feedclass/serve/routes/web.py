@@ -231,8 +231,13 @@ def desk_page(
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_page(request: Request, desk: Annotated[Desk, Depends(get_desk)]) -> Response:
-    return _render(request, desk, "review.html", {"items": desk.review_queue(200)})
+def review_page(
+    request: Request, desk: Annotated[Desk, Depends(get_desk)], order: str = "newest"
+) -> Response:
+    order = order if order in ("newest", "teach") else "newest"
+    return _render(
+        request, desk, "review.html", {"items": desk.review_queue(200, order), "order": order}
+    )
 
 
 @router.get("/model", response_class=HTMLResponse)

@@ -65,7 +65,7 @@ def test_retrain_learns_fixes_swaps_keeps_versions_and_rolls_back(client, live):
     assert r.status_code == 200, r.text
     out = r.json()
     held = sum(is_held_out(it["key"]) for it in items)
-    assert out["corrections"] == {"taught": len(items) - held, "held_out": held}
+    assert out["corrections"] == {"taught": len(items) - held, "held_out": held, "skipped": 0}
     for side in ("current", "candidate"):
         assert 0 <= out[side]["holdout_accuracy"] <= 1 and 0 <= out[side]["check_accuracy"] <= 1
     assert out["current"]["version"] == first

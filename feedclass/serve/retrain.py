@@ -125,7 +125,8 @@ def retrain(desk: Desk, who: str) -> dict[str, Any]:
     dict
         ``swapped``, ``reason``, ``current`` and ``candidate`` (each with ``version``,
         ``holdout_accuracy`` and ``check_accuracy``; None where there was nothing to score),
-        ``corrections`` (``taught``, ``held_out``), ``check_set`` and ``model_version`` (the
+        ``corrections`` (``taught``, ``held_out``, and ``skipped``: fixes naming a topic the
+        model in use lacks), ``check_set`` and ``model_version`` (the
         desk's model afterwards).
 
     Raises
@@ -143,7 +144,10 @@ def retrain(desk: Desk, who: str) -> dict[str, Any]:
         with desk.storage.begin() as conn:
             fixes = desk.storage.topic_fixes(conn)
         known = set(desk.topics)
-        fixes = [f for f in fixes if f[2] in known and f[1].strip()]
+        # a topic the model in use lacks (fixed under a version since rolled back) is counted
+        usable = [f for f in fixes if f[2] in known and f[1].strip()]
+        skipped = len(fixes) - len(usable)
+        fixes = usable
         taught = [f for f in fixes if not is_held_out(f[0])]
         held = [f for f in fixes if is_held_out(f[0])]
         if not taught:
@@ -219,7 +223,7 @@ def retrain(desk: Desk, who: str) -> dict[str, Any]:
             "reason": reason,
             "current": old.as_json(current_version),
             "candidate": new.as_json(version),
-            "corrections": {"taught": len(taught), "held_out": len(held)},
+            "corrections": {"taught": len(taught), "held_out": len(held), "skipped": skipped},
             "learned": round(result.learned, 4),
             "check_set": f"{CHECK_SET.name} ({len(ct)} headlines)",
             "model_version": desk.model_version,

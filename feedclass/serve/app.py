@@ -166,10 +166,14 @@ def create_app(
     ['/v1/feed.csv', '/v1/feed.rss']
     """
     from feedclass import __version__
+    from feedclass.serve.retrain import restore_active
     from feedclass.serve.routes import admin, corrections, items, stories, web
 
     settings = settings or Settings()
-    desk = desk or Desk(settings, model)
+    if desk is None:
+        desk = Desk(settings, model)
+        if model is None:  # a model an admin retrained or rolled back to outlives a restart
+            restore_active(desk)
     from contextlib import asynccontextmanager
 
     from feedclass.serve.sources import Poller

@@ -532,7 +532,12 @@ class Desk:
             )
         return out
 
-    def review_queue(self, limit: int = 200) -> list[dict[str, Any]]:
+    def review_queue(self, limit: int = 200, order: str = "newest") -> list[dict[str, Any]]:
+        """Items to review: ``order="newest"`` first, or ``"teach"``: the items whose labels
+        would teach the model most first (:func:`feedclass.review.review_order`), each with
+        ``teach_rank``; near-copies of a ranked item follow, never dropped."""
+        if order not in ("newest", "teach"):
+            raise DataError(f"order must be 'newest' or 'teach'; got {order!r} instead")
         s = self.settings
         with self.storage.begin() as conn:
             rows = self.storage.review_items(
@@ -543,6 +548,16 @@ class Desk:
             d = item_json(r)
             d["why"] = "merge" if 0 < r.score < s.match_threshold + s.uncertain_band else "topic"
             out.append(d)
+        if order == "teach" and out and len(self.model.classes_) > 1:
+            from feedclass.review import review_order
+
+            ranked = review_order(self.model, [d["title"] for d in out], n=len(out))
+            first = []
+            for rank, it in enumerate(ranked, 1):
+                out[it.index]["teach_rank"] = rank
+                out[it.index]["margin"] = round(it.margin, 4)
+                first.append(out[it.index])
+            out = first + [d for d in out if "teach_rank" not in d]
         return out
 
     def feed_rows(

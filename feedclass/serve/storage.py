@@ -106,6 +106,19 @@ sessions = sa.Table(
 )
 
 
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("version", sa.String(64), primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("parent", sa.String(64), nullable=False, default=""),
+    # the model file's bytes: a model is data (JSON header + arrays), never a pickle
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("info", sa.Text, nullable=False, default="{}"),
+    sa.Column("active", sa.Boolean, nullable=False, default=False),
+)
+
+
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[stories, items, actions, not_same, tokens])
 
@@ -115,8 +128,13 @@ def _v2(conn: Connection) -> None:
     metadata.create_all(conn, tables=[sessions])
 
 
+def _v3(conn: Connection) -> None:
+    # 3: model versions made by the desk's retrain, for rollback and for items' provenance
+    metadata.create_all(conn, tables=[model_versions])
+
+
 #: Migration steps: step k takes a database at version k-1 to version k.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
@@ -131,7 +149,7 @@ class Storage:
     --------
     >>> s = Storage("sqlite://")
     >>> s.version()
-    2
+    3
     >>> with s.begin() as conn:
     ...     s.count_items(conn)
     0
@@ -374,6 +392,76 @@ class Storage:
             for r in conn.execute(sa.select(items.c.source).distinct().order_by(items.c.source))
         ]
         return t, s
+
+    @staticmethod
+    def topic_fixes(conn: Connection) -> list[tuple[int, str, str]]:
+        """Every item whose topic an editor set, with its title and the last topic set:
+        ``(key, title, topic)`` by key. Read from the action log, so nothing is kept twice."""
+        last: dict[int, str] = {}
+        q = sa.select(actions.c.target, actions.c.after).where(actions.c.action == "set_topic")
+        for r in conn.execute(q.order_by(actions.c.id)):
+            kind, _, key = r.target.partition(":")
+            topic = json.loads(r.after).get("topic") if r.after else None
+            if kind == "item" and key.isdigit() and isinstance(topic, str) and topic:
+                last[int(key)] = topic
+        out: list[tuple[int, str, str]] = []
+        keys = sorted(last)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            q2 = sa.select(items.c.key, items.c.title).where(items.c.key.in_(chunk))
+            out += [(r.key, r.title, last[r.key]) for r in conn.execute(q2)]
+        return sorted(out)
+
+    # -- model versions ---------------------------------------------------------------------------
+    @staticmethod
+    def add_model_version(
+        conn: Connection, version: str, data: bytes, parent: str, info: dict[str, Any]
+    ) -> None:
+        exists = conn.execute(
+            sa.select(model_versions.c.version).where(model_versions.c.version == version)
+        ).first()
+        if exists is None:
+            conn.execute(
+                model_versions.insert().values(
+                    version=version,
+                    created=time.time(),
+                    parent=parent,
+                    data=data,
+                    info=json.dumps(info, ensure_ascii=False),
+                    active=False,
+                )
+            )
+
+    @staticmethod
+    def set_active_model(conn: Connection, version: str | None) -> None:
+        """Mark ``version`` as the desk's model (None: the model file named in the settings)."""
+        conn.execute(model_versions.update().values(active=False))
+        if version is not None:
+            conn.execute(
+                model_versions.update()
+                .where(model_versions.c.version == version)
+                .values(active=True)
+            )
+
+    @staticmethod
+    def model_versions(conn: Connection) -> list[Any]:
+        """Kept versions, newest first, without their bytes."""
+        cols = [c for c in model_versions.c if c.name != "data"]
+        q = sa.select(*cols).order_by(model_versions.c.created.desc())
+        return list(conn.execute(q))
+
+    @staticmethod
+    def model_data(conn: Connection, version: str | None = None) -> tuple[str, bytes] | None:
+        """A kept version's name and bytes (None: the active one); None when there is none."""
+        cond = (
+            model_versions.c.active.is_(True)
+            if version is None
+            else model_versions.c.version == version
+        )
+        r = conn.execute(
+            sa.select(model_versions.c.version, model_versions.c.data).where(cond)
+        ).first()
+        return None if r is None else (r.version, bytes(r.data))
 
     # -- tokens and sessions --------------------------------------------------------------------
     @staticmethod

@@ -1,4 +1,4 @@
-"""Admin: API tokens and model reload; health for monitoring."""
+"""Admin: API tokens, model reload, retrain and rollback; health for monitoring."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from feedclass.serve.auth import Principal, create_token
 from feedclass.serve.deps import get_desk, require, who_name
 from feedclass.serve.desk import Desk, NotFoundError
+from feedclass.serve.retrain import retrain, rollback, versions
 from feedclass.serve.routes.items import json_response
 
 router = APIRouter(prefix="/v1", tags=["admin"])
@@ -67,5 +68,29 @@ def reload_model(desk: DeskDep, who: Admin) -> Response:
     before = desk.model_version
     after = desk.load_model()
     with desk.storage.begin() as conn:
+        desk.storage.set_active_model(conn, None)  # the file wins, after a restart too
         desk.storage.log_action(conn, who_name(who), "reload_model", "model", before, after)
     return json_response({"model_version": after})
+
+
+class RollbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str
+
+
+@router.post(
+    "/admin/retrain",
+    summary="Learn the editors' topic fixes; swap the new model in only if it is not worse",
+)
+def retrain_model(desk: DeskDep, who: Admin) -> Response:
+    return json_response(retrain(desk, who_name(who)))
+
+
+@router.get("/admin/models", summary="Kept model versions, newest first, with their scores")
+def list_models(desk: DeskDep, _: Admin) -> Response:
+    return json_response({"model_version": desk.model_version, "versions": versions(desk)})
+
+
+@router.post("/admin/rollback", summary="Make a kept model version the desk's model again")
+def rollback_model(body: RollbackIn, desk: DeskDep, who: Admin) -> Response:
+    return json_response(rollback(desk, body.version, who_name(who)))

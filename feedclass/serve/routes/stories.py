@@ -81,5 +81,7 @@ def review(
     desk: Annotated[Desk, Depends(get_desk)],
     _: Annotated[Principal, Depends(require("reader"))],
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    order: Annotated[str, Query(pattern="^(newest|teach)$")] = "newest",
 ) -> Response:
-    return json_response({"items": desk.review_queue(limit)})
+    """``order=teach``: the items whose labels would teach the model most first."""
+    return json_response({"items": desk.review_queue(limit, order)})

@@ -21,6 +21,7 @@ from feedclass.serve.auth import (
 )
 from feedclass.serve.deps import get_desk, principal
 from feedclass.serve.desk import Desk
+from feedclass.serve.retrain import versions
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
@@ -79,6 +80,24 @@ STRINGS = {
         "saved": "Сохранено",
         "error": "Ошибка",
         "not_same": "Не тот же сюжет",
+        "model": "Модель",
+        "model_now": "Текущая модель",
+        "retrain": "Дообучить на исправлениях",
+        "retraining": "Дообучение…",
+        "rollback": "Вернуть эту версию",
+        "last_retrain": "Последнее дообучение",
+        "swapped": "новая модель включена",
+        "kept_old": "оставлена прежняя модель",
+        "holdout_score": "точность на отложенных исправлениях",
+        "check_score": "точность на проверочном наборе",
+        "current_model": "прежняя",
+        "candidate_model": "новая",
+        "versions": "Версии модели",
+        "active": "используется",
+        "no_versions": "Сохранённых версий пока нет.",
+        "order": "Порядок",
+        "order_newest": "сначала новые",
+        "order_teach": "сначала самые полезные для модели",
     },
     "en": {
         "desk": "Desk",
@@ -116,6 +135,24 @@ STRINGS = {
         "saved": "Saved",
         "error": "Error",
         "not_same": "Not the same story",
+        "model": "Model",
+        "model_now": "Current model",
+        "retrain": "Retrain on the corrections",
+        "retraining": "Retraining…",
+        "rollback": "Roll back to this version",
+        "last_retrain": "Last retrain",
+        "swapped": "the new model was swapped in",
+        "kept_old": "the current model was kept",
+        "holdout_score": "accuracy on held-out corrections",
+        "check_score": "accuracy on the check set",
+        "current_model": "current",
+        "candidate_model": "candidate",
+        "versions": "Model versions",
+        "active": "in use",
+        "no_versions": "No kept versions yet.",
+        "order": "Order",
+        "order_newest": "newest first",
+        "order_teach": "teaches the model most first",
     },
 }
 
@@ -151,6 +188,7 @@ def _render(request: Request, desk: Desk, name: str, ctx: dict[str, Any]) -> Res
         "topic_name": lambda t: names.get(t, t.capitalize()) if t else "—",
         "sources": sources,
         "can_edit": who.allows("editor"),
+        "is_admin": who.allows("admin"),
         **ctx,
     }
     response = templates.TemplateResponse(request, name, context)
@@ -193,8 +231,27 @@ def desk_page(
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_page(request: Request, desk: Annotated[Desk, Depends(get_desk)]) -> Response:
-    return _render(request, desk, "review.html", {"items": desk.review_queue(200)})
+def review_page(
+    request: Request, desk: Annotated[Desk, Depends(get_desk)], order: str = "newest"
+) -> Response:
+    order = order if order in ("newest", "teach") else "newest"
+    return _render(
+        request, desk, "review.html", {"items": desk.review_queue(200, order), "order": order}
+    )
+
+
+@router.get("/model", response_class=HTMLResponse)
+def model_page(request: Request, desk: Annotated[Desk, Depends(get_desk)]) -> Response:
+    who = principal(request)
+    if who.via != "open" and not who.allows("admin"):
+        raise AuthError(f"this needs the admin role; you are {who.role}", 403)
+    last = next((a for a in desk.actions(1000) if a["action"] == "retrain"), None)
+    return _render(
+        request,
+        desk,
+        "model.html",
+        {"versions": versions(desk), "model_version": desk.model_version, "last": last},
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -76,6 +76,15 @@
         mergeInto(picked[0], picked[1]);
         toast(body.dataset.saved);
       }).catch(fail);
+    } else if (btn.id === "retrain") {
+      // the page shows the outcome from the action log: reload once the server has decided
+      btn.disabled = true;
+      document.getElementById("retrain-status").textContent = body.dataset.retraining;
+      api("POST", "/v1/admin/retrain").then(function () { location.reload(); })
+        .catch(function (e) { btn.disabled = false; document.getElementById("retrain-status").textContent = ""; fail(e); });
+    } else if (btn.classList.contains("rollback")) {
+      const v = btn.closest(".version").dataset.version;
+      api("POST", "/v1/admin/rollback", { version: v }).then(function () { location.reload(); }).catch(fail);
     } else if (btn.id === "logout") {
       fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" })
         .then(function () { location.href = "/login"; });

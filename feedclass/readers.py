@@ -5,18 +5,17 @@ order: nothing here skips a row (empty texts are the caller's business).
 
 Tabular inputs (CSV, TSV, lines, RSS) give rows as ``list[str]`` aligned with ``columns``;
 JSONL gives ``dict`` rows so that numbers, nested values and key order survive a round trip.
+Encodings are guessed and guarded in :mod:`feedclass.encodings`; RSS/Atom documents are
+parsed in :mod:`feedclass.feeds`.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import html
 import io
 import itertools
 import json
-import logging
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,10 +32,21 @@ from feedclass.columns import (
     find_text_column,
     jsonl_columns,
 )
+from feedclass.encodings import (
+    SNIFF_BYTES,
+    MixedGuard,
+    NulGuard,
+    check_encoding,
+    check_not_mixed,
+    decode_error,
+    detect_encoding,
+    line_of,
+    nul_error,
+    warn_if_weak,
+)
 from feedclass.errors import DataError, InputFileError
+from feedclass.feeds import RSS_COLUMNS, XML_DECL, Feed, read_feed
 from feedclass.jit import jit
-
-log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "tsv", "jsonl", "lines", "rss")
 
@@ -55,25 +65,9 @@ _EXTENSIONS = {
 # A field of a headline CSV never needs more; the default 128 KiB breaks on article bodies.
 csv.field_size_limit(2**31 - 1)
 
-_SNIFF_BYTES = 1 << 16
 CHUNK_ROWS = 50_000
 # About 70,000 headline rows; a block and its output stay a few tens of MB.
 BLOCK_BYTES = 8 << 20
-
-# Three Cyrillic letters (U+0400..U+04FF, Russian and Kazakh) in a row, UTF-8 encoded: a lead
-# byte D0..D3 ("L") then a continuation byte 80..BF ("C"), three times. As cp1251 these bytes
-# read as Р/С/Т/У, each followed by a byte such as Ё « » — №, three times running, which cp1251
-# text never holds: where they occur among bytes that are not UTF-8, the file is partly UTF-8.
-# bytes.translate + find run at memory speed; a regex takes 25 ns a byte.
-_BYTE_CLASSES = bytes(
-    ord("L") if 0xD0 <= b <= 0xD3 else ord("C") if 0x80 <= b <= 0xBF else ord(".")
-    for b in range(256)
-)
-
-
-def _utf8_cyrillic_at(data: bytes) -> int:
-    """Where the first three UTF-8 Cyrillic letters in a row start in ``data``, or -1."""
-    return data.translate(_BYTE_CLASSES).find(b"LCLCLC")
 
 
 @dataclass
@@ -160,82 +154,6 @@ def _open_binary(source: str | Path | IO[bytes]) -> tuple[str, IO[bytes]]:
         raise InputFileError(f"{path}: cannot open ({exc.strerror})") from exc
 
 
-def _detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM), else cp1251 as Excel exports it here, or cp1252 (Latin-1
-    as Windows writes it) when the bytes read as Latin words (see :func:`guess_8bit`)."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sniffed block is still UTF-8.
-        if exc.start >= len(head) - 3 and exc.reason in ("unexpected end of data",):
-            return "utf-8"
-    return guess_8bit(head)[0]
-
-
-def _warn_if_weak(name: str, head: bytes, encoding: str) -> None:
-    """Say on the log (the CLI: stderr) when an 8-bit guess rests on little evidence."""
-    if encoding not in ("cp1251", "cp1252"):
-        return
-    _, cyrillic, latin = guess_8bit(head)
-    strong, weak = (cyrillic, latin) if encoding == "cp1251" else (latin, cyrillic)
-    if strong < 3 or weak * 3 > strong:
-        other = "cp1252" if encoding == "cp1251" else "cp1251"
-        log.warning(
-            "%s: not UTF-8; read as %s (%d words look %s, %d look %s): if the text comes out "
-            "wrong, pass --encoding %s",
-            name,
-            encoding,
-            strong,
-            "Russian" if encoding == "cp1251" else "Latin",
-            weak,
-            "Latin" if encoding == "cp1251" else "Russian",
-            other,
-        )
-
-
-_WORD_8BIT = re.compile(rb"[A-Za-z\xa8\xb8\xc0-\xff]+")
-
-
-def guess_8bit(data: bytes) -> tuple[str, int, int]:
-    """Whether 8-bit text is cp1251 (Cyrillic) or cp1252 (Latin-1), with the evidence.
-
-    Returns the encoding and the number of words that speak for each: a word of two or more
-    letters all in the upper half reads as a Russian word in cp1251, and a word that mixes
-    ASCII letters with upper-half letters reads as a Latin word with accents («Café»), which
-    in cp1251 would be a Cyrillic letter alone inside Latin letters («Cafй»). cp1251 wins ties:
-    it is what Excel writes in a Russian locale.
-
-    >>> guess_8bit("Café crème à la française".encode("cp1252"))[0]
-    'cp1252'
-    >>> guess_8bit("Курс доллара вырос".encode("cp1251"))[0]
-    'cp1251'
-    """
-    cyrillic = latin = 0
-    for word in _WORD_8BIT.findall(data):
-        high = sum(1 for b in word if b >= 0xA8)
-        if not high:
-            continue
-        if high == len(word):
-            cyrillic += len(word) >= 2
-        else:
-            latin += 1
-    return ("cp1252" if latin > cyrillic else "cp1251"), cyrillic, latin
-
-
-def _check_encoding(encoding: str) -> str:
-    try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        raise DataError(
-            f"unknown encoding {encoding!r}; use e.g. utf-8, cp1251 or cp1252 (Latin-1)"
-        ) from None
-
-
 def _sniff_format(text: str) -> str:
     stripped = text.lstrip()
     if stripped.startswith("<"):
@@ -282,111 +200,10 @@ class _Prepend(io.RawIOBase):
         return len(data)
 
 
-def _line_of(data: bytes, pos: int) -> int:
-    """The 1-based line number of byte ``pos`` in ``data``."""
-    return data.count(b"\n", 0, pos) + 1
-
-
-def _nul_error(name: str, line: int) -> DataError:
-    return DataError(
-        f"{name}, line {line}: a NUL byte: binary data, not a text feed (CSV, TSV, JSONL, RSS "
-        "or lines); remove it or re-export the file"
-    )
-
-
-class _NulGuard(io.RawIOBase):
-    """A byte stream that fails at the first NUL byte, naming its line.
-
-    Why: the first 64 KiB are checked before the format is known; without this a NUL further
-    on would be read as text by one reader and refused by another.
-    """
-
-    def __init__(self, name: str, raw: IO[bytes], first_line: int) -> None:
-        self._name = name
-        self._raw = raw
-        self._line = first_line  # the line the next byte is on
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(len(buffer))
-        n = len(data)
-        if n:
-            at = data.find(b"\x00")
-            if at >= 0:
-                raise _nul_error(self._name, self._line + data.count(b"\n", 0, at))
-            self._line += data.count(b"\n")
-            buffer[:n] = data
-        return n
-
-
-def _check_not_mixed(name: str, head: bytes) -> None:
-    """Refuse a head that is not UTF-8 yet holds UTF-8 Cyrillic text.
-
-    Why: such a file would otherwise be read as cp1251 from end to end, turning its UTF-8 rows
-    into mojibake (РўРѕРєР°РµРІ) without a word.
-    """
-    found = _utf8_cyrillic_at(head)
-    if found < 0:
-        return
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad = _line_of(head, exc.start)
-    else:  # pragma: no cover - the caller reads cp1251 only because this failed
-        return
-    good = _line_of(head, found)
-    if good < bad:
-        where = f"line {bad} is not UTF-8 while earlier lines are"
-    elif good > bad:
-        where = f"line {good} is UTF-8 but line {bad} is not"
-    else:
-        where = f"line {bad} mixes UTF-8 with another encoding"
-    raise DataError(f"{name}: mixed encodings: {where}; re-save the file as UTF-8")
-
-
-class _MixedGuard(io.RawIOBase):
-    """A cp1251 byte stream that fails at the first UTF-8 Cyrillic text in it.
-
-    The encoding is picked from the first 64 KiB; this catches UTF-8 rows further on, a block
-    at a time, without holding more than one block.
-    """
-
-    def __init__(self, name: str, raw: io.RawIOBase) -> None:
-        self._name = name
-        self._raw = raw
-        self._tail = b""  # the last bytes of the previous block: a match may straddle blocks
-        self._lines = 1  # the line number at the start of ``_tail``
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self._raw.readinto(buffer)
-        if not n:
-            return 0
-        data = self._tail + bytes(memoryview(buffer)[:n])
-        found = _utf8_cyrillic_at(data)
-        if found >= 0:
-            line = self._lines + data.count(b"\n", 0, found)
-            raise DataError(
-                f"{self._name}: mixed encodings: line {line} is UTF-8 but the file starts in "
-                "cp1251; re-save the file as UTF-8"
-            )
-        keep = len(data) - 5
-        if keep > 0:
-            self._lines += data.count(b"\n", 0, keep)
-            self._tail = data[keep:]
-        else:
-            self._tail = data
-        return n
-
-
 def _text_stream(name: str, raw: IO[bytes], head: bytes, encoding: str) -> io.TextIOWrapper:
     source: io.RawIOBase = _Prepend(head, raw)
     if encoding == "cp1251":
-        source = _MixedGuard(name, source)
+        source = MixedGuard(name, source)
     # newline="" keeps line ends as they are, which csv needs for quoted multi-line fields.
     buffered = io.BufferedReader(source, buffer_size=1 << 20)
     return io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
@@ -425,21 +242,6 @@ def _unterminated(name: str, row: int, fields: list[str]) -> DataError:
     )
 
 
-def _decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:
-    """``row`` is the one being read; the bad bytes may lie some lines further on.
-
-    Why: the text stream decodes a block ahead of the reader, so the error comes while an
-    earlier row is being read. Counted from there, line ends before the bad byte give its row
-    (exactly, unless a quoted field in between spans lines).
-    """
-    encoding = "cp1251" if exc.encoding == "charmap" else exc.encoding
-    if isinstance(exc.object, (bytes, bytearray)):
-        row += exc.object.count(b"\n", 0, exc.start)
-    return DataError(
-        f"{name}, row {row}: bytes that are not valid {encoding} text; save the file as UTF-8"
-    )
-
-
 def open_table(
     source: str | Path | IO[bytes],
     fmt: str | None = None,
@@ -459,22 +261,22 @@ def open_table(
     """
     if fmt is not None and fmt not in FORMATS:
         raise DataError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r} instead")
-    forced = _check_encoding(encoding) if encoding is not None else None
+    forced = check_encoding(encoding) if encoding is not None else None
     name, raw = _open_binary(source)
-    head = raw.read(_SNIFF_BYTES)
+    head = raw.read(SNIFF_BYTES)
     if forced is not None:
         encoding = forced
         if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
             encoding = "utf-8-sig"
     else:
-        encoding = _detect_encoding(head)
+        encoding = detect_encoding(head)
     if not encoding.startswith("utf-16"):
         if b"\x00" in head:
-            raise _nul_error(name, _line_of(head, head.index(b"\x00")))
+            raise nul_error(name, line_of(head, head.index(b"\x00")))
         # the same refusal for a NUL byte anywhere further on, whatever reads the bytes
-        raw = _NulGuard(name, raw, head.count(b"\n") + 1)  # type: ignore[assignment]
+        raw = NulGuard(name, raw, head.count(b"\n") + 1)  # type: ignore[assignment]
     if encoding == "cp1251" and forced is None:
-        _check_not_mixed(name, head)
+        check_not_mixed(name, head)
     fmt = fmt or format_for_path(source if isinstance(source, (str, Path)) else None)
     if fmt is None:
         try:
@@ -484,14 +286,13 @@ def open_table(
         fmt = _sniff_format(sample)
     if fmt == "rss":
         data = head + raw.read()
-        decl = _XML_DECL.match(data)
+        decl = XML_DECL.match(data)
         if forced is None and (decl is None or b"encoding" not in decl.group(0)):
-            _warn_if_weak(name, head, encoding)
-        if forced is not None and not encoding.startswith("utf-8"):
-            data = _as_utf8_xml(name, data, encoding)
-        return _open_rss(name, data, rss_summary)
+            warn_if_weak(name, head, encoding)
+        feed = read_feed(name, data, encoding if forced is not None else None, rss_summary)
+        return _feed_table(name, feed)
     if forced is None:
-        _warn_if_weak(name, head, encoding)
+        warn_if_weak(name, head, encoding)
     stream = _text_stream(name, raw, head, encoding)
     if fmt == "jsonl":
         return Table(name, fmt, [], encoding, _jsonl_chunks(name, stream, chunk_rows))
@@ -505,7 +306,7 @@ def open_table(
             try:
                 header_text = body[:end].decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise _decode_error(name, 1, exc) from None
+                raise decode_error(name, 1, exc) from None
             header = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter))
             header = [h.strip() for h in header]
             if not any(header):
@@ -522,7 +323,7 @@ def open_table(
     except csv.Error as exc:
         raise DataError(f"{name}, row 1: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise _decode_error(name, 1, exc) from None
+        raise decode_error(name, 1, exc) from None
     if eof.reached:
         raise _unterminated(name, 1, header)
     header = [h.strip() for h in header]
@@ -530,6 +331,20 @@ def open_table(
         raise DataError(f"{name}: the header row is empty")
     chunks = _csv_chunks(name, reader, eof, len(header), chunk_rows)
     return Table(name, fmt, header, encoding, chunks, delimiter)
+
+
+def _feed_table(name: str, feed: Feed) -> Table:
+    rows = feed.rows
+
+    def chunks() -> Iterator[list[list[str]]]:
+        if rows:
+            yield rows
+
+    table = Table(name, "rss", list(RSS_COLUMNS), "utf-8", chunks())
+    table.feed_title = feed.title  # type: ignore[attr-defined]
+    table.feed_link = feed.link  # type: ignore[attr-defined]
+    table.feed_description = feed.description  # type: ignore[attr-defined]
+    return table
 
 
 def _raw_csv_chunks(
@@ -588,7 +403,7 @@ def _csv_chunks(
     except csv.Error as exc:
         raise DataError(f"{name}, row {line}: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise _decode_error(name, line + 1, exc) from None
+        raise decode_error(name, line + 1, exc) from None
     if chunk:
         yield chunk
 
@@ -604,7 +419,7 @@ def _line_chunks(name: str, stream: io.TextIOWrapper, chunk_rows: int) -> Iterat
                 yield chunk
                 chunk = []
     except UnicodeDecodeError as exc:
-        raise _decode_error(name, lineno + 1, exc) from None
+        raise decode_error(name, lineno + 1, exc) from None
     if chunk:
         yield chunk
 
@@ -622,7 +437,7 @@ def _jsonl_chunks(name: str, stream: io.TextIOWrapper, chunk_rows: int) -> Itera
                 yield chunk
                 chunk = []
     except UnicodeDecodeError as exc:
-        raise _decode_error(name, lineno + 1, exc) from None
+        raise decode_error(name, lineno + 1, exc) from None
     if chunk:
         yield chunk
 
@@ -648,201 +463,6 @@ def _json_object(name: str, lineno: int, line: str) -> dict:
             f"got {type(obj).__name__} instead"
         )
     return obj
-
-
-RSS_COLUMNS = ["title", "link", "id", "published", "summary", "text"]
-
-
-# Expat errors that feedparser's fallback parser repairs without losing an item: HTML entities
-# such as &nbsp; that XML does not define, and prefixes (media:, yandex:) used undeclared.
-_REPAIRED_XML_ERRORS = frozenset({"undefined entity", "unbound prefix"})
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-_XML_DECL = re.compile(rb"\s*<\?xml\b[^>]*?\?>")
-
-
-def _as_utf8_xml(name: str, data: bytes, encoding: str) -> bytes:
-    """An XML document in ``encoding`` (given by the user), recoded as UTF-8 and declared so."""
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise _decode_error(name, 1, exc) from None
-    decl = _XML_DECL.match(text.encode("utf-8"))
-    body = text.encode("utf-8")
-    return b'<?xml version="1.0" encoding="utf-8"?>' + (body[decl.end() :] if decl else body)
-
-
-def _declare_cp1251(data: bytes) -> bytes:
-    """A feed that is not UTF-8 and declares no encoding, declared as cp1251.
-
-    Why: XML without a declaration is UTF-8 by rule, so feedparser falls back to windows-1252
-    and Cyrillic comes out as «Ïðèâåò». Here such a file is a Windows export in cp1251, as CSV
-    files without a BOM are taken to be.
-    """
-    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data
-    decl = _XML_DECL.match(data)
-    if decl is not None and b"encoding" in decl.group(0):
-        return data
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        guess = guess_8bit(data[:_SNIFF_BYTES])[0]
-        label = b"windows-1252" if guess == "cp1252" else b"windows-1251"
-        new = b'<?xml version="1.0" encoding="' + label + b'"?>'
-        return new + (data[decl.end() :] if decl is not None else data)
-    return data
-
-
-_INTERNAL_DTD = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
-
-
-def _open_rss(name: str, data: bytes, with_summary: bool) -> Table:
-    import feedparser  # imported lazily: only feeds need it
-
-    dtd = _INTERNAL_DTD.search(data[:_SNIFF_BYTES])
-    if dtd is not None:
-        raise DataError(
-            f"{name}, line {_line_of(data, dtd.start())}: the feed defines its own DTD "
-            "(<!DOCTYPE ... [ ... ]>), which feedclass refuses even when harmless: entity "
-            "definitions are how XML bombs and external-entity attacks work; remove the "
-            "DOCTYPE (real RSS and Atom feeds have none)"
-        )
-    data = _declare_cp1251(data)
-    parsed = feedparser.parse(data)
-    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    if not parsed.get("version") and not parsed.entries:
-        raise DataError(
-            f"{name}: not a readable RSS or Atom feed: no RSS <channel> or Atom <feed> in it "
-            "(a web page?); give the feed's own address or file"
-        )
-    xml_error = _xml_error(data, parsed)
-    if xml_error is not None:
-        # feedparser would carry on with its forgiving parser, losing or cutting items.
-        raise DataError(
-            f"{name}: not a readable RSS or Atom feed: not well-formed XML ({xml_error}); "
-            "is it cut short or broken? Download it again or fix it"
-        )
-    if problem is not None and not parsed.entries and not _harmless(problem):
-        raise DataError(f"{name}: not a readable RSS or Atom feed ({problem})")
-    rows: list[list[str]] = []
-    for entry in parsed.entries:
-        title = _entry_text(entry, "title")
-        summary = str(entry.get("summary", "") or "")
-        text = title
-        if with_summary and summary:
-            if _is_html(entry, "summary"):
-                summary_text = _html_text(summary)
-            else:
-                summary_text = _strip_tags(summary)
-            text = f"{title}. {summary_text}" if title else summary_text
-        rows.append(
-            [
-                title,
-                str(entry.get("link", "") or ""),
-                str(entry.get("id", "") or ""),
-                str(entry.get("published", entry.get("updated", "")) or ""),
-                summary,
-                text,
-            ]
-        )
-
-    def chunks() -> Iterator[list[list[str]]]:
-        if rows:
-            yield rows
-
-    table = Table(name, "rss", list(RSS_COLUMNS), "utf-8", chunks())
-    table.feed_title = str(parsed.feed.get("title", "") or "")  # type: ignore[attr-defined]
-    table.feed_link = str(parsed.feed.get("link", "") or "")  # type: ignore[attr-defined]
-    # feedparser keeps an RSS channel's <description> as "subtitle"
-    table.feed_description = str(parsed.feed.get("subtitle", "") or "")  # type: ignore[attr-defined]
-    return table
-
-
-def _harmless(problem: BaseException) -> bool:
-    """feedparser's own notes (a declared encoding overridden, ...), or an XML error it repaired.
-
-    Only called once :func:`_xml_error` found no other XML error.
-    """
-    from xml.sax import SAXParseException
-
-    import feedparser
-
-    return isinstance(problem, (feedparser.ThingsNobodyCaresAboutButMe, SAXParseException))
-
-
-def _xml_error(data: bytes, parsed: Any) -> str | None:
-    """Where ``data`` stops being well-formed XML, as "reason, line N", or None.
-
-    feedparser reports only the first error of its XML parser, then reparses forgivingly. Errors
-    it repairs (``_REPAIRED_XML_ERRORS``) are let through, so the document is checked again with
-    expat, blind to namespaces and to which entities are defined, for the first other error;
-    this also gives line numbers of the file itself (feedparser may add an XML declaration).
-    """
-    from xml.parsers import expat
-    from xml.sax import SAXParseException
-
-    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    if not isinstance(problem, SAXParseException):
-        return None  # well-formed, or a harmless note such as an encoding override
-    encoding = str(parsed.get("encoding") or "utf-8")
-    try:
-        text = data.decode(encoding, errors="replace")
-    except LookupError:
-        text = data.decode("utf-8", errors="replace")
-    # Decoded as feedparser decoded it: the declared encoding may be one it overrode.
-    parser = expat.ParserCreate(encoding="utf-8")
-    # An external DTD that is never read makes entities XML does not define (&nbsp;) legal.
-    parser.UseForeignDTD(True)
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_ALWAYS)
-
-    def no_external(context: str | None, *_: Any) -> int:
-        parser.ExternalEntityParserCreate(context).Parse(b"", True)  # nothing is fetched
-        return 1
-
-    parser.ExternalEntityRefHandler = no_external
-    try:
-        parser.Parse(text.encode("utf-8"), True)
-    except expat.ExpatError as exc:
-        return _xml_reason(expat.errors.messages[exc.code], exc.lineno or 0)
-    if problem.getMessage() in _REPAIRED_XML_ERRORS:
-        return None
-    return _xml_reason(problem.getMessage(), problem.getLineNumber() or 0)
-
-
-def _xml_reason(message: str, line: int) -> str:
-    # "not well-formed (invalid token)" would say it twice after "not well-formed XML".
-    reason = re.sub(r"^not well-formed \((.*)\)$", r"\1", message)
-    return f"{reason}, line {line}"
-
-
-def _is_html(entry: Any, key: str) -> bool:
-    detail = entry.get(f"{key}_detail") or {}
-    return detail.get("type") in _HTML_TYPES
-
-
-def _entry_text(entry: Any, key: str) -> str:
-    """A title as a reader sees it: HTML-typed ones without tags and entities decoded once.
-
-    Why: in an Atom ``type="html"`` title (or an RSS one with markup) ``AT&amp;amp;T`` is the
-    HTML ``AT&amp;T``, which reads "AT&T"; plain-text titles are left as they are.
-    """
-    value = str(entry.get(key, "") or "")
-    return _html_text(value) if value and _is_html(entry, key) else value
-
-
-# Only what looks like a tag or a comment: "5 < 6 > 4" in a title is text, not a tag.
-_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
-
-
-def _html_text(fragment: str) -> str:
-    """The text of an HTML fragment: tags dropped, then entities decoded, spaces collapsed."""
-    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
-
-
-def _strip_tags(fragment: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
 
 
 def read_labelled(

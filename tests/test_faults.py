@@ -17,11 +17,12 @@ import pytest
 
 from feedclass.atomic import TEMP_SUFFIX
 from feedclass.cli import main
+from feedclass.encodings import guess_8bit
 from feedclass.errors import DataError, ModelFileError, StateFileError
 from feedclass.history import History, locked, recover_pending
 from feedclass.model import MAX_TEXT_CHARS, TopicModel, load_model, topic_texts
 from feedclass.publish import dedup_file, publish_file
-from feedclass.readers import guess_8bit, open_table, read_labelled
+from feedclass.readers import open_table, read_labelled
 
 ROOT = Path(__file__).resolve().parent.parent
 

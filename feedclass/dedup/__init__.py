@@ -10,7 +10,8 @@ One module per step, in the order a batch goes through them:
   features, their kernel, the weights and the vetoes);
 * ``clusters`` forms stories (no chaining); ``tuning`` tunes and sweeps thresholds;
 * ``near_duplicates`` is the estimator; ``inputs`` checks what callers pass;
-* ``index`` is ``DedupIndex``: the same rules, one item at a time over a time window.
+* ``index`` is ``DedupIndex``: the same rules, one item at a time over a time window
+  (``indexparts``: what an item adds to the window's counts; ``indexfile``: its state file).
 
 Why this design
 ---------------

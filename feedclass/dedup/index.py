@@ -15,27 +15,24 @@ Why this design
   compared (up to 256), and two items of one known source never share a story. Best-scoring
   story first. Adding an item never changes the story of an item already indexed; only the
   editor's operations (``forbid``, ``split``, ``merge_stories``) move items.
-* State is data: a model-format zip of a JSON header and plain arrays, written atomically; the
-  counts and the band table are rebuilt from the texts on load.
+* State is data: a model-format zip of a JSON header and plain arrays, written atomically
+  (:mod:`~feedclass.dedup.indexfile`); the counts and the band table are rebuilt from the texts
+  on load.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import itertools
 import math
 import time as _time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-import numba
 import numpy as np
 
 from feedclass.dedup.bandtable import BandTable, GrowArray, top_voted
-from feedclass.dedup.candidates import band_keys
 from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
     MERGE_BUDGET,
@@ -44,23 +41,23 @@ from feedclass.dedup.clusters import (
     representative_order,
     score_floor,
 )
-from feedclass.dedup.facts import case_evidence, content_tokens
-from feedclass.dedup.featurize import CHAR_BUCKETS, Idf, char_gram_rows, clean_hashes, featurize
+from feedclass.dedup.featurize import CHAR_BUCKETS, Idf, featurize
+from feedclass.dedup.indexfile import (
+    pack_strings,
+    read_index_file,
+    unpack_strings,
+    write_index_file,
+)
+from feedclass.dedup.indexparts import PARALLEL_MIN, Parts, item_parts, one_thread
+from feedclass.dedup.inputs import ItemId, as_time, check_headline, check_item_id
 from feedclass.dedup.pairs import pair_scores, score_batch
-from feedclass.dedup.ragged import ptr_from_docs, sorted_unique_rows
-from feedclass.errors import DataError, ModelFileError, StateFileError
-from feedclass.modelfile import read_model_file, write_model_file
+from feedclass.errors import DataError, StateFileError
 
 __all__ = ["DedupIndex", "Match"]
 
-ItemId = Union[str, int]  # noqa: UP007 - a runtime alias
-
-KIND = "feedclass-dedup-index"
-VERSION = 1
 _DAY = 86400.0
 _N_CAND = 16  # candidates kept per new item: the items sharing the most bands with it
 _COMPACT_MIN = 4096  # renumber the live items when more slots than this are half dead
-_PARALLEL_MIN = 4096  # fewer headlines than this are prepared on one thread (see _one_thread)
 _BULK_MIN = 64  # a batch this large into an empty index is clustered at once
 
 
@@ -96,118 +93,6 @@ class Match:
     duplicate_of: ItemId | None
     score: float | None
     seen_before: bool
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Numba kernels on one thread: for a handful of headlines, starting the thread pool costs
-    more than the work, and on a busy machine a parallel launch can wait milliseconds."""
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
-# ---------------------------------------------------------------------------------------------
-# What one headline adds to the window's counts.
-# ---------------------------------------------------------------------------------------------
-@dataclass
-class _Parts:
-    """Per-text pieces the window counts: char buckets, stems, name evidence, band keys."""
-
-    char_ptr: np.ndarray
-    char_idx: np.ndarray  # distinct char 3-gram buckets per text
-    stem_ptr: np.ndarray
-    stem_idx: np.ndarray  # distinct content stems per text
-    cap_ptr: np.ndarray  # per text, its stem tokens capitalised mid-headline (repeats kept)
-    cap_stem: np.ndarray
-    low_ptr: np.ndarray  # ... and those in lower case mid-headline
-    low_stem: np.ndarray
-    clean_hash: np.ndarray
-    bands: np.ndarray  # (n, BANDS) band keys
-
-    def row(self, ptr: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
-        return idx[ptr[k] : ptr[k + 1]]
-
-
-def _parts(texts: list[str]) -> _Parts:
-    """What ``texts`` add to the window's counts (independent of the counts themselves)."""
-    if len(texts) < _PARALLEL_MIN:
-        with _one_thread():
-            return _parts_of(texts)
-    return _parts_of(texts)
-
-
-def _parts_of(texts: list[str]) -> _Parts:
-    # the pieces ``featurize`` starts from, without its IDF arithmetic (a third of an add); no
-    # typo undoing here, so an item counts the same whether added alone or loaded in a batch
-    ct = content_tokens(texts, typos=False)
-    tk, doc, shash = ct.tk, ct.doc, ct.shash
-    n = len(texts)
-    cptr, cidx = char_gram_rows(tk["clean"], tk["clean_off"])
-    sptr, sidx = sorted_unique_rows(ptr_from_docs(doc[ct.content], n), shash[ct.content])
-    clean_hash = clean_hashes(tk["clean"], tk["clean_off"])
-    # A stem capitalised mid-headline more often than not is a name: the batch counts this over
-    # the whole feed (``find_names``); the index keeps the same counts over its window.
-    _letters, _shouty, mid = case_evidence(ct, n)
-    cap = mid & tk["cap"]
-    low = mid & ~tk["cap"]
-    rows = np.arange(n + 1)
-    return _Parts(
-        cptr,
-        cidx.astype(np.int64),
-        sptr,
-        sidx.astype(np.uint64),
-        np.searchsorted(doc[cap], rows),
-        shash[cap],
-        np.searchsorted(doc[low], rows),
-        shash[low],
-        clean_hash,
-        band_keys(sptr, sidx, clean_hash),
-    )
-
-
-def _as_time(value: Any, name: str = "time") -> float:
-    if value is None:
-        return _time.time()
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return value.timestamp()
-    if isinstance(value, np.datetime64):
-        return float(value.astype("datetime64[ns]").astype(np.int64)) / 1e9
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise DataError(
-            f"{name} must be Unix seconds (a number) or a datetime; got {type(value).__name__} "
-            "instead"
-        )
-    t = float(value)
-    if not math.isfinite(t):
-        raise DataError(f"{name} must be a finite number of Unix seconds; got {value!r} instead")
-    return t
-
-
-def _check_id(item_id: Any) -> ItemId:
-    if isinstance(item_id, bool) or not isinstance(item_id, (str, int, np.integer)):
-        raise DataError(f"item_id must be a str or an int; got {type(item_id).__name__} instead")
-    if isinstance(item_id, np.integer):
-        return int(item_id)
-    if isinstance(item_id, str) and not item_id:
-        raise DataError("item_id must not be empty")
-    return item_id
-
-
-def _check_text(text: Any) -> str:
-    if not isinstance(text, str):
-        raise DataError(
-            f"text must be one headline (str); got {type(text).__name__} instead. "
-            "Use add_many for a list of headlines"
-        )
-    if not text.strip():
-        raise DataError("text must be a headline; got an empty one (skip empty rows first)")
-    return text.replace("\n", " ").replace("\r", " ")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,13 +246,13 @@ class DedupIndex:
         -------
         Match
         """
-        text = _check_text(text)
-        t = _as_time(time)
+        text = check_headline(text)
+        t = as_time(time)
         if item_id is None:
             item_id = len(self._ids)
             while item_id in self._slot_of:
                 item_id += 1
-        item_id = _check_id(item_id)
+        item_id = check_item_id(item_id)
         src = self._source_code(source)
         if item_id in self._slot_of:
             slot = self._slot_of[item_id]
@@ -378,9 +263,9 @@ class DedupIndex:
                 )
             self._seen_again(slot, t)
             return self._match(slot, seen_before=True)
-        with _one_thread():
+        with one_thread():
             self._prune(max(self._t_newest, t))
-            return self._add_one(text, item_id, t, src, _parts([text]), 0)
+            return self._add_one(text, item_id, t, src, item_parts([text]), 0)
 
     def query(self, text: str, time: Any = None, source: str | None = None) -> Match:
         """The story ``text`` would join if added now, without adding it.
@@ -389,11 +274,11 @@ class DedupIndex:
         A query forgets nothing: ``time`` is checked, and answers are against the items held
         (call :meth:`prune` first to answer as of a later time).
         """
-        text = _check_text(text)
-        _as_time(time)
+        text = check_headline(text)
+        as_time(time)
         src = self._source_code(source, register=False)
-        with _one_thread():
-            parts = _parts([text])
+        with one_thread():
+            parts = item_parts([text])
             self._count(parts, 0, +1)
             try:
                 story, rep_score, seen = self._decide(text, parts, 0, src)
@@ -416,7 +301,7 @@ class DedupIndex:
         times). Returns one ``Match`` per input row, in input order."""
         if isinstance(texts, (str, bytes)):
             raise DataError("texts must be a list of headlines; got a single str. Use add()")
-        rows = [_check_text(t) for t in texts]
+        rows = [check_headline(t) for t in texts]
         n = len(rows)
         ids = list(item_ids) if item_ids is not None else [None] * n
         if len(ids) != n:
@@ -427,7 +312,7 @@ class DedupIndex:
         else:
             if isinstance(times, (str, bytes)):
                 raise DataError("times must be a sequence with one time per headline")
-            tms = [_as_time(v, f"times[{k}]") for k, v in enumerate(times)]
+            tms = [as_time(v, f"times[{k}]") for k, v in enumerate(times)]
             if len(tms) != n:
                 raise DataError(f"times must have one value per headline ({n}); got {len(tms)}")
         srcs: list[str | None] = list(sources) if sources is not None else [None] * n
@@ -439,7 +324,7 @@ class DedupIndex:
             if i is None:
                 checked.append(None)
                 continue
-            c = _check_id(i)
+            c = check_item_id(i)
             if c in seen_ids and rows[seen_ids[c]] != rows[k]:
                 raise DataError(f"item_ids[{k}] = {c!r} repeats item_ids[{seen_ids[c]}]")
             if c in self._slot_of and self._texts[self._slot_of[c]] != rows[k]:
@@ -460,8 +345,8 @@ class DedupIndex:
         ):
             return self._bulk(rows, checked, tms, srcs, order)
         out: list[Match | None] = [None] * n
-        with _one_thread():
-            parts = _parts(rows) if n else None
+        with one_thread():
+            parts = item_parts(rows) if n else None
             for k in order:
                 iid = checked[k]
                 if iid is None:
@@ -502,7 +387,7 @@ class DedupIndex:
         src = np.array([self._source_code(x) for x in srcs], dtype=np.int64)
         t = np.array(tms, dtype=np.float64)
         thr = self.threshold
-        with _one_thread() if n < _PARALLEL_MIN else contextlib.nullcontext():
+        with one_thread() if n < PARALLEL_MIN else contextlib.nullcontext():
             sc = score_batch(rows, min_score=score_floor(thr))
             prio = representative_order(n, "first", t, sc.feats.length)
             leader, lscore = form_stories(n, sc.pi, sc.pj, sc.score, thr, prio, src, feats=sc.feats)
@@ -539,7 +424,7 @@ class DedupIndex:
         seen_sorted = np.ones(n, dtype=bool)
         seen_sorted[first_pos] = False
         out = [self._match(int(pos[k]), seen_before=bool(seen_sorted[pos[k]])) for k in range(n)]
-        with _one_thread():
+        with one_thread():
             self._prune(self._t_newest, room=0)
         return out
 
@@ -548,13 +433,13 @@ class DedupIndex:
         """Forget the items older than ``window_days`` before ``now`` (default: the newest time
         seen) and the oldest beyond ``max_items``; ``add`` does this by itself. Returns how many
         were forgotten."""
-        newest = self._t_newest if now is None else _as_time(now, "now")
-        with _one_thread():
+        newest = self._t_newest if now is None else as_time(now, "now")
+        with one_thread():
             return self._prune(newest, room=0)
 
     def forget_before(self, time: Any) -> int:
         """Forget every item published before ``time``; returns how many were forgotten."""
-        t = _as_time(time)
+        t = as_time(time)
         alive = self._alive.view
         gone = np.flatnonzero(alive & (self._time.view < t))
         self._drop(gone)
@@ -641,10 +526,10 @@ class DedupIndex:
         given) is its representative; new stories are numbered from ``next_story`` on, past
         every story id given."""
         idx = cls(threshold=threshold, window_days=window_days, max_items=max_items)
-        rows = [_check_text(t) for t in texts]
+        rows = [check_headline(t) for t in texts]
         n = len(rows)
-        ids = [_check_id(i) for i in item_ids]
-        t = np.array([_as_time(v, f"times[{k}]") for k, v in enumerate(times)], dtype=np.float64)
+        ids = [check_item_id(i) for i in item_ids]
+        t = np.array([as_time(v, f"times[{k}]") for k, v in enumerate(times)], dtype=np.float64)
         story = np.array(story_ids, dtype=np.int64)
         if len(ids) != n or t.shape != (n,) or story.shape != (n,):
             raise DataError(
@@ -699,57 +584,38 @@ class DedupIndex:
             "source": self._src.view[slots],
             "forbid": np.array(forbid, dtype=np.int64).reshape(-1, 2),
         }
-        arrays.update(_pack("text", texts))
-        arrays.update(_pack("source_name", self._source_names))
+        arrays.update(pack_strings("text", texts))
+        arrays.update(pack_strings("source_name", self._source_names))
         # ids as text, with a flag for those that were ints (ints of any size round-trip)
-        arrays.update(_pack("id", [str(i) for i in ids]))
+        arrays.update(pack_strings("id", [str(i) for i in ids]))
         arrays["id_is_int"] = np.array([isinstance(i, int) for i in ids], dtype=np.bool_)
         header = {
-            "kind": KIND,
-            "index_version": VERSION,
             "threshold": self.threshold,
             "window_days": self.window_days,
             "max_items": self.max_items,
             "next_story": self._next_story,
             "n_items": int(slots.size),
         }
-        try:
-            write_model_file(path, header, arrays)
-        except ModelFileError as exc:
-            raise StateFileError(str(exc).replace("model file", "index file")) from None
-        except OSError as exc:
-            raise StateFileError(
-                f"{path}: cannot write index file ({exc.strerror or exc})"
-            ) from None
+        write_index_file(path, header, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> DedupIndex:
         """Read an index written by :meth:`save`; a damaged or foreign file raises
         ``StateFileError``."""
-        try:
-            header, arrays = read_model_file(path)
-        except ModelFileError as exc:
-            raise StateFileError(str(exc).replace("model file", "index file")) from None
-        if header.get("kind") != KIND:
-            raise StateFileError(f"{path}: not a feedclass dedup index file")
-        version = header.get("index_version")
-        if not isinstance(version, int) or version > VERSION:
-            raise StateFileError(
-                f"{path}: index file version {version!r} is newer than this feedclass reads "
-                f"({VERSION}); upgrade feedclass"
-            )
+        header, arrays = read_index_file(path)
         try:
             idx = cls(
                 threshold=float(header["threshold"]),
                 window_days=float(header["window_days"]),
                 max_items=header["max_items"],
             )
-            texts = _unpack("text", arrays)
+            texts = unpack_strings("text", arrays)
             is_int = arrays["id_is_int"].astype(bool).tolist()
             ids: list[ItemId] = [
-                int(i) if b else i for i, b in zip(_unpack("id", arrays), is_int, strict=True)
+                int(i) if b else i
+                for i, b in zip(unpack_strings("id", arrays), is_int, strict=True)
             ]
-            idx._source_names = _unpack("source_name", arrays)
+            idx._source_names = unpack_strings("source_name", arrays)
             idx._sources = {s: k for k, s in enumerate(idx._source_names)}
             n = len(texts)
             cols = ("time", "story", "rank", "score", "source")
@@ -813,7 +679,7 @@ class DedupIndex:
             self._ids[slot], story, self._ids[rep], None if math.isnan(sc) else sc, seen_before
         )
 
-    def _count(self, parts: _Parts, k: int, sign: int) -> None:
+    def _count(self, parts: Parts, k: int, sign: int) -> None:
         """Add (+1) or remove (-1) text ``k`` of ``parts`` from the window's counts."""
         self._char_df[parts.row(parts.char_ptr, parts.char_idx, k)] += sign
         self._n_alive += sign
@@ -863,7 +729,7 @@ class DedupIndex:
         pj = np.arange(1, m + 1, dtype=np.int64)
         return pair_scores(f, pi, pj, min_score=score_floor(self.threshold))
 
-    def _decide(self, text: str, parts: _Parts, k: int, src: int) -> tuple[int, float, bool]:
+    def _decide(self, text: str, parts: Parts, k: int, src: int) -> tuple[int, float, bool]:
         """(story to join or 0, score to its representative, seen before) for text ``k``."""
         alive = self._alive.view
         found = self._table.lookup(parts.bands[k], alive)
@@ -898,7 +764,7 @@ class DedupIndex:
         return 0, 0.0, seen
 
     def _add_one(
-        self, text: str, item_id: ItemId, t: float, src: int, parts: _Parts, k: int
+        self, text: str, item_id: ItemId, t: float, src: int, parts: Parts, k: int
     ) -> Match:
         self._count(parts, k, +1)
         story, rep_score, seen = self._decide(text, parts, k, src)
@@ -944,7 +810,7 @@ class DedupIndex:
         if slots.size == 0:
             return
         slots = np.unique(slots)
-        parts = _parts([self._texts[s] for s in slots.tolist()])
+        parts = item_parts([self._texts[s] for s in slots.tolist()])
         alive = self._alive.view
         touched: set[int] = set()
         for k, s in enumerate(slots.tolist()):
@@ -1032,7 +898,7 @@ class DedupIndex:
         self._score = GrowArray(np.float64, score)
         if n == 0:
             return
-        parts = _parts(self._texts)
+        parts = item_parts(self._texts)
         self._hash = GrowArray(np.uint64, parts.clean_hash)
         self._stem_ptr = GrowArray(np.int64, parts.stem_ptr)
         self._stem_idx = GrowArray(np.uint64, parts.stem_idx)
@@ -1084,20 +950,3 @@ class DedupIndex:
             + len(self._members) * 64
         )
         return int(arrays + texts + ids + dicts + self._table.nbytes + self._char_df.nbytes)
-
-
-def _pack(name: str, strings: Iterable[str]) -> dict[str, np.ndarray]:
-    """Strings as one UTF-8 byte array plus offsets (numpy has no pickle-free ragged str)."""
-    enc = [s.encode("utf-8", "surrogatepass") for s in strings]
-    off = np.zeros(len(enc) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in enc], out=off[1:])
-    return {
-        f"{name}_utf8": np.frombuffer(b"".join(enc), dtype=np.uint8).copy(),
-        f"{name}_off": off,
-    }
-
-
-def _unpack(name: str, arrays: dict[str, np.ndarray]) -> list[str]:
-    blob = arrays[f"{name}_utf8"].astype(np.uint8).tobytes()
-    off = arrays[f"{name}_off"].astype(np.int64).tolist()
-    return [blob[a:b].decode("utf-8", "surrogatepass") for a, b in itertools.pairwise(off)]

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as _dt
+import math
+import time as _time
+from typing import Any, Union
 
 import numpy as np
 
 from feedclass.errors import DataError
 from feedclass.inputs import check_texts
 
-__all__ = ["as_sources", "as_times", "check_headlines"]
+__all__ = [
+    "ItemId",
+    "as_sources",
+    "as_time",
+    "as_times",
+    "check_headline",
+    "check_headlines",
+    "check_item_id",
+]
+
+ItemId = Union[str, int]  # noqa: UP007 - a runtime alias
 
 
 def check_headlines(texts: Any, name: str = "texts") -> list[str]:
@@ -79,3 +92,74 @@ def as_sources(sources: Any, n: int) -> np.ndarray:
         # None / "" mean "unknown source": such items may merge with anything
         out[k] = -1 if s is None or s == "" else codes.setdefault(s, len(codes))
     return out
+
+
+def as_time(value: Any, name: str = "time") -> float:
+    """One item's time as Unix seconds: a number, a datetime (naive means UTC) or None (now).
+
+    Examples
+    --------
+    >>> import datetime
+    >>> as_time(datetime.datetime(2024, 5, 5))
+    1714867200.0
+    >>> as_time("yesterday")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    feedclass.errors.DataError: time must be Unix seconds (a number) or a datetime; got str...
+    """
+    if value is None:
+        return _time.time()
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return value.timestamp()
+    if isinstance(value, np.datetime64):
+        return float(value.astype("datetime64[ns]").astype(np.int64)) / 1e9
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DataError(
+            f"{name} must be Unix seconds (a number) or a datetime; got {type(value).__name__} "
+            "instead"
+        )
+    t = float(value)
+    if not math.isfinite(t):
+        raise DataError(f"{name} must be a finite number of Unix seconds; got {value!r} instead")
+    return t
+
+
+def check_item_id(item_id: Any) -> ItemId:
+    """An item id: a non-empty str or an int (numpy ints become ints).
+
+    Examples
+    --------
+    >>> check_item_id(np.int64(7))
+    7
+    >>> check_item_id("")
+    Traceback (most recent call last):
+    ...
+    feedclass.errors.DataError: item_id must not be empty
+    """
+    if isinstance(item_id, bool) or not isinstance(item_id, (str, int, np.integer)):
+        raise DataError(f"item_id must be a str or an int; got {type(item_id).__name__} instead")
+    if isinstance(item_id, np.integer):
+        return int(item_id)
+    if isinstance(item_id, str) and not item_id:
+        raise DataError("item_id must not be empty")
+    return item_id
+
+
+def check_headline(text: Any) -> str:
+    """One headline, on one line (line breaks become spaces); an empty one is refused.
+
+    Examples
+    --------
+    >>> check_headline("Пожар\\nв Алматы")
+    'Пожар в Алматы'
+    """
+    if not isinstance(text, str):
+        raise DataError(
+            f"text must be one headline (str); got {type(text).__name__} instead. "
+            "Use add_many for a list of headlines"
+        )
+    if not text.strip():
+        raise DataError("text must be a headline; got an empty one (skip empty rows first)")
+    return text.replace("\n", " ").replace("\r", " ")

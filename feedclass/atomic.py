@@ -24,6 +24,7 @@ import io
 import os
 import re
 import secrets
+import signal
 import stat
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from feedclass.errors import DataError, InputFileError
+from feedclass.errors import DataError, InputFileError, Terminated
 
 __all__ = [
     "TEMP_SUFFIX",
@@ -39,10 +40,12 @@ __all__ = [
     "atomic_target",
     "atomic_write",
     "check_not_an_input",
+    "clear_stop_requests",
     "commit_all",
     "live_temp_files",
     "remove_live_temp_files",
     "remove_stale_temps",
+    "request_stop",
     "same_file",
 ]
 
@@ -193,6 +196,33 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+#: Signals that asked this run to stop. A handler's exception can be lost (raised inside a
+#: callback from compiled code, it is printed and ignored), so renames check this too: a run
+#: told to stop never publishes its output.
+_STOP_REQUESTS: list[int] = []
+
+
+def request_stop(signum: int) -> None:
+    """Record that signal ``signum`` (SIGINT or SIGTERM) asked this run to stop.
+
+    From then on :meth:`AtomicWriter.rename` raises ``KeyboardInterrupt`` (SIGINT) or
+    :class:`~feedclass.errors.Terminated` instead of putting a file in place.
+
+    >>> request_stop(signal.SIGTERM); clear_stop_requests()
+    """
+    _STOP_REQUESTS.append(signum)
+
+
+def clear_stop_requests() -> None:
+    """Forget earlier stop requests (for a program that goes on after handling one)."""
+    _STOP_REQUESTS.clear()
+
+
+def _raise_if_stop_requested() -> None:
+    if _STOP_REQUESTS:
+        raise KeyboardInterrupt if _STOP_REQUESTS[0] == signal.SIGINT else Terminated
+
+
 class AtomicWriter:
     """A file that appears under its final name only after :meth:`commit`.
 
@@ -317,6 +347,7 @@ class AtomicWriter:
         if self.tmp is None:
             return
         assert self.dest is not None
+        _raise_if_stop_requested()
         try:
             mode = os.stat(self.dest).st_mode & 0o7777
         except FileNotFoundError:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from feedclass.errors import FeedclassError
+from feedclass.errors import FeedclassError, Terminated
 
 try:  # typer >= 0.20 vendors click; older releases use click itself
     from typer.exceptions import TyperException as _UsageError
@@ -714,14 +714,18 @@ def _log_warnings_to_stderr() -> None:
         logger.addHandler(handler)
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that every writer unwinds and removes its
-    temporary file (a BaseException, like KeyboardInterrupt, so no ``except Exception``
-    swallows it)."""
-
-
 def _on_sigterm(signum: int, frame: Any) -> None:
+    from feedclass.atomic import request_stop
+
+    request_stop(signum)  # in case the exception is lost inside a callback from compiled code
     raise Terminated
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    from feedclass.atomic import request_stop
+
+    request_stop(signum)
+    raise KeyboardInterrupt
 
 
 def _stop(code: int, message: str) -> None:
@@ -819,8 +823,9 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         previous: Any = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous_int: Any = signal.signal(signal.SIGINT, _on_sigint)
     except ValueError:  # not the main thread (an embedding program): leave signals alone
-        previous = None
+        previous = previous_int = None
     try:
         code = command.main(args=args, prog_name="feedclass", standalone_mode=False)
         if code == 130:  # typer turns KeyboardInterrupt into Exit(130), returned, not raised
@@ -876,6 +881,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 if __name__ == "__main__":

@@ -47,3 +47,8 @@ class NotFittedError(FeedclassError, _SklearnNotFitted):
 
 class CalibrationWarning(UserWarning):
     """Calibration could not run, so probabilities are uncalibrated (temperature 1.0)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM asked the run to stop (a BaseException, like KeyboardInterrupt, so that no
+    ``except Exception`` swallows it and every writer unwinds, removing its temporary file)."""

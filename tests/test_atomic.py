@@ -232,3 +232,24 @@ def test_classify_and_publish_refuse_to_write_over_their_model(
         code, _, err = run([*cmd, str(src), "-m", str(model), "-o", str(model)], capsys)
         assert code == 2 and "is the input" in err
     assert model.read_bytes() == tiny_model_path.read_bytes()
+
+
+def test_a_stop_request_whose_exception_was_lost_still_keeps_the_old_output(
+    tmp_path: Path,
+) -> None:
+    # A signal handler's exception raised inside a callback from compiled code (numba's
+    # compiler) is printed and ignored; the run must still not publish its output.
+    from feedclass import atomic
+    from feedclass.errors import Terminated
+
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    atomic.request_stop(signal.SIGTERM)
+    try:
+        w = atomic.AtomicWriter(out)
+        w.stream.write("new\n")
+        with pytest.raises(Terminated):
+            w.commit()
+    finally:
+        atomic.clear_stop_requests()
+    assert out.read_text() == "old\n" and temps(tmp_path) == []

@@ -721,6 +721,15 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated
 
 
+def _quiet_lost_interrupt(unraisable: Any) -> None:
+    # A signal's exception raised inside a callback from compiled code cannot propagate and
+    # Python prints it with a traceback; the stop is recorded (request_stop) and acted on at
+    # the next rename, so say nothing here.
+    if isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def _on_sigint(signum: int, frame: Any) -> None:
     from feedclass.atomic import request_stop
 
@@ -820,6 +829,7 @@ def main(argv: list[str] | None = None) -> None:
         args.remove("--debug")
         logging.basicConfig(level=logging.DEBUG)
     _log_warnings_to_stderr()
+    sys.unraisablehook = _quiet_lost_interrupt
     command = typer.main.get_command(app)
     try:
         previous: Any = signal.signal(signal.SIGTERM, _on_sigterm)

@@ -57,6 +57,10 @@ class BodyLimit:
         limit = self.max_upload if scope["path"] in UPLOAD_PATHS else self.max_body
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
+                if int(value) <= _DRAIN_MAX:
+                    # read what the client is sending before answering: closing on unread
+                    # bytes resets the connection, and the reset can eat the 413 in flight
+                    await _drain(receive)
                 await _send_413(send, limit)
                 return
         seen = 0
@@ -134,6 +138,18 @@ class SecurityHeaders:
 
 class _TooLarge(Exception):
     pass
+
+
+#: A body announced up to this size is read and dropped before the 413; a larger one is not
+#: worth the bandwidth (the client may then see a reset instead of the message).
+_DRAIN_MAX = 64 << 20
+
+
+async def _drain(receive: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _send_413(send: Any, limit: int) -> None:

@@ -21,21 +21,11 @@ from feedclass.atomic import (
     live_temp_files,
     remove_stale_temps,
 )
-from feedclass.cli import main
 from feedclass.errors import DataError
+from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
 FEED = "id,title\n1,Рыбакина вышла в финал турнира\n2,Курс доллара вырос до 490 тенге\n"
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def temps(folder: Path) -> list[str]:

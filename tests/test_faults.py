@@ -15,30 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feedclass.atomic import TEMP_SUFFIX
-from feedclass.cli import main
 from feedclass.encodings import guess_8bit
 from feedclass.errors import DataError, ModelFileError, StateFileError
 from feedclass.history import History, locked, recover_pending
 from feedclass.model import MAX_TEXT_CHARS, TopicModel, load_model, topic_texts
 from feedclass.publish import dedup_file, publish_file
 from feedclass.readers import open_table, read_labelled
+from tests.test_atomic import temps
+from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def temps(folder: Path) -> list[str]:
-    return [n for n in os.listdir(folder) if n.endswith(TEMP_SUFFIX)]
 
 
 def batch(path: Path, prefix: str, texts: list[str]) -> Path:

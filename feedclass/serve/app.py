@@ -73,6 +73,9 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     over = True
+                    if message.get("more_body", False):
+                        # same reason as above: unread bytes reset the connection
+                        await _drain(receive, _DRAIN_MAX - seen)
                     raise _TooLarge()
             return message
 
@@ -145,9 +148,10 @@ class _TooLarge(Exception):
 _DRAIN_MAX = 64 << 20
 
 
-async def _drain(receive: Any) -> None:
-    while True:
+async def _drain(receive: Any, budget: int = _DRAIN_MAX) -> None:
+    while budget > 0:
         message = await receive()
+        budget -= len(message.get("body", b""))
         if message["type"] != "http.request" or not message.get("more_body", False):
             return
 
@@ -158,7 +162,13 @@ async def _send_413(send: Any, limit: int) -> None:
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            # a length, not chunks: the connection closes right after, and a chunked body
+            # cut by the close reads as an incomplete answer
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

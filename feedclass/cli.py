@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -744,7 +745,17 @@ def _stop(code: int, message: str) -> None:
     # signal arriving inside a clean-up left behind.
     remove_live_temp_files()
     _err(message)
+    if _WHOLE_PROCESS:
+        # A signal can land inside compiled code (numba, LLVM, a reader thread); tearing the
+        # interpreter down from there has crashed, so a stopped process leaves at once: the
+        # outputs are already committed or removed, and stderr is flushed.
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
+
+
+#: True when ``main`` runs as the program itself (no ``argv`` given), not embedded in a caller.
+_WHOLE_PROCESS = False
 
 
 DbOpt = Annotated[
@@ -823,6 +834,8 @@ def token_create(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every error into one line and an exit code."""
+    global _WHOLE_PROCESS
+    _WHOLE_PROCESS = argv is None
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if debug:

@@ -102,7 +102,7 @@ def test_a_fifo_output_is_written_into_and_stays_a_fifo(
 def test_dev_stdout_into_a_pipe(tmp_path: Path, tiny_model_path: Path) -> None:
     src = tmp_path / "feed.csv"
     src.write_text(FEED, encoding="utf-8")
-    cmd = [sys.executable, "-m", "feedclass.cli", "classify", str(src)]
+    cmd = [sys.executable, "-X", "faulthandler", "-m", "feedclass.cli", "classify", str(src)]
     cmd += ["-m", str(tiny_model_path), "-o", "/dev/stdout"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(cmd, capture_output=True, env=env, check=False, timeout=120)
@@ -189,7 +189,7 @@ def test_signals_exit_nonzero_and_leave_no_temp(
             fh.write(f"{i},Курс доллара вырос до {i} тенге на бирже в Алматы\n")
     out = tmp_path / "out.csv"
     out.write_text("old\n")
-    cmd = [sys.executable, "-m", "feedclass.cli", "classify", str(src)]
+    cmd = [sys.executable, "-X", "faulthandler", "-m", "feedclass.cli", "classify", str(src)]
     cmd += ["-m", str(tiny_model_path), "-o", str(out)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
@@ -199,7 +199,7 @@ def test_signals_exit_nonzero_and_leave_no_temp(
     assert proc.poll() is None, "finished before the signal: make the feed longer"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == code
+    assert proc.returncode == code, err.decode()[-3000:]
     assert err.decode().strip() == f"feedclass: {word}"
     assert out.read_text() == "old\n" and temps(tmp_path) == []
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check what holds, not how fast: on a shared or busy CI machine one example
+# can take longer than hypothesis' default 200 ms deadline, which is not a failure.
+settings.register_profile("feedclass", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("feedclass")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_report(cv["topics_only"]))
 
     t2 = time.time()
-    fitted = estimator.fit(texts, labels)
+    fitted = estimator.fit(texts, labels, groups=groups)
     fit_seconds = time.time() - t2
     model: TopicModel = fitted.model_ if self_training else fitted
     if self_training:

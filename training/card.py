@@ -85,6 +85,12 @@ SOURCES = [
         "or English examples of those topics (training/authored/)",
         "ours, CC0",
     ),
+    (
+        "msrp",
+        "English newswire sentences (2003-04) of the Microsoft Research Paraphrase Corpus, "
+        "labelled one by one by our team (training/labels/msrp.csv, id,label only)",
+        "text: Microsoft Research / the publishers, as distributed; our labels CC0",
+    ),
 ]
 
 

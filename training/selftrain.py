@@ -25,8 +25,10 @@ LEVER_KEYS = ("self_train_cut", "self_train_weight", "calibration_split")
 
 #: How the temperature's held-out rows are drawn (``calibration_split``): "grouped" = labelled
 #: rows only, whole groups of rewordings at a time; "labelled" = labelled rows only, any row;
-#: "rows" = any row, self-labelled ones included (the recipe before issue #19's second round).
-CALIBRATION_SPLITS = ("grouped", "labelled", "rows")
+#: "rows" = any row, self-labelled ones included (the recipe before issue #19's second round);
+#: "channel" = as "grouped", with a Telegram channel's posts of one topic held out together;
+#: "telegram" = as "channel", holding out labelled Telegram posts only (today's news).
+CALIBRATION_SPLITS = ("grouped", "labelled", "rows", "channel", "telegram")
 
 
 def sender(post_id: str) -> str:
@@ -67,8 +69,19 @@ def fit_self_trained(
     split = params.get("calibration_split", "grouped")
     if split not in CALIBRATION_SPLITS:
         raise ValueError(f"calibration_split must be one of {CALIBRATION_SPLITS}; got {split!r}")
-    first_groups = list(groups) if groups is not None and split == "grouped" else None
-    model = TopicModel(**model_params).fit(texts, labels, groups=first_groups)
+    first_groups = None
+    if groups is not None and split not in ("labelled", "rows"):
+        first_groups = [str(g) for g in groups]
+        if split in ("channel", "telegram"):
+            first_groups = [_channel_group(g) for g in first_groups]
+    first_rows = None
+    if split == "telegram":
+        if groups is None:
+            raise ValueError("calibration_split 'telegram' needs the groups (post ids)")
+        first_rows = [g.startswith("tgchannel:") for g in first_groups or []]
+    model = TopicModel(**model_params).fit(
+        texts, labels, groups=first_groups, calibration_rows=first_rows
+    )
     cut = float(params.get("self_train_cut", 0) or 0)
     if not cut:
         return model, {}
@@ -81,6 +94,8 @@ def fit_self_trained(
     # The temperature is fitted on held-out human labels only: self-labelled posts are the
     # ones the first model was sure of, so holding them out makes the model overconfident.
     rows = None if split == "rows" else [True] * len(texts) + [False] * len(added)
+    if first_rows is not None:
+        rows = first_rows + [False] * len(added)
     second_groups = None
     if first_groups is not None:
         second_groups = [f"l:{g}" for g in first_groups] + [f"p:{i}" for i in keep]
@@ -105,6 +120,11 @@ def fit_self_trained(
         "pool_changed": round(float(np.mean(second.predict(pool) != pseudo)), 4),
     }
     return second, stats
+
+
+def _channel_group(group: str) -> str:
+    """A Telegram post's channel as its calibration group (``tg<sender>_<message>`` ids)."""
+    return f"tgchannel:{sender(group)}" if group.startswith("tg") else group
 
 
 def _shares(labels: list[Any]) -> dict[str, float]:

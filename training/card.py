@@ -188,6 +188,22 @@ def _checks(m: dict[str, Any]) -> list[str]:
     ]
 
 
+#: What the temperature of the self-trained model was fitted on, per ``calibration_split``.
+_CALIBRATION_SPLIT = {
+    "rows": "The temperature was fitted on a random fifth of all rows, self-labelled ones "
+    "included.",
+    "labelled": "The temperature was fitted on a random fifth of the labelled rows only.",
+    "grouped": "The temperature was fitted on labelled rows only, held out a group of "
+    "rewordings at a time.",
+    "channel": "The temperature was fitted on labelled rows only, held out a group of "
+    "rewordings (a Telegram channel's posts of one topic) at a time.",
+    "telegram": "The temperature was fitted on held-out labelled 2024 Telegram posts only (a "
+    "channel's posts of one topic held out together, about a fifth of each topic), the "
+    "self-labelled posts and the older sources always training: calibrated on the kind of "
+    "news users classify (chosen on the dev channels of `training/levers.py`).",
+}
+
+
 def render(m: dict[str, Any], analysis: str = "") -> str:
     rh, top = m["ru_headlines"], m["topics_only"]
     dev = m.get("sib200_dev", {})
@@ -227,7 +243,8 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
                 f"Self-training: {m['self_training']['added']} unlabelled 2024 Telegram posts "
                 f"that a first model labelled with confidence >= {m['self_training']['cut']} "
                 f"joined training with weight {m['self_training']['weight']} (never a held-out "
-                "channel's posts).",
+                "channel's posts). "
+                + _CALIBRATION_SPLIT.get(m["self_training"].get("calibration_split", "rows"), ""),
             ]
             if m.get("self_training")
             else []

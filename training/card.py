@@ -80,9 +80,8 @@ SOURCES = [
     ),
     (
         "authored",
-        "Kazakh (all ten topics) and English (society, incidents, ecology, health, "
-        "weather) headlines written by the feedclass team, because the public data has no Kazakh "
-        "or English examples of those topics (training/authored/)",
+        "Kazakh and English headlines (all ten topics) written by the feedclass team, because "
+        "the public data has no Kazakh examples and no current English ones (training/authored/)",
         "ours, CC0",
     ),
     (

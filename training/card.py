@@ -192,8 +192,10 @@ _CALIBRATION_SPLIT = {
     "rows": "The temperature was fitted on a random fifth of all rows, self-labelled ones "
     "included.",
     "labelled": "The temperature was fitted on a random fifth of the labelled rows only.",
-    "grouped": "The temperature was fitted on labelled rows only, held out a group of "
-    "rewordings at a time.",
+    "grouped": "The temperature was fitted on a held-out fifth of the labelled rows only, a "
+    "group of rewordings (ParaPhraser paraphrases, SIB-200 translations, an MSRP pair) held out "
+    "together, the self-labelled posts always training (chosen on the dev channels of "
+    "`training/levers.py`).",
     "channel": "The temperature was fitted on labelled rows only, held out a group of "
     "rewordings (a Telegram channel's posts of one topic) at a time.",
     "telegram": "The temperature was fitted on held-out labelled 2024 Telegram posts only (a "

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
@@ -192,3 +194,34 @@ def test_grouped_cross_validation_calibrates_each_fold_by_group() -> None:
     cross_validate(Recording(n_features=2**16), texts, labels, groups=groups, folds=2)
     assert len(seen) == 2 and all(seen)
     assert {g for fold in seen for g in fold} == set(groups)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 6), st.booleans()), min_size=2, max_size=60
+    ),
+    folds=st.integers(1, 3),
+)
+def test_calibration_split_keeps_groups_whole_and_model_rows_in_training(rows, folds) -> None:
+    y = np.array([r[0] for r in rows])
+    groups = np.array([r[1] for r in rows])
+    eligible = np.array([r[2] for r in rows])
+    model = TopicModel(calibration_folds=folds)
+    tests = model._calibration_splits(y, 4, groups, eligible)
+    held = np.concatenate(tests)
+    assert len(held) == len(set(held.tolist()))  # a row is held out at most once
+    assert eligible[held].all()  # rows a model labelled always train
+    fold_of = {int(i): f for f, t in enumerate(tests) for i in t}
+    for c in range(4):
+        units = {
+            (int(g), fold_of.get(int(i), -1))
+            for i, g in enumerate(groups)
+            if y[i] == c and eligible[i]
+        }
+        by_group: dict[int, set[int]] = {}
+        for g, f in units:
+            by_group.setdefault(g, set()).add(f)
+        assert all(len(fs) == 1 for fs in by_group.values())  # a (topic, group) unit stays whole
+        if folds == 1 and len(by_group) >= 2:
+            assert any(fs == {-1} for fs in by_group.values())  # some of the topic trains

@@ -6,6 +6,7 @@ both sides of a split and inflate the score.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -86,6 +87,14 @@ def report(
     return out
 
 
+def _fits_groups(estimator: Any) -> bool:
+    """Whether ``estimator.fit`` takes a ``groups`` keyword."""
+    try:
+        return "groups" in inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def cross_validate(
     estimator: Any,
     texts: Sequence[str],
@@ -114,14 +123,20 @@ def cross_validate(
         splitter: Any = StratifiedGroupKFold(
             n_splits=folds, shuffle=True, random_state=random_state
         )
-        splits = splitter.split(texts_arr, y, np.asarray(list(groups), dtype=object))
+        group_arr = np.asarray([str(g) for g in groups], dtype=object)
+        splits = splitter.split(texts_arr, y, group_arr)
     else:
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
         splits = splitter.split(texts_arr, y)
     pred = np.empty(len(y), dtype=object)
     proba = np.zeros((len(y), len(classes)))
     for i, (train, test) in enumerate(splits):
-        model = clone(estimator).fit(texts_arr[train].tolist(), y[train])
+        fit_kw: dict[str, Any] = {}
+        if groups is not None and _fits_groups(estimator):
+            # The groups that keep rewordings in one fold also keep the estimator's own
+            # calibration split honest inside the fold.
+            fit_kw["groups"] = group_arr[train].tolist()
+        model = clone(estimator).fit(texts_arr[train].tolist(), y[train], **fit_kw)
         fold_classes = [str(c) for c in model.classes_]
         p = model.predict_proba(texts_arr[test].tolist())
         cols = np.searchsorted(classes, fold_classes)

@@ -85,6 +85,26 @@ CALIBRATION_MAX_ROWS = 25_000
 PROTOTYPE_NGRAMS = 2000
 
 
+def _row_groups(groups: Any, n: int) -> np.ndarray | None:
+    """Group ids of ``n`` rows as integers (None stays None)."""
+    if groups is None:
+        return None
+    values = [str(g) for g in groups]
+    if len(values) != n:
+        raise DataError(f"groups has {len(values)} entries for {n} training rows")
+    return np.unique(np.asarray(values, dtype=object), return_inverse=True)[1].astype(np.int64)
+
+
+def _row_mask(rows: Any, n: int) -> np.ndarray | None:
+    """A boolean mask of ``n`` rows (None stays None)."""
+    if rows is None:
+        return None
+    mask = np.asarray(rows)
+    if mask.shape != (n,) or mask.dtype != bool:
+        raise DataError(f"calibration_rows must be {n} booleans, one per training row")
+    return mask
+
+
 def _prototypes(coef: np.ndarray, k: int) -> sp.csr_matrix:
     """One unit-norm row per topic: its ``k`` heaviest positive weights, as a typical text."""
     rows, cols, vals = [], [], []
@@ -346,7 +366,15 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             )
         return float(self.C) * per_class[y_idx] * check_sample_weight(sample_weight, len(y_idx))
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TopicModel:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        groups: Any = None,
+        calibration_rows: Any = None,
+    ) -> TopicModel:
         """Learn the features' IDF, the topic weights and (with ``calibrate``) the temperature.
 
         Parameters
@@ -358,14 +386,34 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             not missing. ``classes_`` keeps their type.
         sample_weight : array-like of shape (n_samples,), optional
             Weight of each row in the loss (a row of weight 2 counts as two copies).
+        groups : array-like of shape (n_samples,), optional
+            Group of each row (e.g. the rewordings of one news story): the calibration split
+            holds a group out whole. Without it a held-out row's rewording stays in training,
+            its score is too sure, and the fitted temperature makes probabilities overconfident.
+        calibration_rows : array-like of bool, shape (n_samples,), optional
+            Rows that may be held out for calibration (default: all). Pass False for rows
+            whose labels a model made (self-training): the temperature should match human
+            labels, and self-labelled rows are the ones a model is already sure of.
 
         Returns
         -------
         TopicModel
             ``self``, fitted.
+
+        Examples
+        --------
+        >>> texts = ["Гол в ворота", "Гол на последней минуте", "Матч вничью", "Матч отменён",
+        ...          "Курс вырос", "Курс упал", "Нефть подешевела", "Нефть подорожала"]
+        >>> labels = ["sport"] * 4 + ["economy"] * 4
+        >>> m = TopicModel(n_features=2**16).fit(
+        ...     texts, labels, groups=["g", "g", "m1", "m2", "k", "k", "n1", "n2"])
+        >>> m.calibrated_
+        True
         """
         texts = topic_texts(X)
         classes, y_idx = check_labels(y, len(texts))
+        group_idx = _row_groups(groups, len(texts))
+        eligible = _row_mask(calibration_rows, len(texts))
         cost = self._row_cost(y_idx, classes, sample_weight)
         self.classes_ = classes
         self.features_ = self._new_features().fit(texts)
@@ -389,7 +437,9 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.calibrated_ = False
         if self.calibrate:
             # with word vectors on, calibrated on the augmented features (the folded weights agree)
-            self._calibrate(texts, M, y_idx, len(classes), cost, E)
+            self._calibrate(
+                texts, M, y_idx, len(classes), cost, E, groups=group_idx, eligible=eligible
+            )
         self.n_train_ = len(texts)
         return self
 
@@ -543,11 +593,19 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.coef_ = self._w.T
         self.intercept_ = np.asarray(intercept, dtype=np.float32)
 
-    def _calibration_splits(self, y_idx: np.ndarray, n_classes: int) -> list[np.ndarray]:
+    def _calibration_splits(
+        self,
+        y_idx: np.ndarray,
+        n_classes: int,
+        groups: np.ndarray | None = None,
+        eligible: np.ndarray | None = None,
+    ) -> list[np.ndarray]:
         """Held-out row sets for calibration: one split, or ``calibration_folds`` folds.
 
         Stratified by hand so that any class counts work: a topic with a single example is
-        never held out (it stays in every training part), every other topic is.
+        never held out (it stays in every training part), every other topic is. With
+        ``groups``, the unit held out is a (topic, group) pair; with ``eligible``, only those
+        rows are ever held out (the others always train).
         """
         folds = self.calibration_folds
         if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 1:
@@ -557,17 +615,39 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             raise ValueError(f"calibration_holdout must be in (0, 1); got {share!r} instead")
         rng = np.random.default_rng(self.random_state)
         fold_of = np.full(len(y_idx), -1)
+        if groups is None and eligible is None:
+            for c in range(n_classes):
+                rows = rng.permutation(np.flatnonzero(y_idx == c))
+                if len(rows) < 2:
+                    continue
+                if folds == 1:
+                    # At least one row out, and at least one left to learn from.
+                    n_out = min(max(1, round(share * len(rows))), len(rows) - 1)
+                    fold_of[rows[:n_out]] = 0
+                else:
+                    # A random start, so small topics are not always held out in the first folds.
+                    fold_of[rows] = (np.arange(len(rows)) + rng.integers(folds)) % folds
+            return [np.flatnonzero(fold_of == f) for f in range(folds)]
+        if groups is None:
+            groups = np.arange(len(y_idx))
+        can = np.ones(len(y_idx), dtype=bool) if eligible is None else eligible
         for c in range(n_classes):
-            rows = rng.permutation(np.flatnonzero(y_idx == c))
-            if len(rows) < 2:
+            rows = np.flatnonzero((y_idx == c) & can)
+            units, unit_of = np.unique(groups[rows], return_inverse=True)
+            if len(units) < 2 or np.count_nonzero(y_idx == c) < 2:
                 continue
+            order = rng.permutation(len(units))
             if folds == 1:
-                # At least one row out, and at least one left to learn from.
-                n_out = min(max(1, round(share * len(rows))), len(rows) - 1)
-                fold_of[rows[:n_out]] = 0
+                # Whole groups out until the share of rows is reached; one group at least stays.
+                sizes = np.bincount(unit_of, minlength=len(units))[order]
+                n_out = int(np.searchsorted(np.cumsum(sizes), share * len(rows))) + 1
+                n_out = min(max(1, n_out), len(units) - 1)
+                unit_fold = np.full(len(units), -1)
+                unit_fold[order[:n_out]] = 0
             else:
-                # A random start, so small topics are not always held out in the first folds.
-                fold_of[rows] = (np.arange(len(rows)) + rng.integers(folds)) % folds
+                unit_fold = np.empty(len(units), dtype=np.int64)
+                unit_fold[order] = (np.arange(len(units)) + rng.integers(folds)) % folds
+            fold_of[rows] = unit_fold[unit_of]
         return [np.flatnonzero(fold_of == f) for f in range(folds)]
 
     def _calibrate(
@@ -578,6 +658,9 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         n_classes: int,
         cost: np.ndarray,
         E: Any = None,
+        *,
+        groups: np.ndarray | None = None,
+        eligible: np.ndarray | None = None,
     ) -> None:
         """Fit the temperature (and per-topic offsets) on held-out scores of internal fits.
 
@@ -586,7 +669,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         never saw, as a new text would be: with them, their rows' norms would be spread over
         n-grams of weight 0, their scores too small, and the fitted temperature too low.
         """
-        tests = [t for t in self._calibration_splits(y_idx, n_classes) if len(t)]
+        tests = self._calibration_splits(y_idx, n_classes, groups, eligible)
+        tests = [t for t in tests if len(t)]
         held = np.concatenate(tests) if tests else np.zeros(0, dtype=np.int64)
         if len(held) < 2 or len(np.unique(y_idx[held])) < 2:
             warnings.warn(

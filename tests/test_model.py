@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
@@ -129,3 +131,97 @@ def test_calibration_on_a_sample_of_big_sets(monkeypatch: pytest.MonkeyPatch) ->
     )
     assert m.calibrated_ and m.temperature_ != 1.0
     assert m.predict(["Сборная по футболу выиграла матч"])[0] == "sport"
+
+
+def test_groups_keep_copies_out_of_the_calibration_split() -> None:
+    # Each headline three times: held out alone, a row's copy stays in training, the held-out
+    # scores look sure and the temperature sharpens; held out by group, they are new stories.
+    texts, labels = example_training()
+    groups = list(range(len(texts))) * 3
+    loose = TopicModel(n_features=2**16).fit(texts * 3, labels * 3)
+    grouped = TopicModel(n_features=2**16).fit(texts * 3, labels * 3, groups=groups)
+    assert grouped.calibrated_
+    assert grouped.temperature_ > 1.5 * loose.temperature_
+    new = list(OBVIOUS)
+    assert (
+        grouped.predict_proba(new).max(axis=1).mean() < loose.predict_proba(new).max(axis=1).mean()
+    )
+    assert grouped.predict(new).tolist() == loose.predict(new).tolist()
+
+
+def test_rows_outside_calibration_rows_are_never_held_out() -> None:
+    from feedclass.errors import CalibrationWarning
+
+    texts, labels = example_training()
+    with pytest.warns(CalibrationWarning, match="calibration skipped"):
+        m = TopicModel(n_features=2**16).fit(
+            texts, labels, calibration_rows=np.zeros(len(texts), dtype=bool)
+        )
+    assert not m.calibrated_
+    # Rows with labels no reader gave (here: shuffled) train but are not held out, so the
+    # temperature follows the human labels instead of being flattened by the wrong ones.
+    rng = np.random.default_rng(0)
+    X = texts * 3 + [f"{t} сегодня" for t in texts]
+    y = labels * 3 + rng.permutation(labels).tolist()
+    groups = list(range(len(texts))) * 3 + [f"n{i}" for i in range(len(texts))]
+    human = [True] * (3 * len(texts)) + [False] * len(texts)
+    every = TopicModel(n_features=2**16).fit(X, y, groups=groups)
+    marked = TopicModel(n_features=2**16).fit(X, y, groups=groups, calibration_rows=human)
+    assert marked.calibrated_
+    assert marked.temperature_ < 0.5 * every.temperature_
+
+
+def test_bad_groups_and_calibration_rows_are_refused() -> None:
+    texts, labels = example_training()
+    with pytest.raises(DataError, match="groups has 1 entries"):
+        TopicModel(n_features=2**16).fit(texts, labels, groups=["g"])
+    with pytest.raises(DataError, match="calibration_rows must be"):
+        TopicModel(n_features=2**16).fit(texts, labels, calibration_rows=[1] * len(texts))
+
+
+def test_grouped_cross_validation_calibrates_each_fold_by_group() -> None:
+    from feedclass.evaluate import cross_validate
+
+    seen: list[list[str]] = []
+
+    class Recording(TopicModel):
+        def fit(self, X, y, sample_weight=None, *, groups=None, calibration_rows=None):  # type: ignore[no-untyped-def]
+            seen.append(list(groups) if groups is not None else [])
+            return super().fit(X, y, sample_weight, groups=groups)
+
+    texts, labels = example_training()
+    groups = [f"g{i % 12}" for i in range(len(texts))]
+    cross_validate(Recording(n_features=2**16), texts, labels, groups=groups, folds=2)
+    assert len(seen) == 2 and all(seen)
+    assert {g for fold in seen for g in fold} == set(groups)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 6), st.booleans()), min_size=2, max_size=60
+    ),
+    folds=st.integers(1, 3),
+)
+def test_calibration_split_keeps_groups_whole_and_model_rows_in_training(rows, folds) -> None:
+    y = np.array([r[0] for r in rows])
+    groups = np.array([r[1] for r in rows])
+    eligible = np.array([r[2] for r in rows])
+    model = TopicModel(calibration_folds=folds)
+    tests = model._calibration_splits(y, 4, groups, eligible)
+    held = np.concatenate(tests)
+    assert len(held) == len(set(held.tolist()))  # a row is held out at most once
+    assert eligible[held].all()  # rows a model labelled always train
+    fold_of = {int(i): f for f, t in enumerate(tests) for i in t}
+    for c in range(4):
+        units = {
+            (int(g), fold_of.get(int(i), -1))
+            for i, g in enumerate(groups)
+            if y[i] == c and eligible[i]
+        }
+        by_group: dict[int, set[int]] = {}
+        for g, f in units:
+            by_group.setdefault(g, set()).add(f)
+        assert all(len(fs) == 1 for fs in by_group.values())  # a (topic, group) unit stays whole
+        if folds == 1 and len(by_group) >= 2:
+            assert any(fs == {-1} for fs in by_group.values())  # some of the topic trains

@@ -181,3 +181,25 @@ def test_a_retold_check_item_is_found_and_an_unrelated_one_is_not(tmp_path: Path
     item = load_en_check(data.parent)[-1]["title"]
     found = near_check_items([item + "!", "Совсем другая новость о погоде в Астане"], data.parent)
     assert found == {0}
+
+
+def test_english_newswire_labels_join_as_english_training_items() -> None:
+    data = needs_shared("msrp")
+    needs_shared("topics")
+    from training.build import load_corpus
+    from training.sources import load_labels
+
+    labels = load_labels(ROOT / "training" / "labels" / "msrp.csv")
+    msrp = [r for r in load_corpus(data.parent) if r["part"] == "msrp"]
+    assert len(msrp) >= 0.95 * len(labels)
+    assert all(r["lang"] == "en" and r["label"] == labels[r["id"]] for r in msrp)
+    # the two sentences of a pair tell one story: they share a group (one CV fold)
+    assert len({r["group"] for r in msrp}) <= 0.6 * len(msrp)
+
+
+def test_self_training_refuses_an_unknown_calibration_split() -> None:
+    from training.selftrain import fit_self_trained
+
+    texts, labels = example_training()
+    with pytest.raises(ValueError, match="calibration_split must be one of"):
+        fit_self_trained({"n_features": 2**16, "calibration_split": "any"}, texts, labels, [])

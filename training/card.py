@@ -80,10 +80,15 @@ SOURCES = [
     ),
     (
         "authored",
-        "Kazakh (all ten topics) and English (society, incidents, ecology, health, "
-        "weather) headlines written by the feedclass team, because the public data has no Kazakh "
-        "or English examples of those topics (training/authored/)",
+        "Kazakh and English headlines (all ten topics) written by the feedclass team, because "
+        "the public data has no Kazakh examples and no current English ones (training/authored/)",
         "ours, CC0",
+    ),
+    (
+        "msrp",
+        "English newswire sentences (2003-04) of the Microsoft Research Paraphrase Corpus, "
+        "labelled one by one by our team (training/labels/msrp.csv, id,label only)",
+        "text: Microsoft Research / the publishers, as distributed; our labels CC0",
     ),
 ]
 
@@ -182,6 +187,24 @@ def _checks(m: dict[str, Any]) -> list[str]:
     ]
 
 
+#: What the temperature of the self-trained model was fitted on, per ``calibration_split``.
+_CALIBRATION_SPLIT = {
+    "rows": "The temperature was fitted on a random fifth of all rows, self-labelled ones "
+    "included.",
+    "labelled": "The temperature was fitted on a random fifth of the labelled rows only.",
+    "grouped": "The temperature was fitted on a held-out fifth of the labelled rows only, a "
+    "group of rewordings (ParaPhraser paraphrases, SIB-200 translations, an MSRP pair) held out "
+    "together, the self-labelled posts always training (chosen on the dev channels of "
+    "`training/levers.py`).",
+    "channel": "The temperature was fitted on labelled rows only, held out a group of "
+    "rewordings (a Telegram channel's posts of one topic) at a time.",
+    "telegram": "The temperature was fitted on held-out labelled 2024 Telegram posts only (a "
+    "channel's posts of one topic held out together, about a fifth of each topic), the "
+    "self-labelled posts and the older sources always training: calibrated on the kind of "
+    "news users classify (chosen on the dev channels of `training/levers.py`).",
+}
+
+
 def render(m: dict[str, Any], analysis: str = "") -> str:
     rh, top = m["ru_headlines"], m["topics_only"]
     dev = m.get("sib200_dev", {})
@@ -221,7 +244,8 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
                 f"Self-training: {m['self_training']['added']} unlabelled 2024 Telegram posts "
                 f"that a first model labelled with confidence >= {m['self_training']['cut']} "
                 f"joined training with weight {m['self_training']['weight']} (never a held-out "
-                "channel's posts).",
+                "channel's posts). "
+                + _CALIBRATION_SPLIT.get(m["self_training"].get("calibration_split", "rows"), ""),
             ]
             if m.get("self_training")
             else []

@@ -75,7 +75,11 @@ def run(mode: str, configs: list[tuple[str, dict]], data_dir: Path) -> dict[str,
             pool = unlabelled_pool(data_dir, corpus, exclude)
         t0 = time.time()
         model, stats = fit_self_trained(
-            params, [r["title"] for r in train], [r["label"] for r in train], pool or []
+            params,
+            [r["title"] for r in train],
+            [r["label"] for r in train],
+            pool or [],
+            [r["group"] for r in train],
         )
         out: dict[str, Any] = {"params": overrides, "fit_seconds": round(time.time() - t0, 1)}
         if stats:

@@ -21,7 +21,14 @@ from feedclass.normalize import normalize_text
 from training.checks import is_heldout_post, near_check_items
 from training.tg_news import load_tg_posts
 
-LEVER_KEYS = ("self_train_cut", "self_train_weight")
+LEVER_KEYS = ("self_train_cut", "self_train_weight", "calibration_split")
+
+#: How the temperature's held-out rows are drawn (``calibration_split``): "grouped" = labelled
+#: rows only, whole groups of rewordings at a time; "labelled" = labelled rows only, any row;
+#: "rows" = any row, self-labelled ones included (the recipe before issue #19's second round);
+#: "channel" = as "grouped", with a Telegram channel's posts of one topic held out together;
+#: "telegram" = as "channel", holding out labelled Telegram posts only (today's news).
+CALIBRATION_SPLITS = ("grouped", "labelled", "rows", "channel", "telegram")
 
 
 def sender(post_id: str) -> str:
@@ -47,11 +54,34 @@ def unlabelled_pool(
 
 
 def fit_self_trained(
-    params: dict[str, Any], texts: list[str], labels: list[str], pool: list[str]
+    params: dict[str, Any],
+    texts: list[str],
+    labels: list[str],
+    pool: list[str],
+    groups: Sequence[Any] | None = None,
 ) -> tuple[TopicModel, dict[str, Any]]:
-    """Fit one config; with ``self_train_cut``, one round of self-training on ``pool``."""
+    """Fit one config; with ``self_train_cut``, one round of self-training on ``pool``.
+
+    ``groups`` (one per labelled text, e.g. the rewordings of one story) keep a group whole
+    in the calibration split when ``calibration_split`` is "grouped" (the default).
+    """
     model_params = {k: v for k, v in params.items() if k not in LEVER_KEYS}
-    model = TopicModel(**model_params).fit(texts, labels)
+    split = params.get("calibration_split", "grouped")
+    if split not in CALIBRATION_SPLITS:
+        raise ValueError(f"calibration_split must be one of {CALIBRATION_SPLITS}; got {split!r}")
+    first_groups = None
+    if groups is not None and split not in ("labelled", "rows"):
+        first_groups = [str(g) for g in groups]
+        if split in ("channel", "telegram"):
+            first_groups = [_channel_group(g) for g in first_groups]
+    first_rows = None
+    if split == "telegram":
+        if groups is None:
+            raise ValueError("calibration_split 'telegram' needs the groups (post ids)")
+        first_rows = [g.startswith("tgchannel:") for g in first_groups or []]
+    model = TopicModel(**model_params).fit(
+        texts, labels, groups=first_groups, calibration_rows=first_rows
+    )
     cut = float(params.get("self_train_cut", 0) or 0)
     if not cut:
         return model, {}
@@ -61,10 +91,20 @@ def fit_self_trained(
     keep = np.flatnonzero(proba.max(axis=1) >= cut)
     added = [pool[i] for i in keep]
     weight = float(params.get("self_train_weight", 1.0))
+    # The temperature is fitted on held-out human labels only: self-labelled posts are the
+    # ones the first model was sure of, so holding them out makes the model overconfident.
+    rows = None if split == "rows" else [True] * len(texts) + [False] * len(added)
+    if first_rows is not None:
+        rows = first_rows + [False] * len(added)
+    second_groups = None
+    if first_groups is not None:
+        second_groups = [f"l:{g}" for g in first_groups] + [f"p:{i}" for i in keep]
     second = TopicModel(**model_params).fit(
         texts + added,
         labels + pseudo[keep].tolist(),
         sample_weight=[1.0] * len(texts) + [weight] * len(added),
+        groups=second_groups,
+        calibration_rows=rows,
     )
     # Drift: how the topic shares the model gives the whole unlabelled pool move after it has
     # learned from its own labels (a self-reinforcing model moves them towards big topics).
@@ -80,6 +120,11 @@ def fit_self_trained(
         "pool_changed": round(float(np.mean(second.predict(pool) != pseudo)), 4),
     }
     return second, stats
+
+
+def _channel_group(group: str) -> str:
+    """A Telegram post's channel as its calibration group (``tg<sender>_<message>`` ids)."""
+    return f"tgchannel:{sender(group)}" if group.startswith("tg") else group
 
 
 def _shares(labels: list[Any]) -> dict[str, float]:
@@ -106,19 +151,26 @@ class SelfTrained(ClassifierMixin, BaseEstimator):
         pool: Sequence[str] = (),
         self_train_cut: float = 0.9,
         self_train_weight: float = 0.5,
+        calibration_split: str = "grouped",
     ) -> None:
         self.params = params
         self.pool = pool
         self.self_train_cut = self_train_cut
         self.self_train_weight = self_train_weight
+        self.calibration_split = calibration_split
 
-    def fit(self, X: Sequence[str], y: Sequence[Any]) -> SelfTrained:
+    def fit(
+        self, X: Sequence[str], y: Sequence[Any], groups: Sequence[Any] | None = None
+    ) -> SelfTrained:
         params = dict(
             self.params or {},
             self_train_cut=self.self_train_cut,
             self_train_weight=self.self_train_weight,
+            calibration_split=self.calibration_split,
         )
-        self.model_, self.stats_ = fit_self_trained(params, list(X), list(y), list(self.pool))
+        self.model_, self.stats_ = fit_self_trained(
+            params, list(X), list(y), list(self.pool), groups
+        )
         self.classes_ = self.model_.classes_
         return self
 

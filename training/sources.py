@@ -301,6 +301,30 @@ def load_bbc(data_dir: Path) -> list[dict]:
     return out
 
 
+def load_msrp(data_dir: Path) -> list[dict]:
+    """Load the English news sentences of MSRP (``msrp/msr_paraphrase_train.txt``), unlabelled.
+
+    Id ``msrp_<sentence id>``; the two sentences of a pair (one story, 2003-04 newswire) share
+    the group of the first pair a sentence appears in. Labels come from
+    ``training/labels/msrp.csv``, read one by one; here ``label`` is ``None``.
+    """
+    path = Path(data_dir) / "msrp" / "msr_paraphrase_train.txt"
+    if not path.is_file():
+        raise DataError(f"{path}: file not found; pass the shared/data folder as data_dir")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    out: dict[str, dict] = {}
+    for row in rows:
+        group = f"msrp_pair_{row['#1 ID']}"
+        for side in ("1", "2"):
+            item_id = f"msrp_{row[f'#{side} ID']}"
+            title = (row.get(f"#{side} String") or "").strip()
+            if not title:
+                raise DataError(f"{path}: sentence {item_id} is empty")
+            out.setdefault(item_id, _record(item_id, title, None, "msrp", "en", group))
+    return list(out.values())
+
+
 HEADLINECAUSE_PARTS: tuple[str, ...] = ("training", "exam", "honey")
 
 

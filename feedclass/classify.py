@@ -5,10 +5,14 @@ The feed streams through in chunks, so memory stays flat however long the input 
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Queue
 from typing import IO, Any
 
 import numpy as np
@@ -16,6 +20,7 @@ import numpy as np
 from feedclass.atomic import check_not_an_input
 from feedclass.columns import cell_text, find_text_column, jsonl_columns
 from feedclass.errors import DataError
+from feedclass.features import HashingFeatures
 from feedclass.model import TopicModel
 from feedclass.readers import CsvBlock, Table, open_table
 from feedclass.writers import TableWriter, output_format
@@ -254,9 +259,19 @@ def _classify_blocks(
     parts += [d + repr(v) for v in _CONF_VALUES.tolist()]
     empty = len(parts)
     parts.append(d)
+    parts_lock = threading.Lock()
     summary = ClassifySummary(output_format=fmt)
+    workers = HashingFeatures(n_jobs=model.n_jobs).n_threads()
+    idle = _one_thread_copies(model, workers)
 
     def label(block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
+        worker = idle.get()
+        try:
+            return label_with(worker, block)
+        finally:
+            idle.put(worker)
+
+    def label_with(model: TopicModel, block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
         if block.parsed is not None:
             values, n_empty, below = annotate(
                 model,
@@ -282,8 +297,9 @@ def _classify_blocks(
             exact = _CONF_VALUES[k] == rounded
             idx = conf0 + k
             for j in np.flatnonzero(~exact).tolist():  # never seen; kept exact all the same
-                idx[j] = len(parts)
-                parts.append(d + repr(float(rounded[j])))
+                with parts_lock:  # blocks are labelled on several threads
+                    idx[j] = len(parts)
+                    parts.append(d + repr(float(rounded[j])))
             which[full, 0] = np.where(sure, best, len(labels))
             which[full, 1] = idx
         return block, which, len(texts) - int(full.size), below
@@ -309,18 +325,40 @@ def _classify_blocks(
             if progress is not None:
                 progress(summary.rows)
 
-        # Classify block k in a worker thread while this thread parses block k+1 and writes
-        # block k-1: the parser, the feature kernel and the writer all run without the GIL.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = None
+        # Each labelling thread takes whole blocks and scores them on one core, while this
+        # thread parses the next blocks and writes the finished ones in order: the parser, the
+        # feature kernel and the writer all run without the GIL, so every core stays busy
+        # (one block split over the cores left them idle in its serial steps).
+        ahead = workers + 1  # blocks in flight: memory stays a few blocks whatever the input
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: deque[Future[tuple[CsvBlock, Any, int, int]]] = deque()
             for block in table.csv_blocks(ti):
-                job = pool.submit(label, block)
-                if pending is not None:
-                    emit(pending.result())
-                pending = job
-            if pending is not None:
-                emit(pending.result())
+                pending.append(pool.submit(label, block))
+                if len(pending) > ahead:
+                    emit(pending.popleft().result())
+            while pending:
+                emit(pending.popleft().result())
     return summary
+
+
+def _one_thread_copies(model: TopicModel, n: int) -> Queue[TopicModel]:
+    """``n`` shallow copies of ``model`` that score on one thread each, in a queue.
+
+    They share the weights; the packed weight table is built on the shared model first (by
+    scoring one text), so the copies find it in their copied cache instead of each building
+    its own.
+    """
+    copies: Queue[TopicModel] = Queue()
+    if n == 1 and model.n_jobs == 1:
+        copies.put(model)
+        return copies
+    model.predict_proba(["."])
+    for _ in range(n):
+        worker = copy.copy(model)
+        worker.features_ = copy.copy(model.features_)
+        worker.n_jobs = 1
+        copies.put(worker)
+    return copies
 
 
 def classify_parquet(

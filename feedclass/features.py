@@ -54,12 +54,11 @@ _MIN_DOCS_PER_THREAD = 2000
 
 # Passed as coef_t when a CSR is wanted; one dtype and layout keep the kernel to one compile.
 _NO_COEF = np.zeros((0, 1), np.float32)
-_NO_PACK = np.zeros((0, 8), np.float32)
-_NO_PACK16 = _NO_PACK.view(np.uint16)
-# float16 bit pattern -> value; 256 KB, so it stays in L2 next to the kernel's other tables.
-_HALF = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
-# Classes a packed row holds: 8 float32 = 16 halves, two of them taken by the idf.
-_PACK_CLASSES = 14
+_NO_PACK = np.zeros((0, 16), np.float32)
+# A packed row is one 64-byte cache line: 16 float32, the idf and up to 15 classes' weights.
+_PACK_WIDTH = 16
+_PACK_CLASSES = _PACK_WIDTH - 1
+_CACHE_LINE = 64
 
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -80,8 +79,6 @@ def _hash_batch(
     word_weight: float,
     coef_t: np.ndarray,
     packed: np.ndarray,
-    packed16: np.ndarray,
-    half: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hash, count, weight and normalise every document.
 
@@ -91,8 +88,8 @@ def _hash_batch(
     ``cmax == 0`` or ``char_weight == 0`` skips the char block, likewise for words.
     Buckets whose ``idf`` is 0 (unseen in fit, or below ``min_df``) are dropped.
     When ``packed`` is non-empty (fused path only) it replaces ``idf`` and ``coef_t``: row b
-    holds ``idf[b]`` in column 0 and, seen as ``packed16``, the float16 bits of ``coef_t[b]``
-    from column 2 on (``half`` maps bits to values), so one cache line serves a bucket.
+    holds ``idf[b]`` in column 0 and ``coef_t[b]`` from column 1 on, so one cache line serves
+    a bucket.
     One long function on purpose: every jitted function adds compile and cache-load time.
     """
     n_docs = offsets.size - 1
@@ -282,7 +279,7 @@ def _hash_batch(
                     b = row_idx[r]
                     if use_pk:
                         for c in range(n_cls):
-                            acc[c] += v * half[packed16[b, 2 + c]]
+                            acc[c] += v * packed[b, 1 + c]
                     else:
                         for c in range(n_cls):
                             acc[c] += v * coef_t[b, c]
@@ -354,6 +351,13 @@ def _fold(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     cps = np.ascontiguousarray(cps, dtype=np.uint32).view()
     cps.flags.writeable = False
     return cps, np.ascontiguousarray(offsets, dtype=np.int64)
+
+
+def _aligned_rows(n: int, width: int) -> np.ndarray:
+    """A zeroed ``(n, width)`` float32 array whose rows start on cache-line boundaries."""
+    raw = np.zeros(n * width * 4 + _CACHE_LINE, np.uint8)
+    skip = -raw.ctypes.data % _CACHE_LINE
+    return raw[skip : skip + n * width * 4].view(np.float32).reshape(n, width)
 
 
 def _ref_bucket(seed: int, text: str, n_features: int) -> int:
@@ -513,8 +517,6 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
             float(self.word_weight),
             _NO_COEF if coef_t is None else coef_t,
             _NO_PACK if packed is None else packed,
-            _NO_PACK16 if packed is None else packed.view(np.uint16),
-            _HALF,
         )
         n_threads = min(self.n_threads(), n // _MIN_DOCS_PER_THREAD)
         if n_threads <= 1:
@@ -618,14 +620,15 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         return scores + np.asarray(intercept, dtype=np.float32)
 
     def _packed(self, coef: np.ndarray) -> np.ndarray | None:
-        """``idf_`` and ``coef`` as one 32-byte row per bucket, or None if they do not fit.
+        """``idf_`` and ``coef`` as one 64-byte row per bucket, or None if they do not fit.
 
         Why: the fused kernel reads ``idf_[b]`` and ``coef[:, b]`` for every n-gram, at random
-        buckets; from two arrays (4 + 40 MB) that is two cache misses, from one packed row one.
-        Coefficients are stored as float16, so this is used only when that is exact (a
-        ``TopicModel`` rounds its weights to float16 for its file). Built once per (coef,
-        idf_) pair and cached; the key holds the arrays themselves, so a new model's arrays
-        never reuse it. Changing a coefficient array in place between calls is not supported.
+        buckets; from two arrays that is two cache misses, from one packed row aligned on a
+        cache line, one. The weights stay float32, as the unpacked path reads them, so both
+        give the same scores bit for bit (float16 rows, half the size, were slower: each
+        weight then costs a table look-up to widen it). Built once per (coef, idf_) pair and
+        cached; the key holds the arrays themselves, so a new model's arrays never reuse it.
+        Changing a coefficient array in place between calls is not supported.
         """
         n_cls = coef.shape[0]
         if n_cls > _PACK_CLASSES:
@@ -642,19 +645,13 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         )
         cached = getattr(self, "_pack_cache", None)
         if cached is not None and cached[0] == key and cached[1] is base and cached[2] is self.idf_:
-            packed: np.ndarray | None = cached[3]
+            packed: np.ndarray = cached[3]
             return packed
-        # Only buckets with a non-zero idf are ever read (the others weigh 0), so only their
-        # weights need to be exact in float16: a third of the work at start-up.
+        packed = _aligned_rows(self.n_features, _PACK_WIDTH)
+        packed[:, 0] = self.idf_
+        # Only buckets with a non-zero idf are ever read (the others weigh 0).
         used = np.flatnonzero(self.idf_)
-        part = coef.T[used]
-        c16 = part.astype(np.float16)
-        if not np.array_equal(c16.astype(coef.dtype), part, equal_nan=True):
-            packed = None
-        else:
-            packed = np.zeros((self.n_features, 8), np.float32)
-            packed[:, 0] = self.idf_
-            packed.view(np.uint16)[used, 2 : 2 + n_cls] = c16.view(np.uint16)
+        packed[used, 1 : 1 + n_cls] = coef.T[used]
         self._pack_cache = (key, base, self.idf_, packed)
         return packed
 

@@ -13,17 +13,23 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from feedclass.atomic import check_not_an_input
 from feedclass.columns import cell_text, find_text_column, jsonl_columns
 from feedclass.errors import DataError
-from feedclass.features import HashingFeatures
-from feedclass.model import TopicModel
+from feedclass.ngrams import n_threads
 from feedclass.readers import CsvBlock, Table, open_table
 from feedclass.writers import TableWriter, output_format
+
+if TYPE_CHECKING:
+    from feedclass.model import TopicModel
+    from feedclass.scorer import TopicScorer
+
+#: What classifies: a TopicModel, or a TopicScorer (no scikit-learn; no ``explain``).
+Model = Union["TopicModel", "TopicScorer"]
 
 
 @dataclass
@@ -49,7 +55,7 @@ def output_columns(existing: list[str], top_k: int, explain: bool) -> list[str]:
 
 
 def annotate(
-    model: TopicModel,
+    model: Model,
     texts: list[str],
     *,
     top_k: int = 0,
@@ -62,6 +68,8 @@ def annotate(
     Column-wise with numpy, then zipped into rows: a per-row Python loop here cost as much as
     the whole classification.
     """
+    if explain and not hasattr(model, "explain"):
+        raise DataError("explaining needs a TopicModel (feedclass.load_model), not a scorer")
     n = len(texts)
     width = 2 + 2 * top_k + explain
     full = np.flatnonzero([bool(t) and not t.isspace() for t in texts])
@@ -100,7 +108,7 @@ def annotate(
 def classify_file(
     source: str | Path | IO[bytes],
     dest: str | Path | None,
-    model: TopicModel,
+    model: Model,
     *,
     text_column: str | None = None,
     input_format: str | None = None,
@@ -240,7 +248,7 @@ def _classify_blocks(
     table: Table,
     dest: str | Path | None,
     fmt: str,
-    model: TopicModel,
+    model: Model,
     text_column: str | None,
     min_confidence: float,
     fallback: str,
@@ -265,7 +273,7 @@ def _classify_blocks(
     parts.append(d)
     parts_lock = threading.Lock()
     summary = ClassifySummary(output_format=fmt)
-    workers = HashingFeatures(n_jobs=model.n_jobs).n_threads()
+    workers = n_threads(model.n_jobs)
     idle = _one_thread_copies(model, workers)
 
     def label(block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
@@ -275,7 +283,7 @@ def _classify_blocks(
         finally:
             idle.put(worker)
 
-    def label_with(model: TopicModel, block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
+    def label_with(model: Model, block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
         if block.parsed is not None:
             values, n_empty, below = annotate(
                 model,
@@ -345,21 +353,22 @@ def _classify_blocks(
     return summary
 
 
-def _one_thread_copies(model: TopicModel, n: int) -> Queue[TopicModel]:
+def _one_thread_copies(model: Model, n: int) -> Queue[Model]:
     """``n`` shallow copies of ``model`` that score on one thread each, in a queue.
 
     They share the weights; the packed weight table is built on the shared model first (by
     scoring one text), so the copies find it in their copied cache instead of each building
     its own.
     """
-    copies: Queue[TopicModel] = Queue()
+    copies: Queue[Model] = Queue()
     if n == 1 and model.n_jobs == 1:
         copies.put(model)
         return copies
     model.predict_proba(["."])
     for _ in range(n):
         worker = copy.copy(model)
-        worker.features_ = copy.copy(model.features_)
+        if hasattr(model, "features_"):  # a TopicModel passes its n_jobs on to its features
+            worker.features_ = copy.copy(model.features_)
         worker.n_jobs = 1
         copies.put(worker)
     return copies
@@ -368,7 +377,7 @@ def _one_thread_copies(model: TopicModel, n: int) -> Queue[TopicModel]:
 def classify_parquet(
     source: str | Path,
     dest: str | Path,
-    model: TopicModel,
+    model: Model,
     *,
     text_column: str | None = None,
     top_k: int = 0,

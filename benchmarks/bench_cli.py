@@ -14,7 +14,9 @@ the benchmark extra. Prints markdown tables:
 3. prediction throughput of the Python API vs fastText (``bench_classify``'s table, quick
    sizes), so that ratio is measured in the same run as the figures above.
 
-The old code is a ``git archive`` of ``--old-commit`` in a temporary folder; each side first
+The old code is a ``git archive`` of ``--old-commit`` in a temporary folder (or ``--old-tree``,
+such a folder made beforehand; run a snapshot of this checkout the same way, so that editing
+the checkout cannot change a run under way); each side first
 classifies the 10-row file once, untimed, so that numba's on-disk cache is filled for both.
 The machine is shared and noisy: compare within one run; the load average is printed.
 """
@@ -70,6 +72,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--old-commit", default="bc39163")
+    ap.add_argument("--old-tree", type=Path, help="an extracted old tree instead of a commit")
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--startup-repeats", type=int, default=5)
@@ -80,7 +83,8 @@ def main() -> int:
     texts, _, _ = russian(args.data)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        trees = {"old": old_tree(args.old_commit, tmp), "new": ROOT}
+        old = args.old_tree or old_tree(args.old_commit, tmp)
+        trees = {"old": old.resolve(), "new": ROOT}
         feed, small = tmp / "feed.csv", tmp / "small.csv"
         make_feed(feed, texts, args.rows)
         make_feed(small, texts, 10)

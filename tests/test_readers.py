@@ -4,6 +4,7 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -433,3 +434,46 @@ def test_a_cp1251_feed_reads_in_cyrillic_declared_or_not(tmp_path: Path, prolog:
     path.write_bytes(prolog + body.encode("cp1251"))
     rows = [r for chunk in open_table(path).chunks() for r in chunk]
     assert rows[0][0] == "Токаев подписал закон о бюджете"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=12),
+        st.text(max_size=8).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.lists(
+            st.sampled_from(
+                [
+                    b"a",
+                    b"\x80",
+                    b"\xbf",
+                    b"\xc0",
+                    b"\xc2",
+                    b"\xdf",
+                    b"\xe0",
+                    b"\xa0",
+                    b"\xed",
+                    b"\x9f",
+                    b"\xef",
+                    b"\xf0",
+                    b"\x90",
+                    b"\xf4",
+                    b"\x8f",
+                    b"\xf5",
+                    b"\xff",
+                ]
+            ),
+            max_size=8,
+        ).map(b"".join),
+    )
+)
+def test_the_utf8_check_accepts_what_python_decodes(data: bytes) -> None:
+    # The fast CSV path checks each block with it; csv.reader reports any block it refuses.
+    from feedclass.readers import _is_utf8
+
+    try:
+        data.decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    assert _is_utf8(np.frombuffer(data, np.uint8)) == valid

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feedclass.errors import DataError, InputFileError
@@ -440,7 +440,10 @@ def test_a_cp1251_feed_reads_in_cyrillic_declared_or_not(tmp_path: Path, prolog:
 @given(
     st.one_of(
         st.binary(max_size=12),
-        st.text(max_size=8).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.text(st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010), max_size=4).map(
+            lambda t: t.encode("utf-8", "surrogatepass")
+        ),
+        st.text(max_size=8).map(str.encode),
         st.lists(
             st.sampled_from(
                 [
@@ -467,6 +470,14 @@ def test_a_cp1251_feed_reads_in_cyrillic_declared_or_not(tmp_path: Path, prolog:
         ).map(b"".join),
     )
 )
+@example(b"\xed\xa0\x80")  # a surrogate
+@example(b"\xed\x9f\xbf")  # the last code point before them
+@example(b"\xe0\x9f\xbf")  # overlong
+@example(b"\xc1\xbf")  # overlong
+@example(b"\xf0\x8f\xbf\xbf")  # overlong
+@example(b"\xf4\x90\x80\x80")  # past U+10FFFF
+@example(b"\xf4\x8f\xbf\xbf")  # U+10FFFF
+@example(b"x\xe2\x82")  # cut off
 def test_the_utf8_check_accepts_what_python_decodes(data: bytes) -> None:
     # The fast CSV path checks each block with it; csv.reader reports any block it refuses.
     from feedclass.readers import _is_utf8

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
-from typing import IO, TYPE_CHECKING, Any, Union
+from typing import IO, TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 
@@ -90,9 +90,10 @@ def annotate(
         while len(cols) < 2 + 2 * top_k:  # more topics asked for than the model has
             cols.append([""] * full.size)
     if explain:
+        explainer = cast("TopicModel", model)  # checked above: it has explain
         cols.append(
             [
-                "; ".join(f"{g} ({w:.2f})" for g, w in model.explain(texts[i], n=3))
+                "; ".join(f"{g} ({w:.2f})" for g, w in explainer.explain(texts[i], n=3))
                 for i in full.tolist()
             ]
         )
@@ -368,7 +369,7 @@ def _one_thread_copies(model: Model, n: int) -> Queue[Model]:
     for _ in range(n):
         worker = copy.copy(model)
         if hasattr(model, "features_"):  # a TopicModel passes its n_jobs on to its features
-            worker.features_ = copy.copy(model.features_)
+            cast("TopicModel", worker).features_ = copy.copy(cast("TopicModel", model).features_)
         worker.n_jobs = 1
         copies.put(worker)
     return copies

@@ -50,8 +50,7 @@ PACK_CLASSES = _PACK_WIDTH - 1
 _CACHE_LINE = 64
 
 
-@intrinsic
-def _prefetch(typingctx: Any, rows: Any, row: Any) -> Any:
+def _prefetch_typer(typingctx: Any, rows: Any, row: Any) -> Any:
     """Start loading ``rows[row, 0]``'s cache line; nothing waits for it.
 
     Why: the kernel reads a packed row for each distinct n-gram of a text only after hashing
@@ -76,6 +75,9 @@ def _prefetch(typingctx: Any, rows: Any, row: Any) -> Any:
         return context.get_dummy_value()
 
     return types.void(rows, row), codegen
+
+
+_prefetch: Any = intrinsic(_prefetch_typer)
 
 
 @jit(nogil=True)

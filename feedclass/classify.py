@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from queue import Queue
+from queue import Full, Queue
 from typing import IO, TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
@@ -22,7 +21,7 @@ from feedclass.columns import cell_text, find_text_column, jsonl_columns
 from feedclass.errors import DataError
 from feedclass.ngrams import n_threads
 from feedclass.readers import CsvBlock, Table, open_table
-from feedclass.writers import TableWriter, output_format
+from feedclass.writers import TableWriter, csv_records, output_format
 
 if TYPE_CHECKING:
     from feedclass.model import TopicModel
@@ -275,7 +274,6 @@ def _classify_blocks(
     parts_lock = threading.Lock()
     summary = ClassifySummary(output_format=fmt)
     workers = n_threads(model.n_jobs)
-    idle = _one_thread_copies(model, workers)
 
     def label(block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
         worker = idle.get()
@@ -315,7 +313,8 @@ def _classify_blocks(
                     parts.append(d + repr(float(rounded[j])))
             which[full, 0] = np.where(sure, best, len(labels))
             which[full, 1] = idx
-        return block, which, len(texts) - int(full.size), below
+        out = csv_records(block.body, block.ends, parts, which)
+        return block, out, len(texts) - int(full.size), below
 
     ti = columns.index(tcol)
     with TableWriter(
@@ -331,41 +330,66 @@ def _classify_blocks(
             if block.parsed is not None:
                 writer.write([r + v for r, v in zip(block.parsed, values)])
             else:
-                writer.write_records(block.body, block.ends, parts, values)
+                writer.write_bytes(values, block.rows)
             summary.rows += block.rows
             summary.empty += n_empty
             summary.below_threshold += below
             if progress is not None:
                 progress(summary.rows)
 
-        # Each labelling thread takes whole blocks and scores them on one core, while this
-        # thread parses the next blocks and writes the finished ones in order: the parser, the
-        # feature kernel and the writer all run without the GIL, so every core stays busy
-        # (one block split over the cores left them idle in its serial steps).
+        # A reading thread parses blocks and hands each to a labelling thread, which scores
+        # it on one core and formats its output; this thread only waits and writes the
+        # finished blocks in order. The parser, the kernel and the formatter run without the
+        # GIL, so every core stays busy, and no compiled code runs on this thread, where a
+        # signal's exception raised inside a compiled call could crash the process.
         ahead = workers + 1  # blocks in flight: memory stays a few blocks whatever the input
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: deque[Future[tuple[CsvBlock, Any, int, int]]] = deque()
-            for block in table.csv_blocks(ti, BLOCK_BYTES):
-                pending.append(pool.submit(label, block))
-                if len(pending) > ahead:
-                    emit(pending.popleft().result())
-            while pending:
-                emit(pending.popleft().result())
+        jobs: Queue[Future[tuple[CsvBlock, Any, int, int]] | None] = Queue(maxsize=ahead)
+        stop = threading.Event()
+        with ThreadPoolExecutor(workers) as pool, ThreadPoolExecutor(1) as reader:
+            idle = _one_thread_copies(model, workers, pool)
+
+            def read() -> None:
+                try:
+                    for block in table.csv_blocks(ti, BLOCK_BYTES):
+                        if not _put(jobs, pool.submit(label, block), stop):
+                            return
+                finally:
+                    _put(jobs, None, stop)
+
+            done = reader.submit(read)
+            try:
+                while (job := jobs.get()) is not None:
+                    emit(job.result())
+                done.result()  # a parse error, after the blocks before it
+            finally:
+                stop.set()
+                pool.shutdown(cancel_futures=True)
     return summary
 
 
-def _one_thread_copies(model: Model, n: int) -> Queue[Model]:
+def _put(jobs: Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put ``item`` once there is room, unless ``stop`` is set first (the reader gave up)."""
+    while not stop.is_set():
+        try:
+            jobs.put(item, timeout=0.1)
+            return True
+        except Full:
+            continue
+    return False
+
+
+def _one_thread_copies(model: Model, n: int, pool: ThreadPoolExecutor) -> Queue[Model]:
     """``n`` shallow copies of ``model`` that score on one thread each, in a queue.
 
     They share the weights; the packed weight table is built on the shared model first (by
-    scoring one text), so the copies find it in their copied cache instead of each building
-    its own.
+    scoring one text on ``pool``), so the copies find it in their copied cache instead of
+    each building its own.
     """
     copies: Queue[Model] = Queue()
     if n == 1 and model.n_jobs == 1:
         copies.put(model)
         return copies
-    model.predict_proba(["."])
+    pool.submit(model.predict_proba, ["."]).result()  # compiled code: not on this thread
     for _ in range(n):
         worker = copy.copy(model)
         if hasattr(model, "features_"):  # a TopicModel passes its n_jobs on to its features

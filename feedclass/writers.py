@@ -323,7 +323,7 @@ def render_rss(
 
 
 def csv_records(body: Any, ends: Any, parts: list[str], which: Any) -> bytes:
-    """Records, each followed by some of ``parts`` and a line end, as bytes (any thread).
+    r"""Records, each followed by some of ``parts`` and a line end, as bytes (any thread).
 
     Record i is ``body[ends[i-1]:ends[i]]`` (UTF-8 bytes as ``csv.writer`` would write the
     row), then ``parts[j]`` for each ``j`` in ``which[i]`` (already CSV-quoted, each with its

@@ -5,20 +5,30 @@ The feed streams through in chunks, so memory stays flat however long the input 
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from queue import Full, Queue
+from typing import IO, TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 
 from feedclass.atomic import check_not_an_input
 from feedclass.columns import cell_text, find_text_column, jsonl_columns
 from feedclass.errors import DataError
-from feedclass.model import TopicModel
+from feedclass.ngrams import n_threads
 from feedclass.readers import CsvBlock, Table, open_table
-from feedclass.writers import TableWriter, output_format
+from feedclass.writers import TableWriter, csv_records, output_format
+
+if TYPE_CHECKING:
+    from feedclass.model import TopicModel
+    from feedclass.scorer import TopicScorer
+
+#: What classifies: a TopicModel, or a TopicScorer (no scikit-learn; no ``explain``).
+Model = Union["TopicModel", "TopicScorer"]
 
 
 @dataclass
@@ -44,7 +54,7 @@ def output_columns(existing: list[str], top_k: int, explain: bool) -> list[str]:
 
 
 def annotate(
-    model: TopicModel,
+    model: Model,
     texts: list[str],
     *,
     top_k: int = 0,
@@ -57,6 +67,8 @@ def annotate(
     Column-wise with numpy, then zipped into rows: a per-row Python loop here cost as much as
     the whole classification.
     """
+    if explain and not hasattr(model, "explain"):
+        raise DataError("explaining needs a TopicModel (feedclass.load_model), not a scorer")
     n = len(texts)
     width = 2 + 2 * top_k + explain
     full = np.flatnonzero([bool(t) and not t.isspace() for t in texts])
@@ -77,9 +89,10 @@ def annotate(
         while len(cols) < 2 + 2 * top_k:  # more topics asked for than the model has
             cols.append([""] * full.size)
     if explain:
+        explainer = cast("TopicModel", model)  # checked above: it has explain
         cols.append(
             [
-                "; ".join(f"{g} ({w:.2f})" for g, w in model.explain(texts[i], n=3))
+                "; ".join(f"{g} ({w:.2f})" for g, w in explainer.explain(texts[i], n=3))
                 for i in full.tolist()
             ]
         )
@@ -95,7 +108,7 @@ def annotate(
 def classify_file(
     source: str | Path | IO[bytes],
     dest: str | Path | None,
-    model: TopicModel,
+    model: Model,
     *,
     text_column: str | None = None,
     input_format: str | None = None,
@@ -223,6 +236,10 @@ def _csv_field(value: str, delimiter: str) -> str:
     return value
 
 
+#: Input bytes per block of the fast CSV path: each labelling thread takes whole blocks, and
+#: a few blocks in flight (about 35,000 headlines each) keep memory flat and the cores even.
+BLOCK_BYTES = 4 << 20
+
 # What np.round(confidence, 4) prints as: one string per multiple of 1e-4.
 _CONF_VALUES = np.arange(10001) / 10000.0
 
@@ -231,7 +248,7 @@ def _classify_blocks(
     table: Table,
     dest: str | Path | None,
     fmt: str,
-    model: TopicModel,
+    model: Model,
     text_column: str | None,
     min_confidence: float,
     fallback: str,
@@ -254,9 +271,18 @@ def _classify_blocks(
     parts += [d + repr(v) for v in _CONF_VALUES.tolist()]
     empty = len(parts)
     parts.append(d)
+    parts_lock = threading.Lock()
     summary = ClassifySummary(output_format=fmt)
+    workers = n_threads(model.n_jobs)
 
     def label(block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
+        worker = idle.get()
+        try:
+            return label_with(worker, block)
+        finally:
+            idle.put(worker)
+
+    def label_with(model: Model, block: CsvBlock) -> tuple[CsvBlock, Any, int, int]:
         if block.parsed is not None:
             values, n_empty, below = annotate(
                 model,
@@ -282,11 +308,13 @@ def _classify_blocks(
             exact = _CONF_VALUES[k] == rounded
             idx = conf0 + k
             for j in np.flatnonzero(~exact).tolist():  # never seen; kept exact all the same
-                idx[j] = len(parts)
-                parts.append(d + repr(float(rounded[j])))
+                with parts_lock:  # blocks are labelled on several threads
+                    idx[j] = len(parts)
+                    parts.append(d + repr(float(rounded[j])))
             which[full, 0] = np.where(sure, best, len(labels))
             which[full, 1] = idx
-        return block, which, len(texts) - int(full.size), below
+        out = csv_records(block.body, block.ends, parts, which)
+        return block, out, len(texts) - int(full.size), below
 
     ti = columns.index(tcol)
     with TableWriter(
@@ -302,31 +330,79 @@ def _classify_blocks(
             if block.parsed is not None:
                 writer.write([r + v for r, v in zip(block.parsed, values)])
             else:
-                writer.write_records(block.body, block.ends, parts, values)
+                writer.write_bytes(values, block.rows)
             summary.rows += block.rows
             summary.empty += n_empty
             summary.below_threshold += below
             if progress is not None:
                 progress(summary.rows)
 
-        # Classify block k in a worker thread while this thread parses block k+1 and writes
-        # block k-1: the parser, the feature kernel and the writer all run without the GIL.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = None
-            for block in table.csv_blocks(ti):
-                job = pool.submit(label, block)
-                if pending is not None:
-                    emit(pending.result())
-                pending = job
-            if pending is not None:
-                emit(pending.result())
+        # A reading thread parses blocks and hands each to a labelling thread, which scores
+        # it on one core and formats its output; this thread only waits and writes the
+        # finished blocks in order. The parser, the kernel and the formatter run without the
+        # GIL, so every core stays busy, and no compiled code runs on this thread, where a
+        # signal's exception raised inside a compiled call could crash the process.
+        ahead = workers + 1  # blocks in flight: memory stays a few blocks whatever the input
+        jobs: Queue[Future[tuple[CsvBlock, Any, int, int]] | None] = Queue(maxsize=ahead)
+        stop = threading.Event()
+        with ThreadPoolExecutor(workers) as pool, ThreadPoolExecutor(1) as reader:
+            idle = _one_thread_copies(model, workers, pool)
+
+            def read() -> None:
+                try:
+                    for block in table.csv_blocks(ti, BLOCK_BYTES):
+                        if not _put(jobs, pool.submit(label, block), stop):
+                            return
+                finally:
+                    _put(jobs, None, stop)
+
+            done = reader.submit(read)
+            try:
+                while (job := jobs.get()) is not None:
+                    emit(job.result())
+                done.result()  # a parse error, after the blocks before it
+            finally:
+                stop.set()
+                pool.shutdown(cancel_futures=True)
     return summary
+
+
+def _put(jobs: Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put ``item`` once there is room, unless ``stop`` is set first (the reader gave up)."""
+    while not stop.is_set():
+        try:
+            jobs.put(item, timeout=0.1)
+            return True
+        except Full:
+            continue
+    return False
+
+
+def _one_thread_copies(model: Model, n: int, pool: ThreadPoolExecutor) -> Queue[Model]:
+    """``n`` shallow copies of ``model`` that score on one thread each, in a queue.
+
+    They share the weights; the packed weight table is built on the shared model first (by
+    scoring one text on ``pool``), so the copies find it in their copied cache instead of
+    each building its own.
+    """
+    copies: Queue[Model] = Queue()
+    if n == 1 and model.n_jobs == 1:
+        copies.put(model)
+        return copies
+    pool.submit(model.predict_proba, ["."]).result()  # compiled code: not on this thread
+    for _ in range(n):
+        worker = copy.copy(model)
+        if hasattr(model, "features_"):  # a TopicModel passes its n_jobs on to its features
+            cast("TopicModel", worker).features_ = copy.copy(cast("TopicModel", model).features_)
+        worker.n_jobs = 1
+        copies.put(worker)
+    return copies
 
 
 def classify_parquet(
     source: str | Path,
     dest: str | Path,
-    model: TopicModel,
+    model: Model,
     *,
     text_column: str | None = None,
     top_k: int = 0,

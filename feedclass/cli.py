@@ -251,7 +251,12 @@ def classify(
         return
     from feedclass.classify import classify_file
 
-    m = _load(model, jobs)
+    if explain:
+        m = _load(model, jobs)
+    else:  # the same probabilities without importing scikit-learn: a quicker start
+        from feedclass.scorer import load_scorer
+
+        m = load_scorer(model, n_jobs=jobs)
     progress = _Progress("classified")
     result = classify_file(
         input,

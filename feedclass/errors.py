@@ -7,7 +7,8 @@ working.
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+import threading
+from typing import TYPE_CHECKING, Any
 
 
 class FeedclassError(Exception):
@@ -37,12 +38,40 @@ class ClusterError(FeedclassError, OSError):
     """A Dask cluster cannot be started or reached, or a task on it failed."""
 
 
-class NotFittedError(FeedclassError, _SklearnNotFitted):
-    """An estimator was used before ``fit``.
+_MAKING = threading.Lock()
 
-    A subclass of scikit-learn's own ``NotFittedError`` (so of ``ValueError`` and
-    ``AttributeError`` too): code written for scikit-learn catches it.
-    """
+if TYPE_CHECKING:
+    from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+
+    class NotFittedError(FeedclassError, _SklearnNotFitted):
+        """An estimator was used before ``fit``."""
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError subclasses scikit-learn's, and importing scikit-learn costs about a
+    # second: it is made on first use, so `feedclass classify` (which never needs it) and
+    # `import feedclass` stay quick.
+    if name != "NotFittedError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _MAKING:  # one class, even when two threads ask at once
+        made = globals().get(name)
+        return made if made is not None else _make_not_fitted()
+
+
+def _make_not_fitted() -> type:
+    from sklearn.exceptions import NotFittedError as sklearn_not_fitted
+
+    class NotFittedError(FeedclassError, sklearn_not_fitted):  # type: ignore[no-redef]
+        """An estimator was used before ``fit``.
+
+        A subclass of scikit-learn's own ``NotFittedError`` (so of ``ValueError`` and
+        ``AttributeError`` too): code written for scikit-learn catches it.
+        """
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"
+    globals()["NotFittedError"] = NotFittedError
+    return NotFittedError
 
 
 class CalibrationWarning(UserWarning):

@@ -13,12 +13,8 @@ more character n-grams.
 
 from __future__ import annotations
 
-import math
-import os
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -29,8 +25,8 @@ from sklearn.utils.validation import check_is_fitted
 from feedclass.errors import DataError
 from feedclass.hashing import FNV_OFFSET, FNV_PRIME
 from feedclass.inputs import check_texts
-from feedclass.jit import jit
-from feedclass.normalize import fold_codepoints, normalize_many
+from feedclass.ngrams import WORD_SEED_INT, n_threads, pack_rows, run_batch
+from feedclass.normalize import normalize_many
 
 __all__ = ["HashingFeatures"]
 
@@ -40,320 +36,9 @@ _MASK64 = (1 << 64) - 1
 _FNV_PRIME_INT = int(FNV_PRIME)
 # Different seeds put char and word n-grams in different hash spaces.
 _CHAR_SEED_INT = int(FNV_OFFSET)
-_WORD_SEED_INT = 0x9E3779B97F4A7C15
-_FNV_PRIME = FNV_PRIME
-_CHAR_SEED = FNV_OFFSET
-_WORD_SEED = np.uint64(_WORD_SEED_INT)
-_M1 = np.uint64(0xFF51AFD7ED558CCD)
-_S29 = np.uint64(29)
-_S32 = np.uint64(32)
-_SPACE = np.uint64(32)
-
-# Below this many documents per thread, thread start-up costs more than it saves.
-_MIN_DOCS_PER_THREAD = 2000
-
-# Passed as coef_t when a CSR is wanted; one dtype and layout keep the kernel to one compile.
-_NO_COEF = np.zeros((0, 1), np.float32)
-_NO_PACK = np.zeros((0, 8), np.float32)
-_NO_PACK16 = _NO_PACK.view(np.uint16)
-# float16 bit pattern -> value; 256 KB, so it stays in L2 next to the kernel's other tables.
-_HALF = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
-# Classes a packed row holds: 8 float32 = 16 halves, two of them taken by the idf.
-_PACK_CLASSES = 14
+_WORD_SEED_INT = WORD_SEED_INT
 
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-
-
-@jit(nogil=True)
-def _hash_batch(
-    cps: np.ndarray,
-    offsets: np.ndarray,
-    isword: np.ndarray,
-    cmin: int,
-    cmax: int,
-    wmin: int,
-    wmax: int,
-    n_features: int,
-    idf: np.ndarray,
-    sublinear: bool,
-    char_weight: float,
-    word_weight: float,
-    coef_t: np.ndarray,
-    packed: np.ndarray,
-    packed16: np.ndarray,
-    half: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Hash, count, weight and normalise every document.
-
-    Returns CSR ``(indptr, indices, data)`` (column indices unsorted within a row, no
-    duplicates) or, when ``coef_t`` (n_features, n_classes) is non-empty, only the
-    ``(n_docs, n_classes)`` dot products of each normalised row with it (and an empty CSR).
-    ``cmax == 0`` or ``char_weight == 0`` skips the char block, likewise for words.
-    Buckets whose ``idf`` is 0 (unseen in fit, or below ``min_df``) are dropped.
-    When ``packed`` is non-empty (fused path only) it replaces ``idf`` and ``coef_t``: row b
-    holds ``idf[b]`` in column 0 and, seen as ``packed16``, the float16 bits of ``coef_t[b]``
-    from column 2 on (``half`` maps bits to values), so one cache line serves a bucket.
-    One long function on purpose: every jitted function adds compile and cache-load time.
-    """
-    n_docs = offsets.size - 1
-    nf = np.uint64(n_features)
-    do_char = cmax > 0 and char_weight != 0.0
-    do_word = wmax > 0 and word_weight != 0.0
-    use_pk = packed.shape[0] > 0
-    fused = coef_t.shape[0] > 0 or use_pk
-    n_cls = coef_t.shape[1]
-    maxlen = 0
-    for d in range(n_docs):
-        m = offsets[d + 1] - offsets[d]
-        if m > maxlen:
-            maxlen = m
-    # A document of m code points has at most (m + 1) // 2 words, so at most 2m + 1 padded
-    # characters, so at most that many char n-grams of each size; likewise for tokens.
-    n_csizes = cmax - cmin + 1 if do_char else 0
-    n_wsizes = wmax - wmin + 1 if do_word else 0
-    c_cap = (2 * maxlen + 2) * max(n_csizes, 1)
-    w_cap = (maxlen // 2 + 2) * max(n_wsizes, 1)
-    pad = np.empty(maxlen + 2, np.uint64)
-    tok_s = np.empty(maxlen // 2 + 2, np.int64)
-    tok_e = np.empty(maxlen // 2 + 2, np.int64)
-    w_raw = np.empty(w_cap, np.int64)
-    row_idx = np.empty(c_cap + w_cap, np.int64)
-    row_val = np.empty(c_cap + w_cap, np.float64)
-    u_tf = np.empty(c_cap, np.int32)
-    u_at = np.empty(c_cap, np.int64)
-    # A small open-addressing table per row: tkey[i] = 1 + bucket, tpos[i] = 1 + its position
-    # in the row. Counting through it instead of sorting makes the char block O(1) per n-gram;
-    # sized for the row and cleared after it, it stays in L1 where an n_features-long array
-    # would miss the cache on every n-gram.
-    tcap = 64
-    while tcap < 2 * c_cap:
-        tcap *= 2
-    tkey = np.zeros(tcap, np.int64)
-    tpos = np.zeros(tcap, np.int32)
-
-    cap = 0 if fused else max(1024, cps.size * 3)
-    indices = np.empty(cap, np.int32)
-    data = np.empty(cap, np.float32)
-    indptr = np.zeros(n_docs + 1, np.int64)
-    scores = np.zeros((n_docs if fused else 0, n_cls), np.float32)
-    acc = np.zeros(n_cls, np.float64)
-    nnz = 0
-
-    for d in range(n_docs):
-        start = offsets[d]
-        end = offsets[d + 1]
-        nu = 0
-        m = end - start
-        tmask = 63
-        while tmask + 1 < 2 * (2 * m + 2) * max(n_csizes, 1):
-            tmask = 2 * tmask + 1
-        # ---- char_wb n-grams: each space-separated word padded with one space each side.
-        if do_char:
-            i = start
-            while i < end:
-                if cps[i] == 32:
-                    i += 1
-                    continue
-                j = i
-                while j < end and cps[j] != 32:
-                    j += 1
-                plen = j - i + 2
-                pad[0] = _SPACE
-                for k in range(i, j):
-                    pad[k - i + 1] = np.uint64(cps[k])
-                pad[plen - 1] = _SPACE
-                # scikit-learn keeps a padded word shorter than min_n whole.
-                lo = min(cmin, plen)
-                for p in range(plen - lo + 1):
-                    h = _CHAR_SEED
-                    top = min(plen - p, cmax)
-                    for n in range(top):
-                        h = (h ^ pad[p + n]) * _FNV_PRIME
-                        if n + 1 >= lo:
-                            g = (h ^ (h >> _S29)) * _M1
-                            b = np.int64(((g >> _S32) * nf) >> _S32)
-                            t = b & tmask
-                            while tkey[t] != 0 and tkey[t] != b + 1:
-                                t = (t + 1) & tmask
-                            if tkey[t] == 0:
-                                tkey[t] = b + 1
-                                row_idx[nu] = b
-                                u_tf[nu] = 1
-                                u_at[nu] = t
-                                nu += 1
-                                tpos[t] = nu
-                            else:
-                                u_tf[tpos[t] - 1] += 1
-                i = j
-            sq = 0.0
-            for r in range(nu):
-                tf = float(u_tf[r])
-                if sublinear and tf > 1.0:
-                    tf = 1.0 + math.log(tf)
-                v = tf * (packed[row_idx[r], 0] if use_pk else idf[row_idx[r]])
-                row_val[r] = v
-                sq += v * v
-            if sq > 0.0:
-                scale = char_weight / math.sqrt(sq)
-                for r in range(nu):
-                    row_val[r] *= scale
-        n_row = nu
-        # ---- word n-grams: tokens are maximal runs of >= 2 word characters. Few per row,
-        # so they are counted by sorting, then merged into the row through the slots.
-        if do_word:
-            nt = 0
-            i = start
-            while i < end:
-                if isword[cps[i]] == 0:
-                    i += 1
-                    continue
-                j = i
-                while j < end and isword[cps[j]] != 0:
-                    j += 1
-                if j - i >= 2:
-                    tok_s[nt] = i
-                    tok_e[nt] = j
-                    nt += 1
-                i = j
-            nw = 0
-            for t in range(nt):
-                h = _WORD_SEED
-                top = min(nt - t, wmax)
-                for n in range(1, top + 1):
-                    if n > 1:
-                        h = (h ^ _SPACE) * _FNV_PRIME  # n-gram text is tokens joined by " "
-                    for k in range(tok_s[t + n - 1], tok_e[t + n - 1]):
-                        h = (h ^ np.uint64(cps[k])) * _FNV_PRIME
-                    if n >= wmin:
-                        g = (h ^ (h >> _S29)) * _M1
-                        w_raw[nw] = np.int64(((g >> _S32) * nf) >> _S32)
-                        nw += 1
-            wb = w_raw[:nw]
-            wb.sort()
-            sq = 0.0
-            first = n_row
-            r = 0
-            while r < nw:
-                b = wb[r]
-                s = r
-                while r < nw and wb[r] == b:
-                    r += 1
-                tf = float(r - s)
-                if sublinear and tf > 1.0:
-                    tf = 1.0 + math.log(tf)
-                v = tf * (packed[b, 0] if use_pk else idf[b])
-                row_idx[n_row] = b
-                row_val[n_row] = v
-                n_row += 1
-                sq += v * v
-            if sq > 0.0:
-                scale = word_weight / math.sqrt(sq)
-                for r in range(first, n_row):
-                    row_val[r] *= scale
-            # Fold word entries whose bucket a char n-gram already holds into that entry.
-            keep = first
-            for r in range(first, n_row):
-                b = row_idx[r]
-                t = b & tmask
-                while tkey[t] != 0 and tkey[t] != b + 1:
-                    t = (t + 1) & tmask
-                k = tpos[t] if tkey[t] != 0 else 0
-                if k != 0:
-                    row_val[k - 1] += row_val[r]
-                else:
-                    row_idx[keep] = row_idx[r]
-                    row_val[keep] = row_val[r]
-                    keep += 1
-            n_row = keep
-        for r in range(nu):
-            tkey[u_at[r]] = 0
-        # ---- whole-row L2 norm, then either the CSR row or the fused dot products.
-        sq = 0.0
-        for r in range(n_row):
-            sq += row_val[r] * row_val[r]
-        inv = 1.0 / math.sqrt(sq) if sq > 0.0 else 0.0
-        if fused:
-            # Accumulate in a private buffer: numba cannot prove scores and coef_t never
-            # alias, so summing into scores[d] directly would store on every step.
-            acc[:] = 0.0
-            for r in range(n_row):
-                v = row_val[r]
-                if v != 0.0:
-                    b = row_idx[r]
-                    if use_pk:
-                        for c in range(n_cls):
-                            acc[c] += v * half[packed16[b, 2 + c]]
-                    else:
-                        for c in range(n_cls):
-                            acc[c] += v * coef_t[b, c]
-            for c in range(n_cls):
-                scores[d, c] = acc[c] * inv
-            continue
-        if nnz + n_row > cap:
-            cap = max(nnz + n_row, 2 * cap)
-            new_indices = np.empty(cap, np.int32)
-            new_data = np.empty(cap, np.float32)
-            new_indices[:nnz] = indices[:nnz]
-            new_data[:nnz] = data[:nnz]
-            indices = new_indices
-            data = new_data
-        for r in range(n_row):
-            v = row_val[r]
-            if v != 0.0:
-                indices[nnz] = row_idx[r]
-                data[nnz] = v * inv
-                nnz += 1
-        indptr[d + 1] = nnz
-    return indptr, indices[:nnz].copy(), data[:nnz].copy(), scores
-
-
-# ---------------------------------------------------------------------------------------------
-# Python side: input checks, encoding, the word-character table and a reference hash.
-
-_BMP_WORD_TABLE: np.ndarray | None = None
-
-
-def _word_table(cps: np.ndarray) -> np.ndarray:
-    """``table[cp] == 1`` iff ``chr(cp)`` matches ``\\w`` (what scikit-learn's tokens use)."""
-    global _BMP_WORD_TABLE
-    if _BMP_WORD_TABLE is None:
-        # Built once per process; str.isalnum() is exactly re's \w minus "_".
-        table = np.fromiter((chr(c).isalnum() for c in range(0x10000)), np.uint8, 0x10000)
-        table[ord("_")] = 1
-        _BMP_WORD_TABLE = table
-    max_cp = int(cps.max()) if cps.size else 0
-    if max_cp < 0x10000:
-        return _BMP_WORD_TABLE
-    # Astral code points (emoji, rare scripts): classify only the ones this batch has.
-    ext = np.zeros(max_cp + 1, np.uint8)
-    ext[:0x10000] = _BMP_WORD_TABLE
-    for c in np.unique(cps[cps >= 0x10000]).tolist():
-        ext[c] = chr(c).isalnum()
-    return ext
-
-
-def _encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the code points of all texts joined and the document start offsets."""
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    offsets = np.zeros(len(texts) + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    # UTF-32 has one 4-byte unit per code point, so str offsets are array offsets;
-    # surrogatepass keeps lone surrogates instead of failing on them.
-    raw = "".join(texts).encode("utf-32-le", "surrogatepass")
-    return np.frombuffer(raw, dtype=np.uint32), offsets
-
-
-def _fold(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised code points of all texts, concatenated, and the document offsets."""
-    if any("\x00" in t for t in texts):
-        # fold_codepoints joins on NUL; normalize_many handles such texts one by one.
-        cps, offsets = _encode(normalize_many(texts))
-    else:
-        cps, offsets = fold_codepoints(texts)
-    # Read-only like np.frombuffer's result, so both paths share one compiled kernel.
-    cps = np.ascontiguousarray(cps, dtype=np.uint32).view()
-    cps.flags.writeable = False
-    return cps, np.ascontiguousarray(offsets, dtype=np.int64)
 
 
 def _ref_bucket(seed: int, text: str, n_features: int) -> int:
@@ -492,43 +177,11 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         packed: np.ndarray | None = None,
     ) -> Any:
         """Normalise, encode and hash a batch; return CSR, or scores when coef_t is given."""
-        cmin, cmax, wmin, wmax, nf = self._params()
-        cps, offsets = _fold(check_texts(X))
-        table = _word_table(cps)
-        n = offsets.size - 1
-        # One dtype/layout/writeability for every array argument, else numba compiles (and
-        # caches) another specialisation: seconds, e.g. for an idf_ loaded read-only.
-        idf = np.require(idf, np.float32, ["C", "A", "W"])
-        if coef_t is not None:
-            coef_t = np.require(coef_t, np.float32, ["C", "A", "W"])
-        args = (
-            cmin,
-            cmax,
-            wmin,
-            wmax,
-            nf,
-            idf,
-            bool(self.sublinear_tf),
-            float(self.char_weight),
-            float(self.word_weight),
-            _NO_COEF if coef_t is None else coef_t,
-            _NO_PACK if packed is None else packed,
-            _NO_PACK16 if packed is None else packed.view(np.uint16),
-            _HALF,
-        )
-        n_threads = min(self.n_threads(), n // _MIN_DOCS_PER_THREAD)
-        if n_threads <= 1:
-            parts = [_hash_batch(cps, offsets, table, *args)]
-        else:
-            # The kernel releases the GIL and rows are independent, so contiguous chunks on
-            # threads give exactly the single-thread result.
-            bounds = np.linspace(0, n, n_threads + 1).astype(np.int64)
-            chunks = [
-                (cps[offsets[lo] : offsets[hi]], offsets[lo : hi + 1] - offsets[lo])
-                for lo, hi in pairwise(bounds.tolist())
-            ]
-            with ThreadPoolExecutor(n_threads) as pool:
-                parts = list(pool.map(lambda c: _hash_batch(c[0], c[1], table, *args), chunks))
+        ranges = self._params()
+        weighting = (bool(self.sublinear_tf), float(self.char_weight), float(self.word_weight))
+        parts = run_batch(X, ranges, idf, weighting, self.n_threads(), coef_t, packed)
+        n = sum(p[0].size - 1 for p in parts)
+        nf = ranges[4]
         if coef_t is not None:
             return parts[0][3] if len(parts) == 1 else np.concatenate([p[3] for p in parts])
         if len(parts) == 1:
@@ -552,12 +205,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         >>> HashingFeatures(n_jobs=2).n_threads()
         2
         """
-        if self.n_jobs is None or self.n_jobs < 0:
-            try:
-                return len(os.sched_getaffinity(0))
-            except AttributeError:  # not on Linux
-                return os.cpu_count() or 1
-        return max(int(self.n_jobs), 1)
+        return n_threads(self.n_jobs)
 
     # -- sklearn API --------------------------------------------------------------------------
     def fit(self, X: Sequence[str], y: Any = None) -> HashingFeatures:
@@ -618,18 +266,11 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         return scores + np.asarray(intercept, dtype=np.float32)
 
     def _packed(self, coef: np.ndarray) -> np.ndarray | None:
-        """``idf_`` and ``coef`` as one 32-byte row per bucket, or None if they do not fit.
+        """:func:`feedclass.ngrams.pack_rows` of ``idf_`` and ``coef``, built once and cached.
 
-        Why: the fused kernel reads ``idf_[b]`` and ``coef[:, b]`` for every n-gram, at random
-        buckets; from two arrays (4 + 40 MB) that is two cache misses, from one packed row one.
-        Coefficients are stored as float16, so this is used only when that is exact (a
-        ``TopicModel`` rounds its weights to float16 for its file). Built once per (coef,
-        idf_) pair and cached; the key holds the arrays themselves, so a new model's arrays
-        never reuse it. Changing a coefficient array in place between calls is not supported.
+        The key holds the arrays themselves, so a new model's arrays never reuse it. Changing
+        a coefficient array in place between calls is not supported.
         """
-        n_cls = coef.shape[0]
-        if n_cls > _PACK_CLASSES:
-            return None
         base = coef
         while isinstance(base.base, np.ndarray):
             base = base.base
@@ -644,17 +285,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         if cached is not None and cached[0] == key and cached[1] is base and cached[2] is self.idf_:
             packed: np.ndarray | None = cached[3]
             return packed
-        # Only buckets with a non-zero idf are ever read (the others weigh 0), so only their
-        # weights need to be exact in float16: a third of the work at start-up.
-        used = np.flatnonzero(self.idf_)
-        part = coef.T[used]
-        c16 = part.astype(np.float16)
-        if not np.array_equal(c16.astype(coef.dtype), part, equal_nan=True):
-            packed = None
-        else:
-            packed = np.zeros((self.n_features, 8), np.float32)
-            packed[:, 0] = self.idf_
-            packed.view(np.uint16)[used, 2 : 2 + n_cls] = c16.view(np.uint16)
+        packed = pack_rows(self.idf_, coef)
         self._pack_cache = (key, base, self.idf_, packed)
         return packed
 

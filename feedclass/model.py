@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import json
 import os
 import warnings
 from pathlib import Path
@@ -27,34 +26,21 @@ from feedclass import __version__
 from feedclass.calibration import fit_temperature, fit_topic_offsets, softmax
 from feedclass.errors import CalibrationWarning, DataError, ModelFileError, NotFittedError
 from feedclass.features import HashingFeatures
-from feedclass.inputs import check_texts
+from feedclass.inputs import check_texts as check_texts  # serve.desk imports it from here
 from feedclass.linear import fit_one_vs_rest, loss_curvature, used_columns
-from feedclass.modelfile import read_model_file, shipped_file, write_model_file
-from feedclass.modelheader import check_model_header
+from feedclass.modelfile import write_model_file
+from feedclass.scorer import DEFAULT_MODEL_NAME as DEFAULT_MODEL_NAME
+from feedclass.scorer import MAX_TEXT_CHARS as MAX_TEXT_CHARS
+from feedclass.scorer import default_model_path as default_model_path
+from feedclass.scorer import ngram_pair, read_topic_file
+from feedclass.scorer import topic_texts as topic_texts
 from feedclass.validation import (
-    LABEL_DTYPES,
     check_labels,
     check_sample_weight,
     label_kind,
     plain_value,
 )
 from feedclass.vectors import augment, extend_idf, fold
-
-DEFAULT_MODEL_NAME = "feedclass-default.fcm"
-#: Only this many characters of a text are featurised: a headline, even with its summary, is
-#: far shorter, and the cap keeps memory linear in the batch whatever one line holds.
-MAX_TEXT_CHARS = 4096
-
-
-def topic_texts(X: Any, name: str = "X") -> list[str]:
-    """The texts a topic model reads: :func:`feedclass.inputs.check_texts`, each cut to its first
-    :data:`MAX_TEXT_CHARS` characters (the rest never counts for a topic).
-
-    >>> topic_texts(["a" * 5000])[0] == "a" * MAX_TEXT_CHARS
-    True
-    """
-    return [t if len(t) <= MAX_TEXT_CHARS else t[:MAX_TEXT_CHARS] for t in check_texts(X, name)]
-
 
 #: Header keys the model file format itself writes; ``save(metadata=...)`` may not set them.
 _RESERVED_KEYS = frozenset(
@@ -139,11 +125,6 @@ _FITTED = frozenset(
         "metadata_",
     }
 )
-
-
-def _pair(value: Any) -> tuple[int, int] | None:
-    """An n-gram range as a tuple (a model file stores it as a JSON list)."""
-    return None if value is None else (int(value[0]), int(value[1]))
 
 
 class TopicModel(ClassifierMixin, BaseEstimator):
@@ -263,8 +244,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------------------------
     def _new_features(self) -> HashingFeatures:
         return HashingFeatures(
-            char_ngram_range=_pair(self.char_ngram_range),
-            word_ngram_range=_pair(self.word_ngram_range),
+            char_ngram_range=ngram_pair(self.char_ngram_range),
+            word_ngram_range=ngram_pair(self.word_ngram_range),
             n_features=self.n_features,
             n_jobs=self.n_jobs,
         )
@@ -990,64 +971,29 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             The file is missing, truncated, not a feedclass model, a pickle, or of a newer
             format version.
         """
-
-        def check(header: dict[str, Any]) -> dict[str, tuple[str, tuple[int | None, ...]]]:
-            try:
-                return check_model_header(header, TopicModel().get_params())
-            except ModelFileError as exc:
-                raise ModelFileError(f"{path}: {exc}") from None
-
-        header, arrays = read_model_file(path, check)
-        n_features = int(header["n_features"])
-        labels = header["labels"]
-        used = arrays["used"].astype(np.int64)
-        if not (len(used) == len(arrays["idf"]) == arrays["coef"].shape[1]):
-            raise ModelFileError(f"{path}: arrays used, idf and coef disagree in length")
-        if used.size and (used.min() < 0 or used.max() >= n_features):
-            raise ModelFileError(f"{path}: array used names buckets beyond n_features")
-        params = dict(header["params"])
-        for key in ("char_ngram_range", "word_ngram_range"):
-            params[key] = _pair(params.get(key))
+        f = read_topic_file(path, TopicModel().get_params())
+        header = f.header
         try:
-            model = cls(**params)
-            kind = header.get("label_type", "str")
-            classes = np.asarray(
-                labels if kind == "str" else [json.loads(v.lower()) for v in labels],
-                dtype=LABEL_DTYPES[kind],
-            )
-            w = np.zeros((n_features, len(labels)), dtype=np.float32)
-            w[used] = arrays["coef"].T
-            idf = np.zeros(n_features, dtype=np.float32)
-            idf[used] = arrays["idf"]
-            intercept = arrays["intercept"].astype(np.float32)
-            if intercept.shape != (len(labels),):
-                raise ValueError("array shapes do not match the labels")
+            model = cls(**f.params)
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelFileError(f"{path}: corrupted model file ({exc})") from None
         feats = model._new_features()
-        feats.idf_ = idf
+        feats.idf_ = f.idf
         feats.n_docs_ = int(header.get("n_docs", 0))
         model.features_ = feats
-        model.classes_ = classes
-        model.intercept_ = intercept
-        model._w = w
-        model.coef_ = w.T
-        model.temperature_ = float(header.get("temperature", 1.0))
+        model.classes_ = f.classes
+        model.intercept_ = f.intercept
+        model._w = f.weights
+        model.coef_ = f.weights.T
+        model.temperature_ = f.temperature
         model.calibrated_ = bool(header.get("calibrated", model.temperature_ != 1.0))
         model.n_train_ = int(header.get("n_train", 0))
-        if "importance" in arrays:
-            importance = np.zeros(n_features, dtype=np.float32)
-            importance[used] = arrays["importance"]
-            model.importance_ = importance
+        if f.importance is not None:
+            model.importance_ = f.importance
             model.intercept_importance_ = float(header.get("intercept_importance", 0.0))
         model.metadata_ = header
         model.source_path_ = Path(path)  # so that no command writes over the model it uses
         return model
-
-
-def default_model_path() -> Path:
-    """Where the shipped model lives, in a checkout or an installed wheel."""
-    return shipped_file(DEFAULT_MODEL_NAME)
 
 
 def load_model(path: str | Path | None = None, *, n_jobs: int | None = None) -> TopicModel:
@@ -1070,4 +1016,6 @@ def load_model(path: str | Path | None = None, *, n_jobs: int | None = None) -> 
 
 def model_info(path: str | Path | None = None) -> dict[str, Any]:
     """The header of a model file: labels, training data, metrics, versions."""
-    return dict(load_model(path).metadata_)
+    from feedclass.scorer import load_scorer
+
+    return dict(load_scorer(path).metadata_)

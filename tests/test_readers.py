@@ -4,8 +4,9 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feedclass.errors import DataError, InputFileError
@@ -433,3 +434,57 @@ def test_a_cp1251_feed_reads_in_cyrillic_declared_or_not(tmp_path: Path, prolog:
     path.write_bytes(prolog + body.encode("cp1251"))
     rows = [r for chunk in open_table(path).chunks() for r in chunk]
     assert rows[0][0] == "Токаев подписал закон о бюджете"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=12),
+        st.text(st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010), max_size=4).map(
+            lambda t: t.encode("utf-8", "surrogatepass")
+        ),
+        st.text(max_size=8).map(str.encode),
+        st.lists(
+            st.sampled_from(
+                [
+                    b"a",
+                    b"\x80",
+                    b"\xbf",
+                    b"\xc0",
+                    b"\xc2",
+                    b"\xdf",
+                    b"\xe0",
+                    b"\xa0",
+                    b"\xed",
+                    b"\x9f",
+                    b"\xef",
+                    b"\xf0",
+                    b"\x90",
+                    b"\xf4",
+                    b"\x8f",
+                    b"\xf5",
+                    b"\xff",
+                ]
+            ),
+            max_size=8,
+        ).map(b"".join),
+    )
+)
+@example(b"\xed\xa0\x80")  # a surrogate
+@example(b"\xed\x9f\xbf")  # the last code point before them
+@example(b"\xe0\x9f\xbf")  # overlong
+@example(b"\xc1\xbf")  # overlong
+@example(b"\xf0\x8f\xbf\xbf")  # overlong
+@example(b"\xf4\x90\x80\x80")  # past U+10FFFF
+@example(b"\xf4\x8f\xbf\xbf")  # U+10FFFF
+@example(b"x\xe2\x82")  # cut off
+def test_the_utf8_check_accepts_what_python_decodes(data: bytes) -> None:
+    # The fast CSV path checks each block with it; csv.reader reports any block it refuses.
+    from feedclass.readers import _is_utf8
+
+    try:
+        data.decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    assert _is_utf8(np.frombuffer(data, np.uint8)) == valid

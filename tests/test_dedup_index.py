@@ -324,3 +324,99 @@ def test_one_at_a_time_agrees_with_the_batch_on_a_small_feed() -> None:
     ours = [m.story_id for m in out]
     assert len(set(zip(ours, batch.tolist(), strict=True))) == len(set(batch.tolist()))
     assert len(set(ours)) == len(set(batch.tolist())) == 7
+
+
+# -- a batch into a non-empty index: the same answers as one item at a time -------------------
+def _base_feed(n: int) -> list[str]:
+    """``n`` headlines drawn (fixed seed) from the rewrites of the pool: enough stories that a
+    batch spans several periods of the word statistics."""
+    rng = np.random.default_rng(5)
+    out = []
+    for k in range(n):
+        words = POOL[int(rng.integers(len(POOL)))].split()
+        if rng.random() < 0.5:
+            words.insert(int(rng.integers(len(words) + 1)), _WORDS[int(rng.integers(len(_WORDS)))])
+        out.append(" ".join(words) + f" {k % 23}" * int(rng.random() < 0.3))
+    return out
+
+
+_BASE = _base_feed(260)
+
+
+def _based(tmp: Path, **kw: object) -> tuple[DedupIndex, DedupIndex]:
+    """Two identical indexes holding ``_BASE`` (one built, one loaded back from its file)."""
+    idx = DedupIndex(**kw)  # type: ignore[arg-type]
+    idx.add_many(_BASE[:200], [f"b{k}" for k in range(200)], [k * MIN for k in range(200)])
+    for k in range(200, len(_BASE)):  # and some one by one, so a period is under way
+        idx.add(_BASE[k], item_id=f"b{k}", time=k * MIN)
+    idx.save(tmp / "base.fcm")
+    for k in range(len(_BASE), len(_BASE) + 7):
+        idx.add(_BASE[k % 50], item_id=f"c{k}", time=k * MIN)
+    idx.save(tmp / "base.fcm")
+    return DedupIndex.load(tmp / "base.fcm"), DedupIndex.load(tmp / "base.fcm")
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[tuple[str, str, float, str | None]]:
+    """Rows (text, id, time, source): new ids, ids already indexed or repeated in the batch
+    (with their headline), times out of order and far enough ahead to forget old items."""
+    n = draw(st.integers(1, 40))
+    t0 = (len(_BASE) + 10) * MIN
+    rows: list[tuple[str, str, float, str | None]] = []
+    for k in range(n):
+        kind = draw(st.integers(0, 9))
+        t = t0 + draw(st.sampled_from([0.0, 1.0, 5.0, 30.0, 200.0, 2000.0])) * MIN
+        src = draw(st.sampled_from([None, None, "a", "b"]))
+        if kind == 0:
+            j = draw(st.integers(0, 199))
+            rows.append((_BASE[j], f"b{j}", t, src))
+        elif kind == 1 and rows:
+            text, iid, _t, _s = rows[draw(st.integers(0, len(rows) - 1))]
+            rows.append((text, iid, t, src))
+        else:
+            rows.append((_variant(draw), f"n{k}", t, src))
+    return rows
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=batches(),
+    kw=st.sampled_from([{}, {"window_days": 0.5}, {"max_items": 150}, {"threshold": 0.6}]),
+)
+def test_add_many_gives_the_answers_of_one_at_a_time(
+    rows: list[tuple[str, str, float, str | None]],
+    kw: dict,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A batch into a non-empty index: the same Match for every row, the same story for
+    every item held, the same members in the same order, as adding the rows one by one in
+    time order (input order among equal times)."""
+    one, many = _based(tmp_path_factory.mktemp("idx"), **kw)
+    texts, ids, times, srcs = (list(c) for c in zip(*rows, strict=True))
+    got = many.add_many(texts, ids, times, srcs)
+    order = sorted(range(len(rows)), key=lambda k: times[k])
+    want: list[Match | None] = [None] * len(rows)
+    for k in order:
+        want[k] = one.add(texts[k], item_id=ids[k], time=times[k], source=srcs[k])
+    assert got == want
+    assert one.items() == many.items()
+    assert {s: one.members(s) for _i, _t, _tm, s in one.items()} == {
+        s: many.members(s) for _i, _t, _tm, s in many.items()
+    }
+    probe = FIRE_REWORD
+    assert one.query(probe) == many.query(probe)
+
+
+def test_a_batch_spanning_many_periods_matches_one_at_a_time(tmp_path: Path) -> None:
+    """A batch of 600 rows into 267 items crosses periods of the statistics (every ~4 rows
+    at first, longer as the index grows) and still answers as one-at-a-time adds."""
+    one, many = _based(tmp_path)
+    rng = np.random.default_rng(8)
+    texts = [_BASE[int(rng.integers(len(_BASE)))] + f" {k % 7}" for k in range(600)]
+    ids = [f"m{k}" for k in range(600)]
+    times = [(300 + k // 3) * MIN for k in range(600)]
+    got = many.add_many(texts, ids, times)
+    want = [one.add(t, item_id=i, time=tm) for t, i, tm in zip(texts, ids, times, strict=True)]
+    assert got == want
+    assert sum(m.duplicate_of is not None for m in got) > 100  # the batch did join stories
+    assert one.items() == many.items()

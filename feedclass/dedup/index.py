@@ -306,9 +306,42 @@ class DedupIndex:
         times: Any = None,
         sources: Sequence[str | None] | None = None,
     ) -> list[Match]:
-        """Add a batch: every input is checked before anything is added, the headlines are
-        prepared in one vectorised pass, then added in time order (input order among equal
-        times). Returns one ``Match`` per input row, in input order."""
+        """Add a batch of headlines; the answers are those of :meth:`add` row by row.
+
+        Every input is checked before anything is added. Rows go in time order (input order
+        among equal times). Into a non-empty index (or a batch under 64 rows) the Matches,
+        story ids and members are exactly those of calling :meth:`add` on the rows one by
+        one in that order, but the work is batched: a period of the word statistics at a
+        time, candidates are found for all its rows, every pair is scored in one call, and
+        the rows are then decided in order. Into an empty index a batch of 64+ rows is
+        clustered at once by the batch rule of :class:`~feedclass.dedup.NearDuplicates`.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            The headlines.
+        item_ids : sequence of str or int, optional
+            One id per headline (default: numbered as :meth:`add` numbers them). An id already
+            indexed, or repeated in the batch, must come with the same headline.
+        times : sequence of float or datetime, optional
+            One publication time per headline (default: now).
+        sources : sequence of str or None, optional
+            Outlet or channel per headline.
+
+        Returns
+        -------
+        list of Match
+            One per input row, in input order.
+
+        Examples
+        --------
+        >>> idx = DedupIndex()
+        >>> _ = idx.add("Пожар на складе в Алматы", item_id="a", time=0)
+        >>> ms = idx.add_many(["Курс доллара на 6 мая", "Срочно: пожар на складе в Алматы"],
+        ...                   ["b", "c"], [60, 30])
+        >>> [m.duplicate_of for m in ms], idx.members(idx.story_of("a"))
+        ([None, 'a'], ['a', 'c'])
+        """
         if isinstance(texts, (str, bytes)):
             raise DataError("texts must be a list of headlines; got a single str. Use add()")
         rows = [check_headline(t) for t in texts]
@@ -356,7 +389,11 @@ class DedupIndex:
             return self._bulk(rows, checked, tms, srcs, order)
         if n == 0:
             return []
-        out = self._ingest(rows, checked, tms, srcs, order, item_parts(rows))
+        parts = item_parts(rows)
+        # one thread: a period's calls are a few thousand headlines, and on a machine whose
+        # cores are busy a parallel launch waits for all of them (measured 3x slower)
+        with one_thread():
+            out = self._ingest(rows, checked, tms, srcs, order, parts)
         return [m for m in out if m is not None]
 
     def _bulk(
@@ -836,11 +873,8 @@ class DedupIndex:
         u, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
         stems, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, u)
         idf = self._counts.idf_for(stems)
-        with one_thread() if u.size < PARALLEL_MIN else contextlib.nullcontext():
-            f, _ = featurize([self._texts[s] for s in u.tolist()], idf, typos=False)
-            return pair_scores(
-                f, inv[: a.size], inv[a.size :], min_score=score_floor(self.threshold)
-            )
+        f, _ = featurize([self._texts[s] for s in u.tolist()], idf, typos=False)
+        return pair_scores(f, inv[: a.size], inv[a.size :], min_score=score_floor(self.threshold))
 
     def _text_scores(self, text: str, stems: np.ndarray, slots: Any) -> np.ndarray:
         """Similarity of a headline not indexed to each item in ``slots``."""

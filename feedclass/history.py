@@ -445,9 +445,10 @@ def dedup_against_history(
 ) -> HistoryResult:
     """Deduplicate a batch against itself and the history, then (``update``) add it to the history.
 
-    The rows go one by one, in the order of ``keep``, into a :class:`~feedclass.DedupIndex`
-    holding the history: a row joins a story under the index's rules (the batch's), and a story
-    first seen in this batch is represented by its first row in that order. ``times`` are Unix
+    The rows go in the order of ``keep`` into a :class:`~feedclass.DedupIndex` holding the
+    history (as one ``add_many`` when that order is the index's own, time then input): a row
+    joins a story under the index's rules (the batch's), and a story first seen in this batch
+    is represented by its first row in that order. ``times`` are Unix
     seconds per row (default: ``now`` for every row); ``now`` defaults to the current time.
     ``sources`` apply inside the batch only: a source republishing its own story the next day
     is still caught. ``ids`` (one per row) are kept with the items, so a later batch's match
@@ -497,30 +498,36 @@ def dedup_against_history(
     out_mid: list[str | None] = [None] * nb
     first_row: dict[int, int] = {}
     given = [i for i in batch_ids if i]
-    bulk: list[Match] = []
-    if len(index) == 0 and keep == "first" and len(set(given)) == len(given):
-        # a first run: the whole batch at once (DedupIndex.add_many clusters it as the batch
-        # does, on all cores), in the same order the rows would go in one by one
-        bulk = index.add_many(
-            batch,
-            item_ids=[i or None for i in batch_ids],
-            times=bt_kept.tolist(),
-            sources=[None if s < 0 else f"{tag}{int(s)}" for s in src_b.tolist()],
+    order = representative_order(nb, keep, bt, length).tolist()
+    srcs = [None if s < 0 else f"{tag}{int(s)}" for s in src_b.tolist()]
+    placed: list[Match] = []
+    by_time = np.lexsort((np.arange(nb), bt_kept)).tolist()
+    if len(set(given)) == len(given) and (
+        order == by_time or (len(index) == 0 and keep == "first")
+    ):
+        # the rows go in the index's own order (time, then input): the whole batch in one
+        # add_many, which answers as adding them one by one would (into an empty index, the
+        # batch clustering); an id already held with an edited headline: the edit replaces it
+        for iid in given:
+            if iid in index and text_of.get(iid) != batch[batch_ids.index(iid)]:
+                index.remove(iid)
+        placed = index.add_many(
+            batch, item_ids=[i or None for i in batch_ids], times=bt_kept.tolist(), sources=srcs
         )
-    for r in representative_order(nb, keep, bt, length).tolist():
+    for r in order:
         iid: str | None = batch_ids[r] or None
-        if bulk:
-            m = bulk[r]
+        if placed:
+            m = placed[r]
         else:
             if iid is not None and iid in index and text_of.get(iid, batch[r]) != batch[r]:
                 index.remove(iid)  # the same item with an edited headline: the edit replaces it
-            src = None if src_b[r] < 0 else f"{tag}{int(src_b[r])}"
-            m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=src)
+            m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=srcs[r])
         st = m.story_id
         added: str | int = m.item_id if m.item_id is not None else -1  # add always names it
         old = held.get((batch[r], st))
         if old is not None and old != added:
-            index.remove(added)
+            if added in index:  # (a batch past max_items may have forgotten it already)
+                index.remove(added)
             m = index.add(batch[r], item_id=old, time=float(bt_kept[r]))
             added = old
         text_of[added] = batch[r]

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from feedclass.dedup.bandtable import BandTable, GrowArray, top_voted
+from feedclass.dedup.candidates import band_keys
 from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
     MERGE_BUDGET,
@@ -47,6 +48,7 @@ from feedclass.dedup.indexfile import (
     read_index_file,
     unpack_strings,
     write_index_file,
+    write_index_stream,
 )
 from feedclass.dedup.indexparts import PARALLEL_MIN, Parts, item_parts, one_thread
 from feedclass.dedup.inputs import ItemId, as_time, check_headline, check_item_id
@@ -163,6 +165,8 @@ class DedupIndex:
         self.window_days = float(window_days)
         self.max_items = max_items
         self._reset()
+        #: what the caller stored with the index (:meth:`save`'s ``meta``); {} if nothing
+        self.meta: dict[str, Any] = {}
 
     def _reset(self) -> None:
         self._texts: list[str] = []
@@ -593,12 +597,41 @@ class DedupIndex:
         return idx
 
     # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, meta: dict[str, Any] | None = None) -> None:
         """Write the index to ``path`` atomically, as data (a zip of JSON and numpy arrays).
 
         The word statistics are refreshed first (a loaded index counts every item it holds),
-        so the index saved and the index loaded answer alike from here on.
+        so the index saved and the index loaded answer alike from here on. ``meta`` (JSON
+        values) is stored with it and comes back as ``meta`` of :meth:`load`. The file carries
+        each item's stems and the window's counts, so loading prepares no headline again.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> idx = DedupIndex()
+        >>> _ = idx.add("Пожар на складе в Алматы", item_id="a", time=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "index.fcm")
+        >>> idx.save(path, meta={"run": 7})
+        >>> back = DedupIndex.load(path)
+        >>> back.story_of("a") == idx.story_of("a"), back.meta
+        (True, {'run': 7})
         """
+        write_index_file(path, *self._state(meta))
+
+    def write(self, stream: Any, meta: dict[str, Any] | None = None) -> None:
+        """:meth:`save` into an open binary ``stream`` (a caller that renames the file itself).
+
+        Examples
+        --------
+        >>> import io
+        >>> buf = io.BytesIO()
+        >>> DedupIndex().write(buf)
+        >>> buf.getvalue()[:2]
+        b'PK'
+        """
+        write_index_stream(stream, *self._state(meta))
+
+    def _state(self, meta: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         self._queue_drops()
         self._counts.refresh(self._n_alive)
         slots = np.flatnonzero(self._alive.view)
@@ -628,14 +661,21 @@ class DedupIndex:
         # ids as text, with a flag for those that were ints (ints of any size round-trip)
         arrays.update(pack_strings("id", [str(i) for i in ids]))
         arrays["id_is_int"] = np.array([isinstance(i, int) for i in ids], dtype=np.bool_)
+        # what loading would otherwise prepare again from the texts: stems, hashes, counts
+        sp, si = self._stem_ptr.view, self._stem_idx.view
+        arrays["hash"] = self._hash.view[slots]
+        arrays["stem_len"] = (sp[1:] - sp[:-1])[slots]
+        arrays["stem_idx"], _owner = gather_rows(sp, si, slots)
+        arrays.update(self._counts.to_arrays())
         header = {
             "threshold": self.threshold,
             "window_days": self.window_days,
             "max_items": self.max_items,
             "next_story": self._next_story,
             "n_items": int(slots.size),
+            "meta": {} if meta is None else meta,
         }
-        write_index_file(path, header, arrays)
+        return header, arrays
 
     @classmethod
     def load(cls, path: str | Path) -> DedupIndex:
@@ -668,7 +708,12 @@ class DedupIndex:
                 arrays["rank"].astype(np.int64),
                 arrays["score"].astype(np.float64),
                 arrays["source"].astype(np.int64),
+                arrays if "stem_idx" in arrays else None,
             )
+            meta = header.get("meta", {})
+            if not isinstance(meta, dict):
+                raise ValueError("meta is not an object")
+            idx.meta = meta
             for a, b in arrays["forbid"].astype(np.int64).tolist():
                 idx._forbid.setdefault(a, set()).add(b)
                 idx._forbid.setdefault(b, set()).add(a)
@@ -1069,8 +1114,10 @@ class DedupIndex:
         rank: np.ndarray,
         score: np.ndarray,
         source: np.ndarray,
+        prepared: dict[str, np.ndarray] | None = None,
     ) -> None:
-        """Rebuild counts, band table and stories from items (after load or compaction)."""
+        """Rebuild counts, band table and stories from items (after load or compaction);
+        ``prepared``: the stems, hashes and counts a state file carries (else from texts)."""
         n = len(texts)
         self._texts = list(texts)
         self._ids = list(ids)
@@ -1086,13 +1133,29 @@ class DedupIndex:
         self._dropped = []
         if n == 0:
             return
-        parts = item_parts(self._texts)
-        self._hash = GrowArray(np.uint64, parts.clean_hash)
-        self._stem_ptr = GrowArray(np.int64, parts.stem_ptr)
-        self._stem_idx = GrowArray(np.uint64, parts.stem_idx)
         self._n_alive = n
-        self._counts.fill(parts, n)
-        self._table.rebuild(parts.bands, np.arange(n))
+        if prepared is None:
+            parts = item_parts(self._texts)
+            clean_hash, sptr, sidx, bands = (
+                parts.clean_hash, parts.stem_ptr, parts.stem_idx, parts.bands
+            )  # fmt: skip
+            self._counts.fill(parts, n)
+        else:
+            clean_hash = prepared["hash"].astype(np.uint64)
+            lens = prepared["stem_len"].astype(np.int64)
+            sidx = prepared["stem_idx"].astype(np.uint64)
+            if clean_hash.shape != (n,) or lens.shape != (n,) or int(lens.sum()) != sidx.size:
+                raise ValueError("stems and hashes do not fit the items")
+            if lens.size and lens.min() < 0:
+                raise ValueError("negative stem counts")
+            sptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(lens, out=sptr[1:])
+            bands = band_keys(sptr, sidx, clean_hash)
+            self._counts = WindowCounts.from_arrays(prepared, n)
+        self._hash = GrowArray(np.uint64, clean_hash)
+        self._stem_ptr = GrowArray(np.int64, sptr)
+        self._stem_idx = GrowArray(np.uint64, sidx)
+        self._table.rebuild(bands, np.arange(n))
         order = np.lexsort((rank, story))
         members: dict[int, list[int]] = {}
         for k in order.tolist():

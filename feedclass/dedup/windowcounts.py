@@ -164,6 +164,58 @@ class WindowCounts:
         self.names = {s for s, c in self.caps.items() if c[0] > c[1]}
         self.refresh(n_alive)
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The snapshot as plain arrays (for a state file; call :meth:`refresh` first so that
+        it counts every item held)."""
+        nz = np.flatnonzero(self.char_df)
+        wk = np.array(sorted(self.word_df), dtype=np.uint64)
+        ck = np.array(sorted(self.caps), dtype=np.uint64)
+        return {
+            "count_char_bucket": nz.astype(np.int64),
+            "count_char": self.char_df[nz].astype(np.int64),
+            "count_word_key": wk,
+            "count_word": np.array([self.word_df[k] for k in wk.tolist()], dtype=np.int64),
+            "count_caps_key": ck,
+            "count_caps": np.array([self.caps[k] for k in ck.tolist()], dtype=np.int64).reshape(
+                -1, 2
+            ),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], n_alive: int) -> WindowCounts:
+        """Counts written by :meth:`to_arrays`; ``ValueError`` if they do not fit together.
+
+        Examples
+        --------
+        >>> from feedclass.dedup.indexparts import item_parts
+        >>> c = WindowCounts()
+        >>> c.fill(item_parts(["Пожар в Алматы"]), 1)
+        >>> back = WindowCounts.from_arrays(c.to_arrays(), 1)
+        >>> back.word_df == c.word_df and back.names == c.names
+        True
+        """
+        c = cls()
+        b = arrays["count_char_bucket"].astype(np.int64)
+        v = arrays["count_char"].astype(np.int64)
+        wk, wv = arrays["count_word_key"].astype(np.uint64), arrays["count_word"].astype(np.int64)
+        ck, cv = arrays["count_caps_key"].astype(np.uint64), arrays["count_caps"].astype(np.int64)
+        if (
+            b.shape != v.shape
+            or wk.shape != wv.shape
+            or cv.shape != (ck.size, 2)
+            or (b.size and (b.min() < 0 or b.max() >= CHAR_BUCKETS))
+            or (v.size and v.min() < 1)
+            or (wv.size and wv.min() < 1)
+            or (cv.size and cv.min() < 0)
+        ):
+            raise ValueError("word and character counts do not fit together")
+        c.char_df[b] = v
+        c.word_df = dict(zip(wk.tolist(), wv.tolist(), strict=True))
+        c.caps = {k: [int(x), int(y)] for k, (x, y) in zip(ck.tolist(), cv.tolist(), strict=True)}
+        c.names = {k for k, (x, y) in c.caps.items() if x > y}
+        c.refresh(n_alive)
+        return c
+
     def idf_for(self, keys: np.ndarray) -> Idf:
         """The snapshot as an :class:`~feedclass.dedup.featurize.Idf` for texts whose stems
         are all among ``keys``."""

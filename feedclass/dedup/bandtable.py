@@ -19,6 +19,8 @@ from feedclass.jit import jit
 
 __all__ = ["BandTable", "GrowArray", "top_voted"]
 
+_NEVER = np.iinfo(np.int64).max  # the step of an entry that is not forgotten
+
 WALK = 64  # newest items read per band bucket (a bucket of a common stem pair can be huge)
 BUFFER = 128  # items whose band keys wait unsorted before they become a sorted level
 LEVEL_RATIO = 4  # a level is merged into the one below when it reaches 1/4 of its size
@@ -145,6 +147,67 @@ def top_voted(found, n_keep):  # pragma: no cover - numba
     return uniq[:m][order[:n_keep]]
 
 
+@jit
+def _period_lookup(
+    q, step, new_k, new_e, death, buf_k, buf_s, lvl_k, lvl_s, lvl_off, walk, n_keep
+):  # pragma: no cover - numba
+    """Candidates of a period's new items, each as :meth:`BandTable.lookup` then
+    :func:`top_voted` would give them had the items been added one at a time.
+
+    ``q[e]`` are item ``e``'s band keys; ``new_k``/``new_e`` the period's (key, item) pairs
+    sorted by key then item; ``death[s]`` the step from which slot ``s`` no longer counts
+    (-1: before the period; a new item's slot is ``n_old + e``). Per key, the newest entries
+    that count at item ``e``'s step, at most ``walk``: earlier items of the period first, then
+    the table's buffer and its levels, newest first. Returns (n, n_keep) slots, -1 padded.
+    """
+    m, nb = q.shape
+    n_old = death.shape[0] - m
+    out = np.full((m, n_keep), -1, dtype=np.int64)
+    found = np.empty(nb * walk, dtype=np.int64)
+    for e in range(m):
+        t = step[e]
+        w = 0
+        for b in range(nb):
+            key = q[e, b]
+            taken = 0
+            # the period's earlier items, newest first
+            p = np.searchsorted(new_k, key, side="left")
+            hi = np.searchsorted(new_k, key, side="right")
+            r = hi - 1
+            while r >= p and new_e[r] >= e:
+                r -= 1
+            while r >= p and taken < walk:
+                s = n_old + new_e[r]
+                if death[s] > t:
+                    found[w] = s
+                    w += 1
+                    taken += 1
+                r -= 1
+            # the buffer, newest last
+            r = buf_k.shape[0] - 1
+            while r >= 0 and taken < walk:
+                if buf_k[r] == key and death[buf_s[r]] > t:
+                    found[w] = buf_s[r]
+                    w += 1
+                    taken += 1
+                r -= 1
+            # the levels, the newest level last, within a key the newest slot last
+            lv = lvl_off.shape[0] - 2
+            while lv >= 0 and taken < walk:
+                a, z = lvl_off[lv], lvl_off[lv + 1]
+                r = a + np.searchsorted(lvl_k[a:z], key, side="right") - 1
+                while r >= a and lvl_k[r] == key and taken < walk:
+                    if death[lvl_s[r]] > t:
+                        found[w] = lvl_s[r]
+                        w += 1
+                        taken += 1
+                    r -= 1
+                lv -= 1
+        top = top_voted(found[:w], n_keep)
+        out[e, : top.shape[0]] = top
+    return out
+
+
 class BandTable:
     """Band key -> slots, as sorted levels plus an unsorted buffer of the newest entries.
 
@@ -194,6 +257,44 @@ class BandTable:
         for k, s in reversed(self.levels):
             w = _walk_level(k, s, alive, qs, taken, WALK, out, w)
         return out[:w]
+
+    def lookup_period(
+        self, q: np.ndarray, step: np.ndarray, death: np.ndarray, walk: int, n_keep: int
+    ) -> np.ndarray:
+        """:meth:`lookup` + :func:`top_voted` for a period's new items at once, before they
+        are added (``q``: their band keys, one row each; see ``_period_lookup``).
+
+        Examples
+        --------
+        >>> t = BandTable()
+        >>> t.add(np.array([1, 2], dtype=np.uint64), 0, np.ones(1, dtype=bool))
+        >>> q = np.array([[2, 5], [5, 7]], dtype=np.uint64)  # new items, slots 1 and 2
+        >>> death = np.full(3, np.iinfo(np.int64).max)
+        >>> t.lookup_period(q, np.array([0, 1]), death, 64, 4).tolist()
+        [[0, -1, -1, -1], [1, -1, -1, -1]]
+        """
+        m = q.shape[0]
+        flat_k = q.reshape(-1)
+        flat_e = np.repeat(np.arange(m, dtype=np.int64), q.shape[1])
+        o = np.lexsort((flat_e, flat_k))
+        lvl_k = np.concatenate([k for k, _s in self.levels] + [np.zeros(0, np.uint64)])
+        lvl_s = np.concatenate([s for _k, s in self.levels] + [np.zeros(0, np.int64)])
+        lvl_off = np.zeros(len(self.levels) + 1, dtype=np.int64)
+        np.cumsum([k.size for k, _s in self.levels], out=lvl_off[1:])
+        return _period_lookup(
+            q,
+            step.astype(np.int64),
+            flat_k[o],
+            flat_e[o],
+            death.astype(np.int64),
+            self.buf_k.view,
+            self.buf_s.view,
+            lvl_k.astype(np.uint64),
+            lvl_s.astype(np.int64),
+            lvl_off,
+            walk,
+            n_keep,
+        )
 
     def remap(self, alive: np.ndarray, pos: np.ndarray) -> None:
         """Drop dead slots and renumber the rest through ``pos`` (order is kept)."""

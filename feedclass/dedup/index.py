@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from feedclass.dedup.bandtable import BandTable, GrowArray, top_voted
+from feedclass.dedup.bandtable import WALK, BandTable, GrowArray, top_voted
 from feedclass.dedup.candidates import band_keys
 from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
@@ -801,8 +801,8 @@ class DedupIndex:
         counts = self._counts
         # step: (row, slot, added?, slots forgotten just before it)
         steps: list[tuple[int, int, bool, np.ndarray]] = []
-        cands: list[np.ndarray] = []
-        seen: list[bool] = []
+        new_rows: list[int] = []  # the rows added, in order, and the step each was added at
+        new_steps: list[int] = []
         later: list[int] = []  # rows added after the period's first: counted at its end
         no_drop = np.zeros(0, dtype=np.int64)
         first_slot = len(self._texts)
@@ -819,7 +819,7 @@ class DedupIndex:
                 steps.append((k, slot, False, no_drop))
                 p += 1
                 continue
-            if cands and counts.due():
+            if new_rows and counts.due():
                 break  # this item starts the next period: its statistics differ
             gone = self._prune(max(self._t_newest, tms[k]), defer=True)
             src = self._source_code(srcs[k])
@@ -829,17 +829,17 @@ class DedupIndex:
                 counts.queue(parts, np.array([k]), +1)
                 self._queue_drops()
                 counts.refresh(self._n_alive)
-            elif not cands:
+            elif not new_rows:
                 counts.queue(parts, np.array([k]), +1)
             else:
                 later.append(k)
-            cand, was_seen = self._candidates(parts, k)
             slot = self._append(rows[k], iid, tms[k], src, parts, k)
+            new_steps.append(len(steps))
             steps.append((k, slot, True, gone))
-            cands.append(cand)
-            seen.append(was_seen)
+            new_rows.append(k)
             p += 1
         counts.queue(parts, np.array(later, dtype=np.int64), +1)
+        cands, seen = self._period_candidates(steps, new_rows, new_steps, first_slot, parts)
         known = self._prefetch(steps, cands, first_slot)
         e = 0
         for k, slot, added, gone in steps:
@@ -898,6 +898,38 @@ class DedupIndex:
             for x, y, v in zip(more_a, more_b, sc2, strict=True):
                 known[pos[x]][y] = v
         return known
+
+    def _period_candidates(
+        self,
+        steps: list[tuple[int, int, bool, np.ndarray]],
+        new_rows: list[int],
+        new_steps: list[int],
+        first_slot: int,
+        parts: Parts,
+    ) -> tuple[list[np.ndarray], list[bool]]:
+        """The candidates of a period's new items (slots ``first_slot``...), found at once as
+        each would have found them when added (the items forgotten up to its step do not
+        count, the period's earlier items do); then the items go into the band table."""
+        if not new_rows:
+            return [], []
+        alive = self._alive.view
+        death = np.where(alive, np.iinfo(np.int64).max, -1)
+        for at, (_k, _slot, _added, gone) in enumerate(steps):
+            if gone.size:
+                death[gone] = at
+        ks = np.array(new_rows, dtype=np.int64)
+        found = self._table.lookup_period(
+            parts.bands[ks], np.array(new_steps, dtype=np.int64), death, WALK, _N_CAND
+        )
+        for e, k in enumerate(new_rows):
+            self._table.add(parts.bands[k], first_slot + e, alive)
+        cands = [row[row >= 0] for row in found]
+        hv = self._hash.view
+        seen = [
+            c.size > 0 and bool((hv[c] == parts.clean_hash[k]).any())
+            for c, k in zip(cands, new_rows, strict=True)
+        ]
+        return cands, seen
 
     def _candidates(self, parts: Parts, k: int) -> tuple[np.ndarray, bool]:
         """Text ``k``'s candidates among the live items (those sharing most bands), and
@@ -987,7 +1019,6 @@ class DedupIndex:
         self._stem_ptr.extend(np.array([self._stem_idx.n], dtype=np.int64))
         self._story.extend(np.zeros(1, dtype=np.int64))
         self._score.extend(np.array([np.nan]))
-        self._table.add(parts.bands[k], slot, self._alive.view)
         self._t_newest = max(self._t_newest, t)
         self._t_oldest = min(self._t_oldest, t)
         return slot

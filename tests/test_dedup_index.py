@@ -420,3 +420,38 @@ def test_a_batch_spanning_many_periods_matches_one_at_a_time(tmp_path: Path) -> 
     assert got == want
     assert sum(m.duplicate_of is not None for m in got) > 100  # the batch did join stories
     assert one.items() == many.items()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(0, 400),
+    m=st.integers(1, 30),
+    seed=st.integers(0, 2**16),
+    n_keys=st.sampled_from([3, 12, 60]),
+)
+def test_period_lookup_finds_what_one_lookup_at_a_time_finds(
+    n: int, m: int, seed: int, n_keys: int
+) -> None:
+    """BandTable.lookup_period for m new items equals, for each, lookup + top_voted against
+    the table as it stands when that item is added (earlier new items in, forgotten out)."""
+    from feedclass.dedup.bandtable import WALK, BandTable, top_voted
+
+    rng = np.random.default_rng(seed)
+    # distinct keys within a row, as band keys are (each band's hash is its own)
+    keys = (rng.integers(0, n_keys, size=(n + m, 6)) + n_keys * np.arange(6)).astype(np.uint64)
+    dies = np.where(rng.random(n + m) < 0.2, rng.integers(-1, m, n + m), np.iinfo(np.int64).max)
+    dies[n:] = np.maximum(dies[n:], np.arange(m) + 1)  # a new item lives at least past its step
+    alive = dies > -1
+    table = BandTable()
+    for s in range(n):
+        table.add(keys[s], s, np.ones(n + m, dtype=bool))
+    got = table.lookup_period(keys[n:], np.arange(m), dies, WALK, 16)
+    one = BandTable()
+    for s in range(n):
+        one.add(keys[s], s, np.ones(n + m, dtype=bool))
+    for e in range(m):
+        now = alive & (dies > e)
+        now[n + e :] = False
+        want = top_voted(one.lookup(keys[n + e], now), 16)
+        assert got[e][got[e] >= 0].tolist() == want.tolist()
+        one.add(keys[n + e], n + e, now | (np.arange(n + m) >= n + e))

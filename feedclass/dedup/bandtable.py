@@ -148,6 +148,50 @@ def top_voted(found, n_keep):  # pragma: no cover - numba
 
 
 @jit
+def _top_into(found, w, n_keep, table_k, table_c, used, out):  # pragma: no cover - numba
+    """:func:`top_voted` of ``found[:w]`` written into ``out`` (same slots, same order), with
+    the votes counted in an open-addressing table (``table_k`` all -1 on entry and on exit)
+    instead of a sort: a bucket of common stems gives thousands of entries per item."""
+    mask = table_k.shape[0] - 1
+    nu = 0
+    for i in range(w):
+        s = found[i]
+        h = (s * 0x9E3779B1) & mask
+        while table_k[h] != -1 and table_k[h] != s:
+            h = (h + 1) & mask
+        if table_k[h] == -1:
+            table_k[h] = s
+            used[nu] = h
+            nu += 1
+        table_c[h] += 1
+    # the n_keep best by (votes, slot), kept sorted best first
+    best_s = np.full(n_keep, -1, dtype=np.int64)
+    best_c = np.zeros(n_keep, dtype=np.int64)
+    nb_ = 0
+    for i in range(nu):
+        h = used[i]
+        s = table_k[h]
+        c = table_c[h]
+        table_k[h] = -1
+        table_c[h] = 0
+        if nb_ == n_keep and (
+            c < best_c[n_keep - 1] or (c == best_c[n_keep - 1] and s < best_s[n_keep - 1])
+        ):
+            continue
+        j = nb_ if nb_ < n_keep else n_keep - 1
+        while j > 0 and (c > best_c[j - 1] or (c == best_c[j - 1] and s > best_s[j - 1])):
+            if j < n_keep:
+                best_s[j] = best_s[j - 1]
+                best_c[j] = best_c[j - 1]
+            j -= 1
+        best_s[j] = s
+        best_c[j] = c
+        if nb_ < n_keep:
+            nb_ += 1
+    out[:nb_] = best_s[:nb_]
+
+
+@jit
 def _period_lookup(
     q, step, new_k, new_e, death, buf_k, buf_s, lvl_k, lvl_s, lvl_off, walk, n_keep
 ):  # pragma: no cover - numba
@@ -164,47 +208,51 @@ def _period_lookup(
     n_old = death.shape[0] - m
     out = np.full((m, n_keep), -1, dtype=np.int64)
     found = np.empty(nb * walk, dtype=np.int64)
+    taken = np.zeros(nb, dtype=np.int64)
+    size = 1
+    while size < 2 * nb * walk:
+        size *= 2
+    table_k = np.full(size, -1, dtype=np.int64)
+    table_c = np.zeros(size, dtype=np.int64)
+    used = np.empty(nb * walk, dtype=np.int64)
     for e in range(m):
         t = step[e]
+        qs = np.sort(q[e])
+        taken[:] = 0
         w = 0
+        # the period's earlier items, newest first
         for b in range(nb):
-            key = q[e, b]
-            taken = 0
-            # the period's earlier items, newest first
-            p = np.searchsorted(new_k, key, side="left")
-            hi = np.searchsorted(new_k, key, side="right")
-            r = hi - 1
-            while r >= p and new_e[r] >= e:
-                r -= 1
-            while r >= p and taken < walk:
+            p = np.searchsorted(new_k, qs[b], side="left")
+            hi = np.searchsorted(new_k, qs[b], side="right")
+            r = p + np.searchsorted(new_e[p:hi], e) - 1  # the newest item before e
+            while r >= p and taken[b] < walk:
                 s = n_old + new_e[r]
                 if death[s] > t:
                     found[w] = s
                     w += 1
-                    taken += 1
+                    taken[b] += 1
                 r -= 1
-            # the buffer, newest last
-            r = buf_k.shape[0] - 1
-            while r >= 0 and taken < walk:
-                if buf_k[r] == key and death[buf_s[r]] > t:
-                    found[w] = buf_s[r]
-                    w += 1
-                    taken += 1
-                r -= 1
-            # the levels, the newest level last, within a key the newest slot last
+        # the buffer, newest last: one pass, each entry looked up among the keys
+        for r in range(buf_k.shape[0] - 1, -1, -1):
+            b = np.searchsorted(qs, buf_k[r])
+            if b < nb and qs[b] == buf_k[r] and taken[b] < walk and death[buf_s[r]] > t:
+                found[w] = buf_s[r]
+                w += 1
+                taken[b] += 1
+        # the levels, the newest level last, within a key the newest slot last
+        for b in range(nb):
             lv = lvl_off.shape[0] - 2
-            while lv >= 0 and taken < walk:
+            while lv >= 0 and taken[b] < walk:
                 a, z = lvl_off[lv], lvl_off[lv + 1]
-                r = a + np.searchsorted(lvl_k[a:z], key, side="right") - 1
-                while r >= a and lvl_k[r] == key and taken < walk:
+                r = a + np.searchsorted(lvl_k[a:z], qs[b], side="right") - 1
+                while r >= a and lvl_k[r] == qs[b] and taken[b] < walk:
                     if death[lvl_s[r]] > t:
                         found[w] = lvl_s[r]
                         w += 1
-                        taken += 1
+                        taken[b] += 1
                     r -= 1
                 lv -= 1
-        top = top_voted(found[:w], n_keep)
-        out[e, : top.shape[0]] = top
+        _top_into(found, w, n_keep, table_k, table_c, used, out[e])
     return out
 
 

@@ -192,68 +192,78 @@ def _top_into(found, w, n_keep, table_k, table_c, used, out):  # pragma: no cove
 
 
 @jit
-def _period_lookup(
-    q, step, new_k, new_e, death, buf_k, buf_s, lvl_k, lvl_s, lvl_off, walk, n_keep
+def _period_new(
+    qs, step, e0, new_k, new_e, death, n_old, walk, taken, found, w
 ):  # pragma: no cover - numba
-    """Candidates of a period's new items, each as :meth:`BandTable.lookup` then
-    :func:`top_voted` would give them had the items been added one at a time.
+    """For items ``e0 + i`` (sorted keys ``qs[i]``): the period's earlier items sharing a key,
+    newest first, that count at the item's step (see :meth:`BandTable.lookup_period`)."""
+    m, nb = qs.shape
+    for i in range(m):
+        e = e0 + i
+        t = step[e]
+        for b in range(nb):
+            p = np.searchsorted(new_k, qs[i, b], side="left")
+            hi = np.searchsorted(new_k, qs[i, b], side="right")
+            r = p + np.searchsorted(new_e[p:hi], e) - 1  # the newest item before e
+            while r >= p and taken[i, b] < walk:
+                s = n_old + new_e[r]
+                if death[s] > t:
+                    found[i, w[i]] = s
+                    w[i] += 1
+                    taken[i, b] += 1
+                r -= 1
 
-    ``q[e]`` are item ``e``'s band keys; ``new_k``/``new_e`` the period's (key, item) pairs
-    sorted by key then item; ``death[s]`` the step from which slot ``s`` no longer counts
-    (-1: before the period; a new item's slot is ``n_old + e``). Per key, the newest entries
-    that count at item ``e``'s step, at most ``walk``: earlier items of the period first, then
-    the table's buffer and its levels, newest first. Returns (n, n_keep) slots, -1 padded.
-    """
-    m, nb = q.shape
-    n_old = death.shape[0] - m
-    out = np.full((m, n_keep), -1, dtype=np.int64)
-    found = np.empty(nb * walk, dtype=np.int64)
-    taken = np.zeros(nb, dtype=np.int64)
+
+@jit
+def _period_buffer(
+    qs, step, e0, buf_k, buf_s, death, walk, taken, found, w
+):  # pragma: no cover - numba
+    """The same over the table's unsorted buffer (newest last): one pass per item."""
+    m, nb = qs.shape
+    for i in range(m):
+        t = step[e0 + i]
+        for r in range(buf_k.shape[0] - 1, -1, -1):
+            b = np.searchsorted(qs[i], buf_k[r])
+            if b < nb and qs[i, b] == buf_k[r] and taken[i, b] < walk and death[buf_s[r]] > t:
+                found[i, w[i]] = buf_s[r]
+                w[i] += 1
+                taken[i, b] += 1
+
+
+@jit
+def _period_level(
+    qs, step, e0, lvl_k, lvl_s, death, walk, taken, found, w
+):  # pragma: no cover - numba
+    """The same over one sorted level (within a key, the newest slot last)."""
+    m, nb = qs.shape
+    for i in range(m):
+        t = step[e0 + i]
+        for b in range(nb):
+            if taken[i, b] >= walk:
+                continue
+            r = np.searchsorted(lvl_k, qs[i, b], side="right") - 1
+            while r >= 0 and lvl_k[r] == qs[i, b] and taken[i, b] < walk:
+                if death[lvl_s[r]] > t:
+                    found[i, w[i]] = lvl_s[r]
+                    w[i] += 1
+                    taken[i, b] += 1
+                r -= 1
+
+
+@jit
+def _period_top(found, w, n_keep, out):  # pragma: no cover - numba
+    m, width = found.shape
     size = 1
-    while size < 2 * nb * walk:
+    while size < 2 * width:
         size *= 2
     table_k = np.full(size, -1, dtype=np.int64)
     table_c = np.zeros(size, dtype=np.int64)
-    used = np.empty(nb * walk, dtype=np.int64)
-    for e in range(m):
-        t = step[e]
-        qs = np.sort(q[e])
-        taken[:] = 0
-        w = 0
-        # the period's earlier items, newest first
-        for b in range(nb):
-            p = np.searchsorted(new_k, qs[b], side="left")
-            hi = np.searchsorted(new_k, qs[b], side="right")
-            r = p + np.searchsorted(new_e[p:hi], e) - 1  # the newest item before e
-            while r >= p and taken[b] < walk:
-                s = n_old + new_e[r]
-                if death[s] > t:
-                    found[w] = s
-                    w += 1
-                    taken[b] += 1
-                r -= 1
-        # the buffer, newest last: one pass, each entry looked up among the keys
-        for r in range(buf_k.shape[0] - 1, -1, -1):
-            b = np.searchsorted(qs, buf_k[r])
-            if b < nb and qs[b] == buf_k[r] and taken[b] < walk and death[buf_s[r]] > t:
-                found[w] = buf_s[r]
-                w += 1
-                taken[b] += 1
-        # the levels, the newest level last, within a key the newest slot last
-        for b in range(nb):
-            lv = lvl_off.shape[0] - 2
-            while lv >= 0 and taken[b] < walk:
-                a, z = lvl_off[lv], lvl_off[lv + 1]
-                r = a + np.searchsorted(lvl_k[a:z], qs[b], side="right") - 1
-                while r >= a and lvl_k[r] == qs[b] and taken[b] < walk:
-                    if death[lvl_s[r]] > t:
-                        found[w] = lvl_s[r]
-                        w += 1
-                        taken[b] += 1
-                    r -= 1
-                lv -= 1
-        _top_into(found, w, n_keep, table_k, table_c, used, out[e])
-    return out
+    used = np.empty(width, dtype=np.int64)
+    for i in range(m):
+        _top_into(found[i], w[i], n_keep, table_k, table_c, used, out[i])
+
+
+_PERIOD_CHUNK = 512  # new items looked up together (their found lists: 24 KiB each)
 
 
 class BandTable:
@@ -321,28 +331,30 @@ class BandTable:
         >>> t.lookup_period(q, np.array([0, 1]), death, 64, 4).tolist()
         [[0, -1, -1, -1], [1, -1, -1, -1]]
         """
-        m = q.shape[0]
+        m, nb = q.shape
         flat_k = q.reshape(-1)
-        flat_e = np.repeat(np.arange(m, dtype=np.int64), q.shape[1])
+        flat_e = np.repeat(np.arange(m, dtype=np.int64), nb)
         o = np.lexsort((flat_e, flat_k))
-        lvl_k = np.concatenate([k for k, _s in self.levels] + [np.zeros(0, np.uint64)])
-        lvl_s = np.concatenate([s for _k, s in self.levels] + [np.zeros(0, np.int64)])
-        lvl_off = np.zeros(len(self.levels) + 1, dtype=np.int64)
-        np.cumsum([k.size for k, _s in self.levels], out=lvl_off[1:])
-        return _period_lookup(
-            q,
-            step.astype(np.int64),
-            flat_k[o],
-            flat_e[o],
-            death.astype(np.int64),
-            self.buf_k.view,
-            self.buf_s.view,
-            lvl_k.astype(np.uint64),
-            lvl_s.astype(np.int64),
-            lvl_off,
-            walk,
-            n_keep,
-        )
+        new_k, new_e = flat_k[o], flat_e[o]
+        step = step.astype(np.int64)
+        death = death.astype(np.int64)
+        n_old = death.shape[0] - m
+        out = np.full((m, n_keep), -1, dtype=np.int64)
+        for e0 in range(0, m, _PERIOD_CHUNK):
+            qs = np.sort(q[e0 : e0 + _PERIOD_CHUNK], axis=1)
+            c = qs.shape[0]
+            taken = np.zeros((c, nb), dtype=np.int64)
+            found = np.empty((c, nb * walk), dtype=np.int64)
+            w = np.zeros(c, dtype=np.int64)
+            # per key, newest first: the period's earlier items, the buffer, the levels
+            _period_new(qs, step, e0, new_k, new_e, death, n_old, walk, taken, found, w)
+            _period_buffer(
+                qs, step, e0, self.buf_k.view, self.buf_s.view, death, walk, taken, found, w
+            )
+            for k, s in reversed(self.levels):
+                _period_level(qs, step, e0, k, s, death, walk, taken, found, w)
+            _period_top(found, w, n_keep, out[e0 : e0 + c])
+        return out
 
     def remap(self, alive: np.ndarray, pos: np.ndarray) -> None:
         """Drop dead slots and renumber the rest through ``pos`` (order is kept)."""

@@ -9,15 +9,19 @@ Why this design
   :class:`~feedclass.dedup.bandtable.BandTable` (sorted levels plus a buffer of the newest).
 * Scores must not depend on which items happen to share a call: document frequencies (words,
   character 3-grams, and how often a stem is capitalised mid-headline, which says it is a name)
-  are counted incrementally over the window, and a pair is featurized with those counts alone.
-* A new item joins a story under the batch's rule (``NearDuplicates``): it must reach the
-  threshold with each of the story's first 8 members and stay above the floor with every member
-  compared (up to 256), and two items of one known source never share a story. Best-scoring
-  story first. Adding an item never changes the story of an item already indexed; only the
-  editor's operations (``forbid``, ``split``, ``merge_stories``) move items.
+  are counted over the window, and a pair is featurized with those counts alone (no slips of
+  the pen undone against other headlines of the call). The counts the scorer reads are a
+  snapshot refreshed every ``n // 64`` additions (:mod:`~feedclass.dedup.windowcounts`), so a
+  batch can be scored a period at a time in one call and still answer as one-at-a-time adds.
+* A new item joins a story under the batch's rule (``NearDuplicates``,
+  :func:`~feedclass.dedup.clusters.joins_story`: every member compared, up to 256, above the
+  floor and the first 8 at the threshold, or a near copy of one member with none far below),
+  and two items of one known source never share a story. Best-scoring story first. Adding an
+  item never changes the story of an item already indexed; only the editor's operations
+  (``forbid``, ``split``, ``merge_stories``) move items.
 * State is data: a model-format zip of a JSON header and plain arrays, written atomically
-  (:mod:`~feedclass.dedup.indexfile`); the counts and the band table are rebuilt from the texts
-  on load.
+  (:mod:`~feedclass.dedup.indexfile`); it carries each item's stems and the window's counts,
+  so loading prepares no headline again (the band table is rebuilt from the stems).
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ from feedclass.dedup.candidates import band_keys
 from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
     MERGE_BUDGET,
-    SAMPLE_MIN,
     form_stories,
+    joins_story,
     representative_order,
     score_floor,
 )
@@ -976,10 +980,10 @@ class DedupIndex:
         """(story to join or 0, score to its representative), the batch's join rule.
 
         ``known`` holds the scores to the candidates (and maybe more); ``score_more`` scores
-        members it lacks. The best-scoring story first: the item joins it if it reaches the
-        threshold with each of its first ``SAMPLE_MIN`` members and stays at or above the
-        floor with every member compared (up to ``MERGE_BUDGET``), and the story holds no
-        item of the same known source.
+        members it lacks. The stories a candidate reaches the threshold in, best-scoring
+        first: the item joins the first whose scores to its members (up to ``MERGE_BUDGET``)
+        pass :func:`~feedclass.dedup.clusters.joins_story` and that holds no item of the same
+        known source.
         """
         thr = self.threshold
         best: dict[int, float] = {}
@@ -989,7 +993,6 @@ class DedupIndex:
             if v >= thr - _EPS:
                 st = int(story[s])
                 best[st] = max(best.get(st, 0.0), v)
-        floor = score_floor(thr)
         srcs = self._src.view
         for st in sorted(best, key=lambda x: (-best[x], x)):
             mem = self._members[st]
@@ -1000,7 +1003,7 @@ class DedupIndex:
             if todo:
                 known.update(zip(todo, score_more(todo).tolist(), strict=True))
             s_all = np.array([known[m] for m in look])
-            if s_all.min() < floor or s_all[:SAMPLE_MIN].min() < thr - _EPS:
+            if not joins_story(s_all, thr):
                 continue
             return st, float(s_all[0])
         return 0, 0.0

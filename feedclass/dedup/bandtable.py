@@ -215,22 +215,6 @@ def _period_new(
 
 
 @jit
-def _period_buffer(
-    qs, step, e0, buf_k, buf_s, death, walk, taken, found, w
-):  # pragma: no cover - numba
-    """The same over the table's unsorted buffer (newest last): one pass per item."""
-    m, nb = qs.shape
-    for i in range(m):
-        t = step[e0 + i]
-        for r in range(buf_k.shape[0] - 1, -1, -1):
-            b = np.searchsorted(qs[i], buf_k[r])
-            if b < nb and qs[i, b] == buf_k[r] and taken[i, b] < walk and death[buf_s[r]] > t:
-                found[i, w[i]] = buf_s[r]
-                w[i] += 1
-                taken[i, b] += 1
-
-
-@jit
 def _period_level(
     qs, step, e0, lvl_k, lvl_s, death, walk, taken, found, w
 ):  # pragma: no cover - numba
@@ -340,6 +324,10 @@ class BandTable:
         death = death.astype(np.int64)
         n_old = death.shape[0] - m
         out = np.full((m, n_keep), -1, dtype=np.int64)
+        # the buffer, sorted like a level (within a key the newest slot last): one bisection
+        # per key instead of a pass over the whole buffer per item
+        o = np.lexsort((self.buf_s.view, self.buf_k.view))
+        bk, bs = self.buf_k.view[o], self.buf_s.view[o]
         for e0 in range(0, m, _PERIOD_CHUNK):
             qs = np.sort(q[e0 : e0 + _PERIOD_CHUNK], axis=1)
             c = qs.shape[0]
@@ -348,9 +336,7 @@ class BandTable:
             w = np.zeros(c, dtype=np.int64)
             # per key, newest first: the period's earlier items, the buffer, the levels
             _period_new(qs, step, e0, new_k, new_e, death, n_old, walk, taken, found, w)
-            _period_buffer(
-                qs, step, e0, self.buf_k.view, self.buf_s.view, death, walk, taken, found, w
-            )
+            _period_level(qs, step, e0, bk, bs, death, walk, taken, found, w)
             for k, s in reversed(self.levels):
                 _period_level(qs, step, e0, k, s, death, walk, taken, found, w)
             _period_top(found, w, n_keep, out[e0 : e0 + c])

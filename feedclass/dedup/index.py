@@ -300,7 +300,7 @@ class DedupIndex:
                 zip(cand.tolist(), self._text_scores(text, stems, cand).tolist(), strict=True)
             )
             story, rep_score = self._decide(
-                cand, known, src, lambda todo: self._text_scores(text, stems, todo)
+                cand, known, src, lambda _st, todo: self._text_scores(text, stems, todo)
             )
         if story == 0:
             return Match(None, 0, None, None, seen)
@@ -845,6 +845,33 @@ class DedupIndex:
         counts.queue(parts, np.array(later, dtype=np.int64), +1)
         cands, seen = self._period_candidates(steps, new_rows, new_steps, first_slot, parts)
         known = self._prefetch(steps, cands, first_slot)
+        slots = [slot for _k, slot, added, _g in steps if added]
+        # which later items may ask about a story: those with a candidate in it at the
+        # threshold (a story's members gained in this period were not prefetched)
+        by_cand: dict[int, list[int]] = {}
+        for x, (cand, kn) in enumerate(zip(cands, known, strict=True)):
+            for c in cand.tolist():
+                if kn[c] >= self.threshold - _EPS:
+                    by_cand.setdefault(c, []).append(x)
+
+        def more(st: int, todo: list[int], e: int) -> np.ndarray:
+            """Scores item ``e`` lacks for story ``st``, and those later items of the period
+            that may ask about ``st`` lack: one call per story, not one per item."""
+            mem = self._members[st][:MERGE_BUDGET]
+            a, b = [slots[e]] * len(todo), list(todo)
+            ahead = sorted({x for m in mem for x in by_cand.get(m, ()) if x > e})
+            for x in ahead:
+                kx = known[x]
+                for m in mem:
+                    if m not in kx:
+                        a.append(slots[x])
+                        b.append(m)
+            sc = self._pair_scores(np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
+            pos = {sl: x for x, sl in enumerate(slots)}
+            for i in range(len(todo), len(a)):
+                known[pos[a[i]]][b[i]] = float(sc[i])
+            return sc[: len(todo)]
+
         e = 0
         for k, slot, added, gone in steps:
             if gone.size:
@@ -857,9 +884,7 @@ class DedupIndex:
                 cands[e],
                 kn,
                 int(self._src.view[slot]),
-                lambda todo, s=slot: self._pair_scores(  # type: ignore[misc]
-                    np.full(len(todo), s, dtype=np.int64), np.array(todo, dtype=np.int64)
-                ),
+                lambda st, todo, e=e: more(st, todo, e),  # type: ignore[misc]
             )
             self._place(slot, story, rep_score)
             out[k] = self._match(slot, seen_before=seen[e])
@@ -975,15 +1000,15 @@ class DedupIndex:
         cand: np.ndarray,
         known: dict[int, float],
         src: int,
-        score_more: Callable[[list[int]], np.ndarray],
+        score_more: Callable[[int, list[int]], np.ndarray],
     ) -> tuple[int, float]:
         """(story to join or 0, score to its representative), the batch's join rule.
 
-        ``known`` holds the scores to the candidates (and maybe more); ``score_more`` scores
-        members it lacks. The stories a candidate reaches the threshold in, best-scoring
-        first: the item joins the first whose scores to its members (up to ``MERGE_BUDGET``)
-        pass :func:`~feedclass.dedup.clusters.joins_story` and that holds no item of the same
-        known source.
+        ``known`` holds the scores to the candidates (and maybe more); ``score_more(story,
+        members)`` scores members it lacks. The stories a candidate reaches the threshold in,
+        best-scoring first: the item joins the first whose scores to its members (up to
+        ``MERGE_BUDGET``) pass :func:`~feedclass.dedup.clusters.joins_story` and that holds no
+        item of the same known source.
         """
         thr = self.threshold
         best: dict[int, float] = {}
@@ -1001,7 +1026,7 @@ class DedupIndex:
             look = mem[:MERGE_BUDGET]
             todo = [m for m in look if m not in known]
             if todo:
-                known.update(zip(todo, score_more(todo).tolist(), strict=True))
+                known.update(zip(todo, score_more(st, todo).tolist(), strict=True))
             s_all = np.array([known[m] for m in look])
             if not joins_story(s_all, thr):
                 continue

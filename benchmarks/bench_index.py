@@ -116,10 +116,13 @@ def agreement(n_synth: int, feeds: list[str]) -> None:
     if "paraphraser" not in feeds:
         pass
     elif para.exists():
-        from eval_dedup import load_paraphraser, paraphraser_feed
+        from eval_dedup import load_paraphraser
 
         id1, id2, t1, t2, _y = load_paraphraser(para)
-        pids, ptexts = paraphraser_feed(id1, id2, t1, t2)
+        text_of: dict[str, str] = {}  # every headline once, in order of mention
+        for i, t in zip(id1 + id2, t1 + t2, strict=True):
+            text_of.setdefault(i, t)
+        pids, ptexts = list(text_of), list(text_of.values())
         batch, inc = agreement_row(
             "ParaPhraser headlines", ptexts, np.arange(len(ptexts), dtype=float), None
         )

@@ -237,8 +237,7 @@ def latency(n: int, probe: int, batches: list[int]) -> None:
         dt = time.perf_counter() - t0
         joined = sum(m.duplicate_of is not None for m in ms)
         print(
-            f"| {size:,} | {dt:.2f} | {size / dt:,.0f} | {size / dt / one_rate:.1f}x | "
-            f"{joined:,} |"
+            f"| {size:,} | {dt:.2f} | {size / dt:,.0f} | {size / dt / one_rate:.1f}x | {joined:,} |"
         )
         k0 += size
 

@@ -570,9 +570,10 @@ def dedup_against_history(
         # the rows go in the index's own order (time, then input): the whole batch in one
         # add_many, which answers as adding them one by one would (into an empty index, the
         # batch clustering); an id already held with an edited headline: the edit replaces it
-        for iid in given:
-            if iid in index and text_of.get(iid) != batch[batch_ids.index(iid)]:
-                index.remove(iid)
+        row_of = {i: r for r, i in enumerate(batch_ids) if i}
+        for given_id, r in row_of.items():
+            if given_id in index and text_of.get(given_id) != batch[r]:
+                index.remove(given_id)
         placed = index.add_many(
             batch, item_ids=[i or None for i in batch_ids], times=bt_kept.tolist(), sources=srcs
         )

@@ -310,7 +310,7 @@ class DedupIndex:
     def add_many(
         self,
         texts: Sequence[str],
-        item_ids: Sequence[ItemId] | None = None,
+        item_ids: Sequence[ItemId | None] | None = None,
         times: Any = None,
         sources: Sequence[str | None] | None = None,
     ) -> list[Match]:

@@ -397,11 +397,10 @@ class DedupIndex:
             return self._bulk(rows, checked, tms, srcs, order)
         if n == 0:
             return []
-        parts = item_parts(rows)
         # one thread: a period's calls are a few thousand headlines, and on a machine whose
         # cores are busy a parallel launch waits for all of them (measured 3x slower)
         with one_thread():
-            out = self._ingest(rows, checked, tms, srcs, order, parts)
+            out = self._ingest(rows, checked, tms, srcs, order, item_parts(rows))
         return [m for m in out if m is not None]
 
     def _bulk(

@@ -455,3 +455,27 @@ def test_period_lookup_finds_what_one_lookup_at_a_time_finds(
         want = top_voted(one.lookup(keys[n + e], now), 16)
         assert got[e][got[e] >= 0].tolist() == want.tolist()
         one.add(keys[n + e], n + e, now | (np.arange(n + m) >= n + e))
+
+
+def test_a_copy_with_a_slip_of_the_pen_scores_as_the_pair_alone_would() -> None:
+    """A letter dropped or two swapped: the index scores that pair as the batch scores the
+    two headlines alone (undoing the slip), whichever other headlines share the call."""
+    from feedclass.dedup.featurize import featurize
+    from feedclass.dedup.pairs import pair_scores
+
+    clean = "Строительство нового моста через Иртыш в Павлодаре завершится к осени"
+    slip = "Сртоительство нового моста через Иртыш в Павлодаре завершится к осени"
+    _idx, (a, b) = filled([clean, slip])
+    assert b.story_id == a.story_id and b.duplicate_of == "i0"
+    f, _ = featurize([clean, slip])
+    alone = float(pair_scores(f, np.array([0]), np.array([1]))[0])
+    many, one = DedupIndex(), DedupIndex()
+    rows = [(WEATHER_A, "w"), (slip, "i1"), (RATE_5, "r")]
+    many.add(clean, item_id="i0", time=0.0)
+    one.add(clean, item_id="i0", time=0.0)
+    got = many.add_many([t for t, _ in rows], [i for _, i in rows], [MIN] * 3)
+    assert got == [one.add(t, item_id=i, time=MIN) for t, i in rows]  # batched or not
+    assert got[1].story_id == many.story_of("i0")
+    g, _ = featurize([clean, slip], typos=False)
+    unrepaired = float(pair_scores(g, np.array([0]), np.array([1]))[0])
+    assert b.score is not None and abs(b.score - alone) < 0.03 < b.score - unrepaired

@@ -57,6 +57,7 @@ from feedclass.dedup.indexfile import (
 from feedclass.dedup.indexparts import PARALLEL_MIN, Parts, item_parts, one_thread
 from feedclass.dedup.inputs import ItemId, as_time, check_headline, check_item_id
 from feedclass.dedup.pairs import pair_scores, score_batch
+from feedclass.dedup.slips import share_a_slip, slip_forms
 from feedclass.dedup.windowcounts import WindowCounts, gather_rows
 from feedclass.errors import DataError, StateFileError
 
@@ -67,6 +68,7 @@ _N_CAND = 16  # candidates kept per new item: the items sharing the most bands w
 _COMPACT_MIN = 4096  # renumber the live items when more slots than this are half dead
 _BULK_MIN = 64  # a batch this large into an empty index is clustered at once
 _EPS = 1e-9  # a score this close below the threshold reaches it (float sums differ in order)
+_SLIP_BAND = 0.2  # pairs this far below the floor may still be a copy with a slip of the pen
 
 
 @dataclass(frozen=True)
@@ -978,8 +980,39 @@ class DedupIndex:
         u, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
         stems, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, u)
         idf = self._counts.idf_for(stems)
-        f, _ = featurize([self._texts[s] for s in u.tolist()], idf, typos=False)
-        return pair_scores(f, inv[: a.size], inv[a.size :], min_score=score_floor(self.threshold))
+        texts = [self._texts[s] for s in u.tolist()]
+        f, _ = featurize(texts, idf, typos=False)
+        ia, ib = inv[: a.size], inv[a.size :]
+        sc = pair_scores(f, ia, ib, min_score=score_floor(self.threshold))
+        sp, si = self._stem_ptr.view, self._stem_idx.view
+        return self._rescore_slips(
+            sc,
+            lambda i: (texts[ia[i]], texts[ib[i]]),
+            lambda i: np.concatenate([si[sp[a[i]] : sp[a[i] + 1]], si[sp[b[i]] : sp[b[i] + 1]]]),
+        )
+
+    def _rescore_slips(
+        self,
+        sc: np.ndarray,
+        texts_of: Callable[[int], tuple[str, str]],
+        stems_of: Callable[[int], np.ndarray],
+    ) -> np.ndarray:
+        """Pairs near the threshold whose headlines hold a word and its slip of the pen are
+        scored as the batch scores that pair alone (:mod:`~feedclass.dedup.slips`)."""
+        floor = score_floor(self.threshold)
+        near = np.flatnonzero((sc >= floor - _SLIP_BAND) & (sc < 1.0))
+        if near.size == 0:
+            return sc
+        forms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        one, two = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
+        for i in near.tolist():
+            ta, tb = texts_of(i)
+            fa = forms.get(ta) or forms.setdefault(ta, slip_forms(ta))
+            fb = forms.get(tb) or forms.setdefault(tb, slip_forms(tb))
+            if share_a_slip(fa, fb):
+                f, _ = featurize([ta, tb], self._counts.idf_for(stems_of(i)))
+                sc[i] = pair_scores(f, one, two, min_score=floor)[0]
+        return sc
 
     def _text_scores(self, text: str, stems: np.ndarray, slots: Any) -> np.ndarray:
         """Similarity of a headline not indexed to each item in ``slots``."""
@@ -988,11 +1021,18 @@ class DedupIndex:
             return np.zeros(0)
         held, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, slots)
         idf = self._counts.idf_for(np.concatenate([stems, held]))
-        f, _ = featurize([text] + [self._texts[s] for s in slots.tolist()], idf, typos=False)
+        texts = [text] + [self._texts[s] for s in slots.tolist()]
+        f, _ = featurize(texts, idf, typos=False)
         m = slots.size
         pi = np.zeros(m, dtype=np.int64)
         pj = np.arange(1, m + 1, dtype=np.int64)
-        return pair_scores(f, pi, pj, min_score=score_floor(self.threshold))
+        sc = pair_scores(f, pi, pj, min_score=score_floor(self.threshold))
+        sp, si = self._stem_ptr.view, self._stem_idx.view
+        return self._rescore_slips(
+            sc,
+            lambda i: (text, texts[i + 1]),
+            lambda i: np.concatenate([stems, si[sp[slots[i]] : sp[slots[i] + 1]]]),
+        )
 
     def _decide(
         self,

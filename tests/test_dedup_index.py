@@ -479,3 +479,19 @@ def test_a_copy_with_a_slip_of_the_pen_scores_as_the_pair_alone_would() -> None:
     g, _ = featurize([clean, slip], typos=False)
     unrepaired = float(pair_scores(g, np.array([0]), np.array([1]))[0])
     assert b.score is not None and abs(b.score - alone) < 0.03 < b.score - unrepaired
+
+
+def test_an_index_file_without_stems_and_counts_still_loads(tmp_path: Path) -> None:
+    """Files written before the state carried stems and counts load from the texts, and
+    answer as the index saved."""
+    from feedclass.dedup.indexfile import read_index_file, write_index_file
+
+    idx, _ = filled([FIRE, BRIDGE, FIRE_REWORD, RATE_5])
+    idx.save(tmp_path / "new.fcm")
+    header, arrays = read_index_file(tmp_path / "new.fcm")
+    old = {k: v for k, v in arrays.items() if not k.startswith(("count_", "stem_", "hash"))}
+    assert len(old) < len(arrays)
+    write_index_file(tmp_path / "old.fcm", {k: v for k, v in header.items() if k != "arrays"}, old)
+    back = DedupIndex.load(tmp_path / "old.fcm")
+    assert back.items() == idx.items()
+    assert back.query(FIRE_COPY, time=5 * MIN) == idx.query(FIRE_COPY, time=5 * MIN)

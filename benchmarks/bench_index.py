@@ -39,7 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_dedup import make_feed, reword
+from bench_dedup import EDITS, make_feed, reword
 
 from feedclass import DedupIndex, NearDuplicates
 
@@ -116,10 +116,13 @@ def agreement(n_synth: int, feeds: list[str]) -> None:
     if "paraphraser" not in feeds:
         pass
     elif para.exists():
-        from eval_dedup import load_paraphraser, paraphraser_feed
+        from eval_dedup import load_paraphraser
 
         id1, id2, t1, t2, _y = load_paraphraser(para)
-        pids, ptexts = paraphraser_feed(id1, id2, t1, t2)
+        text_of: dict[str, str] = {}  # every headline once, in order of mention
+        for i, t in zip(id1 + id2, t1 + t2, strict=True):
+            text_of.setdefault(i, t)
+        pids, ptexts = list(text_of), list(text_of.values())
         batch, inc = agreement_row(
             "ParaPhraser headlines", ptexts, np.arange(len(ptexts), dtype=float), None
         )
@@ -161,8 +164,8 @@ def agreement(n_synth: int, feeds: list[str]) -> None:
         print(line)
 
 
-def latency(n: int, probe: int) -> None:
-    texts, _story, _copy = make_feed(n + probe, seed=7)
+def latency(n: int, probe: int, batches: list[int]) -> None:
+    texts, _story, _copy = make_feed(n + probe + sum(batches), seed=7)
     # warm up the compiled kernels outside the timing
     w = DedupIndex(window_days=1e6)
     w.add_many(texts[:200], times=np.arange(200.0))
@@ -193,7 +196,7 @@ def latency(n: int, probe: int) -> None:
         m = idx.add(texts[k], item_id=k, time=float(k))
         add_t[p], add_cpu[p] = time.perf_counter() - a, time.thread_time() - c
         joined += m.duplicate_of is not None
-        q = reword(texts[rng.randrange(k)], rng)
+        q = reword(texts[rng.randrange(k)], rng, rng.choice(EDITS))
         c, a = time.thread_time(), time.perf_counter()
         idx.query(q, time=float(k))
         query_t[p], query_cpu[p] = time.perf_counter() - a, time.thread_time() - c
@@ -218,12 +221,36 @@ def latency(n: int, probe: int) -> None:
         f"after the build (tracemalloc: numpy and Python objects; peak {peak / 2**30:.2f} GiB "
         f"during the bulk build), {(rss1 - rss0) / n:,.0f} B of process memory growth"
     )
+    if not batches:
+        return
+    # Batches of the same feed into the (non-empty) index: add_many takes them a period of
+    # the word statistics at a time; the answers are those of one-at-a-time adds.
+    one_rate = 1.0 / float(np.mean(add_t))
+    print(f"\nadd_many into the index above ({len(idx):,} items held as the first batch starts)")
+    print("| batch rows | seconds | items/s | vs one add at a time (mean, same run) | joined |")
+    print("|---|---|---|---|---|")
+    k0 = n + probe
+    for size in batches:
+        rows = list(range(k0, k0 + size))
+        t0 = time.perf_counter()
+        ms = idx.add_many([texts[k] for k in rows], rows, [float(k) for k in rows])
+        dt = time.perf_counter() - t0
+        joined = sum(m.duplicate_of is not None for m in ms)
+        print(
+            f"| {size:,} | {dt:.2f} | {size / dt:,.0f} | {size / dt / one_rate:.1f}x | {joined:,} |"
+        )
+        k0 += size
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=300_000, help="items indexed before timing")
     ap.add_argument("--probe", type=int, default=3000, help="items added one by one, timed")
+    ap.add_argument(
+        "--batches",
+        default="100,1000,10000,50000",
+        help="comma-separated add_many batch sizes into the filled index ('' for none)",
+    )
     ap.add_argument("--agree-n", type=int, default=20_000, help="synthetic feed for agreement")
     ap.add_argument(
         "--feeds",
@@ -237,11 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.agree_n, args.feeds, args.probe = 20_000, 5_000, ["synthetic"], 1000
+        args.batches = "100,1000,5000"
     print(
         f"machine: {os.cpu_count()} cores, shared with other jobs (load {os.getloadavg()[0]:.1f})"
     )
     if "latency" not in args.skip:
-        latency(args.n, args.probe)
+        sizes = [int(x) for x in args.batches.split(",") if x.strip()]
+        latency(args.n, args.probe, sizes)
     if "agreement" not in args.skip:
         agreement(args.agree_n, args.feeds)
     return 0

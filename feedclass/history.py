@@ -1,11 +1,15 @@
 """Dedup history: catch a story that was already published in an earlier batch.
 
 Why a state file: a newsroom runs ``feedclass dedup --history STATE`` on every new batch; a story
-republished today must be recognised as yesterday's and keep yesterday's story id. The state is a
-plain JSON document (never a pickle) with a versioned header and a checksum, written atomically
-(temp file in the same folder + ``os.replace``) so a crash never leaves half a file behind. A file
-that exists but is truncated, edited, foreign or from a newer version raises
-:class:`~feedclass.errors.StateFileError`; it is never silently replaced by an empty history.
+republished today must be recognised as yesterday's and keep yesterday's story id. The state is
+the :class:`~feedclass.DedupIndex` file (version 3: a zip of a JSON header and plain arrays, never
+a pickle, each member checksummed), with the history's own settings in the header; it carries
+each item's stems and the window's counts, so a run on a big history prepares none of its
+headlines again. Version 1 and 2 files (plain JSON with a checksum) still load and are written
+back as version 3. The file is written atomically (temp file in the same folder + ``os.replace``)
+so a crash never leaves half a file behind. A file that exists but is truncated, edited, foreign
+or from a newer version raises :class:`~feedclass.errors.StateFileError`; it is never silently
+replaced by an empty history.
 
 Two runs on one state would each read it, add their batch and write it back: the second write
 would drop the first batch and both would hand out the same story ids. :func:`locked` holds an
@@ -47,6 +51,7 @@ from feedclass.dedup import (
     dedup_form,
     representative_order,
 )
+from feedclass.dedup.indexfile import read_index_header
 from feedclass.errors import DataError, StateFileError
 
 __all__ = ["History", "HistoryResult", "dedup_against_history", "locked", "recover_pending"]
@@ -55,7 +60,9 @@ __all__ = ["History", "HistoryResult", "dedup_against_history", "locked", "recov
 DEFAULT_LOCK_TIMEOUT = 60.0
 
 FORMAT = "feedclass-dedup-history"
-VERSION = 2  # 2: each item also keeps its id (version 1 files still load, with empty ids)
+# 2: each item also keeps its id (version 1 files still load, with empty ids); 3: the state is
+# the DedupIndex file, the history's settings in its header (1 and 2 still load)
+VERSION = 3
 _DAY = 86400.0
 _STORY_RE = re.compile(r"s(\d+)")
 
@@ -110,6 +117,9 @@ class History:
         self.item_ids: list[str] = []  # the input's id of each item ("" if it had none)
         self.next_id = 1
         self.created = False  # True when ``open`` started it because its file did not exist
+        # the index these items came from or were loaded with: reused while it holds exactly
+        # them, so a run does not prepare the history's headlines again
+        self._index: DedupIndex | None = None
 
     # -- creation and persistence ------------------------------------------------------------
     @classmethod
@@ -126,6 +136,8 @@ class History:
             ) from None
         except OSError as exc:
             raise StateFileError(f"{p}: cannot read history state file ({exc})") from None
+        if raw[:4] == b"PK\x03\x04":
+            return cls._load_index_file(p, hint)
         try:
             doc = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -135,7 +147,7 @@ class History:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise StateFileError(f"{p}: not a feedclass dedup history file (format); {hint}")
         version = doc.get("version")
-        if not isinstance(version, int) or version > VERSION:
+        if not isinstance(version, int) or version > 2:
             raise StateFileError(
                 f"{p}: history file version {version!r} is newer than this feedclass reads "
                 f"({VERSION}); upgrade feedclass"
@@ -159,6 +171,29 @@ class History:
             raise
         except (KeyError, TypeError, ValueError, DataError) as exc:
             raise StateFileError(f"{p}: malformed history file ({exc!r}); {hint}") from None
+        return h
+
+    @classmethod
+    def _load_index_file(cls, p: Path, hint: str) -> History:
+        try:
+            index = DedupIndex.load(p)
+        except StateFileError as exc:
+            raise StateFileError(f"{exc}; {hint}") from None
+        meta = index.meta
+        if meta.get("format") != FORMAT:
+            raise StateFileError(f"{p}: not a feedclass dedup history file (format); {hint}")
+        version = meta.get("version")
+        if not isinstance(version, int) or version > VERSION:
+            raise StateFileError(
+                f"{p}: history file version {version!r} is newer than this feedclass reads "
+                f"({VERSION}); upgrade feedclass"
+            )
+        try:
+            h = cls(history_days=float(meta["history_days"]), max_items=int(meta["max_items"]))
+            h.next_id = int(meta["next_id"])
+        except (KeyError, TypeError, ValueError, DataError) as exc:
+            raise StateFileError(f"{p}: malformed history file ({exc!r}); {hint}") from None
+        h.from_index(index)
         return h
 
     @classmethod
@@ -215,31 +250,23 @@ class History:
         can finish their renames if the run dies after renaming the state.
         """
         p = atomic_target(path)
-        items = [
-            [t, tm, s, i]
-            for t, tm, s, i in zip(
-                self.texts, self.times, self.story_ids, self.item_ids, strict=True
-            )
-        ]
         pending = [
             {"dest": os.path.abspath(w.dest), "tmp": os.path.abspath(w.tmp), "sha256": _sha(w.tmp)}
             for w in outputs
             if w.tmp is not None and w.dest is not None
         ]
-        doc = {
+        meta: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
             "feedclass_version": _feedclass_version(),
             "history_days": self.history_days,
             "max_items": self.max_items,
-            "n_items": len(items),
+            "n_items": len(self.texts),
             "next_id": self.next_id,
-            "checksum": _checksum(items, self.next_id),
-            "items": items,
         }
         if pending:
-            doc["pending"] = pending
-        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            meta["pending"] = pending
+        index = self.to_index()
         try:
             writer = AtomicWriter(p, binary=True)
         except OSError as exc:
@@ -247,7 +274,7 @@ class History:
                 f"{p}: cannot write history state file ({exc.strerror or exc})"
             ) from None
         try:
-            writer.stream.write(data)
+            index.write(writer.stream, meta)
             writer.finish()
         except OSError as exc:
             writer.abort()
@@ -262,6 +289,10 @@ class History:
     # -- maintenance -------------------------------------------------------------------------
     def prune(self, now: float) -> None:
         """Forget items older than ``history_days`` before ``now`` and beyond ``max_items``."""
+        index = self._synced_index()
+        if index is not None:  # the index forgets the same items by the same rule
+            index.window_days, index.max_items = self.history_days, self.max_items
+            index.prune(now)
         cutoff = now - self.history_days * _DAY
         keep = [k for k, t in enumerate(self.times) if t >= cutoff]
         if len(keep) > self.max_items:
@@ -279,8 +310,15 @@ class History:
         """A :class:`~feedclass.DedupIndex` holding the history's items and stories.
 
         Items without an id get int ids (the index needs one per item); story ids ``sNNNNNNN``
-        become their numbers, any other (a hand-edited file) a new number.
+        become their numbers, any other (a hand-edited file) a new number. The index the
+        history was loaded with (or last took its items from) is returned while it holds
+        exactly these items; otherwise one is built from them.
         """
+        index = self._synced_index()
+        if index is not None:
+            index.threshold = float(threshold)
+            index.window_days, index.max_items = self.history_days, self.max_items
+            return index
         numbers: dict[str, int] = {}
         nxt = self.next_id
         for sid in dict.fromkeys(self.story_ids):
@@ -297,7 +335,7 @@ class History:
         for k, i in enumerate(self.item_ids):
             ids.append(i if i and i not in given else k)
             given.add(i)
-        return DedupIndex.from_items(
+        self._index = DedupIndex.from_items(
             self.texts,
             ids,
             self.times,
@@ -307,6 +345,23 @@ class History:
             window_days=self.history_days,
             max_items=self.max_items,
         )
+        return self._index
+
+    def _synced_index(self) -> DedupIndex | None:
+        """The cached index if it holds exactly this history's items (else forget it)."""
+        if self._index is None:
+            return None
+        items = self._index.items()
+        same = (
+            len(items) == len(self.texts)
+            and [t for _i, t, _tm, _s in items] == self.texts
+            and [tm for _i, _t, tm, _s in items] == self.times
+            and [_story_name(s) for _i, _t, _tm, s in items] == self.story_ids
+            and [i if isinstance(i, str) else "" for i, _t, _tm, _s in items] == self.item_ids
+        )
+        if not same:
+            self._index = None
+        return self._index
 
     def from_index(self, index: DedupIndex) -> None:
         """Take the items and stories of ``index`` (ints ids stand for "no id")."""
@@ -316,6 +371,7 @@ class History:
         self.times = [tm for _i, _t, tm, _s in items]
         self.story_ids = [_story_name(s) for _i, _t, _tm, s in items]
         self.next_id = max(self.next_id, index.next_story)
+        self._index = index
 
 
 def _sha(path: str | os.PathLike[str]) -> str:
@@ -384,7 +440,13 @@ def recover_pending(path: str | os.PathLike[str]) -> int:
     """
     p = atomic_target(path)
     try:
-        doc = json.loads(p.read_bytes().decode("utf-8"))
+        with open(p, "rb") as fh:
+            zipped = fh.read(4) == b"PK\x03\x04"
+        if zipped:  # version 3: the pending list is in the index file's header
+            header = read_index_header(p)
+            doc = header.get("meta") if header is not None else None
+        else:
+            doc = json.loads(p.read_bytes().decode("utf-8"))
     except (OSError, ValueError):
         return 0  # missing: nothing pending; damaged: History.load says so next
     pending = doc.get("pending") if isinstance(doc, dict) else None
@@ -445,9 +507,10 @@ def dedup_against_history(
 ) -> HistoryResult:
     """Deduplicate a batch against itself and the history, then (``update``) add it to the history.
 
-    The rows go one by one, in the order of ``keep``, into a :class:`~feedclass.DedupIndex`
-    holding the history: a row joins a story under the index's rules (the batch's), and a story
-    first seen in this batch is represented by its first row in that order. ``times`` are Unix
+    The rows go in the order of ``keep`` into a :class:`~feedclass.DedupIndex` holding the
+    history (as one ``add_many`` when that order is the index's own, time then input): a row
+    joins a story under the index's rules (the batch's), and a story first seen in this batch
+    is represented by its first row in that order. ``times`` are Unix
     seconds per row (default: ``now`` for every row); ``now`` defaults to the current time.
     ``sources`` apply inside the batch only: a source republishing its own story the next day
     is still caught. ``ids`` (one per row) are kept with the items, so a later batch's match
@@ -497,30 +560,37 @@ def dedup_against_history(
     out_mid: list[str | None] = [None] * nb
     first_row: dict[int, int] = {}
     given = [i for i in batch_ids if i]
-    bulk: list[Match] = []
-    if len(index) == 0 and keep == "first" and len(set(given)) == len(given):
-        # a first run: the whole batch at once (DedupIndex.add_many clusters it as the batch
-        # does, on all cores), in the same order the rows would go in one by one
-        bulk = index.add_many(
-            batch,
-            item_ids=[i or None for i in batch_ids],
-            times=bt_kept.tolist(),
-            sources=[None if s < 0 else f"{tag}{int(s)}" for s in src_b.tolist()],
+    order = representative_order(nb, keep, bt, length).tolist()
+    srcs = [None if s < 0 else f"{tag}{int(s)}" for s in src_b.tolist()]
+    placed: list[Match] = []
+    by_time = np.lexsort((np.arange(nb), bt_kept)).tolist()
+    if len(set(given)) == len(given) and (
+        order == by_time or (len(index) == 0 and keep == "first")
+    ):
+        # the rows go in the index's own order (time, then input): the whole batch in one
+        # add_many, which answers as adding them one by one would (into an empty index, the
+        # batch clustering); an id already held with an edited headline: the edit replaces it
+        row_of = {i: r for r, i in enumerate(batch_ids) if i}
+        for given_id, r in row_of.items():
+            if given_id in index and text_of.get(given_id) != batch[r]:
+                index.remove(given_id)
+        placed = index.add_many(
+            batch, item_ids=[i or None for i in batch_ids], times=bt_kept.tolist(), sources=srcs
         )
-    for r in representative_order(nb, keep, bt, length).tolist():
+    for r in order:
         iid: str | None = batch_ids[r] or None
-        if bulk:
-            m = bulk[r]
+        if placed:
+            m = placed[r]
         else:
             if iid is not None and iid in index and text_of.get(iid, batch[r]) != batch[r]:
                 index.remove(iid)  # the same item with an edited headline: the edit replaces it
-            src = None if src_b[r] < 0 else f"{tag}{int(src_b[r])}"
-            m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=src)
+            m = index.add(batch[r], item_id=iid, time=float(bt_kept[r]), source=srcs[r])
         st = m.story_id
         added: str | int = m.item_id if m.item_id is not None else -1  # add always names it
         old = held.get((batch[r], st))
         if old is not None and old != added:
-            index.remove(added)
+            if added in index:  # (a batch past max_items may have forgotten it already)
+                index.remove(added)
             m = index.add(batch[r], item_id=old, time=float(bt_kept[r]))
             added = old
         text_of[added] = batch[r]

@@ -43,21 +43,33 @@ def write_model_file(
     path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> None:
     """Write ``header`` and ``arrays`` to ``path`` atomically."""
-    header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header}
-    header["arrays"] = sorted(arrays)
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ModelFileError(f"{path}: folder {parent} does not exist")
     with AtomicWriter(path, binary=True) as out:
-        with zipfile.ZipFile(out.stream, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            _add(zf, HEADER, json.dumps(header, ensure_ascii=False, indent=1).encode())
-            for name in sorted(arrays):
-                buf = io.BytesIO()
-                np.lib.format.write_array(
-                    buf, np.ascontiguousarray(arrays[name]), allow_pickle=False
-                )
-                _add(zf, f"{name}.npy", buf.getvalue())
+        write_model_stream(out.stream, header, arrays)
+
+
+def write_model_stream(stream: Any, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Write a model file's bytes to a binary ``stream`` (a caller that renames the file
+    itself, later: a state committed together with other outputs).
+
+    Examples
+    --------
+    >>> buf = io.BytesIO()
+    >>> write_model_stream(buf, {"kind": "demo"}, {"w": np.arange(3)})
+    >>> buf.getvalue()[:2]
+    b'PK'
+    """
+    header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header}
+    header["arrays"] = sorted(arrays)
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        _add(zf, HEADER, json.dumps(header, ensure_ascii=False, indent=1).encode())
+        for name in sorted(arrays):
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            _add(zf, f"{name}.npy", buf.getvalue())
 
 
 def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:

@@ -324,3 +324,174 @@ def test_one_at_a_time_agrees_with_the_batch_on_a_small_feed() -> None:
     ours = [m.story_id for m in out]
     assert len(set(zip(ours, batch.tolist(), strict=True))) == len(set(batch.tolist()))
     assert len(set(ours)) == len(set(batch.tolist())) == 7
+
+
+# -- a batch into a non-empty index: the same answers as one item at a time -------------------
+def _base_feed(n: int) -> list[str]:
+    """``n`` headlines drawn (fixed seed) from the rewrites of the pool: enough stories that a
+    batch spans several periods of the word statistics."""
+    rng = np.random.default_rng(5)
+    out = []
+    for k in range(n):
+        words = POOL[int(rng.integers(len(POOL)))].split()
+        if rng.random() < 0.5:
+            words.insert(int(rng.integers(len(words) + 1)), _WORDS[int(rng.integers(len(_WORDS)))])
+        out.append(" ".join(words) + f" {k % 23}" * int(rng.random() < 0.3))
+    return out
+
+
+_BASE = _base_feed(260)
+
+
+def _based(tmp: Path, **kw: object) -> tuple[DedupIndex, DedupIndex]:
+    """Two identical indexes holding ``_BASE`` (one built, one loaded back from its file)."""
+    idx = DedupIndex(**kw)  # type: ignore[arg-type]
+    idx.add_many(_BASE[:200], [f"b{k}" for k in range(200)], [k * MIN for k in range(200)])
+    for k in range(200, len(_BASE)):  # and some one by one, so a period is under way
+        idx.add(_BASE[k], item_id=f"b{k}", time=k * MIN)
+    idx.save(tmp / "base.fcm")
+    for k in range(len(_BASE), len(_BASE) + 7):
+        idx.add(_BASE[k % 50], item_id=f"c{k}", time=k * MIN)
+    idx.save(tmp / "base.fcm")
+    return DedupIndex.load(tmp / "base.fcm"), DedupIndex.load(tmp / "base.fcm")
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[tuple[str, str, float, str | None]]:
+    """Rows (text, id, time, source): new ids, ids already indexed or repeated in the batch
+    (with their headline), times out of order and far enough ahead to forget old items."""
+    n = draw(st.integers(1, 40))
+    t0 = (len(_BASE) + 10) * MIN
+    rows: list[tuple[str, str, float, str | None]] = []
+    for k in range(n):
+        kind = draw(st.integers(0, 9))
+        t = t0 + draw(st.sampled_from([0.0, 1.0, 5.0, 30.0, 200.0, 2000.0])) * MIN
+        src = draw(st.sampled_from([None, None, "a", "b"]))
+        if kind == 0:
+            j = draw(st.integers(0, 199))
+            rows.append((_BASE[j], f"b{j}", t, src))
+        elif kind == 1 and rows:
+            text, iid, _t, _s = rows[draw(st.integers(0, len(rows) - 1))]
+            rows.append((text, iid, t, src))
+        else:
+            rows.append((_variant(draw), f"n{k}", t, src))
+    return rows
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=batches(),
+    kw=st.sampled_from([{}, {"window_days": 0.5}, {"max_items": 150}, {"threshold": 0.6}]),
+)
+def test_add_many_gives_the_answers_of_one_at_a_time(
+    rows: list[tuple[str, str, float, str | None]],
+    kw: dict,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A batch into a non-empty index: the same Match for every row, the same story for
+    every item held, the same members in the same order, as adding the rows one by one in
+    time order (input order among equal times)."""
+    one, many = _based(tmp_path_factory.mktemp("idx"), **kw)
+    texts, ids, times, srcs = (list(c) for c in zip(*rows, strict=True))
+    got = many.add_many(texts, ids, times, srcs)
+    order = sorted(range(len(rows)), key=lambda k: times[k])
+    want: list[Match | None] = [None] * len(rows)
+    for k in order:
+        want[k] = one.add(texts[k], item_id=ids[k], time=times[k], source=srcs[k])
+    assert got == want
+    assert one.items() == many.items()
+    assert {s: one.members(s) for _i, _t, _tm, s in one.items()} == {
+        s: many.members(s) for _i, _t, _tm, s in many.items()
+    }
+    probe = FIRE_REWORD
+    assert one.query(probe) == many.query(probe)
+
+
+def test_a_batch_spanning_many_periods_matches_one_at_a_time(tmp_path: Path) -> None:
+    """A batch of 600 rows into 267 items crosses periods of the statistics (every ~4 rows
+    at first, longer as the index grows) and still answers as one-at-a-time adds."""
+    one, many = _based(tmp_path)
+    rng = np.random.default_rng(8)
+    texts = [_BASE[int(rng.integers(len(_BASE)))] + f" {k % 7}" for k in range(600)]
+    ids = [f"m{k}" for k in range(600)]
+    times = [(300 + k // 3) * MIN for k in range(600)]
+    got = many.add_many(texts, ids, times)
+    want = [one.add(t, item_id=i, time=tm) for t, i, tm in zip(texts, ids, times, strict=True)]
+    assert got == want
+    assert sum(m.duplicate_of is not None for m in got) > 100  # the batch did join stories
+    assert one.items() == many.items()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(0, 400),
+    m=st.integers(1, 30),
+    seed=st.integers(0, 2**16),
+    n_keys=st.sampled_from([3, 12, 60]),
+)
+def test_period_lookup_finds_what_one_lookup_at_a_time_finds(
+    n: int, m: int, seed: int, n_keys: int
+) -> None:
+    """BandTable.lookup_period for m new items equals, for each, lookup + top_voted against
+    the table as it stands when that item is added (earlier new items in, forgotten out)."""
+    from feedclass.dedup.bandtable import WALK, BandTable, top_voted
+
+    rng = np.random.default_rng(seed)
+    # distinct keys within a row, as band keys are (each band's hash is its own)
+    keys = (rng.integers(0, n_keys, size=(n + m, 6)) + n_keys * np.arange(6)).astype(np.uint64)
+    dies = np.where(rng.random(n + m) < 0.2, rng.integers(-1, m, n + m), np.iinfo(np.int64).max)
+    dies[n:] = np.maximum(dies[n:], np.arange(m) + 1)  # a new item lives at least past its step
+    alive = dies > -1
+    table = BandTable()
+    for s in range(n):
+        table.add(keys[s], s, np.ones(n + m, dtype=bool))
+    got = table.lookup_period(keys[n:], np.arange(m), dies, WALK, 16)
+    one = BandTable()
+    for s in range(n):
+        one.add(keys[s], s, np.ones(n + m, dtype=bool))
+    for e in range(m):
+        now = alive & (dies > e)
+        now[n + e :] = False
+        want = top_voted(one.lookup(keys[n + e], now), 16)
+        assert got[e][got[e] >= 0].tolist() == want.tolist()
+        one.add(keys[n + e], n + e, now | (np.arange(n + m) >= n + e))
+
+
+def test_a_copy_with_a_slip_of_the_pen_scores_as_the_pair_alone_would() -> None:
+    """A letter dropped or two swapped: the index scores that pair as the batch scores the
+    two headlines alone (undoing the slip), whichever other headlines share the call."""
+    from feedclass.dedup.featurize import featurize
+    from feedclass.dedup.pairs import pair_scores
+
+    clean = "Строительство нового моста через Иртыш в Павлодаре завершится к осени"
+    slip = "Сртоительство нового моста через Иртыш в Павлодаре завершится к осени"
+    _idx, (a, b) = filled([clean, slip])
+    assert b.story_id == a.story_id and b.duplicate_of == "i0"
+    f, _ = featurize([clean, slip])
+    alone = float(pair_scores(f, np.array([0]), np.array([1]))[0])
+    many, one = DedupIndex(), DedupIndex()
+    rows = [(WEATHER_A, "w"), (slip, "i1"), (RATE_5, "r")]
+    many.add(clean, item_id="i0", time=0.0)
+    one.add(clean, item_id="i0", time=0.0)
+    got = many.add_many([t for t, _ in rows], [i for _, i in rows], [MIN] * 3)
+    assert got == [one.add(t, item_id=i, time=MIN) for t, i in rows]  # batched or not
+    assert got[1].story_id == many.story_of("i0")
+    g, _ = featurize([clean, slip], typos=False)
+    unrepaired = float(pair_scores(g, np.array([0]), np.array([1]))[0])
+    assert b.score is not None and abs(b.score - alone) < 0.03 < b.score - unrepaired
+
+
+def test_an_index_file_without_stems_and_counts_still_loads(tmp_path: Path) -> None:
+    """Files written before the state carried stems and counts load from the texts, and
+    answer as the index saved."""
+    from feedclass.dedup.indexfile import read_index_file, write_index_file
+
+    idx, _ = filled([FIRE, BRIDGE, FIRE_REWORD, RATE_5])
+    idx.save(tmp_path / "new.fcm")
+    header, arrays = read_index_file(tmp_path / "new.fcm")
+    old = {k: v for k, v in arrays.items() if not k.startswith(("count_", "stem_", "hash"))}
+    assert len(old) < len(arrays)
+    write_index_file(tmp_path / "old.fcm", {k: v for k, v in header.items() if k != "arrays"}, old)
+    back = DedupIndex.load(tmp_path / "old.fcm")
+    assert back.items() == idx.items()
+    assert back.query(FIRE_COPY, time=5 * MIN) == idx.query(FIRE_COPY, time=5 * MIN)

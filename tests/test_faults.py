@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from feedclass.dedup.indexfile import read_index_header
 from feedclass.encodings import guess_8bit
 from feedclass.errors import DataError, ModelFileError, StateFileError
 from feedclass.history import History, locked, recover_pending
@@ -132,7 +133,7 @@ def test_a_run_killed_after_the_state_rename_is_finished_by_the_next(
     monkeypatch.setattr(os, "replace", real_replace)
     assert calls[0] == str(state)
     assert out.read_text() == "old out\n"  # not yet: the state says it is pending
-    pending = json.loads(state.read_text(encoding="utf-8"))["pending"]
+    pending = read_index_header(state)["meta"]["pending"]  # type: ignore[index]
     assert {Path(p["dest"]).name for p in pending} == {"out.csv", "rep.csv"}
     with locked(state):
         assert recover_pending(state) == 2

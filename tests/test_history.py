@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -84,14 +83,24 @@ def test_a_first_large_batch_is_clustered_as_the_batch_does() -> None:
     assert again.seen_before[0] and again.story_ids[0] == r.story_ids[2]
 
 
-def test_save_is_atomic_and_plain_json(tmp_path: Path) -> None:
+def test_save_is_atomic_and_data_that_loads_without_preparing_headlines(
+    tmp_path: Path, monkeypatch
+) -> None:
     state = tmp_path / "state.json"
     h = History()
     dedup_against_history(h, MONDAY, now=0.0)
     h.save(state)
-    doc = json.loads(state.read_text(encoding="utf-8"))
-    assert doc["format"] == "feedclass-dedup-history" and doc["n_items"] == 3
+    assert state.read_bytes()[:2] == b"PK"  # the DedupIndex file: a zip of JSON and arrays
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp file left behind
+    import feedclass.dedup.index as index_module
+
+    def no_prepare(texts):  # loading must not tokenise the history's headlines again
+        raise AssertionError(f"prepared {len(texts)} headlines on load")
+
+    monkeypatch.setattr(index_module, "item_parts", no_prepare)
+    back = History.load(state)
+    assert (back.texts, back.story_ids, back.next_id) == (h.texts, h.story_ids, h.next_id)
+    assert back.to_index() is back.to_index()  # the loaded index is reused, not rebuilt
 
 
 @pytest.mark.parametrize(
@@ -116,12 +125,13 @@ def test_edited_or_truncated_real_state_raises(tmp_path: Path) -> None:
     h = History()
     dedup_against_history(h, MONDAY, now=0.0)
     h.save(state)
-    text = state.read_text(encoding="utf-8")
-    state.write_text(text.replace("Латвию", "Литву"), encoding="utf-8")
-    with pytest.raises(StateFileError, match="checksum"):
+    data = state.read_bytes()
+    at = data.index(b"time.npy") + 40  # inside the deflated times: the member's CRC fails
+    state.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :])
+    with pytest.raises(StateFileError, match=str(state.name)):
         History.load(state)
-    state.write_text(text[: len(text) // 2], encoding="utf-8")
-    with pytest.raises(StateFileError, match="truncated"):
+    state.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StateFileError, match=str(state.name)):
         History.load(state)
 
 
@@ -175,3 +185,10 @@ def test_state_files_of_earlier_versions_still_load(
         h, ["Срочно: в Алматы открылся новый мост через реку"], now=1764003600.0
     )
     assert r.cluster_ids == ["s0000001"] and bool(r.seen_before[0])
+    # written back in the current version (the DedupIndex file), the stories carry on
+    h.save(state)
+    assert state.read_bytes()[:2] == b"PK"
+    again = History.load(state)
+    assert again.item_ids[0] == item_id and again.story_ids[0] == "s0000001"
+    r2 = dedup_against_history(again, ["В Алматы открылся новый мост через реку"], now=1764007200.0)
+    assert r2.cluster_ids == ["s0000001"] and bool(r2.seen_before[0])

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from feedclass.columns import parse_time
 from feedclass.errors import DataError, StateFileError
+from feedclass.history import History
 from feedclass.publish import dedup_file, publish_file
 from tests.test_cli import run
 
@@ -293,12 +294,12 @@ def test_history_days_given_replaces_the_states_limit(tmp_path: Path) -> None:
     dedup_file(
         old, tmp_path / "o1.csv", time_column="published", history_path=state, history_days=30
     )
-    assert json.loads(state.read_text(encoding="utf-8"))["history_days"] == 30
+    assert History.load(state).history_days == 30
     dedup_file(
         new, tmp_path / "o2.csv", time_column="published", history_path=state, history_days=1
     )
     assert read(tmp_path / "o2.csv")[0]["seen_before"] == ""  # two days old: forgotten
-    assert json.loads(state.read_text(encoding="utf-8"))["history_days"] == 1
+    assert History.load(state).history_days == 1
 
 
 def test_publish_rejects_min_confidence_out_of_range(tmp_path: Path, tiny_model) -> None:
@@ -427,7 +428,7 @@ def test_outputs_written_through_a_symlink_keep_the_link_and_the_mode(tmp_path: 
     other = write_feed(tmp_path / "g.csv", [("z", "Землетрясение в Таразе", "")])
     dedup_file(other, tmp_path / "o2.csv", history_path=tmp_path / "state.json")
     assert (tmp_path / "state.json").is_symlink()
-    assert json.loads((real / "state.json").read_text(encoding="utf-8"))["n_items"] == 5
+    assert len(History.load(real / "state.json")) == 5
     # a new file gets the mode any new file gets, not mkstemp's 0600
     umask = os.umask(0)
     os.umask(umask)
@@ -496,7 +497,7 @@ def test_cli_history_days_forgets_older_items(tmp_path: Path, capsys) -> None:
     _cli_dedup(tmp_path, capsys, day1, *opts, "--history-days", "2")
     gone = _cli_dedup(tmp_path, capsys, day2, *opts, name="o3.csv")  # 3 days later, limit 2
     assert gone[0]["seen_before"] == "" and gone[0]["duplicate_of"] == ""
-    assert json.loads(state.read_text(encoding="utf-8"))["history_days"] == 2
+    assert History.load(state).history_days == 2
     code, _, err = run(["dedup", str(day1), *opts, "--history-days", "0"], capsys)
     assert code == 2 and "history_days must be > 0" in err
 

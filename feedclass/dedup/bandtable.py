@@ -19,6 +19,8 @@ from feedclass.jit import jit
 
 __all__ = ["BandTable", "GrowArray", "top_voted"]
 
+_NEVER = np.iinfo(np.int64).max  # the step of an entry that is not forgotten
+
 WALK = 64  # newest items read per band bucket (a bucket of a common stem pair can be huge)
 BUFFER = 128  # items whose band keys wait unsorted before they become a sorted level
 LEVEL_RATIO = 4  # a level is merged into the one below when it reaches 1/4 of its size
@@ -145,6 +147,109 @@ def top_voted(found, n_keep):  # pragma: no cover - numba
     return uniq[:m][order[:n_keep]]
 
 
+@jit
+def _top_into(found, w, n_keep, table_k, table_c, used, out):  # pragma: no cover - numba
+    """:func:`top_voted` of ``found[:w]`` written into ``out`` (same slots, same order), with
+    the votes counted in an open-addressing table (``table_k`` all -1 on entry and on exit)
+    instead of a sort: a bucket of common stems gives thousands of entries per item."""
+    mask = table_k.shape[0] - 1
+    nu = 0
+    for i in range(w):
+        s = found[i]
+        h = (s * 0x9E3779B1) & mask
+        while table_k[h] != -1 and table_k[h] != s:
+            h = (h + 1) & mask
+        if table_k[h] == -1:
+            table_k[h] = s
+            used[nu] = h
+            nu += 1
+        table_c[h] += 1
+    # the n_keep best by (votes, slot), kept sorted best first
+    best_s = np.full(n_keep, -1, dtype=np.int64)
+    best_c = np.zeros(n_keep, dtype=np.int64)
+    nb_ = 0
+    for i in range(nu):
+        h = used[i]
+        s = table_k[h]
+        c = table_c[h]
+        table_k[h] = -1
+        table_c[h] = 0
+        if nb_ == n_keep and (
+            c < best_c[n_keep - 1] or (c == best_c[n_keep - 1] and s < best_s[n_keep - 1])
+        ):
+            continue
+        j = nb_ if nb_ < n_keep else n_keep - 1
+        while j > 0 and (c > best_c[j - 1] or (c == best_c[j - 1] and s > best_s[j - 1])):
+            if j < n_keep:
+                best_s[j] = best_s[j - 1]
+                best_c[j] = best_c[j - 1]
+            j -= 1
+        best_s[j] = s
+        best_c[j] = c
+        if nb_ < n_keep:
+            nb_ += 1
+    out[:nb_] = best_s[:nb_]
+
+
+@jit
+def _period_new(
+    qs, step, e0, new_k, new_e, death, n_old, walk, taken, found, w
+):  # pragma: no cover - numba
+    """For items ``e0 + i`` (sorted keys ``qs[i]``): the period's earlier items sharing a key,
+    newest first, that count at the item's step (see :meth:`BandTable.lookup_period`)."""
+    m, nb = qs.shape
+    for i in range(m):
+        e = e0 + i
+        t = step[e]
+        for b in range(nb):
+            p = np.searchsorted(new_k, qs[i, b], side="left")
+            hi = np.searchsorted(new_k, qs[i, b], side="right")
+            r = p + np.searchsorted(new_e[p:hi], e) - 1  # the newest item before e
+            while r >= p and taken[i, b] < walk:
+                s = n_old + new_e[r]
+                if death[s] > t:
+                    found[i, w[i]] = s
+                    w[i] += 1
+                    taken[i, b] += 1
+                r -= 1
+
+
+@jit
+def _period_level(
+    qs, step, e0, lvl_k, lvl_s, death, walk, taken, found, w
+):  # pragma: no cover - numba
+    """The same over one sorted level (within a key, the newest slot last)."""
+    m, nb = qs.shape
+    for i in range(m):
+        t = step[e0 + i]
+        for b in range(nb):
+            if taken[i, b] >= walk:
+                continue
+            r = np.searchsorted(lvl_k, qs[i, b], side="right") - 1
+            while r >= 0 and lvl_k[r] == qs[i, b] and taken[i, b] < walk:
+                if death[lvl_s[r]] > t:
+                    found[i, w[i]] = lvl_s[r]
+                    w[i] += 1
+                    taken[i, b] += 1
+                r -= 1
+
+
+@jit
+def _period_top(found, w, n_keep, out):  # pragma: no cover - numba
+    m, width = found.shape
+    size = 1
+    while size < 2 * width:
+        size *= 2
+    table_k = np.full(size, -1, dtype=np.int64)
+    table_c = np.zeros(size, dtype=np.int64)
+    used = np.empty(width, dtype=np.int64)
+    for i in range(m):
+        _top_into(found[i], w[i], n_keep, table_k, table_c, used, out[i])
+
+
+_PERIOD_CHUNK = 512  # new items looked up together (their found lists: 24 KiB each)
+
+
 class BandTable:
     """Band key -> slots, as sorted levels plus an unsorted buffer of the newest entries.
 
@@ -194,6 +299,48 @@ class BandTable:
         for k, s in reversed(self.levels):
             w = _walk_level(k, s, alive, qs, taken, WALK, out, w)
         return out[:w]
+
+    def lookup_period(
+        self, q: np.ndarray, step: np.ndarray, death: np.ndarray, walk: int, n_keep: int
+    ) -> np.ndarray:
+        """:meth:`lookup` + :func:`top_voted` for a period's new items at once, before they
+        are added (``q``: their band keys, one row each; see ``_period_lookup``).
+
+        Examples
+        --------
+        >>> t = BandTable()
+        >>> t.add(np.array([1, 2], dtype=np.uint64), 0, np.ones(1, dtype=bool))
+        >>> q = np.array([[2, 5], [5, 7]], dtype=np.uint64)  # new items, slots 1 and 2
+        >>> death = np.full(3, np.iinfo(np.int64).max)
+        >>> t.lookup_period(q, np.array([0, 1]), death, 64, 4).tolist()
+        [[0, -1, -1, -1], [1, -1, -1, -1]]
+        """
+        m, nb = q.shape
+        flat_k = q.reshape(-1)
+        flat_e = np.repeat(np.arange(m, dtype=np.int64), nb)
+        o = np.lexsort((flat_e, flat_k))
+        new_k, new_e = flat_k[o], flat_e[o]
+        step = step.astype(np.int64)
+        death = death.astype(np.int64)
+        n_old = death.shape[0] - m
+        out = np.full((m, n_keep), -1, dtype=np.int64)
+        # the buffer, sorted like a level (within a key the newest slot last): one bisection
+        # per key instead of a pass over the whole buffer per item
+        o = np.lexsort((self.buf_s.view, self.buf_k.view))
+        bk, bs = self.buf_k.view[o], self.buf_s.view[o]
+        for e0 in range(0, m, _PERIOD_CHUNK):
+            qs = np.sort(q[e0 : e0 + _PERIOD_CHUNK], axis=1)
+            c = qs.shape[0]
+            taken = np.zeros((c, nb), dtype=np.int64)
+            found = np.empty((c, nb * walk), dtype=np.int64)
+            w = np.zeros(c, dtype=np.int64)
+            # per key, newest first: the period's earlier items, the buffer, the levels
+            _period_new(qs, step, e0, new_k, new_e, death, n_old, walk, taken, found, w)
+            _period_level(qs, step, e0, bk, bs, death, walk, taken, found, w)
+            for k, s in reversed(self.levels):
+                _period_level(qs, step, e0, k, s, death, walk, taken, found, w)
+            _period_top(found, w, n_keep, out[e0 : e0 + c])
+        return out
 
     def remap(self, alive: np.ndarray, pos: np.ndarray) -> None:
         """Drop dead slots and renumber the rest through ``pos`` (order is kept)."""

@@ -85,7 +85,9 @@ class Idf:
     fixed_names: bool = False
 
 
-def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
+def featurize(
+    texts: list[str], idf: Idf | None = None, *, typos: bool = True
+) -> tuple[Features, Idf]:
     """Turn headlines into the arrays the scorer reads; IDF from ``idf`` or from ``texts``.
 
     Parameters
@@ -116,9 +118,9 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     n = len(texts)
     if n == 0:
         texts = [""]  # featurize one empty headline, then drop it below
-        _unused, idf_out = featurize(texts, idf)
+        _unused, idf_out = featurize(texts, idf, typos=typos)
         return empty_features(), idf_out
-    ct = content_tokens(texts)
+    ct = content_tokens(texts, typos=typos)
     tk, doc, whash, shash = ct.tk, ct.doc, ct.whash, ct.shash
     num, ismonth, content = ct.num, ct.ismonth, ct.content
     mk, mv = ct.month_keys, ct.month_vals

@@ -9,15 +9,19 @@ Why this design
   :class:`~feedclass.dedup.bandtable.BandTable` (sorted levels plus a buffer of the newest).
 * Scores must not depend on which items happen to share a call: document frequencies (words,
   character 3-grams, and how often a stem is capitalised mid-headline, which says it is a name)
-  are counted incrementally over the window, and a pair is featurized with those counts alone.
-* A new item joins a story under the batch's rule (``NearDuplicates``): it must reach the
-  threshold with each of the story's first 8 members and stay above the floor with every member
-  compared (up to 256), and two items of one known source never share a story. Best-scoring
-  story first. Adding an item never changes the story of an item already indexed; only the
-  editor's operations (``forbid``, ``split``, ``merge_stories``) move items.
+  are counted over the window, and a pair is featurized with those counts alone (no slips of
+  the pen undone against other headlines of the call). The counts the scorer reads are a
+  snapshot refreshed every ``n // 64`` additions (:mod:`~feedclass.dedup.windowcounts`), so a
+  batch can be scored a period at a time in one call and still answer as one-at-a-time adds.
+* A new item joins a story under the batch's rule (``NearDuplicates``,
+  :func:`~feedclass.dedup.clusters.joins_story`: every member compared, up to 256, above the
+  floor and the first 8 at the threshold, or a near copy of one member with none far below),
+  and two items of one known source never share a story. Best-scoring story first. Adding an
+  item never changes the story of an item already indexed; only the editor's operations
+  (``forbid``, ``split``, ``merge_stories``) move items.
 * State is data: a model-format zip of a JSON header and plain arrays, written atomically
-  (:mod:`~feedclass.dedup.indexfile`); the counts and the band table are rebuilt from the texts
-  on load.
+  (:mod:`~feedclass.dedup.indexfile`); it carries each item's stems and the window's counts,
+  so loading prepares no headline again (the band table is rebuilt from the stems).
 """
 
 from __future__ import annotations
@@ -25,32 +29,36 @@ from __future__ import annotations
 import contextlib
 import math
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from feedclass.dedup.bandtable import BandTable, GrowArray, top_voted
+from feedclass.dedup.bandtable import WALK, BandTable, GrowArray, top_voted
+from feedclass.dedup.candidates import band_keys
 from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
     MERGE_BUDGET,
-    SAMPLE_MIN,
     form_stories,
+    joins_story,
     representative_order,
     score_floor,
 )
-from feedclass.dedup.featurize import CHAR_BUCKETS, Idf, featurize
+from feedclass.dedup.featurize import featurize
 from feedclass.dedup.indexfile import (
     pack_strings,
     read_index_file,
     unpack_strings,
     write_index_file,
+    write_index_stream,
 )
 from feedclass.dedup.indexparts import PARALLEL_MIN, Parts, item_parts, one_thread
 from feedclass.dedup.inputs import ItemId, as_time, check_headline, check_item_id
 from feedclass.dedup.pairs import pair_scores, score_batch
+from feedclass.dedup.slips import share_a_slip, slip_forms
+from feedclass.dedup.windowcounts import WindowCounts, gather_rows
 from feedclass.errors import DataError, StateFileError
 
 __all__ = ["DedupIndex", "Match"]
@@ -59,6 +67,8 @@ _DAY = 86400.0
 _N_CAND = 16  # candidates kept per new item: the items sharing the most bands with it
 _COMPACT_MIN = 4096  # renumber the live items when more slots than this are half dead
 _BULK_MIN = 64  # a batch this large into an empty index is clustered at once
+_EPS = 1e-9  # a score this close below the threshold reaches it (float sums differ in order)
+_SLIP_BAND = 0.2  # pairs this far below the floor may still be a copy with a slip of the pen
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,8 @@ class DedupIndex:
         self.window_days = float(window_days)
         self.max_items = max_items
         self._reset()
+        #: what the caller stored with the index (:meth:`save`'s ``meta``); {} if nothing
+        self.meta: dict[str, Any] = {}
 
     def _reset(self) -> None:
         self._texts: list[str] = []
@@ -179,10 +191,8 @@ class DedupIndex:
         self._members: dict[int, list[int]] = {}  # story -> slots, in the order they joined
         self._forbid: dict[int, set[int]] = {}
         self._table = BandTable()
-        self._char_df = np.zeros(CHAR_BUCKETS, dtype=np.float64)
-        self._word_df: dict[int, int] = {}
-        self._caps: dict[int, list[int]] = {}  # stem -> [mid-headline capitals, lower case]
-        self._names: set[int] = set()
+        self._counts = WindowCounts()
+        self._dropped: list[int] = []  # forgotten slots whose counts are not queued yet
         self._n_alive = 0
         self._next_story = 1
         self._t_newest = -math.inf
@@ -263,27 +273,37 @@ class DedupIndex:
                 )
             self._seen_again(slot, t)
             return self._match(slot, seen_before=True)
+        del src  # registered above, as before; _ingest looks it up again
         with one_thread():
-            self._prune(max(self._t_newest, t))
-            return self._add_one(text, item_id, t, src, item_parts([text]), 0)
+            m = self._ingest([text], [item_id], [t], [source], [0], item_parts([text]))[0]
+        assert m is not None
+        return m
 
     def query(self, text: str, time: Any = None, source: str | None = None) -> Match:
         """The story ``text`` would join if added now, without adding it.
 
         ``Match.item_id`` is None, and ``story_id`` is 0 when it would start a new story.
         A query forgets nothing: ``time`` is checked, and answers are against the items held
-        (call :meth:`prune` first to answer as of a later time).
+        (call :meth:`prune` first to answer as of a later time). It reads the word statistics
+        an add at this point would read (see :mod:`~feedclass.dedup.windowcounts`).
         """
         text = check_headline(text)
         as_time(time)
         src = self._source_code(source, register=False)
-        with one_thread():
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(one_thread())
             parts = item_parts([text])
-            self._count(parts, 0, +1)
-            try:
-                story, rep_score, seen = self._decide(text, parts, 0, src)
-            finally:
-                self._count(parts, 0, -1)
+            if self._counts.due():  # an add would start a new period: read it as that add
+                self._queue_drops()
+                stack.enter_context(self._counts.preview(parts, np.zeros(1), self._n_alive + 1))
+            cand, seen = self._candidates(parts, 0)
+            stems = parts.row(parts.stem_ptr, parts.stem_idx, 0)
+            known = dict(
+                zip(cand.tolist(), self._text_scores(text, stems, cand).tolist(), strict=True)
+            )
+            story, rep_score = self._decide(
+                cand, known, src, lambda _st, todo: self._text_scores(text, stems, todo)
+            )
         if story == 0:
             return Match(None, 0, None, None, seen)
         rep = self._members[story][0]
@@ -292,13 +312,46 @@ class DedupIndex:
     def add_many(
         self,
         texts: Sequence[str],
-        item_ids: Sequence[ItemId] | None = None,
+        item_ids: Sequence[ItemId | None] | None = None,
         times: Any = None,
         sources: Sequence[str | None] | None = None,
     ) -> list[Match]:
-        """Add a batch: every input is checked before anything is added, the headlines are
-        prepared in one vectorised pass, then added in time order (input order among equal
-        times). Returns one ``Match`` per input row, in input order."""
+        """Add a batch of headlines; the answers are those of :meth:`add` row by row.
+
+        Every input is checked before anything is added. Rows go in time order (input order
+        among equal times). Into a non-empty index (or a batch under 64 rows) the Matches,
+        story ids and members are exactly those of calling :meth:`add` on the rows one by
+        one in that order, but the work is batched: a period of the word statistics at a
+        time, candidates are found for all its rows, every pair is scored in one call, and
+        the rows are then decided in order. Into an empty index a batch of 64+ rows is
+        clustered at once by the batch rule of :class:`~feedclass.dedup.NearDuplicates`.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            The headlines.
+        item_ids : sequence of str or int, optional
+            One id per headline (default: numbered as :meth:`add` numbers them). An id already
+            indexed, or repeated in the batch, must come with the same headline.
+        times : sequence of float or datetime, optional
+            One publication time per headline (default: now).
+        sources : sequence of str or None, optional
+            Outlet or channel per headline.
+
+        Returns
+        -------
+        list of Match
+            One per input row, in input order.
+
+        Examples
+        --------
+        >>> idx = DedupIndex()
+        >>> _ = idx.add("Пожар на складе в Алматы", item_id="a", time=0)
+        >>> ms = idx.add_many(["Курс доллара на 6 мая", "Срочно: пожар на складе в Алматы"],
+        ...                   ["b", "c"], [60, 30])
+        >>> [m.duplicate_of for m in ms], idx.members(idx.story_of("a"))
+        ([None, 'a'], ['a', 'c'])
+        """
         if isinstance(texts, (str, bytes)):
             raise DataError("texts must be a list of headlines; got a single str. Use add()")
         rows = [check_headline(t) for t in texts]
@@ -344,23 +397,12 @@ class DedupIndex:
             and len(seen_ids) == sum(i is not None for i in ids)
         ):
             return self._bulk(rows, checked, tms, srcs, order)
-        out: list[Match | None] = [None] * n
+        if n == 0:
+            return []
+        # one thread: a period's calls are a few thousand headlines, and on a machine whose
+        # cores are busy a parallel launch waits for all of them (measured 3x slower)
         with one_thread():
-            parts = item_parts(rows) if n else None
-            for k in order:
-                iid = checked[k]
-                if iid is None:
-                    iid = len(self._ids)
-                    while iid in self._slot_of:
-                        iid += 1
-                if iid in self._slot_of:
-                    self._seen_again(self._slot_of[iid], tms[k])
-                    out[k] = self._match(self._slot_of[iid], seen_before=True)
-                    continue
-                self._prune(max(self._t_newest, tms[k]))
-                assert parts is not None
-                src = self._source_code(srcs[k])
-                out[k] = self._add_one(rows[k], iid, tms[k], src, parts, k)
+            out = self._ingest(rows, checked, tms, srcs, order, item_parts(rows))
         return [m for m in out if m is not None]
 
     def _bulk(
@@ -435,7 +477,7 @@ class DedupIndex:
         were forgotten."""
         newest = self._t_newest if now is None else as_time(now, "now")
         with one_thread():
-            return self._prune(newest, room=0)
+            return int(self._prune(newest, room=0).size)
 
     def forget_before(self, time: Any) -> int:
         """Forget every item published before ``time``; returns how many were forgotten."""
@@ -560,8 +602,43 @@ class DedupIndex:
         return idx
 
     # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Write the index to ``path`` atomically, as data (a zip of JSON and numpy arrays)."""
+    def save(self, path: str | Path, meta: dict[str, Any] | None = None) -> None:
+        """Write the index to ``path`` atomically, as data (a zip of JSON and numpy arrays).
+
+        The word statistics are refreshed first (a loaded index counts every item it holds),
+        so the index saved and the index loaded answer alike from here on. ``meta`` (JSON
+        values) is stored with it and comes back as ``meta`` of :meth:`load`. The file carries
+        each item's stems and the window's counts, so loading prepares no headline again.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> idx = DedupIndex()
+        >>> _ = idx.add("Пожар на складе в Алматы", item_id="a", time=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "index.fcm")
+        >>> idx.save(path, meta={"run": 7})
+        >>> back = DedupIndex.load(path)
+        >>> back.story_of("a") == idx.story_of("a"), back.meta
+        (True, {'run': 7})
+        """
+        write_index_file(path, *self._state(meta))
+
+    def write(self, stream: Any, meta: dict[str, Any] | None = None) -> None:
+        """:meth:`save` into an open binary ``stream`` (a caller that renames the file itself).
+
+        Examples
+        --------
+        >>> import io
+        >>> buf = io.BytesIO()
+        >>> DedupIndex().write(buf)
+        >>> buf.getvalue()[:2]
+        b'PK'
+        """
+        write_index_stream(stream, *self._state(meta))
+
+    def _state(self, meta: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self._queue_drops()
+        self._counts.refresh(self._n_alive)
         slots = np.flatnonzero(self._alive.view)
         pos = np.full(len(self._texts), -1, dtype=np.int64)
         pos[slots] = np.arange(slots.size)
@@ -589,14 +666,21 @@ class DedupIndex:
         # ids as text, with a flag for those that were ints (ints of any size round-trip)
         arrays.update(pack_strings("id", [str(i) for i in ids]))
         arrays["id_is_int"] = np.array([isinstance(i, int) for i in ids], dtype=np.bool_)
+        # what loading would otherwise prepare again from the texts: stems, hashes, counts
+        sp, si = self._stem_ptr.view, self._stem_idx.view
+        arrays["hash"] = self._hash.view[slots]
+        arrays["stem_len"] = (sp[1:] - sp[:-1])[slots]
+        arrays["stem_idx"], _owner = gather_rows(sp, si, slots)
+        arrays.update(self._counts.to_arrays())
         header = {
             "threshold": self.threshold,
             "window_days": self.window_days,
             "max_items": self.max_items,
             "next_story": self._next_story,
             "n_items": int(slots.size),
+            "meta": {} if meta is None else meta,
         }
-        write_index_file(path, header, arrays)
+        return header, arrays
 
     @classmethod
     def load(cls, path: str | Path) -> DedupIndex:
@@ -629,7 +713,12 @@ class DedupIndex:
                 arrays["rank"].astype(np.int64),
                 arrays["score"].astype(np.float64),
                 arrays["source"].astype(np.int64),
+                arrays if "stem_idx" in arrays else None,
             )
+            meta = header.get("meta", {})
+            if not isinstance(meta, dict):
+                raise ValueError("meta is not an object")
+            idx.meta = meta
             for a, b in arrays["forbid"].astype(np.int64).tolist():
                 idx._forbid.setdefault(a, set()).add(b)
                 idx._forbid.setdefault(b, set()).add(a)
@@ -679,75 +768,295 @@ class DedupIndex:
             self._ids[slot], story, self._ids[rep], None if math.isnan(sc) else sc, seen_before
         )
 
-    def _count(self, parts: Parts, k: int, sign: int) -> None:
-        """Add (+1) or remove (-1) text ``k`` of ``parts`` from the window's counts."""
-        self._char_df[parts.row(parts.char_ptr, parts.char_idx, k)] += sign
-        self._n_alive += sign
-        wdf = self._word_df
-        for s in parts.row(parts.stem_ptr, parts.stem_idx, k).tolist():
-            c = wdf.get(s, 0) + sign
-            if c:
-                wdf[s] = c
-            else:
-                del wdf[s]
-        changed: set[int] = set()
-        for ptr, stem, col in (
-            (parts.cap_ptr, parts.cap_stem, 0),
-            (parts.low_ptr, parts.low_stem, 1),
-        ):
-            for s in stem[ptr[k] : ptr[k + 1]].tolist():
-                counts = self._caps.setdefault(s, [0, 0])
-                counts[col] += sign
-                changed.add(s)
-        for s in changed:
-            counts = self._caps[s]
-            if counts[0] > counts[1]:
-                self._names.add(s)
-            else:
-                self._names.discard(s)
-                if counts == [0, 0]:
-                    del self._caps[s]
+    # -- ingest: one item or a batch, the same steps -----------------------------------------
+    def _ingest(
+        self,
+        rows: list[str],
+        ids: list[ItemId | None],
+        tms: list[float],
+        srcs: list[str | None],
+        order: list[int],
+        parts: Parts,
+    ) -> list[Match | None]:
+        """Add ``rows`` in ``order``, one period of the word statistics at a time.
 
-    def _scores(self, text: str, stems: np.ndarray, slots: list[int]) -> np.ndarray:
-        """Similarity of ``text`` to each item in ``slots`` under the window's counts."""
-        if not slots:
-            return np.zeros(0)
-        sp, si = self._stem_ptr.view, self._stem_idx.view
-        keys = np.unique(np.concatenate([stems] + [si[sp[s] : sp[s + 1]] for s in slots]))
-        kl = keys.tolist()
-        idf = Idf(
-            n_docs=max(self._n_alive, 1),
-            char_df=self._char_df,
-            word_keys=keys,
-            word_df=np.array([self._word_df.get(s, 0) for s in kl], dtype=np.float64),
-            cap_keys=np.array([s for s in kl if s in self._names], dtype=np.uint64),
-            fixed_names=True,
+        Within a period the scorer's statistics are fixed, so the new items' candidates are
+        found first (the band table, the window and the ids move exactly as one-at-a-time adds
+        move them), all their pairs are scored in one call, and the items are then decided in
+        order under the join rule of :meth:`_decide`. Returns one ``Match`` per row (None
+        where ``order`` leaves a row out).
+        """
+        out: list[Match | None] = [None] * len(rows)
+        p = 0
+        while p < len(order):
+            p = self._ingest_period(rows, ids, tms, srcs, order, parts, p, out)
+        return out
+
+    def _ingest_period(
+        self,
+        rows: list[str],
+        ids: list[ItemId | None],
+        tms: list[float],
+        srcs: list[str | None],
+        order: list[int],
+        parts: Parts,
+        p: int,
+        out: list[Match | None],
+    ) -> int:
+        counts = self._counts
+        # step: (row, slot, added?, slots forgotten just before it)
+        steps: list[tuple[int, int, bool, np.ndarray]] = []
+        new_rows: list[int] = []  # the rows added, in order, and the step each was added at
+        new_steps: list[int] = []
+        later: list[int] = []  # rows added after the period's first: counted at its end
+        no_drop = np.zeros(0, dtype=np.int64)
+        first_slot = len(self._texts)
+        while p < len(order):
+            k = order[p]
+            iid = ids[k]
+            if iid is None:
+                iid = len(self._ids)
+                while iid in self._slot_of:
+                    iid += 1
+            if iid in self._slot_of:
+                slot = self._slot_of[iid]
+                self._seen_again(slot, tms[k])
+                steps.append((k, slot, False, no_drop))
+                p += 1
+                continue
+            if new_rows and counts.due():
+                break  # this item starts the next period: its statistics differ
+            gone = self._prune(max(self._t_newest, tms[k]), defer=True)
+            src = self._source_code(srcs[k])
+            self._n_alive += 1
+            counts.since += 1
+            if counts.since >= counts.every:
+                counts.queue(parts, np.array([k]), +1)
+                self._queue_drops()
+                counts.refresh(self._n_alive)
+            elif not new_rows:
+                counts.queue(parts, np.array([k]), +1)
+            else:
+                later.append(k)
+            slot = self._append(rows[k], iid, tms[k], src, parts, k)
+            new_steps.append(len(steps))
+            steps.append((k, slot, True, gone))
+            new_rows.append(k)
+            p += 1
+        counts.queue(parts, np.array(later, dtype=np.int64), +1)
+        cands, seen = self._period_candidates(steps, new_rows, new_steps, first_slot, parts)
+        known = self._prefetch(steps, cands, first_slot)
+        slots = [slot for _k, slot, added, _g in steps if added]
+        # which later items may ask about a story: those with a candidate in it at the
+        # threshold (a story's members gained in this period were not prefetched)
+        by_cand: dict[int, list[int]] = {}
+        for x, (cand, kn) in enumerate(zip(cands, known, strict=True)):
+            for c in cand.tolist():
+                if kn[c] >= self.threshold - _EPS:
+                    by_cand.setdefault(c, []).append(x)
+
+        def more(st: int, todo: list[int], e: int) -> np.ndarray:
+            """Scores item ``e`` lacks for story ``st``, and those later items of the period
+            that may ask about ``st`` lack: one call per story, not one per item."""
+            mem = self._members[st][:MERGE_BUDGET]
+            a, b = [slots[e]] * len(todo), list(todo)
+            ahead = sorted({x for m in mem for x in by_cand.get(m, ()) if x > e})
+            for x in ahead:
+                kx = known[x]
+                for m in mem:
+                    if m not in kx:
+                        a.append(slots[x])
+                        b.append(m)
+            sc = self._pair_scores(np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
+            pos = {sl: x for x, sl in enumerate(slots)}
+            for i in range(len(todo), len(a)):
+                known[pos[a[i]]][b[i]] = float(sc[i])
+            return sc[: len(todo)]
+
+        e = 0
+        for k, slot, added, gone in steps:
+            if gone.size:
+                self._unmember(gone)
+            if not added:
+                out[k] = self._match(slot, seen_before=True)
+                continue
+            kn = known[e]
+            story, rep_score = self._decide(
+                cands[e],
+                kn,
+                int(self._src.view[slot]),
+                lambda st, todo, e=e: more(st, todo, e),  # type: ignore[misc]
+            )
+            self._place(slot, story, rep_score)
+            out[k] = self._match(slot, seen_before=seen[e])
+            e += 1
+        if len(self._texts) > _COMPACT_MIN and self._n_alive * 2 < len(self._texts):
+            self._queue_drops()
+            self._compact()
+        return p
+
+    def _prefetch(
+        self,
+        steps: list[tuple[int, int, bool, np.ndarray]],
+        cands: list[np.ndarray],
+        first_slot: int,
+    ) -> list[dict[int, float]]:
+        """Scores each new item will read: its candidates, then the members (up to the budget)
+        of every earlier story a candidate reaches the threshold in, all in two calls."""
+        slots = [slot for _k, slot, added, _g in steps if added]
+        a = np.repeat(np.array(slots, dtype=np.int64), [c.size for c in cands])
+        b = np.concatenate(cands) if cands else np.zeros(0, dtype=np.int64)
+        sc = self._pair_scores(a, b).tolist()
+        known: list[dict[int, float]] = []
+        at = 0
+        story = self._story.view
+        thr = self.threshold - _EPS
+        more_a: list[int] = []
+        more_b: list[int] = []
+        for slot, cand in zip(slots, cands, strict=True):
+            kn = dict(zip(cand.tolist(), sc[at : at + cand.size], strict=True))
+            at += cand.size
+            known.append(kn)
+            for c in {int(story[c]) for c, v in kn.items() if v >= thr and c < first_slot}:
+                for m in self._members[c][:MERGE_BUDGET]:
+                    if m not in kn:
+                        more_a.append(slot)
+                        more_b.append(m)
+        if more_a:
+            sc2 = self._pair_scores(np.array(more_a), np.array(more_b)).tolist()
+            pos = {s: i for i, s in enumerate(slots)}
+            for x, y, v in zip(more_a, more_b, sc2, strict=True):
+                known[pos[x]][y] = v
+        return known
+
+    def _period_candidates(
+        self,
+        steps: list[tuple[int, int, bool, np.ndarray]],
+        new_rows: list[int],
+        new_steps: list[int],
+        first_slot: int,
+        parts: Parts,
+    ) -> tuple[list[np.ndarray], list[bool]]:
+        """The candidates of a period's new items (slots ``first_slot``...), found at once as
+        each would have found them when added (the items forgotten up to its step do not
+        count, the period's earlier items do); then the items go into the band table."""
+        if not new_rows:
+            return [], []
+        alive = self._alive.view
+        death = np.where(alive, np.iinfo(np.int64).max, -1)
+        for at, (_k, _slot, _added, gone) in enumerate(steps):
+            if gone.size:
+                death[gone] = at
+        ks = np.array(new_rows, dtype=np.int64)
+        found = self._table.lookup_period(
+            parts.bands[ks], np.array(new_steps, dtype=np.int64), death, WALK, _N_CAND
         )
-        f, _ = featurize([text] + [self._texts[s] for s in slots], idf)
-        m = len(slots)
+        for e, k in enumerate(new_rows):
+            self._table.add(parts.bands[k], first_slot + e, alive)
+        cands = [row[row >= 0] for row in found]
+        hv = self._hash.view
+        seen = [
+            c.size > 0 and bool((hv[c] == parts.clean_hash[k]).any())
+            for c, k in zip(cands, new_rows, strict=True)
+        ]
+        return cands, seen
+
+    def _candidates(self, parts: Parts, k: int) -> tuple[np.ndarray, bool]:
+        """Text ``k``'s candidates among the live items (those sharing most bands), and
+        whether one of them is the same headline."""
+        found = self._table.lookup(parts.bands[k], self._alive.view)
+        cand = top_voted(found, _N_CAND).astype(np.int64)
+        seen = cand.size > 0 and bool((self._hash.view[cand] == parts.clean_hash[k]).any())
+        return cand, seen
+
+    def _pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Similarity of the indexed items ``a[i]`` and ``b[i]`` under the period's counts.
+
+        A row's features depend on its text and the counts alone (no slips undone against
+        its neighbours in the call), so any grouping of pairs into calls scores alike.
+        """
+        if a.size == 0:
+            return np.zeros(0)
+        u, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+        stems, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, u)
+        idf = self._counts.idf_for(stems)
+        texts = [self._texts[s] for s in u.tolist()]
+        f, _ = featurize(texts, idf, typos=False)
+        ia, ib = inv[: a.size], inv[a.size :]
+        sc = pair_scores(f, ia, ib, min_score=score_floor(self.threshold))
+        sp, si = self._stem_ptr.view, self._stem_idx.view
+        return self._rescore_slips(
+            sc,
+            lambda i: (texts[ia[i]], texts[ib[i]]),
+            lambda i: np.concatenate([si[sp[a[i]] : sp[a[i] + 1]], si[sp[b[i]] : sp[b[i] + 1]]]),
+        )
+
+    def _rescore_slips(
+        self,
+        sc: np.ndarray,
+        texts_of: Callable[[int], tuple[str, str]],
+        stems_of: Callable[[int], np.ndarray],
+    ) -> np.ndarray:
+        """Pairs near the threshold whose headlines hold a word and its slip of the pen are
+        scored as the batch scores that pair alone (:mod:`~feedclass.dedup.slips`)."""
+        floor = score_floor(self.threshold)
+        near = np.flatnonzero((sc >= floor - _SLIP_BAND) & (sc < 1.0))
+        if near.size == 0:
+            return sc
+        forms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        one, two = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
+        for i in near.tolist():
+            ta, tb = texts_of(i)
+            fa = forms.get(ta) or forms.setdefault(ta, slip_forms(ta))
+            fb = forms.get(tb) or forms.setdefault(tb, slip_forms(tb))
+            if share_a_slip(fa, fb):
+                f, _ = featurize([ta, tb], self._counts.idf_for(stems_of(i)))
+                sc[i] = pair_scores(f, one, two, min_score=floor)[0]
+        return sc
+
+    def _text_scores(self, text: str, stems: np.ndarray, slots: Any) -> np.ndarray:
+        """Similarity of a headline not indexed to each item in ``slots``."""
+        slots = np.asarray(slots, dtype=np.int64)
+        if slots.size == 0:
+            return np.zeros(0)
+        held, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, slots)
+        idf = self._counts.idf_for(np.concatenate([stems, held]))
+        texts = [text] + [self._texts[s] for s in slots.tolist()]
+        f, _ = featurize(texts, idf, typos=False)
+        m = slots.size
         pi = np.zeros(m, dtype=np.int64)
         pj = np.arange(1, m + 1, dtype=np.int64)
-        return pair_scores(f, pi, pj, min_score=score_floor(self.threshold))
+        sc = pair_scores(f, pi, pj, min_score=score_floor(self.threshold))
+        sp, si = self._stem_ptr.view, self._stem_idx.view
+        return self._rescore_slips(
+            sc,
+            lambda i: (text, texts[i + 1]),
+            lambda i: np.concatenate([stems, si[sp[slots[i]] : sp[slots[i] + 1]]]),
+        )
 
-    def _decide(self, text: str, parts: Parts, k: int, src: int) -> tuple[int, float, bool]:
-        """(story to join or 0, score to its representative, seen before) for text ``k``."""
-        alive = self._alive.view
-        found = self._table.lookup(parts.bands[k], alive)
-        cand = top_voted(found, _N_CAND).tolist()
-        h = parts.clean_hash[k]
-        seen = bool(cand) and bool((self._hash.view[np.array(cand)] == h).any())
-        stems = parts.row(parts.stem_ptr, parts.stem_idx, k)
-        sc = self._scores(text, stems, cand)
-        known = dict(zip(cand, sc.tolist(), strict=True))
+    def _decide(
+        self,
+        cand: np.ndarray,
+        known: dict[int, float],
+        src: int,
+        score_more: Callable[[int, list[int]], np.ndarray],
+    ) -> tuple[int, float]:
+        """(story to join or 0, score to its representative), the batch's join rule.
+
+        ``known`` holds the scores to the candidates (and maybe more); ``score_more(story,
+        members)`` scores members it lacks. The stories a candidate reaches the threshold in,
+        best-scoring first: the item joins the first whose scores to its members (up to
+        ``MERGE_BUDGET``) pass :func:`~feedclass.dedup.clusters.joins_story` and that holds no
+        item of the same known source.
+        """
         thr = self.threshold
-        eps = 1e-9
         best: dict[int, float] = {}
         story = self._story.view
-        for s, v in known.items():
-            if v >= thr - eps:
+        for s in cand.tolist():
+            v = known[s]
+            if v >= thr - _EPS:
                 st = int(story[s])
                 best[st] = max(best.get(st, 0.0), v)
-        floor = score_floor(thr)
         srcs = self._src.view
         for st in sorted(best, key=lambda x: (-best[x], x)):
             mem = self._members[st]
@@ -756,18 +1065,15 @@ class DedupIndex:
             look = mem[:MERGE_BUDGET]
             todo = [m for m in look if m not in known]
             if todo:
-                known.update(zip(todo, self._scores(text, stems, todo).tolist(), strict=True))
+                known.update(zip(todo, score_more(st, todo).tolist(), strict=True))
             s_all = np.array([known[m] for m in look])
-            if s_all.min() < floor or s_all[:SAMPLE_MIN].min() < thr - eps:
+            if not joins_story(s_all, thr):
                 continue
-            return st, float(s_all[0]), seen
-        return 0, 0.0, seen
+            return st, float(s_all[0])
+        return 0, 0.0
 
-    def _add_one(
-        self, text: str, item_id: ItemId, t: float, src: int, parts: Parts, k: int
-    ) -> Match:
-        self._count(parts, k, +1)
-        story, rep_score, seen = self._decide(text, parts, k, src)
+    def _append(self, text: str, item_id: ItemId, t: float, src: int, parts: Parts, k: int) -> int:
+        """Store text ``k`` of ``parts`` in a new slot, in no story yet (see :meth:`_place`)."""
         slot = len(self._texts)
         self._texts.append(text)
         self._ids.append(item_id)
@@ -776,60 +1082,83 @@ class DedupIndex:
         self._alive.extend(np.array([True]))
         self._src.extend(np.array([src], dtype=np.int64))
         self._hash.extend(parts.clean_hash[k : k + 1])
-        stems = parts.row(parts.stem_ptr, parts.stem_idx, k)
-        self._stem_idx.extend(stems)
+        self._stem_idx.extend(parts.row(parts.stem_ptr, parts.stem_idx, k))
         self._stem_ptr.extend(np.array([self._stem_idx.n], dtype=np.int64))
+        self._story.extend(np.zeros(1, dtype=np.int64))
+        self._score.extend(np.array([np.nan]))
+        self._t_newest = max(self._t_newest, t)
+        self._t_oldest = min(self._t_oldest, t)
+        return slot
+
+    def _place(self, slot: int, story: int, rep_score: float) -> None:
         if story == 0:
             story = self._next_story
             self._next_story += 1
             self._members[story] = [slot]
-            self._score.extend(np.array([np.nan]))
         else:
             self._members[story].append(slot)
-            self._score.extend(np.array([rep_score]))
-        self._story.extend(np.array([story], dtype=np.int64))
-        self._table.add(parts.bands[k], slot, self._alive.view)
-        self._t_newest = max(self._t_newest, t)
-        self._t_oldest = min(self._t_oldest, t)
-        return self._match(slot, seen_before=seen)
+            self._score.view[slot] = rep_score
+        self._story.view[slot] = story
 
-    def _prune(self, newest: float, room: int = 1) -> int:
-        gone = 0
+    def _prune(self, newest: float, room: int = 1, defer: bool = False) -> np.ndarray:
+        """Forget what falls out of the window at ``newest`` (and beyond ``max_items``, making
+        ``room``); returns the slots forgotten. ``defer``: see :meth:`_drop`."""
+        gone = []
         cutoff = newest - self.window_days * _DAY
         if self._t_oldest < cutoff:
-            gone += self.forget_before(cutoff)
+            alive = self._alive.view
+            old = np.flatnonzero(alive & (self._time.view < cutoff))
+            self._drop(old, defer)
+            gone.append(old)
         if self.max_items is not None and self._n_alive + room > self.max_items:
             alive = np.flatnonzero(self._alive.view)
             extra = alive.size - self.max_items + room  # room for the items being added
             order = np.argsort(self._time.view[alive], kind="stable")
-            self._drop(alive[order[:extra]])
-            gone += extra
-        return gone
+            old = alive[order[:extra]]
+            self._drop(old, defer)
+            gone.append(old)
+        return np.concatenate(gone) if gone else np.zeros(0, dtype=np.int64)
 
-    def _drop(self, slots: np.ndarray) -> None:
+    def _drop(self, slots: np.ndarray, defer: bool = False) -> None:
+        """Forget ``slots``. With ``defer`` their stories keep them (and no renumbering) until
+        :meth:`_unmember`: a batch decides its earlier items before it applies later drops."""
         if slots.size == 0:
             return
         slots = np.unique(slots)
-        parts = item_parts([self._texts[s] for s in slots.tolist()])
         alive = self._alive.view
-        touched: set[int] = set()
-        for k, s in enumerate(slots.tolist()):
-            self._count(parts, k, -1)
+        for s in slots.tolist():
             alive[s] = False
             del self._slot_of[self._ids[s]]
-            touched.add(int(self._story.view[s]))
             for o in self._forbid.pop(s, set()):
                 self._forbid.get(o, set()).discard(s)
-        for st in touched:
-            mem = [m for m in self._members[st] if alive[m]]
+        self._n_alive -= int(slots.size)
+        self._dropped.extend(slots.tolist())
+        live_t = self._time.view[alive]
+        self._t_oldest = float(live_t.min()) if live_t.size else math.inf
+        if defer:
+            return
+        self._unmember(slots)
+        if len(self._texts) > _COMPACT_MIN and self._n_alive * 2 < len(self._texts):
+            self._queue_drops()
+            self._compact()
+
+    def _unmember(self, slots: np.ndarray) -> None:
+        """Take forgotten ``slots`` out of their stories (a story left empty ends)."""
+        gone = set(slots.tolist())
+        story = self._story.view
+        for st in {int(story[s]) for s in gone}:
+            mem = [m for m in self._members[st] if m not in gone]
             if mem:
                 self._members[st] = mem
             else:
                 del self._members[st]
-        live_t = self._time.view[alive]
-        self._t_oldest = float(live_t.min()) if live_t.size else math.inf
-        if len(self._texts) > _COMPACT_MIN and self._n_alive * 2 < len(self._texts):
-            self._compact()
+
+    def _queue_drops(self) -> None:
+        """Queue the uncounting of the forgotten items (before a refresh or renumbering)."""
+        if self._dropped:
+            parts = item_parts([self._texts[s] for s in self._dropped])
+            self._counts.queue(parts, np.arange(len(self._dropped)), -1)
+            self._dropped = []
 
     def _move_to_new_story(self, slot: int) -> None:
         old = int(self._story.view[slot])
@@ -883,8 +1212,10 @@ class DedupIndex:
         rank: np.ndarray,
         score: np.ndarray,
         source: np.ndarray,
+        prepared: dict[str, np.ndarray] | None = None,
     ) -> None:
-        """Rebuild counts, band table and stories from items (after load or compaction)."""
+        """Rebuild counts, band table and stories from items (after load or compaction);
+        ``prepared``: the stems, hashes and counts a state file carries (else from texts)."""
         n = len(texts)
         self._texts = list(texts)
         self._ids = list(ids)
@@ -896,22 +1227,33 @@ class DedupIndex:
         self._alive = GrowArray(np.bool_, np.ones(n, dtype=bool))
         self._src = GrowArray(np.int64, source)
         self._score = GrowArray(np.float64, score)
+        self._counts = WindowCounts()
+        self._dropped = []
         if n == 0:
             return
-        parts = item_parts(self._texts)
-        self._hash = GrowArray(np.uint64, parts.clean_hash)
-        self._stem_ptr = GrowArray(np.int64, parts.stem_ptr)
-        self._stem_idx = GrowArray(np.uint64, parts.stem_idx)
-        np.add.at(self._char_df, parts.char_idx, 1.0)
         self._n_alive = n
-        st, cnt = np.unique(parts.stem_idx, return_counts=True)
-        self._word_df = dict(zip(st.tolist(), cnt.tolist(), strict=True))
-        for stem_arr, col in ((parts.cap_stem, 0), (parts.low_stem, 1)):
-            u, c = np.unique(stem_arr, return_counts=True)
-            for s, v in zip(u.tolist(), c.tolist(), strict=True):
-                self._caps.setdefault(s, [0, 0])[col] += v
-        self._names = {s for s, c in self._caps.items() if c[0] > c[1]}
-        self._table.rebuild(parts.bands, np.arange(n))
+        if prepared is None:
+            parts = item_parts(self._texts)
+            clean_hash, sptr, sidx, bands = (
+                parts.clean_hash, parts.stem_ptr, parts.stem_idx, parts.bands
+            )  # fmt: skip
+            self._counts.fill(parts, n)
+        else:
+            clean_hash = prepared["hash"].astype(np.uint64)
+            lens = prepared["stem_len"].astype(np.int64)
+            sidx = prepared["stem_idx"].astype(np.uint64)
+            if clean_hash.shape != (n,) or lens.shape != (n,) or int(lens.sum()) != sidx.size:
+                raise ValueError("stems and hashes do not fit the items")
+            if lens.size and lens.min() < 0:
+                raise ValueError("negative stem counts")
+            sptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(lens, out=sptr[1:])
+            bands = band_keys(sptr, sidx, clean_hash)
+            self._counts = WindowCounts.from_arrays(prepared, n)
+        self._hash = GrowArray(np.uint64, clean_hash)
+        self._stem_ptr = GrowArray(np.int64, sptr)
+        self._stem_idx = GrowArray(np.uint64, sidx)
+        self._table.rebuild(bands, np.arange(n))
         order = np.lexsort((rank, story))
         members: dict[int, list[int]] = {}
         for k in order.tolist():
@@ -942,11 +1284,8 @@ class DedupIndex:
         ids = sum(sys.getsizeof(i) for i in self._ids)
         dicts = (
             sys.getsizeof(self._slot_of)
-            + sys.getsizeof(self._word_df)
-            + len(self._word_df) * 64
-            + sys.getsizeof(self._caps)
-            + len(self._caps) * 120
+            + self._counts.nbytes
             + sum(sys.getsizeof(m) for m in self._members.values())
             + len(self._members) * 64
         )
-        return int(arrays + texts + ids + dicts + self._table.nbytes + self._char_df.nbytes)
+        return int(arrays + texts + ids + dicts + self._table.nbytes)

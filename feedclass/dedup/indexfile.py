@@ -12,6 +12,8 @@ Why this design
 from __future__ import annotations
 
 import itertools
+import json
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,15 +21,23 @@ from typing import Any
 import numpy as np
 
 from feedclass.errors import ModelFileError, StateFileError
-from feedclass.modelfile import read_model_file, write_model_file
+from feedclass.modelfile import (
+    HEADER,
+    MAX_HEADER_BYTES,
+    read_model_file,
+    write_model_file,
+    write_model_stream,
+)
 
 __all__ = [
     "KIND",
     "VERSION",
     "pack_strings",
     "read_index_file",
+    "read_index_header",
     "unpack_strings",
     "write_index_file",
+    "write_index_stream",
 ]
 
 KIND = "feedclass-dedup-index"
@@ -55,6 +65,42 @@ def write_index_file(
         raise StateFileError(str(exc).replace("model file", "index file")) from None
     except OSError as exc:
         raise StateFileError(f"{path}: cannot write index file ({exc.strerror or exc})") from None
+
+
+def write_index_stream(stream: Any, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Write an index state file's bytes to a binary ``stream`` (the caller renames it).
+
+    Examples
+    --------
+    >>> import io
+    >>> buf = io.BytesIO()
+    >>> write_index_stream(buf, {"n_items": 0}, {})
+    >>> buf.getvalue()[:2]
+    b'PK'
+    """
+    write_model_stream(stream, {"kind": KIND, "index_version": VERSION, **header}, arrays)
+
+
+def read_index_header(path: str | Path) -> dict[str, Any] | None:
+    """Only the JSON header of an index state file (no array read), or None when ``path``
+    is missing, unreadable or not an index file.
+
+    Examples
+    --------
+    >>> read_index_header("/nonexistent/index.fcm") is None
+    True
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(HEADER)
+            if info.file_size > MAX_HEADER_BYTES:
+                return None
+            header = json.loads(zf.read(info).decode("utf-8"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    if not isinstance(header, dict) or header.get("kind") != KIND:
+        return None
+    return header
 
 
 def read_index_file(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -237,15 +237,23 @@ class Storage:
 
     @staticmethod
     def existing(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-        """Stored items among ``(source, id)`` pairs."""
+        """Stored items among ``(source, id)`` pairs.
+
+        Asked per source, so the unique (source, ext_id) index answers: ``ext_id IN (...)``
+        alone cannot use it and read the whole table on every ingest.
+        """
         out: dict[tuple[str, str], Any] = {}
-        ids = sorted({i for _, i in keys})
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for r in conn.execute(sa.select(items).where(items.c.ext_id.in_(chunk))):
-                out[(r.source, r.ext_id)] = r
-        wanted = set(keys)
-        return {k: v for k, v in out.items() if k in wanted}
+        by_source: dict[str, set[str]] = {}
+        for src, i in keys:
+            by_source.setdefault(src, set()).add(i)
+        for src, id_set in sorted(by_source.items()):
+            ids = sorted(id_set)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                q = sa.select(items).where(items.c.source == src, items.c.ext_id.in_(chunk))
+                for r in conn.execute(q):
+                    out[(r.source, r.ext_id)] = r
+        return out
 
     @staticmethod
     def insert_items(

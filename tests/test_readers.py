@@ -154,7 +154,9 @@ def test_any_table_round_trips_through_writer(
     assert back == rows
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.dictionaries(st.sampled_from(["title", "a", "b"]), cell), max_size=10))
 def test_any_jsonl_round_trips(tmp_path: Path, rows: list[dict]) -> None:
     from feedclass.writers import TableWriter

@@ -292,7 +292,11 @@ def evaluate(data: Path) -> None:
         f"precision >= {CHOOSE_PP_PRECISION}"
         + (f" and Telegram merges right >= {CHOOSE_TG_PRECISION}" if tg is not None else "")
         + f"); the library's DEFAULT_THRESHOLD is {DEFAULT_THRESHOLD}"
-        + ("" if abs(chosen - DEFAULT_THRESHOLD) < 1e-9 else " (they differ: see the README)")
+        + (
+            ""
+            if abs(chosen - DEFAULT_THRESHOLD) < 1e-9
+            else " (they differ: the README, 'Choosing the threshold', says why)"
+        )
     )
     rows_r, dt = feed_curve(pp, 2)
     print_table(

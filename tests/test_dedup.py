@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feedclass.dedup import (
@@ -273,6 +273,50 @@ def test_a_near_copy_of_one_member_joins_unless_another_is_far_or_vetoed() -> No
     assert not joins_story(np.array([near, far]), t)
     assert not joins_story(np.array([near, 0.0]), t)
     assert not joins_story(np.array([t + 0.01, loose]), t)
+
+
+@settings(max_examples=100, deadline=None)
+@example((3, [(0, 1, 0.95), (0, 2, 0.9)]), 0.7)  # 1 and 2 never scored: a chain through 0
+@given(
+    st.integers(2, 10).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(
+                st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(0.0, 1.0)),
+                max_size=30,
+            ),
+        )
+    ),
+    st.floats(0.5, 0.9),
+)
+def test_stories_never_chain_past_the_floor(graph: tuple, threshold: float) -> None:
+    # Whatever the scores: inside a story every pair was scored and none is below the floor
+    # (a vetoed or unscored pair is 0), and a story holds together by pairs at the threshold.
+    from feedclass.dedup import score_floor
+
+    n, raw = graph
+    best: dict[tuple[int, int], float] = {}
+    for u, v, x in raw:
+        if u != v:
+            best[(min(u, v), max(u, v))] = x
+    pairs = [(u, v, x) for (u, v), x in best.items()]
+    leader = _cluster_by_hand(pairs, n, threshold) if pairs else list(range(n))
+    for story in {lead for lead in leader}:
+        mem = [i for i in range(n) if leader[i] == story]
+        for a in mem:
+            for b in mem:
+                if a < b:
+                    assert best.get((a, b), 0.0) >= score_floor(threshold) - 1e-9
+        # the members are connected through pairs at or above the threshold
+        seen, todo = {mem[0]}, [mem[0]]
+        while todo:
+            a = todo.pop()
+            for b in mem:
+                key = (min(a, b), max(a, b))
+                if b not in seen and best.get(key, 0.0) >= threshold - 1e-9:
+                    seen.add(b)
+                    todo.append(b)
+        assert seen == set(mem)
 
 
 def test_two_clusters_merge_when_each_member_matches_the_other_on_average() -> None:

@@ -136,7 +136,9 @@ def test_read_labelled_skips_and_counts_empty(tmp_path: Path) -> None:
 cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(st.lists(cell, min_size=2, max_size=2), max_size=12), st.sampled_from(["csv", "tsv"])
 )
@@ -153,7 +155,9 @@ def test_any_table_round_trips_through_writer(
     assert back == rows
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.dictionaries(st.sampled_from(["title", "a", "b"]), cell), max_size=10))
 def test_any_jsonl_round_trips(tmp_path: Path, rows: list[dict]) -> None:
     from feedclass.writers import TableWriter

@@ -74,7 +74,9 @@ text = st.text(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.tuples(text, text, text), min_size=1, max_size=4), text)
 def test_any_unicode_gives_parseable_rss_that_round_trips(
     tmp_path: Path, rows: list[tuple[str, str, str]], feed_title: str
@@ -126,7 +128,9 @@ def test_rss_unparseable_date_is_no_pubdate_but_kept(tmp_path: Path, given_date:
     assert item.findtext(f"{FC}published") == given_date
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.one_of(text, st.integers(-(2**40), 2**40).map(str)))
 def test_any_published_value_gives_a_valid_pubdate_or_none(tmp_path: Path, value: str) -> None:
     channel = write_rss(tmp_path / "out.rss", ["title", "published"], [["T", value]])

@@ -148,7 +148,8 @@ def dedup_table(
         single = NearDuplicates().fit_predict(texts)
         wall = time.perf_counter() - start
         peak = max(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
-        rec, false = scores(single, story, copy)
+        got = scores(single, story, copy)
+        rec, false = got["recall"], got["false_merge"]
         out.append(
             f"| one process | {n:,} | {wall:.1f} | {peak:.0f} (this process) | 0 | {rec:.3f} | "
             f"{false:.2%} | - |"
@@ -184,7 +185,8 @@ def dedup_table(
 
         per = client.run(stats)
     labels = _read_labels(tmp / "dedup-out", shards, n)
-    rec, false = scores(labels, story, copy)
+    got = scores(labels, story, copy)
+    rec, false = got["recall"], got["false_merge"]
     peaks = " / ".join(f"{v[0]:.0f}" for v in per.values())
     spilled = sum(v[1] for v in per.values())
     agree = "-"

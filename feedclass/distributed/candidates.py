@@ -69,7 +69,7 @@ def window_pairs(n: int, n_dest: int, *shard_parts: list[Any]) -> list[Any]:
     """Candidate pairs of one key partition: each entry with its next few of the same key.
 
     Returns, per destination partition (by item number), the pairs as directed records
-    ``((lo * n + hi) * 2 + side) * 64 + 1``: one for each item of the pair, so that each
+    ``((lo * n + hi) * 2 + side) * 64 + votes``: one for each item of the pair, so that each
     item's candidates meet in its own partition.
     """
     import numpy as np
@@ -91,10 +91,14 @@ def window_pairs(n: int, n_dest: int, *shard_parts: list[Any]) -> list[Any]:
             i, j = item[same], item[same + w]
             codes.append(np.minimum(i, j) * n + np.maximum(i, j))
     u = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+    # A pair proposed by several bands of this partition travels once, with its count of
+    # votes: the records to move shrink by about the number of bands a near duplicate shares.
+    u, votes = np.unique(u, return_counts=True)
+    votes = np.minimum(votes, 63)
     out = []
     lo, hi = u // n, u % n
     for side, owner in ((0, lo), (1, hi)):
-        rec = ((u * 2 + side) << 6) | 1
+        rec = ((u * 2 + side) << 6) | votes
         dest = (owner * n_dest // n).astype(np.int16)
         order = np.argsort(dest, kind="stable")
         bounds = np.searchsorted(dest[order], np.arange(n_dest + 1))

@@ -37,6 +37,7 @@ from feedclass.distributed.candidates import (
     window_pairs,
 )
 from feedclass.distributed.cluster import dask_client, gather, output_folder, pick, publish_folder
+from feedclass.distributed.rows import take_rows
 from feedclass.errors import DataError
 from feedclass.shards import list_shards
 
@@ -166,20 +167,42 @@ def _meta(feats: Any, items: _ShardItems) -> tuple[Any, Any, Any, list[str] | No
     return feats.clean_hash, feats.length, items.times, items.sources
 
 
+def _unique_pairs(*pieces: Any) -> tuple[Any, Any]:
+    """One shard pair's candidates from every partition, each pair once (shard-local rows)."""
+    import numpy as np
+
+    got = [p for p in pieces if p is not None]
+    if not got:
+        e = np.zeros(0, np.int64)
+        return e, e
+    # A pair kept by both its items comes from both their partitions: score it once.
+    code = np.unique(
+        np.concatenate([p[0] for p in got]) * (1 << 32) + np.concatenate([p[1] for p in got])
+    )
+    return code >> 32, code & ((1 << 32) - 1)
+
+
+def _rows_for(fb: Any, pairs: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The features of the rows of shard b that ``pairs`` name, and each pair's row in them."""
+    import numpy as np
+
+    rows, jb = np.unique(pairs[1], return_inverse=True)
+    return take_rows(fb, rows), jb.astype(np.int64)
+
+
 def _score_group(
     fa: Any,
-    other: _ShardItems | None,
-    idf: Any,
+    pairs: tuple[Any, Any],
+    fb: tuple[Any, Any] | None,
     off_a: int,
     off_b: int,
     min_score: float,
-    *pieces: Any,
 ) -> tuple[Any, Any, Any]:
     """Score one shard pair's candidates; returns feed positions and scores >= ``min_score``.
 
-    ``fa`` are the features of shard a, here; for pairs into another shard b, ``other`` holds
-    b's headlines, and only the rows the pairs need are featurised again with the archive's
-    IDF: a few headlines travel instead of a shard's features, ten times their size.
+    ``fa`` are the features of shard a, here; for pairs into another shard b, ``fb`` holds the
+    features of only the rows of b that the pairs need (cut where b's features lie), and the
+    rows of a are cut likewise, so the work follows the pairs, not the shards' sizes.
     """
     import dataclasses
 
@@ -187,26 +210,21 @@ def _score_group(
 
     from feedclass.dedup import meaning_vectors
 
-    got = [p for p in pieces if p is not None]
-    if not got:
-        e = np.zeros(0, np.int64)
-        return e, e, np.zeros(0)
-    # A pair kept by both its items comes from both their partitions: score it once.
-    code = np.unique(
-        np.concatenate([p[0] for p in got]) * (1 << 32) + np.concatenate([p[1] for p in got])
-    )
-    ia, ib = code >> 32, code & ((1 << 32) - 1)
-    if other is None:
+    ia, ib = pairs
+    if ia.size == 0:
+        return ia, ib, np.zeros(0)
+    if fb is None:
         score = pair_scores(fa, ia, ib, min_score)
     else:
-        rows, jb = np.unique(ib, return_inverse=True)
-        fb = featurize([other.texts[r] for r in rows.tolist()], idf)[0]
+        sub_b, jb = fb
+        rows_a, ja = np.unique(ia, return_inverse=True)
+        sub_a = take_rows(fa, rows_a)
         # Features made in another process hold their own copy of the word vectors; the
         # two batches must read one array (same file, same package): this process's.
         local = meaning_vectors()[1]
-        fa = dataclasses.replace(fa, vectors=local)
-        fb = dataclasses.replace(fb, vectors=local)
-        score = pair_scores(fa, ia, jb.astype(np.int64), min_score, other=fb)
+        sub_a = dataclasses.replace(sub_a, vectors=local)
+        sub_b = dataclasses.replace(sub_b, vectors=local)
+        score = pair_scores(sub_a, ja.astype(np.int64), jb, min_score, other=sub_b)
     keep = score >= min_score
     return ia[keep] + off_a, ib[keep] + off_b, score[keep]
 
@@ -302,6 +320,7 @@ def dedup_shards(
     >>> (d / "out" / "b.csv").read_text().splitlines()[1]  # doctest: +SKIP
     'Срочно: пожар на складе в Алматы,0,a.csv:1'
     """
+    import distributed
     import numpy as np
 
     from feedclass.dedup import DEFAULT_THRESHOLD
@@ -407,6 +426,9 @@ def dedup_shards(
                 )
                 for q in range(n_parts)
             ]
+            # The stage clock waits for the candidates so that the two halves read apart.
+            distributed.wait(best)
+            clock("candidates")
             min_score = score_floor(thr)
             scored = []
             for a in range(len(shards)):
@@ -415,25 +437,13 @@ def dedup_shards(
                         client.submit(pick_group, g, (a, b), key=f"gpick-{run}-{q}-{a}-{b}")
                         for q, g in enumerate(best)
                     ]
-                    fa, fb = feats[a], (None if a == b else items[b])
-                    scored.append(
-                        submit(
-                            _score_group,
-                            fa,
-                            fb,
-                            idf,
-                            int(offsets[a]),
-                            int(offsets[b]),
-                            min_score,
-                            *pieces,
-                            tag=f"{a}-{b}",
-                        )
-                    )
+                    pairs = submit(_unique_pairs, *pieces, tag=f"{a}-{b}")
+                    scored.append(_submit_score(submit, feats, a, b, pairs, offsets, min_score))
             got = gather(client, scored, shards)
             pi = np.concatenate([g[0] for g in got])
             pj = np.concatenate([g[1] for g in got])
             sc = np.concatenate([g[2] for g in got])
-            clock("candidates and scores")
+            clock("scores")
             summary.candidates = int(pi.size)
             order = representative_order(n, keep, times, length)
             # The single process scores, on the spot, pairs a merge needs that were not
@@ -447,20 +457,7 @@ def dedup_shards(
                 for a, b in sorted(set(zip(sa.tolist(), sb.tolist()))):
                     m = (sa == a) & (sb == b)
                     piece = (ei[m] - offsets[a], ej[m] - offsets[b])
-                    fa, fb = feats[a], (None if a == b else items[b])
-                    extra.append(
-                        submit(
-                            _score_group,
-                            fa,
-                            fb,
-                            idf,
-                            int(offsets[a]),
-                            int(offsets[b]),
-                            0.0,
-                            piece,
-                            tag=f"x{a}-{b}",
-                        )
-                    )
+                    extra.append(_submit_score(submit, feats, a, b, piece, offsets, 0.0, "x"))
                 got = gather(client, extra, shards)
                 pi = np.concatenate([pi] + [g[0] for g in got])
                 pj = np.concatenate([pj] + [g[1] for g in got])
@@ -527,6 +524,32 @@ def dedup_shards(
             raise
         summary.empty = summary.rows - n
     return summary
+
+
+def _submit_score(
+    submit: Callable[..., Any],
+    feats: list[Any],
+    a: int,
+    b: int,
+    pairs: Any,
+    offsets: Any,
+    min_score: float,
+    tag: str = "",
+) -> Any:
+    """The task scoring shard a's pairs into shard b, where a's features lie; b sends rows."""
+    fb = None
+    if a != b:
+        fb = submit(_rows_for, feats[b], pairs, tag=f"{tag}{a}-{b}")
+    return submit(
+        _score_group,
+        feats[a],
+        pairs,
+        fb,
+        int(offsets[a]),
+        int(offsets[b]),
+        min_score,
+        tag=f"{tag}{a}-{b}",
+    )
 
 
 class _Clock:

@@ -148,6 +148,12 @@ def _load_items(
     )
 
 
+def _without_texts(items: _ShardItems) -> _ShardItems:
+    import dataclasses
+
+    return dataclasses.replace(items, texts=[], sources=None)
+
+
 def _id_hashes(items: _ShardItems) -> Any:
     """64-bit hashes of the shard's ids, to find an id used in two shards without moving ids."""
     import numpy as np
@@ -230,11 +236,24 @@ def _score_group(
 
 
 def _write_dedup_shard(
-    shard: str, out: str, input_format: str | None, values: list[list[str]], added: list[str]
+    shard: str,
+    out: str,
+    input_format: str | None,
+    stories: tuple[Any, Any, list[str]],
+    added: list[str],
 ) -> int:
-    """Write one shard's rows, in order, with ``values`` (one list per row) appended."""
+    """Write one shard's rows, in order, with each row's story and representative appended.
+
+    ``stories`` is (story number of every row, the rows that are not their story's
+    representative, the representative's name for each of those).
+    """
     from feedclass.readers import open_table
     from feedclass.writers import TableWriter
+
+    cluster_row, dup_rows, dup_names = stories
+    values = [[str(c), ""] for c in cluster_row.tolist()]
+    for r, name in zip(dup_rows.tolist(), dup_names):
+        values[r][1] = name
 
     if shard.lower().endswith(".parquet"):
         from feedclass.shards import map_parquet, parquet_columns
@@ -384,6 +403,9 @@ def dedup_shards(
                 [submit(_meta, f, it, tag=str(k)) for k, (f, it) in enumerate(zip(feats, items))],
                 shards,
             )
+            # The headlines' text is in the features now: keep only the ids (when named),
+            # so that a large archive does not hold its text twice.
+            items = [submit(_without_texts, it, tag=str(k)) for k, it in enumerate(items)]
             clock("featurise")
             clean_hash = np.concatenate([m[0] for m in meta])
             length = np.concatenate([m[1] for m in meta])
@@ -493,25 +515,24 @@ def dedup_shards(
         try:
             added = list(DEDUP_COLUMNS)
             for k, s in enumerate(shards):
-                vals = [["", ""] for _ in range(rows_of[k])]
+                # Per row: its story number; the rows pointing at another row, and its name.
+                # Arrays travel to the worker that writes, not a list of strings per row.
                 full = items_done[k][1]
-                g0 = int(offsets[k])
-                for li, row in enumerate(full.tolist()):
-                    g = g0 + li
-                    vals[row][0] = str(int(cluster_of[g]))
-                    if not is_rep[g]:
-                        vals[row][1] = names[int(leader[g])]
-                for row in range(rows_of[k]):
-                    if vals[row][0] == "":
-                        vals[row][0] = str(next_id)
-                        next_id += 1
+                g0, g1 = int(offsets[k]), int(offsets[k + 1])
+                cluster_row = np.full(rows_of[k], -1, dtype=np.int64)
+                cluster_row[full] = cluster_of[g0:g1]
+                empty = cluster_row < 0
+                cluster_row[empty] = next_id + np.arange(int(empty.sum()))
+                next_id += int(empty.sum())
+                member = ~is_rep[g0:g1]
+                dup_names = [names[g] for g in leader[g0:g1][member].tolist()]
                 values_futs.append(
                     client.submit(
                         _write_dedup_shard,
                         str(s),
                         str(tmp / s.name),
                         input_format,
-                        vals,
+                        (cluster_row, full[member], dup_names),
                         added,
                         key=f"write-{run}-{k}",
                     )

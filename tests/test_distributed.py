@@ -267,9 +267,20 @@ def test_dedup_equals_single_process_on_every_pair(tmp_path, client):
 
     rows = _dedup_feed()
     _write_csv(tmp_path / "all.csv", rows)
-    dedup_file(tmp_path / "all.csv", tmp_path / "single.csv", id_column="id")
+    dedup_file(
+        tmp_path / "all.csv",
+        tmp_path / "single.csv",
+        id_column="id",
+        report=tmp_path / "single-report.csv",
+    )
     names = _split(rows, tmp_path / "in", 3)
-    summary = dedup_shards(tmp_path / "in", tmp_path / "out", address=client, id_column="id")
+    summary = dedup_shards(
+        tmp_path / "in",
+        tmp_path / "out",
+        address=client,
+        id_column="id",
+        report=tmp_path / "report.csv",
+    )
     single = _read(tmp_path / "single.csv")
     dist = [r for name in names for r in _read(tmp_path / "out" / name)]
     # every row of every shard, in order
@@ -285,6 +296,36 @@ def test_dedup_equals_single_process_on_every_pair(tmp_path, client):
     assert any(r["duplicate_of"] in first_ids for r in _read(tmp_path / "out" / names[2]))
     assert summary.cross_shard > 0
     assert summary.merged == sum(1 for r in single if r["duplicate_of"])
+    # the merge report: the same merges, texts and similarities, in feed order
+    want, got = _read(tmp_path / "single-report.csv"), _read(tmp_path / "report.csv")
+    assert len(got) == summary.merged > 0
+    drop = ("cluster",)
+    assert [{k: v for k, v in r.items() if k not in drop} for r in got] == [
+        {k: v for k, v in r.items() if k not in drop} for r in want
+    ]
+    story = {r["id"]: r["cluster"] for r in dist}
+    assert all(r["cluster"] == story[r["duplicate_id"]] for r in got)
+
+
+def test_cli_dask_dedup_report_and_refusals(tmp_path, capsys):
+    rows = _dedup_feed()[:40]
+    names = _split(rows, tmp_path / "in", 2)
+    args = ["dedup", str(tmp_path / "in"), "--dask", "local:1", "-o", str(tmp_path / "out")]
+    main([*args, "--id-column", "id", "--report", str(tmp_path / "merges.csv")])
+    assert "40 rows in 2 shards" in capsys.readouterr().err
+    merges = _read(tmp_path / "merges.csv")
+    dups = [r for n in names for r in _read(tmp_path / "out" / n) if r["duplicate_of"]]
+    assert [r["duplicate_id"] for r in merges] == [r["id"] for r in dups]
+    for extra, says in (
+        (["--history", str(tmp_path / "state")], "the state is one file"),
+        (["--summary"], "--summary is for RSS/Atom input"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main([*args[:-1], str(tmp_path / "out2"), *extra])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err
+        assert not (tmp_path / "out2").exists() and not (tmp_path / "state").exists()
 
 
 def test_dedup_without_ids_names_rows_by_shard_and_row(tmp_path, client):

@@ -317,6 +317,7 @@ def dedup_shards(
     keep: str = "first",
     input_format: str | None = None,
     partitions: int | None = None,
+    report: str | Path | None = None,
 ) -> DedupShardsSummary:
     r"""Group near-duplicates across every shard of ``source`` on a Dask cluster.
 
@@ -325,7 +326,9 @@ def dedup_shards(
     row in order with ``cluster`` (one number per story, over all shards) and
     ``duplicate_of`` (the representative's id, or ``shard-name:row`` without
     ``--id-column``), which may name a row of another shard. ``dest`` appears only when
-    every shard is written.
+    every shard is written. ``report``: one file listing every merge with its similarity,
+    in feed order (shard by shard), as the single process writes it; renamed into place
+    after ``dest``.
 
     Examples
     --------
@@ -351,6 +354,10 @@ def dedup_shards(
     if keep not in ("first", "last", "longest"):
         raise DataError(f"--keep must be first, last or longest; got {keep!r} instead")
     shards = list_shards(source)
+    if report is not None and str(report) != "-":
+        folder = Path(report).parent
+        if str(folder) and not folder.is_dir():
+            raise DataError(f"report {str(report)!r}: folder {str(folder)!r} does not exist")
     summary = DedupShardsSummary(shards=len(shards))
     with dask_client(address, worker_memory) as client:
         summary.workers = n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
@@ -405,7 +412,8 @@ def dedup_shards(
             )
             # The headlines' text is in the features now: keep only the ids (when named),
             # so that a large archive does not hold its text twice.
-            items = [submit(_without_texts, it, tag=str(k)) for k, it in enumerate(items)]
+            if report is None:
+                items = [submit(_without_texts, it, tag=str(k)) for k, it in enumerate(items)]
             clock("featurise")
             clean_hash = np.concatenate([m[0] for m in meta])
             length = np.concatenate([m[1] for m in meta])
@@ -485,7 +493,7 @@ def dedup_shards(
                 pj = np.concatenate([pj] + [g[1] for g in got])
                 sc = np.concatenate([sc] + [g[2] for g in got])
             clock("pairs inside groups")
-            leader, _ = form_stories(n, pi, pj, sc, thr, order, as_sources(srcs, n))
+            leader, lscore = form_stories(n, pi, pj, sc, thr, order, as_sources(srcs, n))
             clock("stories")
         # Story numbers as the single process gives them: representatives in feed order, then
         # each empty headline a story of its own, in feed order.
@@ -512,7 +520,13 @@ def dedup_shards(
             names.update(zip(need[need_shard == k].tolist(), ids))
         values_futs = []
         final, tmp = output_folder(dest)
+        report_out = None
         try:
+            if report is not None:
+                report_out = _write_report(
+                    client, report, items, shards, offsets, items_done, id_column,
+                    (cluster_of, leader, lscore if n else np.zeros(0), is_rep, names),
+                )  # fmt: skip
             added = list(DEDUP_COLUMNS)
             for k, s in enumerate(shards):
                 # Per row: its story number; the rows pointing at another row, and its name.
@@ -542,9 +556,75 @@ def dedup_shards(
             publish_folder(tmp, final, {s.name for s in shards})
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if report_out is not None:
+                report_out.abort()
             raise
+        if report_out is not None:
+            report_out.commit()
         summary.empty = summary.rows - n
     return summary
+
+
+def _texts_at(items: _ShardItems, local: Any) -> list[str]:
+    return [items.texts[i] for i in local.tolist()]
+
+
+def _write_report(
+    client: Any,
+    report: str | Path,
+    items: list[Any],
+    shards: list[Path],
+    offsets: Any,
+    items_done: list[Any],
+    id_column: str | None,
+    stories: tuple[Any, Any, Any, Any, dict[int, str]],
+) -> Any:
+    """Every merge with its similarity, in feed order, to a finished temporary file (the
+    caller renames it): the same columns as the single process's report."""
+    import numpy as np
+
+    from feedclass.writers import TableWriter, output_format
+
+    cluster_of, leader, lscore, is_rep, names = stories
+    members = np.flatnonzero(~is_rep)
+    need = np.unique(np.concatenate([members, leader[members]]))
+    shard_of = np.searchsorted(offsets, need, side="right") - 1
+    text: dict[int, str] = {}
+    own: dict[int, str] = {}
+    futures = []
+    for k in np.unique(shard_of).tolist():
+        glob = need[shard_of == k]
+        futures.append((k, glob, client.submit(_texts_at, items[k], glob - offsets[k])))
+    for k, glob, fut in futures:
+        text.update(zip(glob.tolist(), gather(client, [fut], [shards[k]])[0]))
+        mine = members[(members >= offsets[k]) & (members < offsets[k + 1])]
+        rows = items_done[k][1][mine - offsets[k]]
+        if id_column:
+            ids = gather(client, [client.submit(_ids_at, items[k], rows)], [shards[k]])[0]
+        else:
+            ids = [f"{shards[k].name}:{r + 1}" for r in rows.tolist()]
+        own.update(zip(mine.tolist(), ids))
+    cols = [
+        "cluster",
+        "representative_id",
+        "representative",
+        "duplicate_id",
+        "duplicate",
+        "similarity",
+    ]
+    fmt = output_format(report, "csv")
+    with TableWriter(report, fmt, cols, defer=True) as writer:
+        rows_out = []
+        for g in members.tolist():
+            j = int(leader[g])
+            rows_out.append(
+                [str(int(cluster_of[g])), names[j], text[j], own[g], text[g], f"{lscore[g]:.3f}"]
+            )
+            if len(rows_out) >= 10_000:
+                writer.write(rows_out)
+                rows_out = []
+        writer.write(rows_out)
+    return writer.output
 
 
 def _submit_score(

@@ -24,6 +24,7 @@ from feedclass.dedup.ragged import (
     sorted_rows,
     sorted_unique_rows,
 )
+from feedclass.dedup.typos import TypoWords
 from feedclass.dedup.vectors import meaning_vectors
 from feedclass.hashing import FNV_OFFSET, FNV_PRIME, hash_codes, mix64
 from feedclass.jit import jit
@@ -85,7 +86,9 @@ class Idf:
     fixed_names: bool = False
 
 
-def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
+def featurize(
+    texts: list[str], idf: Idf | None = None, typos: TypoWords | None = None
+) -> tuple[Features, Idf]:
     """Turn headlines into the arrays the scorer reads; IDF from ``idf`` or from ``texts``.
 
     Parameters
@@ -95,6 +98,10 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     idf : Idf, optional
         Document frequencies to weigh words by (a fitted batch's, or a growing index's); by
         default they are counted over ``texts``.
+    typos : TypoWords, optional
+        Undo slips of the pen against these words (a whole feed's, this batch one shard of
+        it: see :func:`feedclass.dedup.facts.feed_typo_words`); by default, against the
+        batch's own words.
 
     Returns
     -------
@@ -116,9 +123,9 @@ def featurize(texts: list[str], idf: Idf | None = None) -> tuple[Features, Idf]:
     n = len(texts)
     if n == 0:
         texts = [""]  # featurize one empty headline, then drop it below
-        _unused, idf_out = featurize(texts, idf)
+        _unused, idf_out = featurize(texts, idf, typos)
         return empty_features(), idf_out
-    ct = content_tokens(texts)
+    ct = content_tokens(texts, True if typos is None else typos)
     tk, doc, whash, shash = ct.tk, ct.doc, ct.whash, ct.shash
     num, ismonth, content = ct.num, ct.ismonth, ct.content
     mk, mv = ct.month_keys, ct.month_vals

@@ -29,6 +29,8 @@ from feedclass.dedup import (
     score_floor,
 )
 from feedclass.dedup.candidates import TOP_K
+from feedclass.dedup.facts import feed_typo_words
+from feedclass.dedup.typos import join_typo_words
 from feedclass.distributed.candidates import (
     band_parts,
     keep_best,
@@ -391,20 +393,26 @@ def dedup_shards(
         summary.rows = sum(rows_of)
         if id_column:
             _check_ids_across(client, items, shards, submit)
-        idf_parts = (
-            gather(
-                client,
-                [submit(_fit_idf_task, it, tag=str(k)) for k, it in enumerate(items)],
-                shards,
-            )
-            if n
-            else []
-        )
-        clock("idf")
         leader = np.arange(n)
         if n:
+            # Slips of the pen are undone against the words of the whole archive, as one
+            # process undoes them against its whole batch: a word reads the same in every shard.
+            words = gather(
+                client, [submit(_typo_task, it, tag=str(k)) for k, it in enumerate(items)], shards
+            )
+            [typos] = client.scatter([join_typo_words(words)], broadcast=True)
+            del words
+            clock("typos")
+            idf_parts = gather(
+                client,
+                [submit(_fit_idf_task, it, typos, tag=str(k)) for k, it in enumerate(items)],
+                shards,
+            )
+            clock("idf")
             [idf] = client.scatter([_merge_idf(idf_parts)], broadcast=True)
-            feats = [submit(_featurize_task, it, idf, tag=str(k)) for k, it in enumerate(items)]
+            feats = [
+                submit(_featurize_task, it, idf, typos, tag=str(k)) for k, it in enumerate(items)
+            ]
             meta = gather(
                 client,
                 [submit(_meta, f, it, tag=str(k)) for k, (f, it) in enumerate(zip(feats, items))],
@@ -428,7 +436,9 @@ def dedup_shards(
             perm = np.argsort(clean_hash, kind="stable")
             number = np.empty(n, dtype=np.int64)
             number[perm] = np.arange(n)
-            n_parts = partitions or max(2 * n_workers, (n >> 19) + 1)
+            # About 2**18 items a partition: each ranks ~200 candidate records per item, and
+            # its sorts must stay well inside one worker's memory limit.
+            n_parts = partitions or max(2 * n_workers, (n >> 18) + 1)
             parts = [
                 submit(band_parts, f, number[offsets[k] : offsets[k + 1]], n, n_parts, tag=str(k))
                 for k, f in enumerate(feats)
@@ -666,12 +676,16 @@ class _Clock:
         self.last = now
 
 
-def _fit_idf_task(items: _ShardItems) -> Any:
-    return featurize(items.texts)[1]
+def _typo_task(items: _ShardItems) -> Any:
+    return feed_typo_words(items.texts)
 
 
-def _featurize_task(items: _ShardItems, idf: Any) -> Any:
-    return featurize(items.texts, idf)[0]
+def _fit_idf_task(items: _ShardItems, typos: Any) -> Any:
+    return featurize(items.texts, typos=typos)[1]
+
+
+def _featurize_task(items: _ShardItems, idf: Any, typos: Any) -> Any:
+    return featurize(items.texts, idf, typos)[0]
 
 
 def _merge_idf(parts: list[Idf]) -> Idf:

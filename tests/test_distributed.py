@@ -8,6 +8,7 @@ retried without losing or repeating rows, and a bad shard reported with no outpu
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import sys
@@ -15,6 +16,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 distributed = pytest.importorskip("distributed")
 pa = pytest.importorskip("pyarrow")
@@ -397,3 +400,42 @@ def test_shuffled_candidates_are_the_single_process_candidates(parts):
     pi, pj = candidate_pairs(feats)
     assert got == set(zip(pi.tolist(), pj.tolist()))
     assert len(got) > 100
+
+
+def _slip(text: str, k: int) -> str:
+    """A slip of the pen in the longest word: a letter dropped (k even) or two swapped."""
+    words = text.split(" ")
+    w = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[w]
+    p = 1 + k % max(1, len(word) - 2)
+    if k % 2 == 0:
+        words[w] = word[:p] + word[p + 1 :]
+    else:
+        words[w] = word[:p] + word[p + 1 : p + 2] + word[p] + word[p + 2 :]
+    return " ".join(words)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    picks=st.lists(st.integers(0, 10_000), min_size=2, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=4),
+)
+def test_shards_read_words_as_the_whole_feed_does(picks, cuts):
+    """A word slipped in one shard and written right in another is undone as in one batch."""
+    import numpy as np
+
+    from feedclass.dedup.facts import content_tokens, feed_typo_words
+    from feedclass.dedup.typos import join_typo_words
+
+    base = STORIES + HEADLINES[:11]
+    feed = [
+        _slip(base[k % len(base)], k // 7) if k % 3 == 0 else base[k % len(base)] for k in picks
+    ]
+    bounds = sorted({0, len(feed), *[min(c, len(feed)) for c in cuts]})
+    shards = [feed[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    whole = content_tokens(feed)
+    table = join_typo_words([feed_typo_words(s) for s in shards])
+    parts = [content_tokens(s, typos=table) for s in shards]
+    for key in ("whash", "shash", "content", "num"):
+        got = np.concatenate([getattr(p, key) for p in parts])
+        assert (got == getattr(whole, key)).all()

@@ -464,6 +464,6 @@ def feed_typo_words(texts: list[str]) -> TypoWords:
     Examples
     --------
     >>> feed_typo_words(["Строительство моста", "Сртоительство"]).keys.size
-    2
+    3
     """
     return typo_words(tokenize(texts), _STOP_HASHES, _TYPO_TARGETS)

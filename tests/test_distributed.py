@@ -428,10 +428,11 @@ def test_shards_read_words_as_the_whole_feed_does(picks, cuts):
     from feedclass.dedup.typos import join_typo_words
 
     base = STORIES + HEADLINES[:11]
-    feed = [
-        _slip(base[k % len(base)], k // 7) if k % 3 == 0 else base[k % len(base)] for k in picks
-    ]
-    bounds = sorted({0, len(feed), *[min(c, len(feed)) for c in cuts]})
+    right = [base[k % len(base)] for k in picks]
+    slipped = [_slip(base[k % len(base)], k // 7) for k in picks[::2]]
+    # the slipped copies come after every original, in shards of their own
+    feed = right + slipped
+    bounds = sorted({0, len(right), len(feed), *[min(c, len(feed)) for c in cuts]})
     shards = [feed[a:b] for a, b in itertools.pairwise(bounds) if b > a]
     whole = content_tokens(feed)
     table = join_typo_words([feed_typo_words(s) for s in shards])

@@ -137,6 +137,7 @@ def dedup_table(
     from feedclass.dedup import NearDuplicates
     from feedclass.distributed import dedup_shards
 
+    print(f"  {time.strftime('%H:%M:%S')} making {n:,} headlines", file=sys.stderr, flush=True)
     texts, story, copy = make_feed(n)
     folder = tmp / "dedup-in"
     _write_shards(folder, texts, shards)
@@ -181,7 +182,12 @@ def dedup_table(
         # Each worker loads (or compiles) the kernels on a small feed before the clock starts.
         dedup_shards(warm, tmp / "warm-out", address=client)
         start = time.perf_counter()
-        summary = dedup_shards(folder, tmp / "dedup-out", address=client)
+
+        def tell(stage: str, seconds: float) -> None:
+            now = time.strftime("%H:%M:%S")
+            print(f"  {now} {stage}: {seconds:.1f} s", file=sys.stderr, flush=True)
+
+        summary = dedup_shards(folder, tmp / "dedup-out", address=client, on_stage=tell)
         wall = time.perf_counter() - start
 
         def stats(dask_worker: distributed.Worker) -> tuple[float, float]:
@@ -190,9 +196,13 @@ def dedup_table(
             with open("/proc/self/status") as fh:
                 hwm = [ln for ln in fh if ln.startswith("VmHWM:")]
             rss = int(hwm[0].split()[1]) / 1024 if hwm else float("nan")
-            spilled = getattr(dask_worker.data, "spilled_total", None)
-            disk = float(getattr(spilled, "disk", 0) or 0) / 2**20
-            return rss, disk
+            # every write to disk since the worker started (what is on disk now is less)
+            disk = sum(
+                v
+                for k, v in dask_worker.digests_total.items()
+                if isinstance(k, tuple) and "disk-write" in k and k[-1] == "bytes"
+            )
+            return rss, disk / 2**20
 
         per = client.run(stats)
     labels = _read_labels(tmp / "dedup-out", shards, n)

@@ -58,7 +58,8 @@ class DedupShardsSummary:
     empty: int = 0
     candidates: int = 0
     workers: int = 0
-    #: Wall seconds of each stage (read, idf, featurise, candidates and scores, stories, write).
+    #: Wall seconds of each stage (read, typos, idf, featurise, candidates, scores, pairs inside
+    #: groups, stories, write).
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -320,6 +321,7 @@ def dedup_shards(
     input_format: str | None = None,
     partitions: int | None = None,
     report: str | Path | None = None,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> DedupShardsSummary:
     r"""Group near-duplicates across every shard of ``source`` on a Dask cluster.
 
@@ -330,7 +332,8 @@ def dedup_shards(
     ``--id-column``), which may name a row of another shard. ``dest`` appears only when
     every shard is written. ``report``: one file listing every merge with its similarity,
     in feed order (shard by shard), as the single process writes it; renamed into place
-    after ``dest``.
+    after ``dest``. ``on_stage(name, seconds)`` is called as each stage ends (a long run's
+    progress); the same figures are in the summary's ``seconds``.
 
     Examples
     --------
@@ -363,7 +366,7 @@ def dedup_shards(
     summary = DedupShardsSummary(shards=len(shards))
     with dask_client(address, worker_memory) as client:
         summary.workers = n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
-        clock = _Clock(summary.seconds)
+        clock = _Clock(summary.seconds, on_stage)
         run = uuid.uuid4().hex[:8]
 
         def submit(fn: Callable[..., Any], *args: Any, tag: str = "") -> Any:
@@ -666,14 +669,19 @@ def _submit_score(
 class _Clock:
     """Records the wall time since the previous call under each stage's name."""
 
-    def __init__(self, into: dict[str, float]) -> None:
+    def __init__(
+        self, into: dict[str, float], tell: Callable[[str, float], None] | None = None
+    ) -> None:
         self.into = into
+        self.tell = tell
         self.last = time.perf_counter()
 
     def __call__(self, stage: str) -> None:
         now = time.perf_counter()
         self.into[stage] = round(now - self.last, 1)
         self.last = now
+        if self.tell is not None:
+            self.tell(stage, self.into[stage])
 
 
 def _typo_task(items: _ShardItems) -> Any:

@@ -242,11 +242,37 @@ def _cluster_by_hand(pairs: list[tuple[int, int, float]], n: int, threshold: flo
 
 def test_an_item_joins_a_cluster_only_if_it_matches_every_member() -> None:
     # 2 is close to 1 but not to 0: it stays out of {0, 1} ...
-    assert _cluster_by_hand([(0, 1, 0.9), (1, 2, 0.9), (0, 2, 0.55)], 3, 0.7) == [0, 0, 2]
+    assert _cluster_by_hand([(0, 1, 0.9), (1, 2, 0.75), (0, 2, 0.55)], 3, 0.7) == [0, 0, 2]
     # ... and joins when it matches both.
-    assert _cluster_by_hand([(0, 1, 0.9), (1, 2, 0.9), (0, 2, 0.75)], 3, 0.7) == [0, 0, 0]
+    assert _cluster_by_hand([(0, 1, 0.9), (1, 2, 0.75), (0, 2, 0.75)], 3, 0.7) == [0, 0, 0]
     # No chaining: 0 and 2 are unrelated; 1-2 is the best pair, so 0 is the one left out.
     assert _cluster_by_hand([(0, 1, 0.9), (1, 2, 1.0)], 3, 0.7) == [0, 1, 1]
+
+
+def test_a_near_copy_of_one_member_joins_unless_another_is_far_or_vetoed() -> None:
+    from feedclass.dedup.clusters import STAR_FLOOR_GAP, STAR_GAP, joins_story
+
+    t = 0.7
+    near, loose = t + STAR_GAP + 0.05, t - STAR_FLOOR_GAP + 0.05
+    # 0 is the original, 1 and 2 copies with different additions: each is near 0, the two
+    # copies only loosely alike. Both join 0's story (the star rule) ...
+    assert _cluster_by_hand([(0, 1, near + 0.02), (0, 2, near), (1, 2, loose)], 3, t) == [0, 0, 0]
+    # ... but not when the two copies are far apart (below threshold - STAR_FLOOR_GAP) ...
+    far = t - STAR_FLOOR_GAP - 0.05
+    assert _cluster_by_hand([(0, 1, near + 0.02), (0, 2, near), (1, 2, far)], 3, t) == [0, 0, 2]
+    # ... nor when a fact vetoes them (a vetoed pair scores 0; an unscored one counts as 0),
+    assert _cluster_by_hand([(0, 1, near + 0.02), (0, 2, near)], 3, t) == [0, 0, 2]
+    # ... nor when 2 is only loosely like 0 (no near copy: every member must match).
+    assert _cluster_by_hand([(0, 1, near + 0.02), (0, 2, t + 0.01), (1, 2, loose)], 3, t) == [
+        0,
+        0,
+        2,
+    ]
+    # The index's one-item rule agrees with the batch on each of these.
+    assert joins_story(np.array([near, loose]), t)
+    assert not joins_story(np.array([near, far]), t)
+    assert not joins_story(np.array([near, 0.0]), t)
+    assert not joins_story(np.array([t + 0.01, loose]), t)
 
 
 def test_two_clusters_merge_when_each_member_matches_the_other_on_average() -> None:
@@ -256,10 +282,11 @@ def test_two_clusters_merge_when_each_member_matches_the_other_on_average() -> N
     # One cross pair far apart (below threshold - 0.2) blocks the merge, averages or not.
     pairs = [(0, 2, 1.0), (1, 3, 1.0), (0, 1, 0.99), (2, 3, 0.99), (1, 2, 0.99), (0, 3, 0.45)]
     assert _cluster_by_hand(pairs, 4, 0.7) == [0, 1, 0, 1]
-    # One close member cannot carry in an item the rest does not match: 4 is 0.95 to 3 but
-    # 0.6 to 0, 1 and 2, so {3, 4} stays apart from {0, 1, 2}.
+    # One close member cannot carry in an item the rest hardly matches: 4 is 0.95 to 3 but
+    # 0.55 to 0, 1 and 2 (above the floor, below the star rule's), so {3, 4} stays apart
+    # from {0, 1, 2}.
     close = [(u, v, 0.9) for u in range(4) for v in range(u + 1, 4)]
-    far = [(u, 4, 0.6) for u in range(3)]
+    far = [(u, 4, 0.55) for u in range(3)]
     assert _cluster_by_hand([*close, *far, (3, 4, 0.95)], 5, 0.7) == [0, 0, 0, 3, 3]
 
 

@@ -1,10 +1,11 @@
 """Story formation: best-first average linkage over scored pairs, with the no-chaining rule.
 
-Candidate pairs above the threshold are taken best first, and two clusters merge only when each
-member's average score over the other cluster reaches the threshold (so a single headline must
-match every member) and no cross pair is far apart. Cross pairs that were not candidates are
-scored on the spot, so a story reposted more often than the candidate cap stays whole, and A~B
-and B~C never drag a distant C into A's cluster.
+Candidate pairs above the threshold are taken best first, and two clusters merge only when no
+cross pair is far apart (a fact veto scores 0) and either each member's average score over the
+other cluster reaches the threshold (so a single headline must match every member), or the
+merge is a near copy: some cross pair reaches the threshold plus ``STAR_GAP`` (the star rule).
+Cross pairs that were not candidates are scored on the spot, so a story reposted more often
+than the candidate cap stays whole, and A~B and B~C never drag a distant C into A's cluster.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "FLOOR_GAP",
     "KEEP_CHOICES",
+    "STAR_FLOOR_GAP",
+    "STAR_GAP",
     "check_params",
     "form_stories",
+    "joins_story",
     "representative_order",
     "score_floor",
 ]
@@ -61,6 +65,55 @@ def check_params(threshold: Any, keep: Any) -> None:
 #: How far below the threshold a cross pair may be when two clusters merge by average linkage
 #: (each member's average over the other cluster must still reach the threshold).
 FLOOR_GAP = 0.2
+
+
+#: The star rule: an item (or cluster) that is a near copy of one member of a story -- a cross
+#: pair at least ``STAR_GAP`` above the threshold -- joins it even when the other members match
+#: it less well, as long as no cross pair is more than ``STAR_FLOOR_GAP`` below the threshold
+#: (so no fact veto, and one close member cannot carry in an item the rest hardly match).
+#: Copies of one story with different additions (a tail, a phrase, a filler) each match the
+#: original closely but each other only loosely; without the rule the second copy stays out.
+#: Both were chosen on ParaPhraser's fit / choose parts and on a synthetic feed of another seed
+#: than the one reported (``benchmarks/eval_dedup.py``, ``benchmarks/bench_dedup.py``).
+STAR_GAP = 0.1
+STAR_FLOOR_GAP = 0.1
+
+
+def joins_story(scores: np.ndarray, threshold: float) -> bool:
+    """Whether one new item joins a story, given its scores to the story's members.
+
+    This is the batch rule (:func:`form_stories`) for a single item meeting a story: ``scores``
+    are the item's scores to the story's members in member order (representative first), as
+    many as :data:`MERGE_BUDGET`. The item joins when none is below :func:`score_floor` and
+    each of the first :data:`SAMPLE_MIN` reaches ``threshold``; or, by the star rule, when one
+    reaches ``threshold + STAR_GAP`` (a near copy of that member) and none is below
+    ``threshold - STAR_FLOOR_GAP``. The incremental index applies it so that it forms the same
+    stories as the batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> joins_story(np.array([0.9, 0.8]), 0.75)
+    True
+    >>> joins_story(np.array([0.9, 0.7]), 0.75)  # a near copy of the representative
+    True
+    >>> joins_story(np.array([0.8, 0.7]), 0.75)  # loose to both: stays out
+    False
+    >>> joins_story(np.array([0.95, 0.6]), 0.75)  # near one member, far from the other
+    False
+    >>> joins_story(np.array([0.95, 0.0]), 0.75)  # a fact veto against one member
+    False
+    """
+    s = np.asarray(scores, dtype=np.float64)[:MERGE_BUDGET]
+    if s.size == 0:
+        return False
+    eps = 1e-9
+    if s.min() < score_floor(threshold):
+        return False
+    if s[:SAMPLE_MIN].min() >= threshold - eps:
+        return True
+    star = s.max() >= threshold + STAR_GAP - eps
+    return bool(star and s.min() >= threshold - STAR_FLOOR_GAP - eps)
 
 
 def score_floor(threshold: float) -> float:
@@ -150,6 +203,8 @@ def _agglomerate(  # pragma: no cover - numba
     fixed,
     threshold,
     floor,
+    star,
+    star_floor,
     can_score,
     clean_hash,
     weights,
@@ -163,10 +218,12 @@ def _agglomerate(  # pragma: no cover - numba
     ``SAMPLE_MIN`` members of either side reaches the threshold on average over the other's
     first members. So an item joins a small cluster only if it matches each member, A~B and
     B~C do not drag a distant C in, and one close member cannot carry in a cluster the others
-    do not match. The best pairs merge first, so an item is not captured by whichever loose
-    match came earlier in the feed; ranks only break ties and choose the representative (a
-    cluster's best-ranked member). Two ``fixed`` items (history) never share a cluster, nor
-    do two items with the same known ``source``.
+    do not match -- unless a cross pair reaches ``star`` (a near copy of one member: the star
+    rule, see ``STAR_GAP``) and no cross pair is below ``star_floor``. The best pairs merge
+    first, so an item is not captured by whichever loose match came earlier in the feed;
+    ranks only break ties and choose the representative (a cluster's best-ranked member).
+    Two ``fixed`` items (history) never share a cluster, nor do two items with the same known
+    ``source``.
     """
     root = np.arange(n)
     head = np.arange(n)  # member list per root, representative first
@@ -254,7 +311,8 @@ def _agglomerate(  # pragma: no cover - numba
                 break
             if s[y : ma * nb : nb].mean() < threshold - eps:
                 ok = False
-        if not ok:
+        # the star rule: a near copy of one member joins when nothing is far apart (floor above)
+        if not ok and (s.max() < star - eps or s.min() < star_floor - eps):
             continue
         # the larger cluster's root stays, so an item's source is re-filed O(log n) times in
         # all; the member list starts with the better-ranked representative
@@ -296,8 +354,11 @@ def form_stories(
 
     Best-first average linkage with the no-chaining rule: pairs at or above ``threshold`` are
     taken best first, and two clusters merge only when every compared cross pair reaches
-    :func:`score_floor` and each of the first members of either side reaches the threshold on
-    average over the other (so A~B and B~C never drag a distant C into A's story).
+    :func:`score_floor` and either each of the first members of either side reaches the
+    threshold on average over the other, or one cross pair reaches ``threshold + STAR_GAP``
+    and none is below ``threshold - STAR_FLOOR_GAP`` (the star rule: a near copy of one
+    member). A~B and B~C never drag a C that is vetoed against A or far from it into A's
+    story.
 
     Parameters
     ----------
@@ -362,6 +423,8 @@ def form_stories(
         fixed.astype(np.uint8),
         float(threshold),
         float(floor),
+        float(threshold + STAR_GAP),
+        float(threshold - STAR_FLOOR_GAP),
         can,
         clean_hash,
         WEIGHTS,

@@ -471,6 +471,9 @@ def dedup_shards(
             ]
             # The stage clock waits for the candidates so that the two halves read apart.
             distributed.wait(best)
+            # The band entries and window records (several KB a headline) are no longer
+            # needed: drop the client's references so the workers free them (or their spill).
+            del parts, per_part, windows
             clock("candidates")
             min_score = score_floor(thr)
             scored = []
@@ -483,6 +486,7 @@ def dedup_shards(
                     pairs = submit(_unique_pairs, *pieces, tag=f"{a}-{b}")
                     scored.append(_submit_score(submit, feats, a, b, pairs, offsets, min_score))
             got = gather(client, scored, shards)
+            del best, scored, pieces
             pi = np.concatenate([g[0] for g in got])
             pj = np.concatenate([g[1] for g in got])
             sc = np.concatenate([g[2] for g in got])

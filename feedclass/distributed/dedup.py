@@ -450,9 +450,14 @@ def dedup_shards(
                 [client.submit(pick, p, q, key=f"pick-{run}-{k}-{q}") for k, p in enumerate(parts)]
                 for q in range(n_parts)
             ]
+            # The client lets go of each stage's futures once the next stage holds them, so a
+            # worker frees a shard's band entries (hundreds of MB at 10M) as soon as every
+            # partition has picked its part, instead of keeping or spilling them to the end.
+            del parts
             windows = [
                 submit(window_pairs, n, n_parts, *per_part[q], tag=str(q)) for q in range(n_parts)
             ]
+            del per_part
             [perm_f, off_f] = client.scatter([perm, offsets], broadcast=True)
             best = [
                 submit(
@@ -469,11 +474,9 @@ def dedup_shards(
                 )
                 for q in range(n_parts)
             ]
+            del windows
             # The stage clock waits for the candidates so that the two halves read apart.
             distributed.wait(best)
-            # The band entries and window records (several KB a headline) are no longer
-            # needed: drop the client's references so the workers free them (or their spill).
-            del parts, per_part, windows
             clock("candidates")
             min_score = score_floor(thr)
             scored = []

@@ -403,7 +403,7 @@ def dedup_shards(
             words = gather(
                 client, [submit(_typo_task, it, tag=str(k)) for k, it in enumerate(items)], shards
             )
-            [typos] = client.scatter([join_typo_words(words)], broadcast=True)
+            typos = submit(_held, join_typo_words(words), tag="typos")
             del words
             clock("typos")
             idf_parts = gather(
@@ -412,7 +412,7 @@ def dedup_shards(
                 shards,
             )
             clock("idf")
-            [idf] = client.scatter([_merge_idf(idf_parts)], broadcast=True)
+            idf = submit(_held, _merge_idf(idf_parts), tag="idf")
             feats = [
                 submit(_featurize_task, it, idf, typos, tag=str(k)) for k, it in enumerate(items)
             ]
@@ -458,7 +458,8 @@ def dedup_shards(
                 submit(window_pairs, n, n_parts, *per_part[q], tag=str(q)) for q in range(n_parts)
             ]
             del per_part
-            [perm_f, off_f] = client.scatter([perm, offsets], broadcast=True)
+            perm_f = submit(_held, perm, tag="perm")
+            off_f = submit(_held, offsets, tag="offsets")
             best = [
                 submit(
                     keep_best,
@@ -689,6 +690,13 @@ class _Clock:
         self.last = now
         if self.tell is not None:
             self.tell(stage, self.into[stage])
+
+
+def _held(value: Any) -> Any:
+    """A value every worker may need, as a task result rather than scattered data: Dask keeps
+    one copy of scattered data (it drops extra replicas), and a worker lost with it would
+    end the run; a task's result is computed again."""
+    return value
 
 
 def _typo_task(items: _ShardItems) -> Any:

@@ -527,9 +527,17 @@ def dedup(
 
         if output is None:
             raise DataError("--dask needs -o FOLDER: one output shard per input shard goes there")
-        for given, name in ((history, "--history"), (report, "--report"), (summary, "--summary")):
-            if given:
-                raise DataError(f"{name} is not available with --dask yet")
+        if history is not None:
+            raise DataError(
+                "--history is not available with --dask: the state is one file that a single "
+                "process updates under a lock; run the archive once with --dask, then daily "
+                "batches with --history"
+            )
+        if summary:
+            raise DataError(
+                "--summary is for RSS/Atom input, and --dask reads CSV, TSV, JSONL or Parquet "
+                "shards"
+            )
         d = dedup_shards(
             input,
             output,
@@ -542,6 +550,7 @@ def dedup(
             threshold=threshold,
             keep=keep,
             input_format=fmt,
+            report=report,
         )
         _err(
             f"{_n(d.rows, 'row')} in {_n(d.shards, 'shard')} on {_n(d.workers, 'worker')}, "

@@ -8,6 +8,7 @@ retried without losing or repeating rows, and a bad shard reported with no outpu
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import sys
@@ -15,6 +16,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 distributed = pytest.importorskip("distributed")
 pa = pytest.importorskip("pyarrow")
@@ -267,9 +270,20 @@ def test_dedup_equals_single_process_on_every_pair(tmp_path, client):
 
     rows = _dedup_feed()
     _write_csv(tmp_path / "all.csv", rows)
-    dedup_file(tmp_path / "all.csv", tmp_path / "single.csv", id_column="id")
+    dedup_file(
+        tmp_path / "all.csv",
+        tmp_path / "single.csv",
+        id_column="id",
+        report=tmp_path / "single-report.csv",
+    )
     names = _split(rows, tmp_path / "in", 3)
-    summary = dedup_shards(tmp_path / "in", tmp_path / "out", address=client, id_column="id")
+    summary = dedup_shards(
+        tmp_path / "in",
+        tmp_path / "out",
+        address=client,
+        id_column="id",
+        report=tmp_path / "report.csv",
+    )
     single = _read(tmp_path / "single.csv")
     dist = [r for name in names for r in _read(tmp_path / "out" / name)]
     # every row of every shard, in order
@@ -285,6 +299,36 @@ def test_dedup_equals_single_process_on_every_pair(tmp_path, client):
     assert any(r["duplicate_of"] in first_ids for r in _read(tmp_path / "out" / names[2]))
     assert summary.cross_shard > 0
     assert summary.merged == sum(1 for r in single if r["duplicate_of"])
+    # the merge report: the same merges, texts and similarities, in feed order
+    want, got = _read(tmp_path / "single-report.csv"), _read(tmp_path / "report.csv")
+    assert len(got) == summary.merged > 0
+    drop = ("cluster",)
+    assert [{k: v for k, v in r.items() if k not in drop} for r in got] == [
+        {k: v for k, v in r.items() if k not in drop} for r in want
+    ]
+    story = {r["id"]: r["cluster"] for r in dist}
+    assert all(r["cluster"] == story[r["duplicate_id"]] for r in got)
+
+
+def test_cli_dask_dedup_report_and_refusals(tmp_path, capsys):
+    rows = _dedup_feed()[:40]
+    names = _split(rows, tmp_path / "in", 2)
+    args = ["dedup", str(tmp_path / "in"), "--dask", "local:1", "-o", str(tmp_path / "out")]
+    main([*args, "--id-column", "id", "--report", str(tmp_path / "merges.csv")])
+    assert "40 rows in 2 shards" in capsys.readouterr().err
+    merges = _read(tmp_path / "merges.csv")
+    dups = [r for n in names for r in _read(tmp_path / "out" / n) if r["duplicate_of"]]
+    assert [r["duplicate_id"] for r in merges] == [r["id"] for r in dups]
+    for extra, says in (
+        (["--history", str(tmp_path / "state")], "the state is one file"),
+        (["--summary"], "--summary is for RSS/Atom input"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main([*args[:-1], str(tmp_path / "out2"), *extra])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err
+        assert not (tmp_path / "out2").exists() and not (tmp_path / "state").exists()
 
 
 def test_dedup_without_ids_names_rows_by_shard_and_row(tmp_path, client):
@@ -356,3 +400,43 @@ def test_shuffled_candidates_are_the_single_process_candidates(parts):
     pi, pj = candidate_pairs(feats)
     assert got == set(zip(pi.tolist(), pj.tolist()))
     assert len(got) > 100
+
+
+def _slip(text: str, k: int) -> str:
+    """A slip of the pen in the longest word: a letter dropped (k even) or two swapped."""
+    words = text.split(" ")
+    w = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[w]
+    p = 1 + k % max(1, len(word) - 2)
+    if k % 2 == 0:
+        words[w] = word[:p] + word[p + 1 :]
+    else:
+        words[w] = word[:p] + word[p + 1 : p + 2] + word[p] + word[p + 2 :]
+    return " ".join(words)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    picks=st.lists(st.integers(0, 10_000), min_size=2, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=4),
+)
+def test_shards_read_words_as_the_whole_feed_does(picks, cuts):
+    """A word slipped in one shard and written right in another is undone as in one batch."""
+    import numpy as np
+
+    from feedclass.dedup.facts import content_tokens, feed_typo_words
+    from feedclass.dedup.typos import join_typo_words
+
+    base = STORIES + HEADLINES[:11]
+    right = [base[k % len(base)] for k in picks]
+    slipped = [_slip(base[k % len(base)], k // 7) for k in picks[::2]]
+    # the slipped copies come after every original, in shards of their own
+    feed = right + slipped
+    bounds = sorted({0, len(right), len(feed), *[min(c, len(feed)) for c in cuts]})
+    shards = [feed[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    whole = content_tokens(feed)
+    table = join_typo_words([feed_typo_words(s) for s in shards])
+    parts = [content_tokens(s, typos=table) for s in shards]
+    for key in ("whash", "shash", "content", "num"):
+        got = np.concatenate([getattr(p, key) for p in parts])
+        assert (got == getattr(whole, key)).all()

@@ -17,7 +17,7 @@ import numpy as np
 
 from feedclass.dedup.ragged import find_sorted, in_sorted, lookup, ptr_from_docs
 from feedclass.dedup.tokens import stem, tokenize
-from feedclass.dedup.typos import undo_typos
+from feedclass.dedup.typos import TypoWords, typo_words, undo_typos, undo_typos_with
 from feedclass.dedup.wordlists import (
     ALIAS_GROUPS,
     CURRENCIES,
@@ -38,6 +38,7 @@ __all__ = [
     "Names",
     "case_evidence",
     "content_tokens",
+    "feed_typo_words",
     "find_names",
     "n_excess",
     "n_missing",
@@ -310,13 +311,14 @@ class ContentTokens:
     month_vals: np.ndarray
 
 
-def content_tokens(texts: list[str], typos: bool = True) -> ContentTokens:
+def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentTokens:
     """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed).
 
     Number words become their digits, aliases one stem, function words and the absorbed half
     of a two-word alias are not content. ``typos`` undoes slips against the other words of the
     batch; the index passes False for the counts it keeps, since an item's counts must not
-    depend on what else came in its batch.
+    depend on what else came in its batch. A :class:`~feedclass.dedup.typos.TypoWords` table
+    undoes them against the words of a whole feed (this batch one shard of it).
 
     Examples
     --------
@@ -326,7 +328,9 @@ def content_tokens(texts: list[str], typos: bool = True) -> ContentTokens:
     True
     """
     tk = tokenize(texts)
-    if typos:
+    if isinstance(typos, TypoWords):
+        undo_typos_with(tk, _STOP_HASHES, typos)
+    elif typos:
         undo_typos(tk, _STOP_HASHES, _TYPO_TARGETS)
     doc = tk["doc"]
     whash = tk["whash"]
@@ -450,3 +454,16 @@ def find_names(
     # Surnames that share a short stem must also share the long one ("Сагинтаев"/"Сагинбаев")
     surname = own_name & (tk["lhash"] != 0) & (shash == tk["shash"])
     return Names(proper=proper, entity=entity, own_name=own_name, surname=surname)
+
+
+def feed_typo_words(texts: list[str]) -> TypoWords:
+    """The words of ``texts`` that slips are undone among, as ``content_tokens`` ranks them:
+    join several shards' tables (:func:`~feedclass.dedup.typos.join_typo_words`) and pass the
+    result as ``typos`` to read every shard as part of one feed.
+
+    Examples
+    --------
+    >>> feed_typo_words(["Строительство моста", "Сртоительство"]).keys.size
+    3
+    """
+    return typo_words(tokenize(texts), _STOP_HASHES, _TYPO_TARGETS)

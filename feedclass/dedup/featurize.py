@@ -24,6 +24,7 @@ from feedclass.dedup.ragged import (
     sorted_rows,
     sorted_unique_rows,
 )
+from feedclass.dedup.typos import TypoWords
 from feedclass.dedup.vectors import meaning_vectors
 from feedclass.hashing import FNV_OFFSET, FNV_PRIME, hash_codes, mix64
 from feedclass.jit import jit
@@ -86,7 +87,7 @@ class Idf:
 
 
 def featurize(
-    texts: list[str], idf: Idf | None = None, *, typos: bool = True
+    texts: list[str], idf: Idf | None = None, *, typos: bool | TypoWords = True
 ) -> tuple[Features, Idf]:
     """Turn headlines into the arrays the scorer reads; IDF from ``idf`` or from ``texts``.
 
@@ -97,6 +98,11 @@ def featurize(
     idf : Idf, optional
         Document frequencies to weigh words by (a fitted batch's, or a growing index's); by
         default they are counted over ``texts``.
+    typos : bool or TypoWords, default True
+        True undoes slips of the pen against the batch's own words; False leaves them (the
+        index, whose counts must not depend on a batch); a :class:`TypoWords` table undoes
+        them against a whole feed's words (this batch one shard of it: see
+        :func:`feedclass.dedup.facts.feed_typo_words`).
 
     Returns
     -------

@@ -9,6 +9,8 @@ people.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numba
 import numpy as np
 
@@ -16,7 +18,15 @@ from feedclass.dedup.ragged import in_sorted
 from feedclass.hashing import FNV_OFFSET, FNV_PRIME, mix64
 from feedclass.jit import jit
 
-__all__ = ["TYPO_MIN_LEN", "typo_map", "undo_typos"]
+__all__ = [
+    "TYPO_MIN_LEN",
+    "TypoWords",
+    "join_typo_words",
+    "typo_map",
+    "typo_words",
+    "undo_typos",
+    "undo_typos_with",
+]
 
 #: A word of at least this many letters may be written with one letter dropped or two
 # neighbouring letters swapped, and still be the same word (see :func:`typo_map`).
@@ -144,3 +154,142 @@ def undo_typos(tk: dict[str, np.ndarray], fixed: np.ndarray, targets: np.ndarray
     if moved.any():
         for key in ("whash", "shash", "lhash", "latin"):
             tk[key] = tk[key][src]
+
+
+@dataclass
+class TypoWords:
+    """The words a batch's slips are undone among, with what :func:`typo_map` ranks them by.
+
+    One batch's table (:func:`typo_words`) or several batches' joined in feed order
+    (:func:`join_typo_words`): undoing slips with the joined table
+    (``content_tokens(texts, typos=table)``) treats each batch as part of one feed, so that a
+    word is read the same way in every shard of an archive.
+    """
+
+    keys: np.ndarray  # word hash, sorted
+    counts: np.ndarray  # occurrences in the batch
+    length: np.ndarray  # letters
+    named: np.ndarray  # bool: the first occurrence reads as a surname
+    target: np.ndarray  # bool: a month or number word (a slip may stand for it, never be one)
+    hashes: np.ndarray  # (whash, shash, lhash, latin) of the first occurrence, 4 x words
+    var_src: np.ndarray  # word (index into keys) of each slip variant below
+    var_hash: np.ndarray  # hash of one of that word's one-letter slips
+
+
+def _typo_candidates(tk: dict[str, np.ndarray], fixed: np.ndarray) -> np.ndarray:
+    plain = ~tk["num"] & ~in_sorted(tk["whash"], fixed)
+    length = tk["end"] - tk["start"]
+    return np.flatnonzero(plain & (length >= TYPO_MIN_LEN - 1))
+
+
+def typo_words(tk: dict[str, np.ndarray], fixed: np.ndarray, targets: np.ndarray) -> TypoWords:
+    """The table of a batch's words that :func:`undo_typos` would rank (same arguments).
+
+    Examples
+    --------
+    >>> from feedclass.dedup.tokens import tokenize
+    >>> t = typo_words(tokenize(["Строительство моста", "Сртоительство"]),
+    ...                np.zeros(0, np.uint64), np.zeros(0, np.uint64))
+    >>> t.keys.size, t.counts.tolist()  # строительство, сртоительство, моста
+    (3, [1, 1, 1])
+    """
+    cand = _typo_candidates(tk, fixed)
+    keys, first, inv, counts = np.unique(
+        tk["whash"][cand], return_index=True, return_inverse=True, return_counts=True
+    )
+    rep = cand[first]
+    length = (tk["end"] - tk["start"])[rep]
+    src, var = _typo_variants(tk["clean"], tk["start"][rep], tk["end"][rep], TYPO_MIN_LEN)
+    target = np.zeros(keys.size, dtype=bool)
+    target[inv[in_sorted(tk["whash"][cand], targets)]] = True
+    hashes = np.stack(
+        [tk["whash"][rep], tk["shash"][rep], tk["lhash"][rep], tk["latin"][rep].astype(np.uint64)]
+    )
+    return TypoWords(
+        keys=keys,
+        counts=counts.astype(np.int64),
+        length=length.astype(np.int64),
+        named=tk["lhash"][rep] != 0,
+        target=target,
+        hashes=hashes,
+        var_src=src.astype(np.int64),
+        var_hash=var,
+    )
+
+
+def join_typo_words(parts: list[TypoWords]) -> TypoWords:
+    """The table of several batches read as one feed, in the order given (a word's first
+    occurrence is in the first batch that has it; counts add up).
+
+    Examples
+    --------
+    >>> from feedclass.dedup.tokens import tokenize
+    >>> z = np.zeros(0, np.uint64)
+    >>> a = typo_words(tokenize(["Строительство моста"]), z, z)
+    >>> b = typo_words(tokenize(["Строительство"]), z, z)
+    >>> sorted(join_typo_words([a, b]).counts.tolist())
+    [1, 2]
+    """
+    keys = np.concatenate([p.keys for p in parts])
+    ukeys, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+    offs = np.cumsum([0] + [p.keys.size for p in parts])
+    var_src = np.concatenate([p.var_src + o for p, o in zip(parts, offs[:-1].tolist())])
+    var_hash = np.concatenate([p.var_hash for p in parts])
+    # each word's slips once: those of its first occurrence (they depend on its letters only),
+    # and only those that are words of the feed (the rest can never match)
+    mine = np.isin(var_src, first) & in_sorted(var_hash, ukeys)
+    return TypoWords(
+        keys=ukeys,
+        counts=np.bincount(inv, weights=np.concatenate([p.counts for p in parts])).astype(np.int64),
+        length=np.concatenate([p.length for p in parts])[first],
+        named=np.concatenate([p.named for p in parts])[first],
+        target=np.bincount(inv, weights=np.concatenate([p.target for p in parts])) > 0,
+        hashes=np.concatenate([p.hashes for p in parts], axis=1)[:, first],
+        var_src=inv[var_src[mine]],
+        var_hash=var_hash[mine],
+    )
+
+
+def undo_typos_with(tk: dict[str, np.ndarray], fixed: np.ndarray, table: TypoWords) -> None:
+    """:func:`undo_typos` with the words ranked over ``table`` (a whole feed's) instead of
+    the batch alone; ``tk`` is changed in place. On a batch's own table it does what
+    :func:`undo_typos` does.
+
+    Examples
+    --------
+    >>> from feedclass.dedup.tokens import tokenize
+    >>> z = np.zeros(0, np.uint64)
+    >>> feed = ["Строительство моста", "Строительство дороги", "Сртоительство"]
+    >>> table = typo_words(tokenize(feed), z, z)
+    >>> tk = tokenize(feed[2:])
+    >>> undo_typos_with(tk, z, table)
+    >>> bool(tk["whash"][0] == tokenize(feed[:1])["whash"][0])
+    True
+    """
+    keys = table.keys
+    if keys.size == 0:
+        return
+    pos = np.minimum(np.searchsorted(keys, table.var_hash), keys.size - 1)
+    hit = keys[pos] == table.var_hash
+    a, b = table.var_src[hit], pos[hit]
+    a, b = np.concatenate((a, b)), np.concatenate((b, a))
+    best = np.arange(keys.size)
+    if a.size:
+        order = np.lexsort((keys, -table.length, -table.named.astype(np.int64), -table.counts))
+        rank = np.empty(keys.size, dtype=np.int64)
+        rank[order] = np.arange(keys.size)
+        o = np.argsort(rank[b], kind="stable")[::-1]
+        better = (rank[b[o]] < rank[a[o]]) & ~table.target[a[o]]
+        best[a[o][better]] = b[o][better]
+        best = np.where(best[best] == best, best, np.arange(keys.size))
+    if not (table.counts > 1).any() and (best == np.arange(keys.size)).all():
+        return  # no word is read another way, nor seen twice: as undo_typos, change nothing
+    cand = _typo_candidates(tk, fixed)
+    w = np.minimum(np.searchsorted(keys, tk["whash"][cand]), keys.size - 1)
+    known = keys[w] == tk["whash"][cand]
+    cand, w = cand[known], best[w[known]]
+    for row, key in enumerate(("whash", "shash", "lhash")):
+        tk[key] = tk[key].copy()
+        tk[key][cand] = table.hashes[row, w].astype(tk[key].dtype)
+    tk["latin"] = tk["latin"].copy()
+    tk["latin"][cand] = table.hashes[3, w].astype(bool)

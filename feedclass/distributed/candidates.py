@@ -69,37 +69,55 @@ def window_pairs(n: int, n_dest: int, *shard_parts: list[Any]) -> list[Any]:
     """Candidate pairs of one key partition: each entry with its next few of the same key.
 
     Returns, per destination partition (by item number), the pairs as directed records
-    ``((lo * n + hi) * 2 + side) * 64 + 1``: one for each item of the pair, so that each
+    ``((lo * n + hi) * 2 + side) * 64 + votes``: one for each item of the pair, so that each
     item's candidates meet in its own partition.
     """
     import numpy as np
 
     idx_bits, key_shift, _ = key_layout(n)
-    imask = np.uint64((1 << idx_bits) - 1)
-    codes = []
+    sizes = [sum(parts[b].size for parts in shard_parts) for b in range(BANDS)]
+    # every entry pairs with at most _WINDOW later ones: one buffer for all bands
+    u = np.empty(sum(sizes) * _WINDOW, dtype=np.int64)
+    pos = 0
     for b in range(BANDS):
-        a = np.concatenate([parts[b] for parts in shard_parts])
-        if a.size < 2:
+        if sizes[b] < 2:
             continue
+        a = np.concatenate([parts[b] for parts in shard_parts])
         a.sort()
-        key = a >> np.uint64(key_shift)
-        item = (a & imask).astype(np.int64)
-        for w in range(1, _WINDOW + 1):
-            same = np.flatnonzero(key[:-w] == key[w:])
-            if same.size == 0:
-                break
-            i, j = item[same], item[same + w]
-            codes.append(np.minimum(i, j) * n + np.maximum(i, j))
-    u = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+        pos = _window_codes(a, key_shift, idx_bits, n, _WINDOW, u, pos)
+    u = u[:pos]
+    # A pair proposed by several bands of this partition travels once, with its count of
+    # votes: the records to move shrink by about the number of bands a near duplicate shares.
+    u, votes = np.unique(u, return_counts=True)
+    votes = np.minimum(votes, 63)
     out = []
     lo, hi = u // n, u % n
     for side, owner in ((0, lo), (1, hi)):
-        rec = ((u * 2 + side) << 6) | 1
+        rec = ((u * 2 + side) << 6) | votes
         dest = (owner * n_dest // n).astype(np.int16)
         order = np.argsort(dest, kind="stable")
         bounds = np.searchsorted(dest[order], np.arange(n_dest + 1))
         out.append([rec[order[bounds[q] : bounds[q + 1]]] for q in range(n_dest)])
     return [np.concatenate([out[0][q], out[1][q]]) for q in range(n_dest)]
+
+
+@jit(lazy=True, nogil=True)
+def _window_codes(a, key_shift, idx_bits, n, window, out, pos):  # pragma: no cover - numba
+    """Append to ``out`` the pair code ``lo * n + hi`` of each sorted entry and each of its
+    next ``window`` entries of the same key; returns the new end of ``out``."""
+    shift = np.uint64(key_shift)
+    mask = np.uint64((1 << idx_bits) - 1)
+    m = a.shape[0]
+    for r in range(m - 1):
+        key = a[r] >> shift
+        i = np.int64(a[r] & mask)
+        for w in range(1, window + 1):
+            if r + w >= m or (a[r + w] >> shift) != key:
+                break
+            j = np.int64(a[r + w] & mask)
+            out[pos] = min(i, j) * n + max(i, j)
+            pos += 1
+    return pos
 
 
 def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any, Any]:

@@ -29,6 +29,8 @@ from feedclass.dedup import (
     score_floor,
 )
 from feedclass.dedup.candidates import TOP_K
+from feedclass.dedup.facts import feed_typo_words
+from feedclass.dedup.typos import join_typo_words
 from feedclass.distributed.candidates import (
     band_parts,
     keep_best,
@@ -37,6 +39,7 @@ from feedclass.distributed.candidates import (
     window_pairs,
 )
 from feedclass.distributed.cluster import dask_client, gather, output_folder, pick, publish_folder
+from feedclass.distributed.rows import take_rows
 from feedclass.errors import DataError
 from feedclass.shards import list_shards
 
@@ -55,7 +58,8 @@ class DedupShardsSummary:
     empty: int = 0
     candidates: int = 0
     workers: int = 0
-    #: Wall seconds of each stage (read, idf, featurise, candidates and scores, stories, write).
+    #: Wall seconds of each stage (read, typos, idf, featurise, candidates, scores, pairs inside
+    #: groups, stories, write).
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -147,6 +151,12 @@ def _load_items(
     )
 
 
+def _without_texts(items: _ShardItems) -> _ShardItems:
+    import dataclasses
+
+    return dataclasses.replace(items, texts=[], sources=None)
+
+
 def _id_hashes(items: _ShardItems) -> Any:
     """64-bit hashes of the shard's ids, to find an id used in two shards without moving ids."""
     import numpy as np
@@ -166,20 +176,42 @@ def _meta(feats: Any, items: _ShardItems) -> tuple[Any, Any, Any, list[str] | No
     return feats.clean_hash, feats.length, items.times, items.sources
 
 
+def _unique_pairs(*pieces: Any) -> tuple[Any, Any]:
+    """One shard pair's candidates from every partition, each pair once (shard-local rows)."""
+    import numpy as np
+
+    got = [p for p in pieces if p is not None]
+    if not got:
+        e = np.zeros(0, np.int64)
+        return e, e
+    # A pair kept by both its items comes from both their partitions: score it once.
+    code = np.unique(
+        np.concatenate([p[0] for p in got]) * (1 << 32) + np.concatenate([p[1] for p in got])
+    )
+    return code >> 32, code & ((1 << 32) - 1)
+
+
+def _rows_for(fb: Any, pairs: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The features of the rows of shard b that ``pairs`` name, and each pair's row in them."""
+    import numpy as np
+
+    rows, jb = np.unique(pairs[1], return_inverse=True)
+    return take_rows(fb, rows), jb.astype(np.int64)
+
+
 def _score_group(
     fa: Any,
-    other: _ShardItems | None,
-    idf: Any,
+    pairs: tuple[Any, Any],
+    fb: tuple[Any, Any] | None,
     off_a: int,
     off_b: int,
     min_score: float,
-    *pieces: Any,
 ) -> tuple[Any, Any, Any]:
     """Score one shard pair's candidates; returns feed positions and scores >= ``min_score``.
 
-    ``fa`` are the features of shard a, here; for pairs into another shard b, ``other`` holds
-    b's headlines, and only the rows the pairs need are featurised again with the archive's
-    IDF: a few headlines travel instead of a shard's features, ten times their size.
+    ``fa`` are the features of shard a, here; for pairs into another shard b, ``fb`` holds the
+    features of only the rows of b that the pairs need (cut where b's features lie), and the
+    rows of a are cut likewise, so the work follows the pairs, not the shards' sizes.
     """
     import dataclasses
 
@@ -187,36 +219,44 @@ def _score_group(
 
     from feedclass.dedup import meaning_vectors
 
-    got = [p for p in pieces if p is not None]
-    if not got:
-        e = np.zeros(0, np.int64)
-        return e, e, np.zeros(0)
-    # A pair kept by both its items comes from both their partitions: score it once.
-    code = np.unique(
-        np.concatenate([p[0] for p in got]) * (1 << 32) + np.concatenate([p[1] for p in got])
-    )
-    ia, ib = code >> 32, code & ((1 << 32) - 1)
-    if other is None:
+    ia, ib = pairs
+    if ia.size == 0:
+        return ia, ib, np.zeros(0)
+    if fb is None:
         score = pair_scores(fa, ia, ib, min_score)
     else:
-        rows, jb = np.unique(ib, return_inverse=True)
-        fb = featurize([other.texts[r] for r in rows.tolist()], idf)[0]
+        sub_b, jb = fb
+        rows_a, ja = np.unique(ia, return_inverse=True)
+        sub_a = take_rows(fa, rows_a)
         # Features made in another process hold their own copy of the word vectors; the
         # two batches must read one array (same file, same package): this process's.
         local = meaning_vectors()[1]
-        fa = dataclasses.replace(fa, vectors=local)
-        fb = dataclasses.replace(fb, vectors=local)
-        score = pair_scores(fa, ia, jb.astype(np.int64), min_score, other=fb)
+        sub_a = dataclasses.replace(sub_a, vectors=local)
+        sub_b = dataclasses.replace(sub_b, vectors=local)
+        score = pair_scores(sub_a, ja.astype(np.int64), jb, min_score, other=sub_b)
     keep = score >= min_score
     return ia[keep] + off_a, ib[keep] + off_b, score[keep]
 
 
 def _write_dedup_shard(
-    shard: str, out: str, input_format: str | None, values: list[list[str]], added: list[str]
+    shard: str,
+    out: str,
+    input_format: str | None,
+    stories: tuple[Any, Any, list[str]],
+    added: list[str],
 ) -> int:
-    """Write one shard's rows, in order, with ``values`` (one list per row) appended."""
+    """Write one shard's rows, in order, with each row's story and representative appended.
+
+    ``stories`` is (story number of every row, the rows that are not their story's
+    representative, the representative's name for each of those).
+    """
     from feedclass.readers import open_table
     from feedclass.writers import TableWriter
+
+    cluster_row, dup_rows, dup_names = stories
+    values = [[str(c), ""] for c in cluster_row.tolist()]
+    for r, name in zip(dup_rows.tolist(), dup_names):
+        values[r][1] = name
 
     if shard.lower().endswith(".parquet"):
         from feedclass.shards import map_parquet, parquet_columns
@@ -280,6 +320,8 @@ def dedup_shards(
     keep: str = "first",
     input_format: str | None = None,
     partitions: int | None = None,
+    report: str | Path | None = None,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> DedupShardsSummary:
     r"""Group near-duplicates across every shard of ``source`` on a Dask cluster.
 
@@ -288,7 +330,10 @@ def dedup_shards(
     row in order with ``cluster`` (one number per story, over all shards) and
     ``duplicate_of`` (the representative's id, or ``shard-name:row`` without
     ``--id-column``), which may name a row of another shard. ``dest`` appears only when
-    every shard is written.
+    every shard is written. ``report``: one file listing every merge with its similarity,
+    in feed order (shard by shard), as the single process writes it; renamed into place
+    after ``dest``. ``on_stage(name, seconds)`` is called as each stage ends (a long run's
+    progress); the same figures are in the summary's ``seconds``.
 
     Examples
     --------
@@ -302,6 +347,7 @@ def dedup_shards(
     >>> (d / "out" / "b.csv").read_text().splitlines()[1]  # doctest: +SKIP
     'Срочно: пожар на складе в Алматы,0,a.csv:1'
     """
+    import distributed
     import numpy as np
 
     from feedclass.dedup import DEFAULT_THRESHOLD
@@ -313,10 +359,14 @@ def dedup_shards(
     if keep not in ("first", "last", "longest"):
         raise DataError(f"--keep must be first, last or longest; got {keep!r} instead")
     shards = list_shards(source)
+    if report is not None and str(report) != "-":
+        folder = Path(report).parent
+        if str(folder) and not folder.is_dir():
+            raise DataError(f"report {str(report)!r}: folder {str(folder)!r} does not exist")
     summary = DedupShardsSummary(shards=len(shards))
     with dask_client(address, worker_memory) as client:
         summary.workers = n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
-        clock = _Clock(summary.seconds)
+        clock = _Clock(summary.seconds, on_stage)
         run = uuid.uuid4().hex[:8]
 
         def submit(fn: Callable[..., Any], *args: Any, tag: str = "") -> Any:
@@ -346,25 +396,35 @@ def dedup_shards(
         summary.rows = sum(rows_of)
         if id_column:
             _check_ids_across(client, items, shards, submit)
-        idf_parts = (
-            gather(
-                client,
-                [submit(_fit_idf_task, it, tag=str(k)) for k, it in enumerate(items)],
-                shards,
-            )
-            if n
-            else []
-        )
-        clock("idf")
         leader = np.arange(n)
         if n:
-            [idf] = client.scatter([_merge_idf(idf_parts)], broadcast=True)
-            feats = [submit(_featurize_task, it, idf, tag=str(k)) for k, it in enumerate(items)]
+            # Slips of the pen are undone against the words of the whole archive, as one
+            # process undoes them against its whole batch: a word reads the same in every shard.
+            words = gather(
+                client, [submit(_typo_task, it, tag=str(k)) for k, it in enumerate(items)], shards
+            )
+            typos = submit(_held, join_typo_words(words), tag="typos")
+            del words
+            clock("typos")
+            idf_parts = gather(
+                client,
+                [submit(_fit_idf_task, it, typos, tag=str(k)) for k, it in enumerate(items)],
+                shards,
+            )
+            clock("idf")
+            idf = submit(_held, _merge_idf(idf_parts), tag="idf")
+            feats = [
+                submit(_featurize_task, it, idf, typos, tag=str(k)) for k, it in enumerate(items)
+            ]
             meta = gather(
                 client,
                 [submit(_meta, f, it, tag=str(k)) for k, (f, it) in enumerate(zip(feats, items))],
                 shards,
             )
+            # The headlines' text is in the features now: keep only the ids (when named),
+            # so that a large archive does not hold its text twice.
+            if report is None:
+                items = [submit(_without_texts, it, tag=str(k)) for k, it in enumerate(items)]
             clock("featurise")
             clean_hash = np.concatenate([m[0] for m in meta])
             length = np.concatenate([m[1] for m in meta])
@@ -379,7 +439,9 @@ def dedup_shards(
             perm = np.argsort(clean_hash, kind="stable")
             number = np.empty(n, dtype=np.int64)
             number[perm] = np.arange(n)
-            n_parts = partitions or max(2 * n_workers, (n >> 19) + 1)
+            # About 2**18 items a partition: each ranks ~200 candidate records per item, and
+            # its sorts must stay well inside one worker's memory limit.
+            n_parts = partitions or max(2 * n_workers, (n >> 18) + 1)
             parts = [
                 submit(band_parts, f, number[offsets[k] : offsets[k + 1]], n, n_parts, tag=str(k))
                 for k, f in enumerate(feats)
@@ -388,10 +450,16 @@ def dedup_shards(
                 [client.submit(pick, p, q, key=f"pick-{run}-{k}-{q}") for k, p in enumerate(parts)]
                 for q in range(n_parts)
             ]
+            # The client lets go of each stage's futures once the next stage holds them, so a
+            # worker frees a shard's band entries (hundreds of MB at 10M) as soon as every
+            # partition has picked its part, instead of keeping or spilling them to the end.
+            del parts
             windows = [
                 submit(window_pairs, n, n_parts, *per_part[q], tag=str(q)) for q in range(n_parts)
             ]
-            [perm_f, off_f] = client.scatter([perm, offsets], broadcast=True)
+            del per_part
+            perm_f = submit(_held, perm, tag="perm")
+            off_f = submit(_held, offsets, tag="offsets")
             best = [
                 submit(
                     keep_best,
@@ -407,6 +475,10 @@ def dedup_shards(
                 )
                 for q in range(n_parts)
             ]
+            del windows
+            # The stage clock waits for the candidates so that the two halves read apart.
+            distributed.wait(best)
+            clock("candidates")
             min_score = score_floor(thr)
             scored = []
             for a in range(len(shards)):
@@ -415,25 +487,14 @@ def dedup_shards(
                         client.submit(pick_group, g, (a, b), key=f"gpick-{run}-{q}-{a}-{b}")
                         for q, g in enumerate(best)
                     ]
-                    fa, fb = feats[a], (None if a == b else items[b])
-                    scored.append(
-                        submit(
-                            _score_group,
-                            fa,
-                            fb,
-                            idf,
-                            int(offsets[a]),
-                            int(offsets[b]),
-                            min_score,
-                            *pieces,
-                            tag=f"{a}-{b}",
-                        )
-                    )
+                    pairs = submit(_unique_pairs, *pieces, tag=f"{a}-{b}")
+                    scored.append(_submit_score(submit, feats, a, b, pairs, offsets, min_score))
             got = gather(client, scored, shards)
+            del best, scored, pieces
             pi = np.concatenate([g[0] for g in got])
             pj = np.concatenate([g[1] for g in got])
             sc = np.concatenate([g[2] for g in got])
-            clock("candidates and scores")
+            clock("scores")
             summary.candidates = int(pi.size)
             order = representative_order(n, keep, times, length)
             # The single process scores, on the spot, pairs a merge needs that were not
@@ -447,26 +508,13 @@ def dedup_shards(
                 for a, b in sorted(set(zip(sa.tolist(), sb.tolist()))):
                     m = (sa == a) & (sb == b)
                     piece = (ei[m] - offsets[a], ej[m] - offsets[b])
-                    fa, fb = feats[a], (None if a == b else items[b])
-                    extra.append(
-                        submit(
-                            _score_group,
-                            fa,
-                            fb,
-                            idf,
-                            int(offsets[a]),
-                            int(offsets[b]),
-                            0.0,
-                            piece,
-                            tag=f"x{a}-{b}",
-                        )
-                    )
+                    extra.append(_submit_score(submit, feats, a, b, piece, offsets, 0.0, "x"))
                 got = gather(client, extra, shards)
                 pi = np.concatenate([pi] + [g[0] for g in got])
                 pj = np.concatenate([pj] + [g[1] for g in got])
                 sc = np.concatenate([sc] + [g[2] for g in got])
             clock("pairs inside groups")
-            leader, _ = form_stories(n, pi, pj, sc, thr, order, as_sources(srcs, n))
+            leader, lscore = form_stories(n, pi, pj, sc, thr, order, as_sources(srcs, n))
             clock("stories")
         # Story numbers as the single process gives them: representatives in feed order, then
         # each empty headline a story of its own, in feed order.
@@ -493,28 +541,33 @@ def dedup_shards(
             names.update(zip(need[need_shard == k].tolist(), ids))
         values_futs = []
         final, tmp = output_folder(dest)
+        report_out = None
         try:
+            if report is not None:
+                report_out = _write_report(
+                    client, report, items, shards, offsets, items_done, id_column,
+                    (cluster_of, leader, lscore if n else np.zeros(0), is_rep, names),
+                )  # fmt: skip
             added = list(DEDUP_COLUMNS)
             for k, s in enumerate(shards):
-                vals = [["", ""] for _ in range(rows_of[k])]
+                # Per row: its story number; the rows pointing at another row, and its name.
+                # Arrays travel to the worker that writes, not a list of strings per row.
                 full = items_done[k][1]
-                g0 = int(offsets[k])
-                for li, row in enumerate(full.tolist()):
-                    g = g0 + li
-                    vals[row][0] = str(int(cluster_of[g]))
-                    if not is_rep[g]:
-                        vals[row][1] = names[int(leader[g])]
-                for row in range(rows_of[k]):
-                    if vals[row][0] == "":
-                        vals[row][0] = str(next_id)
-                        next_id += 1
+                g0, g1 = int(offsets[k]), int(offsets[k + 1])
+                cluster_row = np.full(rows_of[k], -1, dtype=np.int64)
+                cluster_row[full] = cluster_of[g0:g1]
+                empty = cluster_row < 0
+                cluster_row[empty] = next_id + np.arange(int(empty.sum()))
+                next_id += int(empty.sum())
+                member = ~is_rep[g0:g1]
+                dup_names = [names[g] for g in leader[g0:g1][member].tolist()]
                 values_futs.append(
                     client.submit(
                         _write_dedup_shard,
                         str(s),
                         str(tmp / s.name),
                         input_format,
-                        vals,
+                        (cluster_row, full[member], dup_names),
                         added,
                         key=f"write-{run}-{k}",
                     )
@@ -524,30 +577,138 @@ def dedup_shards(
             publish_folder(tmp, final, {s.name for s in shards})
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if report_out is not None:
+                report_out.abort()
             raise
+        if report_out is not None:
+            report_out.commit()
         summary.empty = summary.rows - n
     return summary
+
+
+def _texts_at(items: _ShardItems, local: Any) -> list[str]:
+    return [items.texts[i] for i in local.tolist()]
+
+
+def _write_report(
+    client: Any,
+    report: str | Path,
+    items: list[Any],
+    shards: list[Path],
+    offsets: Any,
+    items_done: list[Any],
+    id_column: str | None,
+    stories: tuple[Any, Any, Any, Any, dict[int, str]],
+) -> Any:
+    """Every merge with its similarity, in feed order, to a finished temporary file (the
+    caller renames it): the same columns as the single process's report."""
+    import numpy as np
+
+    from feedclass.writers import TableWriter, output_format
+
+    cluster_of, leader, lscore, is_rep, names = stories
+    members = np.flatnonzero(~is_rep)
+    need = np.unique(np.concatenate([members, leader[members]]))
+    shard_of = np.searchsorted(offsets, need, side="right") - 1
+    text: dict[int, str] = {}
+    own: dict[int, str] = {}
+    futures = []
+    for k in np.unique(shard_of).tolist():
+        glob = need[shard_of == k]
+        futures.append((k, glob, client.submit(_texts_at, items[k], glob - offsets[k])))
+    for k, glob, fut in futures:
+        text.update(zip(glob.tolist(), gather(client, [fut], [shards[k]])[0]))
+        mine = members[(members >= offsets[k]) & (members < offsets[k + 1])]
+        rows = items_done[k][1][mine - offsets[k]]
+        if id_column:
+            ids = gather(client, [client.submit(_ids_at, items[k], rows)], [shards[k]])[0]
+        else:
+            ids = [f"{shards[k].name}:{r + 1}" for r in rows.tolist()]
+        own.update(zip(mine.tolist(), ids))
+    cols = [
+        "cluster",
+        "representative_id",
+        "representative",
+        "duplicate_id",
+        "duplicate",
+        "similarity",
+    ]
+    fmt = output_format(report, "csv")
+    with TableWriter(report, fmt, cols, defer=True) as writer:
+        rows_out = []
+        for g in members.tolist():
+            j = int(leader[g])
+            rows_out.append(
+                [str(int(cluster_of[g])), names[j], text[j], own[g], text[g], f"{lscore[g]:.3f}"]
+            )
+            if len(rows_out) >= 10_000:
+                writer.write(rows_out)
+                rows_out = []
+        writer.write(rows_out)
+    return writer.output
+
+
+def _submit_score(
+    submit: Callable[..., Any],
+    feats: list[Any],
+    a: int,
+    b: int,
+    pairs: Any,
+    offsets: Any,
+    min_score: float,
+    tag: str = "",
+) -> Any:
+    """The task scoring shard a's pairs into shard b, where a's features lie; b sends rows."""
+    fb = None
+    if a != b:
+        fb = submit(_rows_for, feats[b], pairs, tag=f"{tag}{a}-{b}")
+    return submit(
+        _score_group,
+        feats[a],
+        pairs,
+        fb,
+        int(offsets[a]),
+        int(offsets[b]),
+        min_score,
+        tag=f"{tag}{a}-{b}",
+    )
 
 
 class _Clock:
     """Records the wall time since the previous call under each stage's name."""
 
-    def __init__(self, into: dict[str, float]) -> None:
+    def __init__(
+        self, into: dict[str, float], tell: Callable[[str, float], None] | None = None
+    ) -> None:
         self.into = into
+        self.tell = tell
         self.last = time.perf_counter()
 
     def __call__(self, stage: str) -> None:
         now = time.perf_counter()
         self.into[stage] = round(now - self.last, 1)
         self.last = now
+        if self.tell is not None:
+            self.tell(stage, self.into[stage])
 
 
-def _fit_idf_task(items: _ShardItems) -> Any:
-    return featurize(items.texts)[1]
+def _held(value: Any) -> Any:
+    """A value every worker may need, as a task result rather than scattered data: Dask keeps
+    one copy of scattered data (it drops extra replicas), and a worker lost with it would
+    end the run; a task's result is computed again."""
+    return value
 
 
-def _featurize_task(items: _ShardItems, idf: Any) -> Any:
-    return featurize(items.texts, idf)[0]
+def _typo_task(items: _ShardItems) -> Any:
+    return feed_typo_words(items.texts)
+
+
+def _fit_idf_task(items: _ShardItems, typos: Any) -> Any:
+    return featurize(items.texts, typos=typos)[1]
+
+
+def _featurize_task(items: _ShardItems, idf: Any, typos: Any) -> Any:
+    return featurize(items.texts, idf, typos=typos)[0]
 
 
 def _merge_idf(parts: list[Idf]) -> Idf:

@@ -62,3 +62,26 @@ def test_every_kernel_goes_through_the_one_helper() -> None:
                     if a.name in ("njit", "jit")
                 ]
     assert not bad, "compile through feedclass.jit.jit:\n" + "\n".join(bad)
+
+
+def test_a_cached_kernel_sees_an_edit_of_a_kernel_it_calls_from_another_module(
+    tmp_path: Path,
+) -> None:
+    # numba checks a cached kernel against its own file only; the caller inlines the callee
+    pkg = tmp_path / "kernels"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    callee = pkg / "callee.py"
+    callee.write_text("from feedclass.jit import jit\n@jit\ndef step(x):\n    return x + 1\n")
+    (pkg / "caller.py").write_text(
+        "from feedclass.jit import jit\nfrom kernels.callee import step\n"
+        "@jit\ndef twice(x):\n    return step(step(x))\n"
+    )
+    code = (
+        f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {str(PACKAGE.parent)!r}]\n"
+        "from kernels.caller import twice\nprint(twice(0))\n"
+    )
+    assert _run(code) == "2"
+    assert _run(code) == "2"  # from the cache
+    callee.write_text("from feedclass.jit import jit\n@jit\ndef step(x):\n    return x + 10\n")
+    assert _run(code) == "20"

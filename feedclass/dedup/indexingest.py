@@ -15,11 +15,11 @@ keeps the storage and story bookkeeping they call.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from feedclass.dedup.bandtable import WALK, top_voted
+from feedclass.dedup.bandtable import WALK, BandTable, GrowArray, top_voted
 from feedclass.dedup.clusters import MERGE_BUDGET, joins_story, score_floor
 from feedclass.dedup.featurize import featurize
 from feedclass.dedup.indexparts import Parts
@@ -27,7 +27,7 @@ from feedclass.dedup.inputs import ItemId
 from feedclass.dedup.match import Match
 from feedclass.dedup.pairs import pair_scores
 from feedclass.dedup.slips import share_a_slip, slip_forms
-from feedclass.dedup.windowcounts import gather_rows
+from feedclass.dedup.windowcounts import WindowCounts, gather_rows
 
 __all__ = ["PeriodIngest"]
 
@@ -46,6 +46,48 @@ class PeriodIngest:
     >>> issubclass(DedupIndex, PeriodIngest)
     True
     """
+
+    if TYPE_CHECKING:
+        # the index's storage (set in DedupIndex._reset and _fill), declared for type checkers
+        threshold: float
+        window_days: float
+        max_items: int | None
+        meta: dict[str, Any]
+        _texts: list[str]
+        _ids: list[ItemId]
+        _slot_of: dict[ItemId, int]
+        _time: GrowArray
+        _story: GrowArray
+        _alive: GrowArray
+        _src: GrowArray
+        _score: GrowArray
+        _hash: GrowArray
+        _stem_ptr: GrowArray
+        _stem_idx: GrowArray
+        _sources: dict[str, int]
+        _source_names: list[str]
+        _members: dict[int, list[int]]
+        _forbid: dict[int, set[int]]
+        _table: BandTable
+        _counts: WindowCounts
+        _dropped: list[int]
+        _n_alive: int
+        _next_story: int
+        _t_newest: float
+        _t_oldest: float
+
+        def _queue_drops(self) -> None: ...
+
+        def _match(self, slot: int, seen_before: bool) -> Match: ...
+        def _unmember(self, slots: np.ndarray) -> None: ...
+        def _source_code(self, source: str | None, register: bool = True) -> int: ...
+        def _seen_again(self, slot: int, t: float) -> None: ...
+        def _prune(self, newest: float, room: int = 1, defer: bool = False) -> np.ndarray: ...
+        def _place(self, slot: int, story: int, rep_score: float) -> None: ...
+        def _compact_if_half_dead(self) -> None: ...
+        def _append(
+            self, text: str, item_id: ItemId, t: float, src: int, parts: Parts, k: int
+        ) -> int: ...
 
     def _ingest(
         self,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from feedclass.dedup.bandtable import GrowArray
+from feedclass.dedup.bandtable import BandTable, GrowArray
 from feedclass.dedup.candidates import band_keys
 from feedclass.dedup.clusters import DEFAULT_THRESHOLD
 from feedclass.dedup.indexfile import (
@@ -46,6 +46,41 @@ class IndexState:
     >>> idx.items(), idx.next_story
     ([('a', 'Пожар на складе в Алматы', 0.0, 4)], 5)
     """
+
+    if TYPE_CHECKING:
+        # the index's storage (set in DedupIndex._reset and _fill), declared for type checkers
+        threshold: float
+        window_days: float
+        max_items: int | None
+        meta: dict[str, Any]
+        _texts: list[str]
+        _ids: list[ItemId]
+        _slot_of: dict[ItemId, int]
+        _time: GrowArray
+        _story: GrowArray
+        _alive: GrowArray
+        _src: GrowArray
+        _score: GrowArray
+        _hash: GrowArray
+        _stem_ptr: GrowArray
+        _stem_idx: GrowArray
+        _sources: dict[str, int]
+        _source_names: list[str]
+        _members: dict[int, list[int]]
+        _forbid: dict[int, set[int]]
+        _table: BandTable
+        _counts: WindowCounts
+        _dropped: list[int]
+        _n_alive: int
+        _next_story: int
+        _t_newest: float
+        _t_oldest: float
+
+        def _queue_drops(self) -> None: ...
+
+        def __init__(
+            self, threshold: float = ..., window_days: float = ..., max_items: int | None = ...
+        ) -> None: ...
 
     def items(self) -> list[tuple[ItemId, str, float, int]]:
         """Every indexed item as ``(item_id, text, time, story_id)``, in the order added."""

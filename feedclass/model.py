@@ -7,12 +7,14 @@ fast, and featurisation runs in one compiled pass over a batch. Why a linear SVM
 (see the model card). Why temperature scaling: the SVM's margins are not probabilities; one fitted
 scalar makes ``confidence`` mean what it says, so ``--min-confidence 0.8`` keeps items that are
 right about 80% of the time.
+
+Beside it: which rows the calibration holds out and their scores (:mod:`feedclass.crossfit`),
+what the model file holds (:mod:`feedclass.modelsave`).
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as _dt
 import os
 import warnings
 from pathlib import Path
@@ -22,13 +24,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from feedclass import __version__
 from feedclass.calibration import fit_temperature, fit_topic_offsets, softmax
+from feedclass.crossfit import calibration_splits, held_out_scores, row_groups, row_mask
 from feedclass.errors import CalibrationWarning, DataError, ModelFileError, NotFittedError
 from feedclass.features import HashingFeatures
 from feedclass.inputs import check_texts as check_texts  # serve.desk imports it from here
 from feedclass.linear import fit_one_vs_rest, loss_curvature, used_columns
 from feedclass.modelfile import write_model_file
+from feedclass.modelsave import model_file_parts
 from feedclass.scorer import DEFAULT_MODEL_NAME as DEFAULT_MODEL_NAME
 from feedclass.scorer import MAX_TEXT_CHARS as MAX_TEXT_CHARS
 from feedclass.scorer import default_model_path as default_model_path
@@ -42,53 +45,11 @@ from feedclass.validation import (
 )
 from feedclass.vectors import augment, extend_idf, fold
 
-#: Header keys the model file format itself writes; ``save(metadata=...)`` may not set them.
-_RESERVED_KEYS = frozenset(
-    {
-        "format",
-        "format_version",
-        "arrays",
-        "feedclass_version",
-        "sklearn_version",
-        "numpy_version",
-        "labels",
-        "label_type",
-        "params",
-        "n_features",
-        "n_train",
-        "n_docs",
-        "temperature",
-        "calibrated",
-        "intercept_importance",
-    }
-)
-
-
 #: Rows the internal calibration fit learns from at most (more only cost time).
 CALIBRATION_MAX_ROWS = 25_000
 
 #: N-grams (the heaviest positive weights) in each topic's typical row for partial_fit.
 PROTOTYPE_NGRAMS = 2000
-
-
-def _row_groups(groups: Any, n: int) -> np.ndarray | None:
-    """Group ids of ``n`` rows as integers (None stays None)."""
-    if groups is None:
-        return None
-    values = [str(g) for g in groups]
-    if len(values) != n:
-        raise DataError(f"groups has {len(values)} entries for {n} training rows")
-    return np.unique(np.asarray(values, dtype=object), return_inverse=True)[1].astype(np.int64)
-
-
-def _row_mask(rows: Any, n: int) -> np.ndarray | None:
-    """A boolean mask of ``n`` rows (None stays None)."""
-    if rows is None:
-        return None
-    mask = np.asarray(rows)
-    if mask.shape != (n,) or mask.dtype != bool:
-        raise DataError(f"calibration_rows must be {n} booleans, one per training row")
-    return mask
 
 
 def _prototypes(coef: np.ndarray, k: int) -> sp.csr_matrix:
@@ -393,8 +354,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         """
         texts = topic_texts(X)
         classes, y_idx = check_labels(y, len(texts))
-        group_idx = _row_groups(groups, len(texts))
-        eligible = _row_mask(calibration_rows, len(texts))
+        group_idx = row_groups(groups, len(texts))
+        eligible = row_mask(calibration_rows, len(texts))
         cost = self._row_cost(y_idx, classes, sample_weight)
         self.classes_ = classes
         self.features_ = self._new_features().fit(texts)
@@ -581,55 +542,17 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         groups: np.ndarray | None = None,
         eligible: np.ndarray | None = None,
     ) -> list[np.ndarray]:
-        """Held-out row sets for calibration: one split, or ``calibration_folds`` folds.
-
-        Stratified by hand so that any class counts work: a topic with a single example is
-        never held out (it stays in every training part), every other topic is. With
-        ``groups``, the unit held out is a (topic, group) pair; with ``eligible``, only those
-        rows are ever held out (the others always train).
-        """
-        folds = self.calibration_folds
-        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 1:
-            raise ValueError(f"calibration_folds must be an int >= 1; got {folds!r} instead")
-        share = self.calibration_holdout
-        if not isinstance(share, (float, int, np.number)) or not 0 < share < 1:
-            raise ValueError(f"calibration_holdout must be in (0, 1); got {share!r} instead")
-        rng = np.random.default_rng(self.random_state)
-        fold_of = np.full(len(y_idx), -1)
-        if groups is None and eligible is None:
-            for c in range(n_classes):
-                rows = rng.permutation(np.flatnonzero(y_idx == c))
-                if len(rows) < 2:
-                    continue
-                if folds == 1:
-                    # At least one row out, and at least one left to learn from.
-                    n_out = min(max(1, round(share * len(rows))), len(rows) - 1)
-                    fold_of[rows[:n_out]] = 0
-                else:
-                    # A random start, so small topics are not always held out in the first folds.
-                    fold_of[rows] = (np.arange(len(rows)) + rng.integers(folds)) % folds
-            return [np.flatnonzero(fold_of == f) for f in range(folds)]
-        if groups is None:
-            groups = np.arange(len(y_idx))
-        can = np.ones(len(y_idx), dtype=bool) if eligible is None else eligible
-        for c in range(n_classes):
-            rows = np.flatnonzero((y_idx == c) & can)
-            units, unit_of = np.unique(groups[rows], return_inverse=True)
-            if len(units) < 2 or np.count_nonzero(y_idx == c) < 2:
-                continue
-            order = rng.permutation(len(units))
-            if folds == 1:
-                # Whole groups out until the share of rows is reached; one group at least stays.
-                sizes = np.bincount(unit_of, minlength=len(units))[order]
-                n_out = int(np.searchsorted(np.cumsum(sizes), share * len(rows))) + 1
-                n_out = min(max(1, n_out), len(units) - 1)
-                unit_fold = np.full(len(units), -1)
-                unit_fold[order[:n_out]] = 0
-            else:
-                unit_fold = np.empty(len(units), dtype=np.int64)
-                unit_fold[order] = (np.arange(len(units)) + rng.integers(folds)) % folds
-            fold_of[rows] = unit_fold[unit_of]
-        return [np.flatnonzero(fold_of == f) for f in range(folds)]
+        """Held-out row sets for calibration (:func:`~feedclass.crossfit.calibration_splits`
+        with this model's ``calibration_folds``, ``calibration_holdout`` and seed)."""
+        return calibration_splits(
+            y_idx,
+            n_classes,
+            self.calibration_folds,
+            self.calibration_holdout,
+            self.random_state,
+            groups,
+            eligible,
+        )
 
     def _calibrate(
         self,
@@ -662,34 +585,20 @@ class TopicModel(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
             return
-        scores = np.zeros((len(held), n_classes))
-        pos = 0
-        rng = np.random.default_rng(self.random_state)
-        for test in tests:
-            train = np.setdiff1d(np.arange(len(y_idx)), test, assume_unique=True)
-            if len(train) > CALIBRATION_MAX_ROWS:
-                # The temperature barely depends on how much the internal fit saw (a quarter
-                # of the rows moved it by 1% in a grouped split), so big sets pay for a
-                # sample only; single-example topics stay in.
-                single = np.flatnonzero(np.bincount(y_idx, minlength=n_classes) == 1)
-                keep = np.isin(y_idx[train], single)
-                pick = rng.choice(np.flatnonzero(~keep), CALIBRATION_MAX_ROWS, replace=False)
-                train = np.sort(np.concatenate([train[pick], train[keep]]))
-            present = np.unique(y_idx[train])
-            remap = np.searchsorted(present, y_idx[train])
-            coef, intercept = self._fit_linear(M[train], remap, len(present), cost[train])
-            unseen = copy.copy(self.features_)
-            unseen.__dict__.pop("_pack_cache", None)
-            seen = np.bincount(M[train].indices, minlength=M.shape[1]) > 0
-            unseen.idf_ = np.where(seen, unseen.idf_, 0)
-            unseen.idf_ = unseen.idf_.astype(np.float32)
-            s = np.full((len(test), n_classes), -1e9)
-            X_test = unseen.transform([texts[i] for i in test])
-            if E is not None:  # ``M`` carries the word-vector block: so must the held-out rows
-                X_test = augment(X_test, E, float(self.vector_weight))
-            s[:, present] = X_test @ coef.T + intercept
-            scores[pos : pos + len(test)] = s
-            pos += len(test)
+        scores = held_out_scores(
+            tests,
+            texts,
+            M,
+            y_idx,
+            n_classes,
+            cost,
+            self._fit_linear,
+            self.features_,
+            E,
+            self.vector_weight,
+            self.random_state,
+            CALIBRATION_MAX_ROWS,  # read here, so a test can lower it on this module
+        )
         y_held = y_idx[held]
         bias = fit_topic_offsets(scores, y_held) if self.balance_topics else np.zeros(n_classes)
         self.temperature_ = fit_temperature(scores + bias, y_held)
@@ -905,51 +814,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             ``created``). Keys the format itself uses (``labels``, ``params``, ...) are refused.
         """
         self._check_fitted()
-        import sklearn
-
-        idf = self.features_.idf_
-        # Buckets never seen in training have idf 0 and weight 0: store only the others.
-        used = np.flatnonzero(idf).astype(np.int32)
-        meta = dict(metadata or {})
-        clash = sorted(set(meta) & _RESERVED_KEYS)
-        if clash:
-            raise DataError(
-                f"metadata must not set the model file's own header keys; got {clash!r}. "
-                "Put your entries under other names (e.g. 'notes')"
-            )
-        meta.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-        header = {
-            "feedclass_version": __version__,
-            "sklearn_version": sklearn.__version__,
-            "numpy_version": np.__version__,
-            "labels": [str(c) for c in self.classes_],
-            "label_type": label_kind(plain_value(self.classes_[0])),
-            "params": {
-                k: plain_value(v)
-                for k, v in self.get_params().items()
-                # n_jobs is a property of the machine; the word vectors are folded into coef.
-                if k not in ("n_jobs", "word_vectors")
-            },
-            "calibrated": bool(getattr(self, "calibrated_", False)),
-            "intercept_importance": float(getattr(self, "intercept_importance_", 0.0)),
-            "n_features": int(self.features_.n_features),
-            "n_train": int(getattr(self, "n_train_", 0)),
-            "n_docs": int(getattr(self.features_, "n_docs_", 0)),
-            "temperature": float(self.temperature_),
-            **meta,
-        }
-        arrays = {
-            "used": used,
-            "idf": idf[used].astype(np.float32),
-            "coef": self.coef_[:, used].astype(np.float16),
-            **(
-                {"importance": self.importance_[used].astype(np.float16)}
-                if getattr(self, "importance_", None) is not None
-                else {}
-            ),
-            "intercept": self.intercept_.astype(np.float32),
-        }
-        write_model_file(path, header, arrays)
+        write_model_file(path, *model_file_parts(self, metadata))
 
     @classmethod
     def load(cls, path: str | Path) -> TopicModel:

@@ -92,7 +92,7 @@ def test_save_is_atomic_and_data_that_loads_without_preparing_headlines(
     h.save(state)
     assert state.read_bytes()[:2] == b"PK"  # the DedupIndex file: a zip of JSON and arrays
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp file left behind
-    import feedclass.dedup.index as index_module
+    import feedclass.dedup.indexstate as index_module  # where the index is rebuilt on load
 
     def no_prepare(texts):  # loading must not tokenise the history's headlines again
         raise AssertionError(f"prepared {len(texts)} headlines on load")

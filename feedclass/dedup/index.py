@@ -22,6 +22,11 @@ Why this design
 * State is data: a model-format zip of a JSON header and plain arrays, written atomically
   (:mod:`~feedclass.dedup.indexfile`); it carries each item's stems and the window's counts,
   so loading prepares no headline again (the band table is rebuilt from the stems).
+
+Where the parts are: this module keeps the public methods, the storage and the story
+bookkeeping (window, forgetting, editing, renumbering); the period-at-a-time ingest steps are
+:mod:`~feedclass.dedup.indexingest`, saving and loading :mod:`~feedclass.dedup.indexstate`, the
+answer type :mod:`~feedclass.dedup.match`.
 """
 
 from __future__ import annotations
@@ -29,86 +34,38 @@ from __future__ import annotations
 import contextlib
 import math
 import time as _time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from feedclass.dedup.bandtable import WALK, BandTable, GrowArray, top_voted
-from feedclass.dedup.candidates import band_keys
+from feedclass.dedup.bandtable import BandTable, GrowArray
 from feedclass.dedup.clusters import (
     DEFAULT_THRESHOLD,
-    MERGE_BUDGET,
     form_stories,
-    joins_story,
     representative_order,
     score_floor,
 )
-from feedclass.dedup.featurize import featurize
-from feedclass.dedup.indexfile import (
-    pack_strings,
-    read_index_file,
-    unpack_strings,
-    write_index_file,
-    write_index_stream,
-)
+from feedclass.dedup.indexingest import PeriodIngest
 from feedclass.dedup.indexparts import PARALLEL_MIN, Parts, item_parts, one_thread
+from feedclass.dedup.indexstate import IndexState
 from feedclass.dedup.inputs import ItemId, as_time, check_headline, check_item_id
-from feedclass.dedup.pairs import pair_scores, score_batch
-from feedclass.dedup.slips import share_a_slip, slip_forms
-from feedclass.dedup.windowcounts import WindowCounts, gather_rows
-from feedclass.errors import DataError, StateFileError
+from feedclass.dedup.match import Match
+from feedclass.dedup.pairs import score_batch
+from feedclass.dedup.windowcounts import WindowCounts
+from feedclass.errors import DataError
 
 __all__ = ["DedupIndex", "Match"]
 
 _DAY = 86400.0
-_N_CAND = 16  # candidates kept per new item: the items sharing the most bands with it
 _COMPACT_MIN = 4096  # renumber the live items when more slots than this are half dead
 _BULK_MIN = 64  # a batch this large into an empty index is clustered at once
-_EPS = 1e-9  # a score this close below the threshold reaches it (float sums differ in order)
-_SLIP_BAND = 0.2  # pairs this far below the floor may still be a copy with a slip of the pen
-
-
-@dataclass(frozen=True)
-class Match:
-    """Where one item stands in the index.
-
-    Attributes
-    ----------
-    item_id : str, int or None
-        The item asked about (None for :meth:`DedupIndex.query`).
-    story_id : int
-        Its story: the same int (from 1) for every item of one story, stable while the story
-        lives; 0 from :meth:`DedupIndex.query` when the headline would start a new story.
-    duplicate_of : str, int or None
-        Item id of the story's representative (its earliest indexed item that is still in the
-        window), or None when the item is that representative.
-    score : float or None
-        Similarity (0..1) of the item to that representative, or None when it is one.
-    seen_before : bool
-        An item with the same id, or the same headline (after folding case and newsroom marks),
-        was already indexed.
-
-    Examples
-    --------
-    >>> m = Match(item_id="b7", story_id=3, duplicate_of="a1", score=0.91, seen_before=False)
-    >>> m.duplicate_of is not None  # a repeat of story 3, whose first item is a1
-    True
-    """
-
-    item_id: ItemId | None
-    story_id: int
-    duplicate_of: ItemId | None
-    score: float | None
-    seen_before: bool
 
 
 # ---------------------------------------------------------------------------------------------
 # The index.
 # ---------------------------------------------------------------------------------------------
-class DedupIndex:
+class DedupIndex(PeriodIngest, IndexState):
     """Near-duplicate index of a news feed that takes one item at a time.
 
     Each item added gets a story id (``Match.story_id``): the story of the items it repeats,
@@ -542,193 +499,6 @@ class DedupIndex:
         del self._members[story_b]
         return story_a
 
-    def items(self) -> list[tuple[ItemId, str, float, int]]:
-        """Every indexed item as ``(item_id, text, time, story_id)``, in the order added."""
-        tv, sv = self._time.view, self._story.view
-        return [
-            (self._ids[s], self._texts[s], float(tv[s]), int(sv[s]))
-            for s in np.flatnonzero(self._alive.view).tolist()
-        ]
-
-    @classmethod
-    def from_items(
-        cls,
-        texts: Sequence[str],
-        item_ids: Sequence[ItemId],
-        times: Sequence[float],
-        story_ids: Sequence[int],
-        *,
-        next_story: int = 1,
-        threshold: float = DEFAULT_THRESHOLD,
-        window_days: float = 3.0,
-        max_items: int | None = None,
-    ) -> DedupIndex:
-        """An index holding items whose stories are already known (a state kept elsewhere: a
-        database, an older state file). Within a story, the earliest item (then the first
-        given) is its representative; new stories are numbered from ``next_story`` on, past
-        every story id given."""
-        idx = cls(threshold=threshold, window_days=window_days, max_items=max_items)
-        rows = [check_headline(t) for t in texts]
-        n = len(rows)
-        ids = [check_item_id(i) for i in item_ids]
-        t = np.array([as_time(v, f"times[{k}]") for k, v in enumerate(times)], dtype=np.float64)
-        story = np.array(story_ids, dtype=np.int64)
-        if len(ids) != n or t.shape != (n,) or story.shape != (n,):
-            raise DataError(
-                f"texts, item_ids, times and story_ids must have the same length; got {n}, "
-                f"{len(ids)}, {t.size} and {story.size}"
-            )
-        if n and story.min() < 1:
-            raise DataError("story ids must be ints >= 1")
-        if len(set(ids)) != n:
-            raise DataError("item_ids must not repeat")
-        order = np.lexsort((np.arange(n), t))
-        rank = np.empty(n, dtype=np.int64)
-        by_story = order[np.argsort(story[order], kind="stable")]
-        first = np.r_[True, story[by_story][1:] != story[by_story][:-1]] if n else np.zeros(0, bool)
-        start = np.maximum.accumulate(np.where(first, np.arange(n), 0)) if n else first
-        rank[by_story] = np.arange(n) - start
-        o = order
-        idx._fill(
-            [rows[k] for k in o.tolist()],
-            [ids[k] for k in o.tolist()],
-            t[o],
-            story[o],
-            rank[o],
-            np.full(n, np.nan),
-            np.full(n, -1, dtype=np.int64),
-        )
-        idx._next_story = max(int(next_story), int(story.max()) + 1 if n else 1)
-        return idx
-
-    # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path, meta: dict[str, Any] | None = None) -> None:
-        """Write the index to ``path`` atomically, as data (a zip of JSON and numpy arrays).
-
-        The word statistics are refreshed first (a loaded index counts every item it holds),
-        so the index saved and the index loaded answer alike from here on. ``meta`` (JSON
-        values) is stored with it and comes back as ``meta`` of :meth:`load`. The file carries
-        each item's stems and the window's counts, so loading prepares no headline again.
-
-        Examples
-        --------
-        >>> import tempfile, os
-        >>> idx = DedupIndex()
-        >>> _ = idx.add("Пожар на складе в Алматы", item_id="a", time=0)
-        >>> path = os.path.join(tempfile.mkdtemp(), "index.fcm")
-        >>> idx.save(path, meta={"run": 7})
-        >>> back = DedupIndex.load(path)
-        >>> back.story_of("a") == idx.story_of("a"), back.meta
-        (True, {'run': 7})
-        """
-        write_index_file(path, *self._state(meta))
-
-    def write(self, stream: Any, meta: dict[str, Any] | None = None) -> None:
-        """:meth:`save` into an open binary ``stream`` (a caller that renames the file itself).
-
-        Examples
-        --------
-        >>> import io
-        >>> buf = io.BytesIO()
-        >>> DedupIndex().write(buf)
-        >>> buf.getvalue()[:2]
-        b'PK'
-        """
-        write_index_stream(stream, *self._state(meta))
-
-    def _state(self, meta: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        self._queue_drops()
-        self._counts.refresh(self._n_alive)
-        slots = np.flatnonzero(self._alive.view)
-        pos = np.full(len(self._texts), -1, dtype=np.int64)
-        pos[slots] = np.arange(slots.size)
-        rank = np.zeros(slots.size, dtype=np.int64)
-        for mem in self._members.values():
-            rank[pos[np.array(mem, dtype=np.int64)]] = np.arange(len(mem))
-        texts = [self._texts[s] for s in slots.tolist()]
-        ids = [self._ids[s] for s in slots.tolist()]
-        forbid = sorted(
-            (int(pos[a]), int(pos[b]))
-            for a, bs in self._forbid.items()
-            for b in bs
-            if a < b and pos[a] >= 0 and pos[b] >= 0
-        )
-        arrays: dict[str, np.ndarray] = {
-            "time": self._time.view[slots],
-            "story": self._story.view[slots],
-            "rank": rank,
-            "score": self._score.view[slots],
-            "source": self._src.view[slots],
-            "forbid": np.array(forbid, dtype=np.int64).reshape(-1, 2),
-        }
-        arrays.update(pack_strings("text", texts))
-        arrays.update(pack_strings("source_name", self._source_names))
-        # ids as text, with a flag for those that were ints (ints of any size round-trip)
-        arrays.update(pack_strings("id", [str(i) for i in ids]))
-        arrays["id_is_int"] = np.array([isinstance(i, int) for i in ids], dtype=np.bool_)
-        # what loading would otherwise prepare again from the texts: stems, hashes, counts
-        sp, si = self._stem_ptr.view, self._stem_idx.view
-        arrays["hash"] = self._hash.view[slots]
-        arrays["stem_len"] = (sp[1:] - sp[:-1])[slots]
-        arrays["stem_idx"], _owner = gather_rows(sp, si, slots)
-        arrays.update(self._counts.to_arrays())
-        header = {
-            "threshold": self.threshold,
-            "window_days": self.window_days,
-            "max_items": self.max_items,
-            "next_story": self._next_story,
-            "n_items": int(slots.size),
-            "meta": {} if meta is None else meta,
-        }
-        return header, arrays
-
-    @classmethod
-    def load(cls, path: str | Path) -> DedupIndex:
-        """Read an index written by :meth:`save`; a damaged or foreign file raises
-        ``StateFileError``."""
-        header, arrays = read_index_file(path)
-        try:
-            idx = cls(
-                threshold=float(header["threshold"]),
-                window_days=float(header["window_days"]),
-                max_items=header["max_items"],
-            )
-            texts = unpack_strings("text", arrays)
-            is_int = arrays["id_is_int"].astype(bool).tolist()
-            ids: list[ItemId] = [
-                int(i) if b else i
-                for i, b in zip(unpack_strings("id", arrays), is_int, strict=True)
-            ]
-            idx._source_names = unpack_strings("source_name", arrays)
-            idx._sources = {s: k for k, s in enumerate(idx._source_names)}
-            n = len(texts)
-            cols = ("time", "story", "rank", "score", "source")
-            if len(ids) != n or any(arrays[c].shape != (n,) for c in cols):
-                raise ValueError("arrays of different lengths")
-            idx._fill(
-                texts,
-                ids,
-                arrays["time"].astype(np.float64),
-                arrays["story"].astype(np.int64),
-                arrays["rank"].astype(np.int64),
-                arrays["score"].astype(np.float64),
-                arrays["source"].astype(np.int64),
-                arrays if "stem_idx" in arrays else None,
-            )
-            meta = header.get("meta", {})
-            if not isinstance(meta, dict):
-                raise ValueError("meta is not an object")
-            idx.meta = meta
-            for a, b in arrays["forbid"].astype(np.int64).tolist():
-                idx._forbid.setdefault(a, set()).add(b)
-                idx._forbid.setdefault(b, set()).add(a)
-            idx._next_story = max(int(header["next_story"]), idx._next_story)
-        except StateFileError:
-            raise
-        except (KeyError, TypeError, ValueError, IndexError, DataError) as exc:
-            raise StateFileError(f"{path}: malformed index file ({exc!r})") from None
-        return idx
-
     # -- internals -------------------------------------------------------------------------
     def _slot(self, item_id: ItemId) -> int:
         try:
@@ -767,310 +537,6 @@ class DedupIndex:
         return Match(
             self._ids[slot], story, self._ids[rep], None if math.isnan(sc) else sc, seen_before
         )
-
-    # -- ingest: one item or a batch, the same steps -----------------------------------------
-    def _ingest(
-        self,
-        rows: list[str],
-        ids: list[ItemId | None],
-        tms: list[float],
-        srcs: list[str | None],
-        order: list[int],
-        parts: Parts,
-    ) -> list[Match | None]:
-        """Add ``rows`` in ``order``, one period of the word statistics at a time.
-
-        Within a period the scorer's statistics are fixed, so the new items' candidates are
-        found first (the band table, the window and the ids move exactly as one-at-a-time adds
-        move them), all their pairs are scored in one call, and the items are then decided in
-        order under the join rule of :meth:`_decide`. Returns one ``Match`` per row (None
-        where ``order`` leaves a row out).
-        """
-        out: list[Match | None] = [None] * len(rows)
-        p = 0
-        while p < len(order):
-            p = self._ingest_period(rows, ids, tms, srcs, order, parts, p, out)
-        return out
-
-    def _ingest_period(
-        self,
-        rows: list[str],
-        ids: list[ItemId | None],
-        tms: list[float],
-        srcs: list[str | None],
-        order: list[int],
-        parts: Parts,
-        p: int,
-        out: list[Match | None],
-    ) -> int:
-        counts = self._counts
-        # step: (row, slot, added?, slots forgotten just before it)
-        steps: list[tuple[int, int, bool, np.ndarray]] = []
-        new_rows: list[int] = []  # the rows added, in order, and the step each was added at
-        new_steps: list[int] = []
-        later: list[int] = []  # rows added after the period's first: counted at its end
-        no_drop = np.zeros(0, dtype=np.int64)
-        first_slot = len(self._texts)
-        while p < len(order):
-            k = order[p]
-            iid = ids[k]
-            if iid is None:
-                iid = len(self._ids)
-                while iid in self._slot_of:
-                    iid += 1
-            if iid in self._slot_of:
-                slot = self._slot_of[iid]
-                self._seen_again(slot, tms[k])
-                steps.append((k, slot, False, no_drop))
-                p += 1
-                continue
-            if new_rows and counts.due():
-                break  # this item starts the next period: its statistics differ
-            gone = self._prune(max(self._t_newest, tms[k]), defer=True)
-            src = self._source_code(srcs[k])
-            self._n_alive += 1
-            counts.since += 1
-            if counts.since >= counts.every:
-                counts.queue(parts, np.array([k]), +1)
-                self._queue_drops()
-                counts.refresh(self._n_alive)
-            elif not new_rows:
-                counts.queue(parts, np.array([k]), +1)
-            else:
-                later.append(k)
-            slot = self._append(rows[k], iid, tms[k], src, parts, k)
-            new_steps.append(len(steps))
-            steps.append((k, slot, True, gone))
-            new_rows.append(k)
-            p += 1
-        counts.queue(parts, np.array(later, dtype=np.int64), +1)
-        cands, seen = self._period_candidates(steps, new_rows, new_steps, first_slot, parts)
-        known = self._prefetch(steps, cands, first_slot)
-        slots = [slot for _k, slot, added, _g in steps if added]
-        # which later items may ask about a story: those with a candidate in it at the
-        # threshold (a story's members gained in this period were not prefetched)
-        by_cand: dict[int, list[int]] = {}
-        for x, (cand, kn) in enumerate(zip(cands, known, strict=True)):
-            for c in cand.tolist():
-                if kn[c] >= self.threshold - _EPS:
-                    by_cand.setdefault(c, []).append(x)
-
-        def more(st: int, todo: list[int], e: int) -> np.ndarray:
-            """Scores item ``e`` lacks for story ``st``, and those later items of the period
-            that may ask about ``st`` lack: one call per story, not one per item."""
-            mem = self._members[st][:MERGE_BUDGET]
-            a, b = [slots[e]] * len(todo), list(todo)
-            ahead = sorted({x for m in mem for x in by_cand.get(m, ()) if x > e})
-            for x in ahead:
-                kx = known[x]
-                for m in mem:
-                    if m not in kx:
-                        a.append(slots[x])
-                        b.append(m)
-            sc = self._pair_scores(np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
-            pos = {sl: x for x, sl in enumerate(slots)}
-            for i in range(len(todo), len(a)):
-                known[pos[a[i]]][b[i]] = float(sc[i])
-            return sc[: len(todo)]
-
-        e = 0
-        for k, slot, added, gone in steps:
-            if gone.size:
-                self._unmember(gone)
-            if not added:
-                out[k] = self._match(slot, seen_before=True)
-                continue
-            kn = known[e]
-            story, rep_score = self._decide(
-                cands[e],
-                kn,
-                int(self._src.view[slot]),
-                lambda st, todo, e=e: more(st, todo, e),  # type: ignore[misc]
-            )
-            self._place(slot, story, rep_score)
-            out[k] = self._match(slot, seen_before=seen[e])
-            e += 1
-        if len(self._texts) > _COMPACT_MIN and self._n_alive * 2 < len(self._texts):
-            self._queue_drops()
-            self._compact()
-        return p
-
-    def _prefetch(
-        self,
-        steps: list[tuple[int, int, bool, np.ndarray]],
-        cands: list[np.ndarray],
-        first_slot: int,
-    ) -> list[dict[int, float]]:
-        """Scores each new item will read: its candidates, then the members (up to the budget)
-        of every earlier story a candidate reaches the threshold in, all in two calls."""
-        slots = [slot for _k, slot, added, _g in steps if added]
-        a = np.repeat(np.array(slots, dtype=np.int64), [c.size for c in cands])
-        b = np.concatenate(cands) if cands else np.zeros(0, dtype=np.int64)
-        sc = self._pair_scores(a, b).tolist()
-        known: list[dict[int, float]] = []
-        at = 0
-        story = self._story.view
-        thr = self.threshold - _EPS
-        more_a: list[int] = []
-        more_b: list[int] = []
-        for slot, cand in zip(slots, cands, strict=True):
-            kn = dict(zip(cand.tolist(), sc[at : at + cand.size], strict=True))
-            at += cand.size
-            known.append(kn)
-            for c in {int(story[c]) for c, v in kn.items() if v >= thr and c < first_slot}:
-                for m in self._members[c][:MERGE_BUDGET]:
-                    if m not in kn:
-                        more_a.append(slot)
-                        more_b.append(m)
-        if more_a:
-            sc2 = self._pair_scores(np.array(more_a), np.array(more_b)).tolist()
-            pos = {s: i for i, s in enumerate(slots)}
-            for x, y, v in zip(more_a, more_b, sc2, strict=True):
-                known[pos[x]][y] = v
-        return known
-
-    def _period_candidates(
-        self,
-        steps: list[tuple[int, int, bool, np.ndarray]],
-        new_rows: list[int],
-        new_steps: list[int],
-        first_slot: int,
-        parts: Parts,
-    ) -> tuple[list[np.ndarray], list[bool]]:
-        """The candidates of a period's new items (slots ``first_slot``...), found at once as
-        each would have found them when added (the items forgotten up to its step do not
-        count, the period's earlier items do); then the items go into the band table."""
-        if not new_rows:
-            return [], []
-        alive = self._alive.view
-        death = np.where(alive, np.iinfo(np.int64).max, -1)
-        for at, (_k, _slot, _added, gone) in enumerate(steps):
-            if gone.size:
-                death[gone] = at
-        ks = np.array(new_rows, dtype=np.int64)
-        found = self._table.lookup_period(
-            parts.bands[ks], np.array(new_steps, dtype=np.int64), death, WALK, _N_CAND
-        )
-        for e, k in enumerate(new_rows):
-            self._table.add(parts.bands[k], first_slot + e, alive)
-        cands = [row[row >= 0] for row in found]
-        hv = self._hash.view
-        seen = [
-            c.size > 0 and bool((hv[c] == parts.clean_hash[k]).any())
-            for c, k in zip(cands, new_rows, strict=True)
-        ]
-        return cands, seen
-
-    def _candidates(self, parts: Parts, k: int) -> tuple[np.ndarray, bool]:
-        """Text ``k``'s candidates among the live items (those sharing most bands), and
-        whether one of them is the same headline."""
-        found = self._table.lookup(parts.bands[k], self._alive.view)
-        cand = top_voted(found, _N_CAND).astype(np.int64)
-        seen = cand.size > 0 and bool((self._hash.view[cand] == parts.clean_hash[k]).any())
-        return cand, seen
-
-    def _pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Similarity of the indexed items ``a[i]`` and ``b[i]`` under the period's counts.
-
-        A row's features depend on its text and the counts alone (no slips undone against
-        its neighbours in the call), so any grouping of pairs into calls scores alike.
-        """
-        if a.size == 0:
-            return np.zeros(0)
-        u, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
-        stems, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, u)
-        idf = self._counts.idf_for(stems)
-        texts = [self._texts[s] for s in u.tolist()]
-        f, _ = featurize(texts, idf, typos=False)
-        ia, ib = inv[: a.size], inv[a.size :]
-        sc = pair_scores(f, ia, ib, min_score=score_floor(self.threshold))
-        sp, si = self._stem_ptr.view, self._stem_idx.view
-        return self._rescore_slips(
-            sc,
-            lambda i: (texts[ia[i]], texts[ib[i]]),
-            lambda i: np.concatenate([si[sp[a[i]] : sp[a[i] + 1]], si[sp[b[i]] : sp[b[i] + 1]]]),
-        )
-
-    def _rescore_slips(
-        self,
-        sc: np.ndarray,
-        texts_of: Callable[[int], tuple[str, str]],
-        stems_of: Callable[[int], np.ndarray],
-    ) -> np.ndarray:
-        """Pairs near the threshold whose headlines hold a word and its slip of the pen are
-        scored as the batch scores that pair alone (:mod:`~feedclass.dedup.slips`)."""
-        floor = score_floor(self.threshold)
-        near = np.flatnonzero((sc >= floor - _SLIP_BAND) & (sc < 1.0))
-        if near.size == 0:
-            return sc
-        forms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-        one, two = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
-        for i in near.tolist():
-            ta, tb = texts_of(i)
-            fa = forms.get(ta) or forms.setdefault(ta, slip_forms(ta))
-            fb = forms.get(tb) or forms.setdefault(tb, slip_forms(tb))
-            if share_a_slip(fa, fb):
-                f, _ = featurize([ta, tb], self._counts.idf_for(stems_of(i)))
-                sc[i] = pair_scores(f, one, two, min_score=floor)[0]
-        return sc
-
-    def _text_scores(self, text: str, stems: np.ndarray, slots: Any) -> np.ndarray:
-        """Similarity of a headline not indexed to each item in ``slots``."""
-        slots = np.asarray(slots, dtype=np.int64)
-        if slots.size == 0:
-            return np.zeros(0)
-        held, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, slots)
-        idf = self._counts.idf_for(np.concatenate([stems, held]))
-        texts = [text] + [self._texts[s] for s in slots.tolist()]
-        f, _ = featurize(texts, idf, typos=False)
-        m = slots.size
-        pi = np.zeros(m, dtype=np.int64)
-        pj = np.arange(1, m + 1, dtype=np.int64)
-        sc = pair_scores(f, pi, pj, min_score=score_floor(self.threshold))
-        sp, si = self._stem_ptr.view, self._stem_idx.view
-        return self._rescore_slips(
-            sc,
-            lambda i: (text, texts[i + 1]),
-            lambda i: np.concatenate([stems, si[sp[slots[i]] : sp[slots[i] + 1]]]),
-        )
-
-    def _decide(
-        self,
-        cand: np.ndarray,
-        known: dict[int, float],
-        src: int,
-        score_more: Callable[[int, list[int]], np.ndarray],
-    ) -> tuple[int, float]:
-        """(story to join or 0, score to its representative), the batch's join rule.
-
-        ``known`` holds the scores to the candidates (and maybe more); ``score_more(story,
-        members)`` scores members it lacks. The stories a candidate reaches the threshold in,
-        best-scoring first: the item joins the first whose scores to its members (up to
-        ``MERGE_BUDGET``) pass :func:`~feedclass.dedup.clusters.joins_story` and that holds no
-        item of the same known source.
-        """
-        thr = self.threshold
-        best: dict[int, float] = {}
-        story = self._story.view
-        for s in cand.tolist():
-            v = known[s]
-            if v >= thr - _EPS:
-                st = int(story[s])
-                best[st] = max(best.get(st, 0.0), v)
-        srcs = self._src.view
-        for st in sorted(best, key=lambda x: (-best[x], x)):
-            mem = self._members[st]
-            if src >= 0 and bool((srcs[np.array(mem)] == src).any()):
-                continue
-            look = mem[:MERGE_BUDGET]
-            todo = [m for m in look if m not in known]
-            if todo:
-                known.update(zip(todo, score_more(st, todo).tolist(), strict=True))
-            s_all = np.array([known[m] for m in look])
-            if not joins_story(s_all, thr):
-                continue
-            return st, float(s_all[0])
-        return 0, 0.0
 
     def _append(self, text: str, item_id: ItemId, t: float, src: int, parts: Parts, k: int) -> int:
         """Store text ``k`` of ``parts`` in a new slot, in no story yet (see :meth:`_place`)."""
@@ -1138,6 +604,10 @@ class DedupIndex:
         if defer:
             return
         self._unmember(slots)
+        self._compact_if_half_dead()
+
+    def _compact_if_half_dead(self) -> None:
+        """Renumber (:meth:`_compact`) once more than ``_COMPACT_MIN`` slots are half dead."""
         if len(self._texts) > _COMPACT_MIN and self._n_alive * 2 < len(self._texts):
             self._queue_drops()
             self._compact()
@@ -1202,66 +672,6 @@ class DedupIndex:
             int(pos[a]): {int(pos[b]) for b in bs} for a, bs in self._forbid.items() if alive[a]
         }
         self._table.remap(alive, pos)
-
-    def _fill(
-        self,
-        texts: list[str],
-        ids: list[ItemId],
-        times: np.ndarray,
-        story: np.ndarray,
-        rank: np.ndarray,
-        score: np.ndarray,
-        source: np.ndarray,
-        prepared: dict[str, np.ndarray] | None = None,
-    ) -> None:
-        """Rebuild counts, band table and stories from items (after load or compaction);
-        ``prepared``: the stems, hashes and counts a state file carries (else from texts)."""
-        n = len(texts)
-        self._texts = list(texts)
-        self._ids = list(ids)
-        self._slot_of = {i: k for k, i in enumerate(ids)}
-        if len(self._slot_of) != n:
-            raise DataError("item ids repeat")
-        self._time = GrowArray(np.float64, times)
-        self._story = GrowArray(np.int64, story)
-        self._alive = GrowArray(np.bool_, np.ones(n, dtype=bool))
-        self._src = GrowArray(np.int64, source)
-        self._score = GrowArray(np.float64, score)
-        self._counts = WindowCounts()
-        self._dropped = []
-        if n == 0:
-            return
-        self._n_alive = n
-        if prepared is None:
-            parts = item_parts(self._texts)
-            clean_hash, sptr, sidx, bands = (
-                parts.clean_hash, parts.stem_ptr, parts.stem_idx, parts.bands
-            )  # fmt: skip
-            self._counts.fill(parts, n)
-        else:
-            clean_hash = prepared["hash"].astype(np.uint64)
-            lens = prepared["stem_len"].astype(np.int64)
-            sidx = prepared["stem_idx"].astype(np.uint64)
-            if clean_hash.shape != (n,) or lens.shape != (n,) or int(lens.sum()) != sidx.size:
-                raise ValueError("stems and hashes do not fit the items")
-            if lens.size and lens.min() < 0:
-                raise ValueError("negative stem counts")
-            sptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(lens, out=sptr[1:])
-            bands = band_keys(sptr, sidx, clean_hash)
-            self._counts = WindowCounts.from_arrays(prepared, n)
-        self._hash = GrowArray(np.uint64, clean_hash)
-        self._stem_ptr = GrowArray(np.int64, sptr)
-        self._stem_idx = GrowArray(np.uint64, sidx)
-        self._table.rebuild(bands, np.arange(n))
-        order = np.lexsort((rank, story))
-        members: dict[int, list[int]] = {}
-        for k in order.tolist():
-            members.setdefault(int(story[k]), []).append(k)
-        self._members = members
-        self._next_story = int(story.max()) + 1
-        self._t_newest = float(times.max())
-        self._t_oldest = float(times.min())
 
     def memory_bytes(self) -> int:
         """Approximate bytes the index holds (arrays, texts, ids, dictionaries)."""

@@ -41,7 +41,9 @@ from bench_classify import accuracy_table, make_feed, russian  # noqa: E402
 
 def run(tree: Path, feed: Path, out: Path) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system) and peak MiB of one classify."""
+    # both trees read this checkout's model: the comparison is of the code, not of two models
     cmd = [sys.executable, "-m", "feedclass.cli", "classify", str(feed), "-o", str(out)]
+    cmd += ["-m", str(ROOT / "models" / "feedclass-default.fcm")]
     env = dict(os.environ, PYTHONPATH=str(tree))
     start = time.perf_counter()
     proc = subprocess.run(

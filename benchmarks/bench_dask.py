@@ -260,7 +260,9 @@ def main() -> int:
                     )
                 )
             )
-        print("\nshared machine (2 cores, 8 helpers at once): compare ratios within one run")
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        cores = os.cpu_count()
+        print(f"\nload average at the end {load} on {cores} cores: compare ratios within one run")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -19,15 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from feedclass.dedup.bandtable import WALK, BandTable, GrowArray, top_voted
+from feedclass.dedup.bandtable import WALK, top_voted
 from feedclass.dedup.clusters import MERGE_BUDGET, joins_story, score_floor
 from feedclass.dedup.featurize import featurize
 from feedclass.dedup.indexparts import Parts
+from feedclass.dedup.indexstorage import IndexStorage
 from feedclass.dedup.inputs import ItemId
 from feedclass.dedup.match import Match
 from feedclass.dedup.pairs import pair_scores
 from feedclass.dedup.slips import share_a_slip, slip_forms
-from feedclass.dedup.windowcounts import WindowCounts, gather_rows
+from feedclass.dedup.windowcounts import gather_rows
 
 __all__ = ["PeriodIngest"]
 
@@ -36,7 +37,7 @@ _EPS = 1e-9  # a score this close below the threshold reaches it (float sums dif
 _SLIP_BAND = 0.2  # pairs this far below the floor may still be a copy with a slip of the pen
 
 
-class PeriodIngest:
+class PeriodIngest(IndexStorage):
     """The ingest steps of :class:`~feedclass.dedup.index.DedupIndex` (a mixin: it reads and
     moves the index's storage, and calls its ``_append``, ``_place``, ``_prune``, ``_match``).
 
@@ -48,33 +49,7 @@ class PeriodIngest:
     """
 
     if TYPE_CHECKING:
-        # the index's storage (set in DedupIndex._reset and _fill), declared for type checkers
-        threshold: float
-        window_days: float
-        max_items: int | None
-        meta: dict[str, Any]
-        _texts: list[str]
-        _ids: list[ItemId]
-        _slot_of: dict[ItemId, int]
-        _time: GrowArray
-        _story: GrowArray
-        _alive: GrowArray
-        _src: GrowArray
-        _score: GrowArray
-        _hash: GrowArray
-        _stem_ptr: GrowArray
-        _stem_idx: GrowArray
-        _sources: dict[str, int]
-        _source_names: list[str]
-        _members: dict[int, list[int]]
-        _forbid: dict[int, set[int]]
-        _table: BandTable
-        _counts: WindowCounts
-        _dropped: list[int]
-        _n_alive: int
-        _next_story: int
-        _t_newest: float
-        _t_oldest: float
+        # the index's methods these steps call, declared for type checkers
 
         def _queue_drops(self) -> None: ...
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from feedclass.dedup.bandtable import BandTable, GrowArray
+from feedclass.dedup.bandtable import GrowArray
 from feedclass.dedup.candidates import band_keys
 from feedclass.dedup.clusters import DEFAULT_THRESHOLD
 from feedclass.dedup.indexfile import (
@@ -26,6 +26,7 @@ from feedclass.dedup.indexfile import (
     write_index_stream,
 )
 from feedclass.dedup.indexparts import item_parts
+from feedclass.dedup.indexstorage import IndexStorage
 from feedclass.dedup.inputs import ItemId, as_time, check_headline, check_item_id
 from feedclass.dedup.windowcounts import WindowCounts, gather_rows
 from feedclass.errors import DataError, StateFileError
@@ -35,7 +36,7 @@ __all__ = ["IndexState"]
 _Index = TypeVar("_Index", bound="IndexState")
 
 
-class IndexState:
+class IndexState(IndexStorage):
     """Saving, loading and listing of :class:`~feedclass.dedup.index.DedupIndex` (a mixin: it
     reads the index's storage and calls its ``_queue_drops``; ``_fill`` sets that storage).
 
@@ -48,33 +49,7 @@ class IndexState:
     """
 
     if TYPE_CHECKING:
-        # the index's storage (set in DedupIndex._reset and _fill), declared for type checkers
-        threshold: float
-        window_days: float
-        max_items: int | None
-        meta: dict[str, Any]
-        _texts: list[str]
-        _ids: list[ItemId]
-        _slot_of: dict[ItemId, int]
-        _time: GrowArray
-        _story: GrowArray
-        _alive: GrowArray
-        _src: GrowArray
-        _score: GrowArray
-        _hash: GrowArray
-        _stem_ptr: GrowArray
-        _stem_idx: GrowArray
-        _sources: dict[str, int]
-        _source_names: list[str]
-        _members: dict[int, list[int]]
-        _forbid: dict[int, set[int]]
-        _table: BandTable
-        _counts: WindowCounts
-        _dropped: list[int]
-        _n_alive: int
-        _next_story: int
-        _t_newest: float
-        _t_oldest: float
+        # the index's methods these steps call, declared for type checkers
 
         def _queue_drops(self) -> None: ...
 

@@ -26,7 +26,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 from feedclass.classify import classify_file  # noqa: E402
 from feedclass.cli import main  # noqa: E402
 from feedclass.distributed import classify_shards, parse_address  # noqa: E402
-from feedclass.errors import DataError, InputFileError  # noqa: E402
+from feedclass.errors import ClusterError, DataError, InputFileError  # noqa: E402
 from feedclass.model import load_model  # noqa: E402
 from feedclass.shards import list_shards  # noqa: E402
 
@@ -371,13 +371,15 @@ def test_bad_worker_memory_is_one_line_error(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("parts", [1, 3, 7])
-def test_shuffled_candidates_are_the_single_process_candidates(parts):
-    """Band entries split by key, pairs sent to both items' partitions, each item's best kept:
-    exactly the candidate pairs of one process, however many partitions."""
+def test_shuffled_candidates_are_the_single_process_candidates(parts, tmp_path):
+    """Band entries split by key, pairs sent to both items' partitions through the exchange
+    folder, each item's best kept: exactly the candidate pairs of one process, however many
+    partitions; the folder is gone afterwards."""
     import numpy as np
 
     from feedclass.dedup import candidate_pairs, featurize
-    from feedclass.distributed.candidates import band_parts, keep_best, window_pairs
+    from feedclass.distributed.candidates import band_task, best_task, window_task
+    from feedclass.distributed.exchange import Exchange
 
     texts = [t for _, t in _dedup_feed() + _rows(400, 5) if t]
     n = len(texts)
@@ -385,21 +387,28 @@ def test_shuffled_candidates_are_the_single_process_candidates(parts):
     perm = np.argsort(feats.clean_hash, kind="stable")
     number = np.empty(n, np.int64)
     number[perm] = np.arange(n)
+    ex = Exchange.beside(tmp_path / "out")
     # two shards, each featurised on its own (band keys depend on the headline only)
-    offsets = np.array([0, 150, n])
-    shard_parts = [
-        band_parts(featurize(texts[lo:hi], idf)[0], number[lo:hi], n, parts)
-        for lo, hi in ((0, 150), (150, n))
+    counts = [
+        band_task(ex, k, featurize(texts[lo:hi], idf)[0], number[lo:hi], n, parts)
+        for k, (lo, hi) in enumerate(((0, 150), (150, n)))
     ]
-    windows = [window_pairs(n, parts, *[sp[q] for sp in shard_parts]) for q in range(parts)]
+    sizes = [window_task(ex, q, counts, n, parts) for q in range(parts)]
     got = set()
-    for q in range(parts):
-        groups = keep_best(n, 12, perm, offsets, *[w[q] for w in windows])
-        for (a, b), (ia, ib) in groups.items():
-            got |= set(zip((ia + offsets[a]).tolist(), (ib + offsets[b]).tolist()))
+    for r in range(parts):
+        lo, hi = best_task(ex, r, sizes, n, 12, perm)
+        got |= set(zip(lo.tolist(), hi.tolist()))
     pi, pj = candidate_pairs(feats)
     assert got == set(zip(pi.tolist(), pj.tolist()))
     assert len(got) > 100
+    # a piece lost under a running job is an error, not fewer candidates
+    victim = next(ex.folder.glob("window-*.bin"))
+    victim.unlink()
+    with pytest.raises(ClusterError, match="shuffle piece"):
+        for r in range(parts):
+            best_task(ex, r, sizes, n, 12, perm)
+    ex.remove()
+    assert list(tmp_path.iterdir()) == []
 
 
 def _slip(text: str, k: int) -> str:

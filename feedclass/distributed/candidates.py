@@ -14,6 +14,7 @@ import numpy as np
 
 from feedclass.dedup import candidate_keys
 from feedclass.dedup.candidates import BANDS
+from feedclass.distributed.exchange import Exchange
 from feedclass.jit import jit
 
 # Neighbours each band entry is paired with in its sorted bucket: the single process's window
@@ -120,37 +121,30 @@ def _window_codes(a, key_shift, idx_bits, n, window, out, pos):  # pragma: no co
     return pos
 
 
-def keep_best(n: int, k: int, perm: Any, offsets: Any, *pieces: Any) -> dict[Any, Any]:
+def keep_best(n: int, k: int, perm: Any, *pieces: Any) -> tuple[Any, Any]:
     """Each item's ``k`` best-supported candidates (most bands, then lowest pair number).
 
     The single process keeps a pair when it is among the ``k`` best of either item; this
     partition holds every candidate of its items, so it ranks them here. Returns the kept
-    pairs as feed positions, grouped by the pair of shards they join.
+    pairs as feed positions, the lower first (a pair kept by both its items comes from
+    both their partitions: the caller keeps it once).
     """
     import numpy as np
 
     a = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
     if a.size == 0:
-        return {}
+        e = np.zeros(0, np.int64)
+        return e, e
     a.sort()
     bits = max(1, int(n - 1).bit_length())
     key, base = _rank_keys(a, n, bits)
+    del a
     key.sort()
     kept = np.unique(_best_of_sorted(key, k, bits, base, n))
+    del key
     # item numbers -> feed positions (the pair's lower position first, as the single process)
     gi, gj = perm[kept // n], perm[kept % n]
-    lo, hi = np.minimum(gi, gj), np.maximum(gi, gj)
-    sa = np.searchsorted(offsets, lo, side="right") - 1
-    sb = np.searchsorted(offsets, hi, side="right") - 1
-    groups: dict[Any, Any] = {}
-    key = sa * len(offsets) + sb
-    order = np.argsort(key, kind="stable")
-    key, lo, hi, sa, sb = key[order], lo[order], hi[order], sa[order], sb[order]
-    cuts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1], [True])))
-    for c0, c1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
-        ga, gb = int(sa[c0]), int(sb[c0])
-        groups[(ga, gb)] = (lo[c0:c1] - offsets[ga], hi[c0:c1] - offsets[gb])
-    return groups
+    return np.minimum(gi, gj), np.maximum(gi, gj)
 
 
 @jit(lazy=True, nogil=True)
@@ -214,8 +208,42 @@ def _best_of_sorted(key: Any, k: int, bits: int, base: int, n: int) -> Any:
     return out[:w]
 
 
-def pick_group(groups: dict[Any, Any], key: tuple[int, int]) -> Any:
-    return groups.get(key)
+def band_task(ex: Exchange, shard: int, feats: Any, idx: Any, n: int, n_parts: int) -> Any:
+    """:func:`band_parts` of one shard into the exchange: one piece per key partition (its
+    bands one after another); returns the entries per (partition, band)."""
+    import numpy as np
+
+    parts = band_parts(feats, idx, n, n_parts)
+    counts = np.array([[b.size for b in p] for p in parts], dtype=np.int64).reshape(n_parts, -1)
+    ex.write("band", shard, [np.concatenate(p) if p else np.zeros(0, np.uint64) for p in parts])
+    return counts
+
+
+def window_task(ex: Exchange, q: int, band_counts: list[Any], n: int, n_parts: int) -> list[int]:
+    """:func:`window_pairs` of key partition ``q``, read from the exchange (every shard's
+    piece), its records written back, one piece per item partition; returns their sizes."""
+    import numpy as np
+
+    sizes = [int(c[q].sum()) for c in band_counts]
+    pieces = ex.read("band", sizes, q, np.uint64)
+    shard_parts = []
+    for piece, c in zip(pieces, band_counts):
+        cuts = np.concatenate(([0], np.cumsum(c[q])))
+        shard_parts.append([piece[cuts[b] : cuts[b + 1]] for b in range(c.shape[1])])
+    del pieces
+    out = window_pairs(n, n_parts, *shard_parts)
+    del shard_parts
+    return ex.write("window", q, out)
+
+
+def best_task(
+    ex: Exchange, r: int, window_sizes: list[list[int]], n: int, k: int, perm: Any
+) -> tuple[Any, Any]:
+    """:func:`keep_best` of item partition ``r``, its records read from the exchange."""
+    import numpy as np
+
+    pieces = ex.read("window", [w[r] for w in window_sizes], r, np.int64)
+    return keep_best(n, k, perm, *pieces)
 
 
 #: Groups up to this size get every pair scored; a larger one, each member against its first

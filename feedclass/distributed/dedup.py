@@ -32,13 +32,13 @@ from feedclass.dedup.candidates import TOP_K
 from feedclass.dedup.facts import feed_typo_words
 from feedclass.dedup.typos import join_typo_words
 from feedclass.distributed.candidates import (
-    band_parts,
-    keep_best,
+    band_task,
+    best_task,
     pairs_within_groups,
-    pick_group,
-    window_pairs,
+    window_task,
 )
-from feedclass.distributed.cluster import dask_client, gather, output_folder, pick, publish_folder
+from feedclass.distributed.cluster import dask_client, gather, output_folder, publish_folder
+from feedclass.distributed.exchange import Exchange
 from feedclass.distributed.rows import take_rows
 from feedclass.errors import DataError
 from feedclass.shards import list_shards
@@ -176,19 +176,24 @@ def _meta(feats: Any, items: _ShardItems) -> tuple[Any, Any, Any, list[str] | No
     return feats.clean_hash, feats.length, items.times, items.sources
 
 
-def _unique_pairs(*pieces: Any) -> tuple[Any, Any]:
-    """One shard pair's candidates from every partition, each pair once (shard-local rows)."""
+def _by_shard_pair(
+    pi: Any, pj: Any, offsets: Any
+) -> Iterator[tuple[tuple[int, int], tuple[Any, Any]]]:
+    """Pairs (feed positions, lower first) grouped by the shards of their two items, as
+    shard-local rows, shard pairs in order (shard a's tasks together: its features are read
+    back from spill once)."""
     import numpy as np
 
-    got = [p for p in pieces if p is not None]
-    if not got:
-        e = np.zeros(0, np.int64)
-        return e, e
-    # A pair kept by both its items comes from both their partitions: score it once.
-    code = np.unique(
-        np.concatenate([p[0] for p in got]) * (1 << 32) + np.concatenate([p[1] for p in got])
-    )
-    return code >> 32, code & ((1 << 32) - 1)
+    sa = np.searchsorted(offsets, pi, side="right") - 1
+    sb = np.searchsorted(offsets, pj, side="right") - 1
+    key = sa * len(offsets) + sb
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cuts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1], [True])))
+    for c0, c1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        rows = order[c0:c1]
+        a, b = int(sa[rows[0]]), int(sb[rows[0]])
+        yield (a, b), (pi[rows] - offsets[a], pj[rows] - offsets[b])
 
 
 def _rows_for(fb: Any, pairs: tuple[Any, Any]) -> tuple[Any, Any]:
@@ -347,7 +352,6 @@ def dedup_shards(
     >>> (d / "out" / "b.csv").read_text().splitlines()[1]  # doctest: +SKIP
     'Срочно: пожар на складе в Алматы,0,a.csv:1'
     """
-    import distributed
     import numpy as np
 
     from feedclass.dedup import DEFAULT_THRESHOLD
@@ -439,61 +443,56 @@ def dedup_shards(
             perm = np.argsort(clean_hash, kind="stable")
             number = np.empty(n, dtype=np.int64)
             number[perm] = np.arange(n)
-            # About 2**18 items a partition: each ranks ~200 candidate records per item, and
-            # its sorts must stay well inside one worker's memory limit.
-            n_parts = partitions or max(2 * n_workers, (n >> 18) + 1)
-            parts = [
-                submit(band_parts, f, number[offsets[k] : offsets[k + 1]], n, n_parts, tag=str(k))
-                for k, f in enumerate(feats)
-            ]
-            per_part = [
-                [client.submit(pick, p, q, key=f"pick-{run}-{k}-{q}") for k, p in enumerate(parts)]
-                for q in range(n_parts)
-            ]
-            # The client lets go of each stage's futures once the next stage holds them, so a
-            # worker frees a shard's band entries (hundreds of MB at 10M) as soon as every
-            # partition has picked its part, instead of keeping or spilling them to the end.
-            del parts
-            windows = [
-                submit(window_pairs, n, n_parts, *per_part[q], tag=str(q)) for q in range(n_parts)
-            ]
-            del per_part
-            perm_f = submit(_held, perm, tag="perm")
-            off_f = submit(_held, offsets, tag="offsets")
-            best = [
-                submit(
-                    keep_best,
-                    n,
-                    TOP_K,
-                    perm_f,
-                    off_f,
-                    *[
-                        client.submit(pick, w, q, key=f"wpick-{run}-{i}-{q}")
-                        for i, w in enumerate(windows)
-                    ],
-                    tag=str(q),
-                )
-                for q in range(n_parts)
-            ]
-            del windows
-            # The stage clock waits for the candidates so that the two halves read apart.
-            distributed.wait(best)
+            # About 2**17 items a partition: each ranks ~200 candidate records per item, and
+            # its sorts must stay well inside one worker's memory limit beside the features
+            # Dask keeps there.
+            n_parts = partitions or max(2 * n_workers, (n >> 17) + 1)
+            # The shuffle's pieces go to files beside the output, written once, read once.
+            ex = Exchange.beside(dest)
+            try:
+                band_counts = [
+                    submit(
+                        band_task,
+                        ex,
+                        k,
+                        f,
+                        number[offsets[k] : offsets[k + 1]],
+                        n,
+                        n_parts,
+                        tag=str(k),
+                    )
+                    for k, f in enumerate(feats)
+                ]
+                window_sizes = [
+                    submit(window_task, ex, q, band_counts, n, n_parts, tag=str(q))
+                    for q in range(n_parts)
+                ]
+                perm_f = submit(_held, perm, tag="perm")
+                best = [
+                    submit(best_task, ex, r, window_sizes, n, TOP_K, perm_f, tag=str(r))
+                    for r in range(n_parts)
+                ]
+                del band_counts, window_sizes
+                kept = gather(client, best, shards)
+                del best
+            finally:
+                ex.remove()
+            # A pair kept by both its items comes from both their partitions: score it once.
+            code = np.unique(np.concatenate([lo * n + hi for lo, hi in kept]))
+            del kept
             clock("candidates")
             min_score = score_floor(thr)
-            scored = []
-            for a in range(len(shards)):
-                for b in range(a, len(shards)):
-                    pieces = [
-                        client.submit(pick_group, g, (a, b), key=f"gpick-{run}-{q}-{a}-{b}")
-                        for q, g in enumerate(best)
-                    ]
-                    pairs = submit(_unique_pairs, *pieces, tag=f"{a}-{b}")
-                    scored.append(_submit_score(submit, feats, a, b, pairs, offsets, min_score))
+            scored = [
+                _submit_score(submit, feats, a, b, piece, offsets, min_score)
+                for (a, b), piece in _by_shard_pair(code // n, code % n, offsets)
+            ]
+            del code
             got = gather(client, scored, shards)
-            del best, scored, pieces
+            del scored
             pi = np.concatenate([g[0] for g in got])
             pj = np.concatenate([g[1] for g in got])
             sc = np.concatenate([g[2] for g in got])
+            del got
             clock("scores")
             summary.candidates = int(pi.size)
             order = representative_order(n, keep, times, length)
@@ -502,13 +501,10 @@ def dedup_shards(
             # them now, where the features are, so story formation finds them.
             ei, ej = pairs_within_groups(n, pi, pj, sc, thr, order)
             if ei.size:
-                extra = []
-                sa = np.searchsorted(offsets, ei, side="right") - 1
-                sb = np.searchsorted(offsets, ej, side="right") - 1
-                for a, b in sorted(set(zip(sa.tolist(), sb.tolist()))):
-                    m = (sa == a) & (sb == b)
-                    piece = (ei[m] - offsets[a], ej[m] - offsets[b])
-                    extra.append(_submit_score(submit, feats, a, b, piece, offsets, 0.0, "x"))
+                extra = [
+                    _submit_score(submit, feats, a, b, piece, offsets, 0.0, "x")
+                    for (a, b), piece in _by_shard_pair(ei, ej, offsets)
+                ]
                 got = gather(client, extra, shards)
                 pi = np.concatenate([pi] + [g[0] for g in got])
                 pj = np.concatenate([pj] + [g[1] for g in got])

@@ -86,20 +86,47 @@ def window_pairs(n: int, n_dest: int, *shard_parts: list[Any]) -> list[Any]:
         a = np.concatenate([parts[b] for parts in shard_parts])
         a.sort()
         pos = _window_codes(a, key_shift, idx_bits, n, _WINDOW, u, pos)
-    u = u[:pos]
     # A pair proposed by several bands of this partition travels once, with its count of
     # votes: the records to move shrink by about the number of bands a near duplicate shares.
-    u, votes = np.unique(u, return_counts=True)
+    u, votes = _counted(u[:pos])
     votes = np.minimum(votes, 63)
-    out = []
-    lo, hi = u // n, u % n
-    for side, owner in ((0, lo), (1, hi)):
-        rec = ((u * 2 + side) << 6) | votes
-        dest = (owner * n_dest // n).astype(np.int16)
-        order = np.argsort(dest, kind="stable")
-        bounds = np.searchsorted(dest[order], np.arange(n_dest + 1))
-        out.append([rec[order[bounds[q] : bounds[q + 1]]] for q in range(n_dest)])
-    return [np.concatenate([out[0][q], out[1][q]]) for q in range(n_dest)]
+    lo = u // n
+    hi = u - lo * n
+    # Side 0 goes to lo's partition: u is sorted, so lo is too and its parts are slices.
+    rec0 = ((u * 2) << 6) | votes
+    b0 = np.searchsorted(lo * n_dest // n, np.arange(n_dest + 1))
+    rec1 = ((u * 2 + 1) << 6) | votes
+    dest = (hi * n_dest // n).astype(np.int32)
+    order = np.argsort(dest, kind="stable")
+    b1 = np.searchsorted(dest[order], np.arange(n_dest + 1))
+    rec1 = rec1[order]
+    return [
+        np.concatenate([rec0[b0[q] : b0[q + 1]], rec1[b1[q] : b1[q + 1]]]) for q in range(n_dest)
+    ]
+
+
+def sorted_distinct(a: Any) -> Any:
+    """The distinct values of an integer array, sorted (``np.unique`` by one in-place sort,
+    several times faster than its hash path on tens of millions of pair codes).
+
+    Examples
+    --------
+    >>> sorted_distinct(np.array([5, 1, 5, 3, 1])).tolist()
+    [1, 3, 5]
+    """
+    return _counted(a)[0]
+
+
+def _counted(a: Any) -> tuple[Any, Any]:
+    """Sorted distinct values of ``a`` (sorted in place) and how often each occurs."""
+    a.sort()
+    if a.size == 0:
+        return a, np.zeros(0, np.int64)
+    first = np.empty(a.size, dtype=bool)
+    first[0] = True
+    np.not_equal(a[1:], a[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return a[starts], np.diff(np.append(starts, a.size))
 
 
 @jit(lazy=True, nogil=True)
@@ -140,7 +167,7 @@ def keep_best(n: int, k: int, perm: Any, *pieces: Any) -> tuple[Any, Any]:
     key, base = _rank_keys(a, n, bits)
     del a
     key.sort()
-    kept = np.unique(_best_of_sorted(key, k, bits, base, n))
+    kept = sorted_distinct(_best_of_sorted(key, k, bits, base, n))
     del key
     # item numbers -> feed positions (the pair's lower position first, as the single process)
     gi, gj = perm[kept // n], perm[kept % n]

@@ -35,6 +35,7 @@ from feedclass.distributed.candidates import (
     band_task,
     best_task,
     pairs_within_groups,
+    sorted_distinct,
     window_task,
 )
 from feedclass.distributed.cluster import dask_client, gather, output_folder, publish_folder
@@ -478,7 +479,7 @@ def dedup_shards(
             finally:
                 ex.remove()
             # A pair kept by both its items comes from both their partitions: score it once.
-            code = np.unique(np.concatenate([lo * n + hi for lo, hi in kept]))
+            code = sorted_distinct(np.concatenate([lo * n + hi for lo, hi in kept]))
             del kept
             clock("candidates")
             min_score = score_floor(thr)
@@ -657,6 +658,8 @@ def _submit_score(
     """The task scoring shard a's pairs into shard b, where a's features lie; b sends rows."""
     fb = None
     if a != b:
+        # the pairs travel to the cluster once, as a task's result both tasks read
+        pairs = submit(_held, pairs, tag=f"pairs-{tag}{a}-{b}")
         fb = submit(_rows_for, feats[b], pairs, tag=f"{tag}{a}-{b}")
     return submit(
         _score_group,

@@ -411,6 +411,26 @@ def test_shuffled_candidates_are_the_single_process_candidates(parts, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_idf_alone_equals_the_idf_featurize_counts():
+    """The distributed dedup sums each shard's ``fit_idf``: it must count what featurize does,
+    with the batch's own slips undone or with an archive-wide typo table."""
+    import numpy as np
+
+    from feedclass.dedup.facts import feed_typo_words
+    from feedclass.dedup.featurize import featurize, fit_idf
+    from feedclass.dedup.typos import join_typo_words
+
+    texts = [t for _, t in _dedup_feed() + _rows(300, 6)]
+    texts += [_slip(t, k) for k, t in enumerate(texts[:40]) if t]
+    table = join_typo_words([feed_typo_words(texts[:100]), feed_typo_words(texts[100:])])
+    for typos in (True, False, table):
+        want, got = featurize(texts, typos=typos)[1], fit_idf(texts, typos=typos)
+        assert got.n_docs == want.n_docs == len(texts)
+        for name in ("char_df", "word_keys", "word_df", "cap_keys"):
+            assert np.array_equal(getattr(got, name), getattr(want, name)), name
+    assert fit_idf([]).n_docs == featurize([])[1].n_docs
+
+
 def _slip(text: str, k: int) -> str:
     """A slip of the pen in the longest word: a letter dropped (k even) or two swapped."""
     words = text.split(" ")

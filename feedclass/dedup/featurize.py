@@ -37,6 +37,7 @@ __all__ = [
     "clean_hashes",
     "empty_features",
     "featurize",
+    "fit_idf",
     "join_features",
 ]
 
@@ -449,3 +450,38 @@ def _row_hashes(clean, off):  # pragma: no cover - numba
     for d in numba.prange(n):
         out[d] = hash_codes(clean, off[d], off[d + 1])
     return out
+
+
+def fit_idf(texts: list[str], *, typos: bool | TypoWords = True) -> Idf:
+    """The document frequencies :func:`featurize` counts over ``texts``, without the rows.
+
+    ``featurize(texts, typos=t)[1]`` builds every feature row only to be thrown away when the
+    caller wants the IDF alone (the distributed dedup sums each shard's before featurising
+    with the archive's): this stops after the tokens, names and char n-gram counts.
+
+    Examples
+    --------
+    >>> texts = ["Пожар на складе в Алматы", "Курс доллара на 5 мая", "Пожар в Астане"]
+    >>> a, b = fit_idf(texts), featurize(texts)[1]
+    >>> a.n_docs, bool((a.word_df == b.word_df).all() and (a.char_df == b.char_df).all())
+    (3, True)
+    """
+    n = len(texts)
+    if n == 0:
+        return fit_idf([""], typos=typos)  # as featurize: one empty headline's counts
+    ct = content_tokens(texts, typos=typos)
+    names = find_names(ct, n, None, only_known=False)
+    wsh = ct.shash[ct.content]
+    wkeys = np.unique(wsh)
+    winv = find_sorted(wkeys, wsh)
+    wptr0 = ptr_from_docs(ct.doc[ct.content], n)
+    _p, rows_sorted = sorted_rows(wptr0, winv)
+    _ptr, widx_c, _cnt = count_rows(wptr0, rows_sorted)
+    _cptr, cidx, _ccnt = _char_ngrams(ct.tk["clean"], ct.tk["clean_off"], _CHAR_N, CHAR_BUCKETS)
+    return Idf(
+        n_docs=n,
+        char_df=np.bincount(cidx, minlength=CHAR_BUCKETS).astype(np.float64),
+        word_keys=wkeys,
+        word_df=np.bincount(widx_c, minlength=wkeys.size).astype(np.float64),
+        cap_keys=np.unique(ct.shash[names.proper]),
+    )

@@ -3,7 +3,8 @@
 The distributed path calls the same per-batch library functions as a single process
 (:func:`feedclass.classify.classify_file`, the dedup package's steps); this package only
 decides where each shard runs (:mod:`~feedclass.distributed.cluster`) and how dedup
-candidates meet (:mod:`~feedclass.distributed.candidates`). Every worker must see the input and
+candidates meet (:mod:`~feedclass.distributed.candidates`, through the files of
+:mod:`~feedclass.distributed.exchange`, beside the output). Every worker must see the input and
 output paths under the same names (one machine, or a shared file system).
 
 What workers trust: Dask moves task arguments and results between processes with pickle, so

@@ -4,6 +4,8 @@ Each shard's MinHash band entries are split by key into partitions, so that ever
 whole in one place; each partition pairs an entry with its next few of the same key, as the
 single process does over its one sorted list, and sends each pair to the partitions of its two
 items; there each item keeps its best-supported candidates, again as the single process does.
+Both exchanges go through :class:`~feedclass.distributed.exchange.Exchange` (``band_task``,
+``window_task``, ``best_task``): each piece a file written once and read once.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from feedclass.dedup import (
 )
 from feedclass.dedup.candidates import TOP_K
 from feedclass.dedup.facts import feed_typo_words
+from feedclass.dedup.featurize import fit_idf
 from feedclass.dedup.typos import join_typo_words
 from feedclass.distributed.candidates import (
     band_task,
@@ -703,7 +704,8 @@ def _typo_task(items: _ShardItems) -> Any:
 
 
 def _fit_idf_task(items: _ShardItems, typos: Any) -> Any:
-    return featurize(items.texts, typos=typos)[1]
+    # the counts alone: the shard is featurised once, with the archive's IDF, next
+    return fit_idf(items.texts, typos=typos)
 
 
 def _featurize_task(items: _ShardItems, idf: Any, typos: Any) -> Any:

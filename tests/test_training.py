@@ -203,3 +203,64 @@ def test_self_training_refuses_an_unknown_calibration_split() -> None:
     texts, labels = example_training()
     with pytest.raises(ValueError, match="calibration_split must be one of"):
         fit_self_trained({"n_features": 2**16, "calibration_split": "any"}, texts, labels, [])
+
+
+def test_audit_module_examples_run() -> None:
+    import doctest
+
+    import training.relabel
+
+    result = doctest.testmod(training.relabel)
+    assert result.attempted >= 2 and result.failed == 0
+
+
+def test_audit_sample_is_seeded_continues_and_never_reads_a_dev_channel() -> None:
+    from training.levers import DEV_SENDERS
+    from training.relabel import audit_sample
+
+    dev = next(iter(DEV_SENDERS))
+    items = [
+        {"id": f"pp{lab}{i}", "label": lab, "part": "topics", "source": "paraphraser"}
+        for i in range(40)
+        for lab in ("society", "politics")
+    ] + [
+        {"id": f"tg{dev}_{i}", "label": "society", "part": "ours", "source": "tg_news_silver"}
+        for i in range(40)
+    ]
+    first = audit_sample(items, 10, classes=("society", "politics"), seed=7)
+    assert [r["id"] for r in first] == [
+        r["id"] for r in audit_sample(items[::-1], 10, classes=("society", "politics"), seed=7)
+    ]  # order of the corpus does not matter
+    assert Counter(r["label"] for r in first) == {"society": 10, "politics": 10}
+    assert not [r for r in first if r["source"] == "tg_news_silver"]
+    second = audit_sample(items, 10, classes=("society", "politics"), seed=7, skip=10)
+    assert not {r["id"] for r in first} & {r["id"] for r in second}
+
+
+def test_an_audit_line_for_an_item_that_is_not_in_the_data_is_refused() -> None:
+    from training.build import apply_audit
+
+    items = [{"id": "a", "label": "society"}, {"id": "b", "label": "politics"}]
+    assert [r["label"] for r in apply_audit(items, {"a": "incidents"})] == [
+        "incidents",
+        "politics",
+    ]
+    assert items[0]["label"] == "society"  # the input is not changed in place
+    with pytest.raises(SystemExit, match=r"1 ids not in the data, e.g. zz"):
+        apply_audit(items, {"zz": "culture"})
+
+
+def test_audited_labels_replace_the_labels_items_came_with() -> None:
+    data = needs_shared("topics")
+    needs_shared("tg_news_silver")
+    from training.build import AUDIT_LABELS, load_corpus
+    from training.sources import load_labels
+
+    audited = load_labels(AUDIT_LABELS)
+    before = {r["id"]: r["label"] for r in load_corpus(data.parent, audit=False)}
+    after = {r["id"]: r["label"] for r in load_corpus(data.parent)}
+    assert set(audited) <= set(after)
+    assert all(after[i] == audited[i] for i in audited)
+    assert all(after[i] == before[i] for i in after if i not in audited)
+    changed = sum(before[i] != audited[i] for i in audited)
+    assert 0 < changed < len(audited)

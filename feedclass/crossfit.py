@@ -176,7 +176,9 @@ def held_out_scores(
         coef, intercept = fit_linear(M[train], remap, len(present), cost[train])
         unseen = copy.copy(features)
         unseen.__dict__.pop("_pack_cache", None)
-        seen = np.bincount(M[train].indices, minlength=M.shape[1]) > 0
+        # Only the hashed columns have an IDF: the word-vector block (if any) follows them.
+        n_hashed = len(unseen.idf_)
+        seen = np.bincount(M[train].indices, minlength=M.shape[1])[:n_hashed] > 0
         unseen.idf_ = np.where(seen, unseen.idf_, 0)
         unseen.idf_ = unseen.idf_.astype(np.float32)
         s = np.full((len(test), n_classes), -1e9)

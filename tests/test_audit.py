@@ -39,7 +39,7 @@ def _flipped(
 def test_flipped_labels_rank_first() -> None:
     from feedclass import TopicModel
 
-    # 475 English headlines we wrote, 23 labels flipped.
+    # the English headlines we wrote, 5% of their labels flipped
     texts, noisy, flipped = _flipped(ROOT / "training" / "authored" / "en_headlines.csv")
     items = audit_labels(texts, noisy, model=TopicModel(n_features=2**18), folds=5)
     assert sorted(it.index for it in items) == list(range(len(texts)))

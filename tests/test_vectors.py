@@ -94,3 +94,17 @@ def test_clone_shares_the_read_only_vectors():
 def test_vectors_of_the_wrong_shape_are_refused():
     with pytest.raises(DataError, match=r"vectors must have shape \(len\(words\), dim\)"):
         WordVectors(["a", "b"], np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("split", [None, "grouped"])
+def test_calibrated_fit_with_vectors_gives_probabilities(split):
+    # The calibration's internal fits see the vector block beside the hashed columns: a
+    # calibrated fit with vectors used to stop on a shape error there.
+    wv = WordVectors(WORDS, VECS)
+    texts, labels = TRAIN * 4, LABELS * 4
+    groups = [f"g{i % 12}" for i in range(len(texts))] if split else None
+    model = TopicModel(n_features=2**16, vector_weight=0.5, word_vectors=wv)
+    model.fit(texts, labels, groups=groups)
+    proba = model.predict_proba(["Турнир", "Инфляция"])
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert model.predict(["Турнир", "Инфляция"]).tolist() == ["sport", "economy"]

@@ -67,8 +67,17 @@ MODEL_PARAMS: dict[str, Any] = {
 }
 
 
-def load_corpus(data_dir: Path) -> list[dict]:
-    """Every labelled training item, deduplicated on normalised text (first source wins)."""
+#: Labels we re-read against training/labels/GUIDE.md (id,label); they replace the label an
+#: item came with (the topics file's or an earlier one of ours). See training/relabel.py.
+AUDIT_LABELS = LABELS / "audit.csv"
+
+
+def load_corpus(data_dir: Path, *, audit: bool = True) -> list[dict]:
+    """Every labelled training item, deduplicated on normalised text (first source wins).
+
+    With ``audit`` (the recipe), the labels of ``AUDIT_LABELS`` replace the ones the items came
+    with; ``audit=False`` gives the labels as they were before the audit.
+    """
     items: list[dict] = []
     items += [dict(r, part="topics") for r in sources.load_topics(data_dir)]
     labelled = [
@@ -107,6 +116,8 @@ def load_corpus(data_dir: Path) -> list[dict]:
             raise SystemExit(f"training/labels/msrp.csv: id {item_id} not in the data")
         items.append(dict(msrp[item_id], label=label, part="msrp"))
     items += [dict(r, part="bbc") for r in sources.load_bbc(data_dir)]
+    if audit and AUDIT_LABELS.is_file():
+        items = apply_audit(items, sources.load_labels(AUDIT_LABELS))
     # A check item's text never enters training, even when another outlet reposted it.
     seen: set[str] = check_titles(data_dir)
     out = []
@@ -118,6 +129,20 @@ def load_corpus(data_dir: Path) -> list[dict]:
         out.append(item)
     near = near_check_items([r["title"] for r in out], data_dir)
     return [r for i, r in enumerate(out) if i not in near]
+
+
+def apply_audit(items: list[dict], audited: dict[str, str]) -> list[dict]:
+    """``items`` with the re-read labels of ``audited`` (id -> label) in place of their own.
+
+    Every audited id must be an item: a stale id means the data or the file changed.
+    """
+    ids = {r["id"] for r in items}
+    unknown = sorted(set(audited) - ids)
+    if unknown:
+        raise SystemExit(
+            f"{AUDIT_LABELS.name}: {len(unknown)} ids not in the data, e.g. {unknown[0]}"
+        )
+    return [dict(r, label=audited[r["id"]]) if r["id"] in audited else r for r in items]
 
 
 def load_authored() -> list[dict]:

@@ -261,6 +261,14 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
         "",
         *[f"- {t}" for t in TIE_BREAKS],
         "",
+        "The borders the training labels disagreed on most (society / politics / incidents, "
+        "ecology / incidents, science / health / economy) have written rules in "
+        "`training/labels/GUIDE.md`. A label-consistency audit re-read, without the model, a "
+        "seeded random sample of the border classes and every group of rewordings whose items "
+        "came with different labels; each item read has its label in "
+        "`training/labels/audit.csv` (id,label), which replaces the label it came with "
+        "(`python -m training.relabel summary` counts the changes per class).",
+        "",
         "## Training data",
         "",
         "| part | what | licence |",

@@ -52,8 +52,10 @@ def is_dev(item: dict) -> bool:
     return item["source"] == "tg_news_silver" and sender(item["id"]) in DEV_SENDERS
 
 
-def run(mode: str, configs: list[tuple[str, dict]], data_dir: Path) -> dict[str, Any]:
-    corpus = load_corpus(data_dir)
+def run(
+    mode: str, configs: list[tuple[str, dict]], data_dir: Path, *, audit: bool = True
+) -> dict[str, Any]:
+    corpus = load_corpus(data_dir, audit=audit)
     vectors = None
     results: dict[str, Any] = {}
     if mode == "dev":
@@ -127,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", action="append", default=[], help="NAME:key=value,...")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--verbose", action="store_true", help="print full reports")
+    parser.add_argument(
+        "--no-audit", action="store_true", help="train on the labels as before the audit"
+    )
     args = parser.parse_args(argv)
     configs = [parse_config(c) for c in args.config] or [("base", {})]
-    results = run(args.mode, configs, args.data)
+    results = run(args.mode, configs, args.data, audit=not args.no_audit)
     for name, _ in configs:
         print(summary_line(name, results[name]))
         if args.verbose:

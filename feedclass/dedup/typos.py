@@ -21,6 +21,7 @@ from feedclass.jit import jit
 __all__ = [
     "TYPO_MIN_LEN",
     "TypoWords",
+    "is_slip",
     "join_typo_words",
     "typo_map",
     "typo_words",
@@ -31,6 +32,51 @@ __all__ = [
 #: A word of at least this many letters may be written with one letter dropped or two
 # neighbouring letters swapped, and still be the same word (see :func:`typo_map`).
 TYPO_MIN_LEN = 6
+
+
+@jit(inline="always")
+def is_slip(a, a0, a1, b, b0, b1):  # pragma: no cover - numba
+    """Whether the words ``a[a0:a1]`` and ``b[b0:b1]`` (code points) are one word written two
+    ways: one is the other with a letter dropped (not the first) or two neighbouring letters
+    swapped (not the first), the longer of ``TYPO_MIN_LEN``+ letters. A substituted letter is
+    not a slip («Сагинтаев» / «Сагинбаев»).
+
+    Examples
+    --------
+    >>> w = lambda t: np.array([ord(c) for c in t], dtype=np.uint32)
+    >>> def slip(x, y):
+    ...     return is_slip(w(x), 0, len(x), w(y), 0, len(y))
+    >>> slip("омсулов", "омсуолв"), slip("сабеева", "сабева"), slip("сагинтаев", "сагинбаев")
+    (True, True, False)
+    """
+    if a1 - a0 < b1 - b0:
+        return _slip_of_longer(b, b0, b1, a, a0, a1)
+    return _slip_of_longer(a, a0, a1, b, b0, b1)
+
+
+@jit(inline="always")
+def _slip_of_longer(a, a0, a1, b, b0, b1):  # pragma: no cover - numba
+    """:func:`is_slip` where ``a`` is at least as long as ``b``."""
+    la = a1 - a0
+    lb = b1 - b0
+    if la < TYPO_MIN_LEN or la - lb > 1 or a[a0] != b[b0]:
+        return False
+    p = 1  # first position where they differ
+    while p < lb and a[a0 + p] == b[b0 + p]:
+        p += 1
+    if la == lb + 1:  # a letter of a dropped at p: the rest of a, shifted by one, is b's rest
+        for q in range(p, lb):
+            if a[a0 + q + 1] != b[b0 + q]:
+                return False
+        return True
+    if p >= la - 1 or a[a0 + p] != b[b0 + p + 1] or a[a0 + p + 1] != b[b0 + p]:
+        return False  # identical, or not a swap of neighbours at p
+    if a[a0 + p] == a[a0 + p + 1]:
+        return False
+    for q in range(p + 2, la):
+        if a[a0 + q] != b[b0 + q]:
+            return False
+    return True
 
 
 @jit(parallel=True)

@@ -158,16 +158,17 @@ def typo_map(tk: dict[str, np.ndarray], keep: np.ndarray, target_only: np.ndarra
     a, b = np.concatenate((a, b)), np.concatenate((b, a))
     if a.size == 0:
         return out
-    # rank: more frequent first, then one that reads as a surname (the slip may have broken
-    # its -ов/-ев, and the surname rule needs it), then longer, then smaller hash
+    # rank: a month or number word first (a known word: «нобяря» is none), then more frequent,
+    # then one that reads as a surname (the slip may have broken its -ов/-ев, and the surname
+    # rule needs it), then longer, then smaller hash
+    fixed = np.zeros(keys.size, dtype=bool)
+    fixed[inv[target_only[cand]]] = True
     named = (tk["lhash"][rep] != 0).astype(np.int64)
-    order = np.lexsort((keys, -length[rep], -named, -counts))
+    order = np.lexsort((keys, -length[rep], -named, -counts, -fixed.astype(np.int64)))
     rank = np.empty(keys.size, dtype=np.int64)
     rank[order] = np.arange(keys.size)
     best = np.arange(keys.size)
     o = np.argsort(rank[b], kind="stable")[::-1]  # best neighbour written last wins
-    fixed = np.zeros(keys.size, dtype=bool)
-    fixed[inv[target_only[cand]]] = True
     better = (rank[b[o]] < rank[a[o]]) & ~fixed[a[o]]
     best[a[o][better]] = b[o][better]
     # only to a word that keeps itself: no chains
@@ -321,7 +322,15 @@ def undo_typos_with(tk: dict[str, np.ndarray], fixed: np.ndarray, table: TypoWor
     a, b = np.concatenate((a, b)), np.concatenate((b, a))
     best = np.arange(keys.size)
     if a.size:
-        order = np.lexsort((keys, -table.length, -table.named.astype(np.int64), -table.counts))
+        order = np.lexsort(
+            (
+                keys,
+                -table.length,
+                -table.named.astype(np.int64),
+                -table.counts,
+                -table.target.astype(np.int64),
+            )
+        )
         rank = np.empty(keys.size, dtype=np.int64)
         rank[order] = np.arange(keys.size)
         o = np.argsort(rank[b], kind="stable")[::-1]

@@ -23,7 +23,7 @@ def _slips(w: str) -> list[str]:
     return [w] + drops + swaps
 
 
-_FORMS = [f for w in _WORDS for f in _slips(w)[:6]] + ["мост", "школа", "январь"]
+_FORMS = [f for w in _WORDS for f in _slips(w)[:6]] + ["мост", "школа"] + _slips("ноября")[:4]
 
 
 def _window_of(texts: list[str]) -> WindowTypos:

@@ -8,9 +8,10 @@ Why this design
   words by the counts of its window, taken at the snapshot of the period
   (:mod:`~feedclass.dedup.windowcounts`): which word a token reads as then depends on the word
   and the snapshot alone, and one-at-a-time adds and a batch read it alike.
-* The rule is the batch's rule on the window's words: most frequent, then one that reads as a
-  surname, then the longer, then the smaller hash; only to a word that keeps itself (no chain
-  of slips); months and number words are never slips. A word the snapshot has not counted yet
+* The rule is the batch's rule on the window's words: a month or number word first, then the
+  most frequent, then one that reads as a surname, then the longer, then the smaller hash;
+  only to a word that keeps itself (no chain of slips); months and number words are never
+  slips. A word the snapshot has not counted yet
   (a new item's own words) counts 0: it may go to a counted word, never the other way, so two
   uncounted words never decide between themselves (that would depend on the call).
 * The snapshot is rebuilt at each refresh from arrays (words and their slip variants), in one
@@ -181,9 +182,17 @@ class WindowTypos:
         best = np.arange(sk.size)
         rank = np.empty(sk.size, dtype=np.int64)
         if sk.size:
-            rank[np.lexsort((sk, -length[ids], -named[ids].astype(np.int64), -self.count[ids]))] = (
-                np.arange(sk.size)
-            )
+            rank[
+                np.lexsort(
+                    (
+                        sk,
+                        -length[ids],
+                        -named[ids].astype(np.int64),
+                        -self.count[ids],
+                        -target[ids].astype(np.int64),
+                    )
+                )
+            ] = np.arange(sk.size)
             pos = np.minimum(np.searchsorted(sk, vh), sk.size - 1)
             hit = sk[pos] == vh
             a, b = vs[hit], pos[hit]

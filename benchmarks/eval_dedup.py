@@ -325,7 +325,7 @@ def evaluate(data: Path) -> None:
 
 # Sign of each column of feedclass.dedup.design that the fit may use: similarity terms only
 # raise the score, difference terms only lower it (0 = left out).
-_SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1]
+_SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1, +1]
 # Weight of each hand-labelled feed pair against one ParaPhraser pair in the fit.
 _FEED_PAIR_WEIGHT = 2.0
 

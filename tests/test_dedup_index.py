@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedclass import DedupIndex, Match, NearDuplicates
+from feedclass.dedup.clusters import STAR_FLOOR_GAP
 from feedclass.errors import DataError, StateFileError
 
 MIN = 60.0
@@ -273,8 +274,9 @@ def feeds(draw: st.DrawFn) -> list[tuple[str, str | None]]:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds())
 def test_story_invariants(feed: list[tuple[str, str | None]]) -> None:
-    """Adding never moves an earlier item; no story holds one source twice; each member
-    reached the threshold with the story's first members when it joined (no chaining)."""
+    """Adding never moves an earlier item; no story holds one source twice; a member's score
+    to the story's first item is at most the star rule's floor gap below the threshold (a near
+    copy of another member may join a little below it: ``clusters.joins_story``)."""
     idx = DedupIndex()
     story_before: dict[str, int] = {}
     for k, (text, src) in enumerate(feed):
@@ -283,7 +285,7 @@ def test_story_invariants(feed: list[tuple[str, str | None]]) -> None:
             assert idx.story_of(i) == s
         story_before[f"x{k}"] = m.story_id
         if m.duplicate_of is not None:
-            assert m.score is not None and m.score >= idx.threshold - 1e-9
+            assert m.score is not None and m.score >= idx.threshold - STAR_FLOOR_GAP - 1e-9
     sources = dict(zip([f"x{k}" for k in range(len(feed))], [s for _, s in feed], strict=True))
     for sid in {idx.story_of(i) for i in story_before}:
         srcs = [sources[i] for i in idx.members(sid) if sources[i] is not None]

@@ -4,7 +4,10 @@ Here the word lists become lookup tables (number words to digits, months and cur
 codes, aliases to one stem, opposite events to poles), the batch's tokens get the stems the
 scorer compares (:func:`content_tokens`), names are found (:func:`find_names`), and the numba
 helpers count what one headline states that the other lacks: a number, month or name on
-each side that the other lacks is a substitution, which the pair scorer vetoes. An event
+each side that the other lacks is a substitution, which the pair scorer vetoes. A veto needs
+two different names in the same role: names in a headline's trailing segment (a source such as
+« — пишет Qalam») are compared by role (:func:`trailing_segments`, :func:`tail_excess`), and a
+name that is a slip of the pen of the other side's is one name (:func:`name_slips`). An event
 meeting its opposite is found where the unshared stems are walked anyway, in
 :func:`feedclass.dedup.vectors.meaning_match`, from the poles :func:`opposite_poles` gives.
 """
@@ -16,8 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from feedclass.dedup.ragged import find_sorted, in_sorted, lookup, ptr_from_docs
-from feedclass.dedup.tokens import stem, tokenize
-from feedclass.dedup.typos import TypoWords, typo_words, undo_typos, undo_typos_with
+from feedclass.dedup.tokens import SEP_CLOSE, stem, tokenize
+from feedclass.dedup.typos import (
+    TYPO_MIN_LEN,
+    TypoWords,
+    is_slip,
+    typo_words,
+    undo_typos,
+    undo_typos_with,
+)
 from feedclass.dedup.wordlists import (
     ALIAS_GROUPS,
     CURRENCIES,
@@ -34,6 +44,8 @@ from feedclass.hashing import hash_word, pair_key, sorted_hashes
 from feedclass.jit import jit
 
 __all__ = [
+    "NAME_LETTERS",
+    "TAIL_WORDS",
     "ContentTokens",
     "Names",
     "case_evidence",
@@ -43,8 +55,12 @@ __all__ = [
     "n_excess",
     "n_missing",
     "n_missing_plain",
+    "name_letters",
+    "name_slips",
     "opposite_poles",
     "surname_excess",
+    "tail_excess",
+    "trailing_segments",
 ]
 
 _STOP_HASHES = sorted_hashes(sorted(STOPWORDS))
@@ -364,6 +380,141 @@ class Names:
     entity: np.ndarray  # a name
     own_name: np.ndarray  # a name that must agree (not a given name or initial before a name)
     surname: np.ndarray  # a surname, compared on its long stem too
+    tail_name: np.ndarray  # a name that must agree, in the headline's trailing segment
+    tail_role: np.ndarray  # per headline: the kind of its trailing segment, 0 if none
+
+
+# A headline's trailing segment (an attribution such as « — пишет Qalam», « // Жетысу-Инфо»)
+# is at most this many words after a separator, with at least this many words before it.
+TAIL_WORDS = 3
+_BODY_WORDS = 3
+_ROLE_SET = np.uint64(1 << 63)  # marks a role as present even when its hash bits are 0
+
+
+def trailing_segments(tk: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens in each headline's trailing segment, and each headline's segment role (0: none).
+
+    The segment is what follows the headline's last separator (a dash, bar, slash or opening
+    bracket: ``tokenize``'s ``sep``) when it is 1 to ``TAIL_WORDS`` words after at least
+    ``_BODY_WORDS``. Its role is the separator with its first word when that word is in lower
+    case («— пишет», «— сообщает»): two headlines' trailing names are the same kind of fact
+    (two places, two teams) only when their roles agree, and two different sources otherwise.
+
+    Examples
+    --------
+    >>> tk = tokenize(["Аким открыл мост в Алматы — пишет Qalam", "Аким открыл мост // Инфо",
+    ...                "Кайрат — Астана"])
+    >>> tail, role = trailing_segments(tk, 3)
+    >>> tail.astype(int).tolist(), bool(role[0] != role[1]), int(role[2])
+    ([0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0], True, 0)
+    """
+    sep, doc = tk["sep"], tk["doc"]
+    tail = np.zeros(doc.shape, dtype=bool)
+    role = np.zeros(n, dtype=np.uint64)
+    at = np.flatnonzero(sep > 0)
+    if at.size == 0:
+        return tail, role
+    d = doc[at]
+    last = at[np.append(d[1:] != d[:-1], True)]  # each headline's last separated word
+    dl = doc[last]
+    ptr = ptr_from_docs(doc, n)
+    after = ptr[dl + 1] - last
+    ok = (sep[last] != SEP_CLOSE) & (last - ptr[dl] >= _BODY_WORDS) & (after <= TAIL_WORDS)
+    last, dl, after = last[ok], dl[ok], after[ok]
+    for k in range(TAIL_WORDS):
+        tail[last[after > k] + k] = True
+    lead = np.where(tk["cap"][last] | tk["num"][last], np.uint64(0), tk["whash"][last])
+    role[dl] = (lead ^ sep[last].astype(np.uint64)) | _ROLE_SET
+    return tail, role
+
+
+@jit(inline="always")
+def tail_excess(tn_ptr, tn_idx, tr_ptr, tr_role, sa_ptr, sa_idx, i, j, other_excess):
+    """Names in the trailing segment of i that j's words do not account for, when they count.
+
+    They count when j's trailing segment has the same role (two places, two teams: a
+    substitution), and, with no segment on j, when j has a name of its own that i lacks
+    (``other_excess`` > 0: two names, one each side). A name that only one side has, or two
+    sources («— пишет Qalam» / «// Жетысу-Инфо»), is no conflict.
+    """
+    if tn_ptr[i + 1] == tn_ptr[i]:
+        return 0
+    ri = tr_role[tr_ptr[i]]
+    rj = tr_role[tr_ptr[j]] if tr_ptr[j + 1] > tr_ptr[j] else np.uint64(0)
+    if rj != 0 and rj != ri:
+        return 0
+    if rj == 0 and other_excess <= 0:
+        return 0
+    return n_excess(tn_ptr, tn_idx, i, sa_ptr, sa_idx, j)
+
+
+#: Letters of a name kept for the slip check (``name_letters``); longer names are cut.
+NAME_LETTERS = 16
+
+
+def name_letters(
+    tk: dict[str, np.ndarray], names: np.ndarray, n: int, stems: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of the letters of each headline's names that a slip could have hit, as CSR
+    ``(ptr, letters, length, stem, word)``: one entry per name of ``TYPO_MIN_LEN - 1``+
+    letters, its folded code points in a row of ``NAME_LETTERS`` (uint16; zero after its end),
+    the stem hash the scorer compares (``stems``, per token) and its word hash (a slip the
+    batch undid already has its word's).
+
+    Examples
+    --------
+    >>> tk = tokenize(["Судья Омсулов проверил завод"])
+    >>> rows = name_letters(tk, np.array([False, True, False, False]), 1, tk["shash"])
+    >>> ptr, letters, length, _stem, _word = rows
+    >>> ptr.tolist(), "".join(map(chr, letters[0, : length[0]]))
+    ([0, 1], 'омсулов')
+    """
+    start, end = tk["start"], tk["end"]
+    keep = names & (end - start >= TYPO_MIN_LEN - 1)
+    k = np.flatnonzero(keep)
+    length = np.minimum(end[k] - start[k], NAME_LETTERS).astype(np.int64)
+    letters = np.zeros((k.size, NAME_LETTERS), dtype=np.uint16)
+    clean = tk["clean"]
+    for q in range(NAME_LETTERS):
+        has = length > q
+        letters[has, q] = np.minimum(clean[start[k[has]] + q], 0xFFFF)
+    return ptr_from_docs(tk["doc"][k], n), letters, length, stems[k], tk["whash"][k]
+
+
+@jit(inline="always")
+def _word_in(nl_word, lo, hi, w):  # pragma: no cover - numba
+    """Whether one of the names ``lo:hi`` is the word ``w``."""
+    for q in range(lo, hi):
+        if nl_word[q] == w:
+            return True
+    return False
+
+
+@jit(inline="always")
+def name_slips(nl_ptr, nl_letters, nl_len, nl_stem, nl_word, i, j):  # pragma: no cover
+    """Names of i missing from j's names that are a slip of the pen of a name of j missing from
+    i's (``typos.is_slip``): one name written two ways, not two names.
+
+    Returns how many, and the stems of the first such pair (on i's side, on j's side; 0, 0 if
+    none, or if the two stems are one already). Rows as :func:`name_letters` gives them.
+    """
+    n = 0
+    first_i = np.uint64(0)
+    first_j = np.uint64(0)
+    i0, i1, j0, j1 = nl_ptr[i], nl_ptr[i + 1], nl_ptr[j], nl_ptr[j + 1]
+    for a in range(i0, i1):
+        if _word_in(nl_word, j0, j1, nl_word[a]):
+            continue
+        for b in range(j0, j1):
+            if _word_in(nl_word, i0, i1, nl_word[b]):
+                continue
+            if is_slip(nl_letters[a], 0, nl_len[a], nl_letters[b], 0, nl_len[b]):
+                if n == 0 and nl_stem[a] != nl_stem[b]:
+                    first_i = nl_stem[a]
+                    first_j = nl_stem[b]
+                n += 1
+                break
+    return n, first_i, first_j
 
 
 def case_evidence(ct: ContentTokens, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -451,9 +602,20 @@ def find_names(
         width = tk["end"][k] - tk["start"][k]
         initial = (width == 1) | ((width == 2) & ~tk["allcap"][k])
         own_name[k[initial | in_sorted(shash[k], _GIVEN_STEMS)]] = False
+    # Names in a trailing segment are compared apart, by role (see ``tail_excess``).
+    tail, tail_role = trailing_segments(tk, n)
+    tail_name = own_name & tail
+    own_name &= ~tail
     # Surnames that share a short stem must also share the long one ("Сагинтаев"/"Сагинбаев")
     surname = own_name & (tk["lhash"] != 0) & (shash == tk["shash"])
-    return Names(proper=proper, entity=entity, own_name=own_name, surname=surname)
+    return Names(
+        proper=proper,
+        entity=entity,
+        own_name=own_name,
+        surname=surname,
+        tail_name=tail_name,
+        tail_role=tail_role,
+    )
 
 
 def feed_typo_words(texts: list[str]) -> TypoWords:

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from feedclass.dedup.facts import content_tokens, find_names, opposite_poles
+from feedclass.dedup.facts import (
+    NAME_LETTERS,
+    content_tokens,
+    find_names,
+    name_letters,
+    opposite_poles,
+)
 from feedclass.dedup.ragged import (
     collapse,
     count_rows,
@@ -71,6 +77,27 @@ class Features:
     stems_all: tuple[np.ndarray, np.ndarray]
     surnames: tuple[np.ndarray, np.ndarray, np.ndarray]  # rows of (stem, long stem) of surnames
     log_n: float  # log of the number of headlines the IDF counts
+    # names in a headline's trailing segment (sorted, repeats kept), and the segment's role
+    # (one entry for a headline that has one): see ``facts.trailing_segments``
+    tail_names: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: _no_rows(1))
+    tail_roles: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: _no_rows(1))
+    # letters of the names a slip could have hit (``facts.name_letters``)
+    name_letters: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(
+        default_factory=lambda: _no_rows(4)
+    )
+
+
+def _no_rows(k: int) -> tuple[np.ndarray, ...]:
+    """A CSR field of zero headlines with ``k`` aligned arrays (the defaults above)."""
+    if k == 1:
+        return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint64))
+    return (
+        np.zeros(1, dtype=np.int64),
+        np.zeros((0, NAME_LETTERS), dtype=np.uint16),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.uint64),
+        np.zeros(0, dtype=np.uint64),
+    )
 
 
 @dataclass
@@ -135,6 +162,8 @@ def featurize(
     names = find_names(
         ct, n, None if idf is None else idf.cap_keys, only_known=idf is not None and idf.fixed_names
     )
+    tail_name = names.tail_name
+    has_tail = np.flatnonzero(names.tail_role)
     proper, own_name, surname, entity = names.proper, names.own_name, names.surname, names.entity
 
     # Word (stem) TF-IDF over content tokens.
@@ -232,6 +261,9 @@ def featurize(
         stems_all=sorted_rows(ptr_from_docs(doc[content], n), shash[content]),
         surnames=(ptr_from_docs(doc[surname], n), shash[surname], tk["lhash"][surname]),
         log_n=float(np.log(n_idf + _PRIOR_DOCS + 1.0)),
+        tail_names=sorted_rows(ptr_from_docs(doc[tail_name], n), shash[tail_name]),
+        tail_roles=(ptr_from_docs(has_tail, n), names.tail_role[has_tail]),
+        name_letters=name_letters(tk, own_name, n, shash),
     )
     return feats, idf
 
@@ -299,6 +331,9 @@ def join_features(a: Features, b: Features) -> Features:
         stems_all=_cat_rows(a.stems_all, b.stems_all),  # type: ignore[arg-type]
         surnames=_cat_rows(a.surnames, b.surnames),  # type: ignore[arg-type]
         log_n=a.log_n,
+        tail_names=_cat_rows(a.tail_names, b.tail_names),  # type: ignore[arg-type]
+        tail_roles=_cat_rows(a.tail_roles, b.tail_roles),  # type: ignore[arg-type]
+        name_letters=_cat_rows(a.name_letters, b.name_letters),  # type: ignore[arg-type]
     )
 
 

@@ -272,9 +272,11 @@ class PeriodIngest(IndexStorage):
             return np.zeros(0)
         u, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
         stems, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, u)
-        idf = self._counts.idf_for(stems)
         texts = [self._texts[s] for s in u.tolist()]
-        f, _ = featurize(texts, idf, typos=False)
+        typos = self._counts.typo_table(texts)
+        # the stems slipped words now read as count too (whatever else is in the call)
+        idf = self._counts.idf_for(np.concatenate([stems, typos.hashes[1]]))
+        f, _ = featurize(texts, idf, typos=typos)
         ia, ib = inv[: a.size], inv[a.size :]
         sc = pair_scores(f, ia, ib, min_score=score_floor(self.threshold))
         sp, si = self._stem_ptr.view, self._stem_idx.view
@@ -304,7 +306,8 @@ class PeriodIngest(IndexStorage):
             fb = forms.get(tb) or forms.setdefault(tb, slip_forms(tb))
             if share_a_slip(fa, fb):
                 f, _ = featurize([ta, tb], self._counts.idf_for(stems_of(i)))
-                sc[i] = pair_scores(f, one, two, min_score=floor)[0]
+                # the window's map may already join the slip (or join it to a third word)
+                sc[i] = max(sc[i], pair_scores(f, one, two, min_score=floor)[0])
         return sc
 
     def _text_scores(self, text: str, stems: np.ndarray, slots: Any) -> np.ndarray:
@@ -313,9 +316,10 @@ class PeriodIngest(IndexStorage):
         if slots.size == 0:
             return np.zeros(0)
         held, _owner = gather_rows(self._stem_ptr.view, self._stem_idx.view, slots)
-        idf = self._counts.idf_for(np.concatenate([stems, held]))
         texts = [text] + [self._texts[s] for s in slots.tolist()]
-        f, _ = featurize(texts, idf, typos=False)
+        typos = self._counts.typo_table(texts)
+        idf = self._counts.idf_for(np.concatenate([stems, held, typos.hashes[1]]))
+        f, _ = featurize(texts, idf, typos=typos)
         m = slots.size
         pi = np.zeros(m, dtype=np.int64)
         pj = np.arange(1, m + 1, dtype=np.int64)

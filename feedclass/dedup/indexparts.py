@@ -20,9 +20,11 @@ import numba
 import numpy as np
 
 from feedclass.dedup.candidates import band_keys
-from feedclass.dedup.facts import case_evidence, content_tokens
+from feedclass.dedup.facts import case_evidence, content_tokens, feed_typo_words
 from feedclass.dedup.featurize import char_gram_rows, clean_hashes
 from feedclass.dedup.ragged import ptr_from_docs, sorted_unique_rows
+from feedclass.dedup.typos import TypoWords
+from feedclass.dedup.windowtypos import typo_rows
 
 __all__ = ["PARALLEL_MIN", "Parts", "item_parts", "one_thread"]
 
@@ -77,6 +79,9 @@ class Parts:
     low_stem: np.ndarray
     clean_hash: np.ndarray
     bands: np.ndarray  # (n, BANDS) band keys
+    typo_ptr: np.ndarray  # per text, its words that slips are undone among (repeats kept)
+    typo_key: np.ndarray
+    typo_words: TypoWords  # those words of all the texts: letters, hashes, slip variants
 
     def row(self, ptr: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
         """Text ``k``'s entries of the ragged array ``(ptr, idx)``."""
@@ -134,4 +139,28 @@ def _parts_of(texts: list[str]) -> Parts:
         shash[low],
         clean_hash,
         band_keys(sptr, sidx, clean_hash),
+        *typo_parts(texts, tk["whash"], doc),
     )
+
+
+def typo_parts(
+    texts: list[str], whash: np.ndarray | None = None, doc: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, TypoWords]:
+    """What ``texts`` add to the window's word counts for slips of the pen
+    (:mod:`~feedclass.dedup.windowtypos`): ``(typo_ptr, typo_key, typo_words)`` of
+    :class:`Parts`; ``whash``/``doc``: the texts' tokenisation, if already made.
+
+    Examples
+    --------
+    >>> ptr, key, words = typo_parts(["Строительство моста"])
+    >>> ptr.tolist(), words.keys.size
+    ([0, 2], 2)
+    """
+    words = feed_typo_words(texts)
+    if whash is None or doc is None:
+        from feedclass.dedup.tokens import tokenize
+
+        tk = tokenize(texts)
+        whash, doc = tk["whash"], tk["doc"]
+    ptr, key = typo_rows(whash, doc, len(texts), words)
+    return ptr, key, words

@@ -25,7 +25,7 @@ from feedclass.dedup.indexfile import (
     write_index_file,
     write_index_stream,
 )
-from feedclass.dedup.indexparts import item_parts
+from feedclass.dedup.indexparts import item_parts, typo_parts
 from feedclass.dedup.indexstorage import IndexStorage
 from feedclass.dedup.inputs import ItemId, as_time, check_headline, check_item_id
 from feedclass.dedup.windowcounts import WindowCounts, gather_rows
@@ -293,6 +293,9 @@ class IndexState(IndexStorage):
             np.cumsum(lens, out=sptr[1:])
             bands = band_keys(sptr, sidx, clean_hash)
             self._counts = WindowCounts.from_arrays(prepared, n)
+            # the words for slips of the pen are not in the file: counted again from the texts
+            self._counts.count_typos(*typo_parts(self._texts), None, +1)
+            self._counts.typos.rebuild()
         self._hash = GrowArray(np.uint64, clean_hash)
         self._stem_ptr = GrowArray(np.int64, sptr)
         self._stem_idx = GrowArray(np.uint64, sidx)

@@ -20,7 +20,14 @@ import numba
 import numpy as np
 
 from feedclass.dedup.candidates import candidate_pairs
-from feedclass.dedup.facts import n_excess, n_missing, n_missing_plain, surname_excess
+from feedclass.dedup.facts import (
+    n_excess,
+    n_missing,
+    n_missing_plain,
+    name_slips,
+    surname_excess,
+    tail_excess,
+)
 from feedclass.dedup.featurize import Features, Idf, featurize, join_features
 from feedclass.dedup.inputs import check_headlines
 from feedclass.dedup.vectors import meaning_match
@@ -81,6 +88,8 @@ class Feature(IntEnum):
     BOTH_UNEXPLAINED = 16  # the smaller such share
     OPPOSITE = 17  # an event on one side meets its opposite on the other
     SKIPPED = 18  # the kernel stopped early: the pair scores 0
+    IDF_CONTAINMENT = 19  # share of one side's word weight (IDF) that the other side has too
+    NAME_SLIPS = 20  # names of one side that are a slip of the pen of a name of the other
 
 
 #: Feature names in column order (``Feature(k).name.lower()``).
@@ -117,6 +126,7 @@ class Term(IntEnum):
     UNEXPLAINED = 14
     BOTH_UNEXPLAINED = 15
     MEANING_X_RAREST = 16  # the unshared words mean the same *and* a rare word is shared
+    IDF_CONTAINMENT = 17
 
 
 T = Term  # short name inside the kernels
@@ -134,23 +144,24 @@ N_TERMS = len(Term)
 # benchmarks/eval_dedup.py`` prints how they do on the held-out report part.
 WEIGHTS = np.array(
     [
-        -2.9899,
-        1.8563,
-        0.604,
-        0.5105,
-        -0.5133,
-        -0.2283,
-        -0.5226,
-        -0.1665,
-        1.0596,
+        -3.1486,
+        1.8698,
+        0.505,
+        0.4362,
+        -0.466,
+        -0.151,
+        -0.5131,
+        -0.1402,
+        1.0214,
         0.0,
         0.0,
-        0.7768,
-        1.842,
-        0.6552,
-        -0.6476,
-        -0.6891,
-        1.033,
+        0.7334,
+        1.8388,
+        0.6549,
+        -0.6823,
+        -0.6079,
+        1.0361,
+        0.4189,
     ]
 )
 
@@ -168,15 +179,19 @@ def is_vetoed(x, name_veto_words):  # pragma: no cover - numba
     """Whether the hard vetoes refuse the feature row ``x`` (or the kernel skipped it).
 
     Numbers, months or names substituted (a templated headline); names that conflict while at
-    most ``name_veto_words`` other words differ ("... в Караганде" / "... в Костанае"); an
-    event and its opposite ("прекратила" / "возобновила"). A vetoed pair scores 0.
+    most ``name_veto_words`` other words differ ("... в Караганде" / "... в Костанае"), or
+    while only one side adds words (a phrase added to a templated neighbour: still two
+    places); an event and its opposite ("прекратила" / "возобновила"). A vetoed pair scores 0.
     """
     return (
         x[F.SKIPPED] > 0
         or x[F.NUMBER_CONFLICT] > 0
         or x[F.MONTH_CONFLICT] > 0
         or x[F.SUBSTITUTION] > 0
-        or (x[F.ENTITY_CONFLICT] > 0 and x[F.WORDS_MISSING] <= name_veto_words)
+        or (
+            x[F.ENTITY_CONFLICT] > 0
+            and (x[F.WORDS_MISSING] <= name_veto_words or x[F.BOTH_MISSING] == 0)
+        )
         or x[F.OPPOSITE] > 0
     )
 
@@ -204,6 +219,7 @@ def _logit_rest(x, w):  # pragma: no cover - numba
         + w[T.UNEXPLAINED] * x[F.UNEXPLAINED]
         + w[T.BOTH_UNEXPLAINED] * x[F.BOTH_UNEXPLAINED]
         + w[T.MEANING_X_RAREST] * x[F.MEANING_MATCH] * min(x[F.RAREST_SHARED], 1.0)
+        + w[T.IDF_CONTAINMENT] * x[F.IDF_CONTAINMENT]
     )
 
 
@@ -253,8 +269,12 @@ def vetoed(x: np.ndarray) -> np.ndarray:
     >>> x = np.zeros((3, N_FEATURES))
     >>> x[1, Feature.OPPOSITE] = 1.0
     >>> x[2, Feature.ENTITY_CONFLICT] = 1.0; x[2, Feature.WORDS_MISSING] = 3.0
-    >>> vetoed(x).tolist()  # a name conflict with three other words changed is no veto
+    >>> x[2, Feature.BOTH_MISSING] = 1.0
+    >>> vetoed(x).tolist()  # a name conflict with other words changed on both sides is no veto
     [False, True, False]
+    >>> x[2, Feature.BOTH_MISSING] = 0.0
+    >>> vetoed(x).tolist()  # ... but words only added on one side leave a name substitution
+    [False, True, True]
     """
     return _vetoed_rows(np.ascontiguousarray(x, dtype=np.float64), NAME_VETO_WORDS)
 
@@ -314,6 +334,9 @@ def kernel_args(f: Features, min_score: float) -> tuple[Any, ...]:
         *f.entities_all,
         *f.stems_all,
         *f.surnames,
+        *f.tail_names,
+        *f.tail_roles,
+        *f.name_letters,
         f.log_n,
         WEIGHTS,
         NAME_VETO_WORDS,
@@ -415,6 +438,24 @@ def _dot(ptr, idx, val, i, j):
 
 
 @jit(inline="always")
+def _find(ptr, idx, i, x):
+    """Position of ``x`` in row i of a ragged array, -1 if absent."""
+    for a in range(ptr[i], ptr[i + 1]):
+        if idx[a] == x:
+            return a
+    return -1
+
+
+@jit(inline="always")
+def _row_sum(ptr, val, i):
+    """Sum of row i's values."""
+    t = 0.0
+    for a in range(ptr[i], ptr[i + 1]):
+        t += val[a]
+    return t
+
+
+@jit(inline="always")
 def _shared_idf(ptr, idx, val, w_val, i, j):
     """How many ids the sorted rows i and j have in common, their summed and largest ``val``,
     and in the same walk the dot product of their ``w_val`` (a headline's word TF-IDF row has
@@ -471,6 +512,15 @@ def feature_rows(  # pragma: no cover - numba
     sn_ptr,
     sn_short,
     sn_long,
+    tn_ptr,
+    tn_idx,
+    tr_ptr,
+    tr_role,
+    nl_ptr,
+    nl_letters,
+    nl_len,
+    nl_stem,
+    nl_word,
     log_n,
     weights,
     name_veto_words,
@@ -512,6 +562,21 @@ def feature_rows(  # pragma: no cover - numba
         ej = n_excess(ea_ptr, ea_idx, j, sa_ptr, sa_idx, i)
         ei += surname_excess(sn_ptr, sn_short, sn_long, sa_ptr, sa_idx, i, j)
         ej += surname_excess(sn_ptr, sn_short, sn_long, sa_ptr, sa_idx, j, i)
+        # a name each side lacks may be one name written two ways: then it is no conflict,
+        # and the word features below count it as shared
+        slip_i = np.uint64(0)
+        slip_j = np.uint64(0)
+        if ei > 0 and ej > 0:
+            slips, slip_i, slip_j = name_slips(nl_ptr, nl_letters, nl_len, nl_stem, nl_word, i, j)
+            out[p, F.NAME_SLIPS] = slips
+            ei = max(ei - slips, 0)
+            ej = max(ej - slips, 0)
+        # names of a trailing segment (a source, or a place after a dash) count only against a
+        # segment of the same role, or against a name the other side has and this one lacks
+        ti = tail_excess(tn_ptr, tn_idx, tr_ptr, tr_role, sa_ptr, sa_idx, i, j, ej)
+        tj = tail_excess(tn_ptr, tn_idx, tr_ptr, tr_role, sa_ptr, sa_idx, j, i, ei)
+        ei += ti
+        ej += tj
         out[p, F.ENTITY_CONFLICT] = 1.0 if (ei > 0 and ej > 0) else 0.0
         out[p, F.NAMES_MISSING] = ei + ej
         # a substitution: the only words that differ are names/numbers (a templated headline)
@@ -521,18 +586,32 @@ def feature_rows(  # pragma: no cover - numba
             1.0 if (ei + ni > 0 and ej + nj > 0 and pi_ == 0 and pj_ == 0) else 0.0
         )
         out[p, F.WORDS_MISSING] = pi_ + pj_
+        # both sides say something the other does not (a different story about one subject)
+        out[p, F.BOTH_MISSING] = min(pi_, pj_)
         if is_vetoed(out[p], name_veto_words):
             out[p, F.SKIPPED] = 1.0
             continue
-        # both sides say something the other does not (a different story about one subject)
-        out[p, F.BOTH_MISSING] = min(pi_, pj_)
         li = s_ptr[i + 1] - s_ptr[i]
         lj = s_ptr[j + 1] - s_ptr[j]
         out[p, F.BOTH_MISSING_SHARE] = min(pi_ / li if li > 0 else 0.0, pj_ / lj if lj > 0 else 0.0)
         # containment: share of the shorter headline's stems found in the longer one
         si, tot, top, wdot = _shared_idf(s_ptr, s_idx, s_idf, w_val, i, j)
+        if slip_i != 0:
+            qi = _find(s_ptr, s_idx, i, slip_i)
+            qj = _find(s_ptr, s_idx, j, slip_j)
+            if qi >= 0 and qj >= 0:
+                si += 1
+                tot += s_idf[qi]
+                top = max(top, s_idf[qi])
+                wdot += w_val[qi] * w_val[qj]
         m = min(li, lj)
         out[p, F.CONTAINMENT] = si / m if m > 0 else 0.0
+        # the same, weighed by IDF: a headline whose rare words all reappear in the other
+        # (the other adds a word or drops its subject) is inside it
+        wi = _row_sum(s_ptr, s_idf, i)
+        wj = _row_sum(s_ptr, s_idf, j)
+        wm = min(wi, wj)
+        out[p, F.IDF_CONTAINMENT] = tot / wm if wm > 0 else 0.0
         # How surprising the shared words are in this feed: agreeing on rare words is evidence,
         # agreeing on words half the feed uses is not (record linkage's frequency weighting).
         # Summed IDF minus log N is minus the log of how many headlines would share them all
@@ -564,7 +643,7 @@ def feature_rows(  # pragma: no cover - numba
             out[p, F.UNEXPLAINED],
             out[p, F.BOTH_UNEXPLAINED],
             out[p, F.OPPOSITE],
-        ) = meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub)
+        ) = meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub, slip_i, slip_j)
         if (
             is_vetoed(out[p], name_veto_words)
             or weights[T.CHAR_COS] * out[p, F.CHAR_COS] + _logit_rest(out[p], weights) < logit_min

@@ -18,7 +18,16 @@ from feedclass.hashing import code_points, hash_codes
 from feedclass.jit import jit
 from feedclass.normalize import INVISIBLE
 
-__all__ = ["dedup_form", "stem", "tokenize"]
+__all__ = [
+    "SEP_BAR",
+    "SEP_BRACKET",
+    "SEP_CLOSE",
+    "SEP_DASH",
+    "SEP_SLASH",
+    "dedup_form",
+    "stem",
+    "tokenize",
+]
 
 _STEM_MAX = 5  # stems are cut to this many letters: "полиции"/"полицейским" -> "полиц"
 # Surnames are compared on longer stems, without their suffix (-ов/-ев): "Сагинтаев" and
@@ -111,6 +120,30 @@ def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
     return _FOLD_TABLES
 
 
+#: Kinds of separator between two words (``tokenize``'s ``sep``): a dash, a bar, a slash, an
+#: opening bracket, a closing one (which ends a bracket's segment); the last one in a gap counts.
+SEP_DASH, SEP_BAR, SEP_SLASH, SEP_BRACKET, SEP_CLOSE = 1, 2, 3, 4, 5
+
+
+@jit(inline="always")
+def _separator(raw, k, start):  # pragma: no cover - numba
+    """The separator kind of character ``k`` between two words, else 0. A hyphen or slash
+    counts only after a blank ("Жетысу-Инфо" and "5/6" are one phrase, " // " and " - " part)."""
+    c = raw[k]
+    after_blank = k > start and (raw[k - 1] == 32 or raw[k - 1] == 160)
+    if c == 0x2014 or c == 0x2013 or (c == 45 and after_blank):
+        return SEP_DASH
+    if c == 124:
+        return SEP_BAR
+    if c == 47 and after_blank:
+        return SEP_SLASH
+    if c == 40 or c == 91:
+        return SEP_BRACKET
+    if c == 41 or c == 93:
+        return SEP_CLOSE
+    return 0
+
+
 @jit(inline="always")
 def _tokenize_docs(
     raw,
@@ -129,6 +162,7 @@ def _tokenize_docs(
     t_first,
     t_cap,
     t_allcap,
+    t_sep,
     nt,
     clean_off,
 ):  # pragma: no cover - numba
@@ -138,10 +172,13 @@ def _tokenize_docs(
         first = True
         k = doc_start[d]
         e = doc_end[d]
+        sep = 0
         while k < e:
             c = fold[raw[k]]
             kind = word_char[c] if c < 0x10000 else 0
             if kind == 0:
+                if not first:
+                    sep = _separator(raw, k, doc_start[d]) or sep
                 k += 1
                 continue
             # a token starts here
@@ -182,6 +219,8 @@ def _tokenize_docs(
             t_doc[nt] = d
             t_first[nt] = 1 if first else 0
             t_allcap[nt] = 1 if (n_letters >= 2 and n_upper == n_letters) else 0
+            t_sep[nt] = sep
+            sep = 0
             nt += 1
             first = False
         clean_off[d + 1] = pos
@@ -221,6 +260,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
     t_first = np.zeros(b_tok[nb], dtype=np.uint8)
     t_cap = np.zeros(b_tok[nb], dtype=np.uint8)
     t_allcap = np.zeros(b_tok[nb], dtype=np.uint8)
+    t_sep = np.zeros(b_tok[nb], dtype=np.uint8)
     used_clean = np.zeros(nb, dtype=np.int64)
     used_tok = np.zeros(nb, dtype=np.int64)
     for b in numba.prange(nb):
@@ -241,6 +281,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
             t_first,
             t_cap,
             t_allcap,
+            t_sep,
             b_tok[b],
             off,
         )
@@ -259,6 +300,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
     tf_out = np.empty(o_tok[nb], dtype=np.uint8)
     tc_out = np.empty(o_tok[nb], dtype=np.uint8)
     ta_out = np.empty(o_tok[nb], dtype=np.uint8)
+    tp_out = np.empty(o_tok[nb], dtype=np.uint8)
     for b in numba.prange(nb):
         shift = o_clean[b] - b_clean[b]
         clean_out[o_clean[b] : o_clean[b + 1]] = clean[b_clean[b] : b_clean[b] + used_clean[b]]
@@ -273,7 +315,8 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
             tf_out[w + q] = t_first[a + q]
             tc_out[w + q] = t_cap[a + q]
             ta_out[w + q] = t_allcap[a + q]
-    return clean_out, clean_off, ts_out, te_out, td_out, tf_out, tc_out, ta_out
+            tp_out[w + q] = t_sep[a + q]
+    return clean_out, clean_off, ts_out, te_out, td_out, tf_out, tc_out, ta_out, tp_out
 
 
 @jit(parallel=True)
@@ -375,7 +418,9 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
     Returns a dict of arrays: ``clean`` (the folded text's code points, words joined by single
     spaces) and ``clean_off`` (each headline's slice of it); per token ``doc``, ``start``,
     ``end``, ``first`` (first in its headline), ``cap``, ``allcap``, ``whash`` (word hash),
-    ``shash`` (stem hash), ``lhash`` (a surname's long stem, else 0), ``num``, ``latin``.
+    ``shash`` (stem hash), ``lhash`` (a surname's long stem, else 0), ``num``, ``latin``, and
+    ``sep``: the kind of separator between the token and the word before it (``SEP_DASH``,
+    ``SEP_BAR``, ``SEP_SLASH``, ``SEP_BRACKET``, ``SEP_CLOSE``; 0 for none).
 
     Examples
     --------
@@ -398,7 +443,7 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
     doc_end = np.concatenate((nl, [raw_c.size])).astype(np.int64)
     if doc_start.size != n:  # pragma: no cover - newlines were replaced above
         raise AssertionError("headline boundaries lost")
-    clean, clean_off, t_start, t_end, t_doc, t_first, t_cap, t_allcap = _tokenize(
+    clean, clean_off, t_start, t_end, t_doc, t_first, t_cap, t_allcap, t_sep = _tokenize(
         raw_c, fold, upper, doc_start, doc_end, _WORD_CHAR
     )
     whash, shash, lhash, is_num, is_latin = _token_hashes(
@@ -423,6 +468,7 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
         "first": t_first.astype(bool),
         "cap": t_cap.astype(bool),
         "allcap": t_allcap.astype(bool),
+        "sep": t_sep,
         "whash": whash,
         "shash": shash,
         "lhash": lhash,

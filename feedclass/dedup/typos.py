@@ -21,6 +21,7 @@ from feedclass.jit import jit
 __all__ = [
     "TYPO_MIN_LEN",
     "TypoWords",
+    "is_slip",
     "join_typo_words",
     "typo_map",
     "typo_words",
@@ -31,6 +32,51 @@ __all__ = [
 #: A word of at least this many letters may be written with one letter dropped or two
 # neighbouring letters swapped, and still be the same word (see :func:`typo_map`).
 TYPO_MIN_LEN = 6
+
+
+@jit(inline="always")
+def is_slip(a, a0, a1, b, b0, b1):  # pragma: no cover - numba
+    """Whether the words ``a[a0:a1]`` and ``b[b0:b1]`` (code points) are one word written two
+    ways: one is the other with a letter dropped (not the first) or two neighbouring letters
+    swapped (not the first), the longer of ``TYPO_MIN_LEN``+ letters. A substituted letter is
+    not a slip («Сагинтаев» / «Сагинбаев»).
+
+    Examples
+    --------
+    >>> w = lambda t: np.array([ord(c) for c in t], dtype=np.uint32)
+    >>> def slip(x, y):
+    ...     return is_slip(w(x), 0, len(x), w(y), 0, len(y))
+    >>> slip("омсулов", "омсуолв"), slip("сабеева", "сабева"), slip("сагинтаев", "сагинбаев")
+    (True, True, False)
+    """
+    if a1 - a0 < b1 - b0:
+        return _slip_of_longer(b, b0, b1, a, a0, a1)
+    return _slip_of_longer(a, a0, a1, b, b0, b1)
+
+
+@jit(inline="always")
+def _slip_of_longer(a, a0, a1, b, b0, b1):  # pragma: no cover - numba
+    """:func:`is_slip` where ``a`` is at least as long as ``b``."""
+    la = a1 - a0
+    lb = b1 - b0
+    if la < TYPO_MIN_LEN or la - lb > 1 or a[a0] != b[b0]:
+        return False
+    p = 1  # first position where they differ
+    while p < lb and a[a0 + p] == b[b0 + p]:
+        p += 1
+    if la == lb + 1:  # a letter of a dropped at p: the rest of a, shifted by one, is b's rest
+        for q in range(p, lb):
+            if a[a0 + q + 1] != b[b0 + q]:
+                return False
+        return True
+    if p >= la - 1 or a[a0 + p] != b[b0 + p + 1] or a[a0 + p + 1] != b[b0 + p]:
+        return False  # identical, or not a swap of neighbours at p
+    if a[a0 + p] == a[a0 + p + 1]:
+        return False
+    for q in range(p + 2, la):
+        if a[a0 + q] != b[b0 + q]:
+            return False
+    return True
 
 
 @jit(parallel=True)
@@ -112,16 +158,17 @@ def typo_map(tk: dict[str, np.ndarray], keep: np.ndarray, target_only: np.ndarra
     a, b = np.concatenate((a, b)), np.concatenate((b, a))
     if a.size == 0:
         return out
-    # rank: more frequent first, then one that reads as a surname (the slip may have broken
-    # its -ов/-ев, and the surname rule needs it), then longer, then smaller hash
+    # rank: a month or number word first (a known word: «нобяря» is none), then more frequent,
+    # then one that reads as a surname (the slip may have broken its -ов/-ев, and the surname
+    # rule needs it), then longer, then smaller hash
+    fixed = np.zeros(keys.size, dtype=bool)
+    fixed[inv[target_only[cand]]] = True
     named = (tk["lhash"][rep] != 0).astype(np.int64)
-    order = np.lexsort((keys, -length[rep], -named, -counts))
+    order = np.lexsort((keys, -length[rep], -named, -counts, -fixed.astype(np.int64)))
     rank = np.empty(keys.size, dtype=np.int64)
     rank[order] = np.arange(keys.size)
     best = np.arange(keys.size)
     o = np.argsort(rank[b], kind="stable")[::-1]  # best neighbour written last wins
-    fixed = np.zeros(keys.size, dtype=bool)
-    fixed[inv[target_only[cand]]] = True
     better = (rank[b[o]] < rank[a[o]]) & ~fixed[a[o]]
     best[a[o][better]] = b[o][better]
     # only to a word that keeps itself: no chains
@@ -275,7 +322,15 @@ def undo_typos_with(tk: dict[str, np.ndarray], fixed: np.ndarray, table: TypoWor
     a, b = np.concatenate((a, b)), np.concatenate((b, a))
     best = np.arange(keys.size)
     if a.size:
-        order = np.lexsort((keys, -table.length, -table.named.astype(np.int64), -table.counts))
+        order = np.lexsort(
+            (
+                keys,
+                -table.length,
+                -table.named.astype(np.int64),
+                -table.counts,
+                -table.target.astype(np.int64),
+            )
+        )
         rank = np.empty(keys.size, dtype=np.int64)
         rank[order] = np.arange(keys.size)
         o = np.argsort(rank[b], kind="stable")[::-1]

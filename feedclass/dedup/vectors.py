@@ -106,12 +106,13 @@ def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
 
 
 @jit(inline="always")
-def meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub):
+def meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub, same_i, same_j):
     """How close in meaning the words two headlines do not share are (1: none unshared); the
     larger and the smaller share of either headline's word weight that the other side's words
     leave unexplained ("закрытие моста"/"закрытие шахты": "моста" has no counterpart; both
     sides unexplained is a different story about one subject); and 1 if an event on one side
-    meets its opposite on the other (``OPPOSITES``), else 0."""
+    meets its opposite on the other (``OPPOSITES``), else 0. The stems ``same_i`` of i and
+    ``same_j`` of j count as shared (one name written two ways; 0 for none)."""
     a = s_ptr[i]
     ae = s_ptr[i + 1]
     b = s_ptr[j]
@@ -120,7 +121,12 @@ def meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub):
     nb = 0
     shared = 0.0
     while a < ae or b < be:
-        if b >= be or (a < ae and s_idx[a] < s_idx[b]):
+        if a < ae and same_i != 0 and s_idx[a] == same_i:
+            shared += s_idf[a]
+            a += 1
+        elif b < be and same_j != 0 and s_idx[b] == same_j:
+            b += 1
+        elif b >= be or (a < ae and s_idx[a] < s_idx[b]):
             ua[na] = a
             na += 1
             a += 1

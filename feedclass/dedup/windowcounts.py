@@ -22,8 +22,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from feedclass.dedup.facts import feed_typo_words
 from feedclass.dedup.featurize import CHAR_BUCKETS, Idf
 from feedclass.dedup.indexparts import Parts
+from feedclass.dedup.typos import TypoWords
+from feedclass.dedup.windowtypos import WindowTypos
 
 __all__ = ["REFRESH_DIV", "WindowCounts", "gather_rows"]
 
@@ -90,6 +93,7 @@ class WindowCounts:
         self.since = 0  # additions since the last refresh
         self.every = 1  # additions per period
         self._queue: list[tuple[Parts, np.ndarray, int]] = []
+        self.typos = WindowTypos()  # word counts for slips of the pen (windowtypos)
 
     def queue(self, parts: Parts, rows: np.ndarray, sign: int) -> None:
         """Count (+1) or uncount (-1) texts ``rows`` of ``parts`` at the next refresh."""
@@ -119,6 +123,7 @@ class WindowCounts:
         """Apply the queue: the snapshot becomes the counts of the ``n_alive`` items held."""
         changed: set[int] = set()
         for parts, rows, sign in self._queue:
+            self.count_typos(parts.typo_ptr, parts.typo_key, parts.typo_words, rows, sign)
             c, _o = gather_rows(parts.char_ptr, parts.char_idx, rows)
             np.add.at(self.char_df, c, float(sign))
             s, _o = gather_rows(parts.stem_ptr, parts.stem_idx, rows)
@@ -148,6 +153,7 @@ class WindowCounts:
                 if counts == [0, 0]:
                     del self.caps[key]
         self._queue.clear()
+        self.typos.rebuild()
         self.n_docs = n_alive
         self.since = 0
         self.every = max(1, n_alive // REFRESH_DIV)
@@ -162,7 +168,27 @@ class WindowCounts:
             for s, v in zip(u.tolist(), c.tolist(), strict=True):
                 self.caps.setdefault(s, [0, 0])[col] += v
         self.names = {s for s, c in self.caps.items() if c[0] > c[1]}
+        self.count_typos(parts.typo_ptr, parts.typo_key, parts.typo_words, None, +1)
         self.refresh(n_alive)
+
+    def count_typos(
+        self,
+        ptr: np.ndarray,
+        key: np.ndarray,
+        words: TypoWords,
+        rows: np.ndarray | None,
+        sign: int,
+    ) -> None:
+        """Count (+1) or uncount (-1) the words of texts ``rows`` (None: all) of the ragged
+        ``(ptr, key)`` for slips of the pen; read from the next refresh on."""
+        k = key if rows is None else gather_rows(ptr, key, rows)[0]
+        u, cnt = np.unique(k, return_counts=True)
+        self.typos.add_counts(words, u, cnt.astype(np.int64), sign)
+
+    def typo_table(self, texts: list[str]) -> TypoWords:
+        """The slips of ``texts`` as the snapshot reads them (``featurize(texts, idf,
+        typos=...)``; see :meth:`~feedclass.dedup.windowtypos.WindowTypos.table_for`)."""
+        return self.typos.table_for(feed_typo_words(texts))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The snapshot as plain arrays (for a state file; call :meth:`refresh` first so that
@@ -233,4 +259,6 @@ class WindowCounts:
     @property
     def nbytes(self) -> int:
         """Approximate bytes held (the char counts, and the dictionaries at ~64-120 B an entry)."""
-        return int(self.char_df.nbytes + len(self.word_df) * 64 + len(self.caps) * 120)
+        return int(
+            self.char_df.nbytes + len(self.word_df) * 64 + len(self.caps) * 120 + self.typos.nbytes
+        )

@@ -1,0 +1,137 @@
+"""Pair signals: trailing source segments, names written two ways, and containment.
+
+Headlines written for these tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feedclass.dedup import NearDuplicates, featurize, pair_features, pair_similarities
+from feedclass.dedup.facts import trailing_segments
+from feedclass.dedup.pairs import Feature, score_features
+from feedclass.dedup.tokens import tokenize
+from feedclass.dedup.typos import TYPO_MIN_LEN, is_slip
+
+STORY = "Аким Павлодара открыл новую поликлинику в микрорайоне Усолка"
+
+
+def _index_scores(a: list[str], b: list[str]) -> np.ndarray:
+    """Pair scores as the incremental index makes them: no slip undone against the batch."""
+    f, _ = featurize(a + b, typos=False)
+    k = np.arange(len(a))
+    return score_features(pair_features(f, k, k + len(a)))
+
+
+OTHERS = [
+    "Аким Павлодара провел прием граждан по вопросам ЖКХ",
+    "Минздрав открыл новую поликлинику в Экибастузе",
+    "В Павлодаре выпал первый снег",
+    "Нацбанк сохранил базовую ставку на прежнем уровне",
+]
+
+
+def test_copies_with_two_sources_in_trailing_segments_join_one_story() -> None:
+    # one story carried with different outlets' attributions: two copies' source names differ,
+    # which must not veto the second copy out of the story
+    copies = [
+        f"{STORY} — передает Ertis Media",
+        f"{STORY} // Иртыш-Инфо",
+        f"{STORY} — пишет Павлодар Ньюс",
+        f"{STORY} (Ertis Media)",
+    ]
+    labels = NearDuplicates().fit_predict([STORY, *copies, *OTHERS])
+    assert len(set(labels[:5])) == 1, labels
+    assert labels[0] not in set(labels[5:])
+    s = pair_similarities(copies[:2], copies[2:])
+    assert (s > 0).all(), s  # no fact veto between two sources
+
+
+def test_names_in_the_same_trailing_role_still_conflict() -> None:
+    # two teams, two cities, two people after the same separator: different news
+    s = pair_similarities(
+        [
+            "Полуфинал кубка страны по футболу: Кайрат — Астана",
+            "Сильный взрыв прогремел на химическом заводе (Караганда)",
+            "Сильный взрыв прогремел на химическом заводе в Темиртау",
+        ],
+        [
+            "Полуфинал кубка страны по футболу: Кайрат — Тобол",
+            "Сильный взрыв прогремел на химическом заводе (Темиртау)",
+            "Сильный взрыв прогремел на химическом заводе — Караганда",
+        ],
+    )
+    assert (s == 0).all(), s
+
+
+def test_a_closed_bracket_ends_no_trailing_segment() -> None:
+    tk = tokenize(["Аким открыл (после ремонта) мост через реку", "Мэр Лондона — Садик Хан"])
+    tail, role = trailing_segments(tk, 2)
+    assert not tail.any() and not role.any()  # the bracket closed; two words before the dash
+
+
+def test_a_slipped_surname_is_one_person_even_without_the_batch() -> None:
+    # the index featurizes without undoing slips against its call: the pair itself decides
+    a = ["Депутат Омарбеков предложил снизить тарифы на электричество"] * 2
+    b = [
+        "Депутат Омрабеков предложил снизить тарифы на электричество",  # swapped letters
+        "Депутат Омарбков предложил снизить тарифы на электричество",  # dropped letter
+    ]
+    assert (_index_scores(a, b) > 0).all()
+    subst = _index_scores(
+        ["Депутат Сагинтаев предложил снизить тарифы на электричество"],
+        ["Депутат Сагинбаев предложил снизить тарифы на электричество"],
+    )
+    assert subst.tolist() == [0.0]  # a substituted letter: two people
+
+
+def test_templates_stay_apart() -> None:
+    s = pair_similarities(
+        ["Курс доллара на 5 мая", "Погода в Астане на 12 июня"],
+        ["Курс доллара на 6 мая", "Погода в Астане на 13 июня"],
+    )
+    assert s.tolist() == [0.0, 0.0]
+
+
+def test_containment_is_weighed_by_rare_words() -> None:
+    f, _ = featurize(
+        [
+            "Нацбанк раскритиковал модернизацию морского порта",
+            "раскритиковал модернизацию морского порта",  # the subject dropped
+            "Нацбанк раскритиковал модернизацию железной дороги",
+        ]
+    )
+    x = pair_features(f, np.array([0, 0]), np.array([1, 2]))
+    assert x[0, Feature.IDF_CONTAINMENT] == 1.0
+    assert x[1, Feature.IDF_CONTAINMENT] < 0.7
+
+
+_LETTERS = "абвгдежзийклмнопрстуфхцчшщыэюя"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=_LETTERS, min_size=TYPO_MIN_LEN, max_size=14),
+    st.integers(min_value=1, max_value=13),
+    st.sampled_from(["drop", "swap", "substitute"]),
+    st.sampled_from(list(_LETTERS)),
+)
+def test_a_slip_is_a_drop_or_a_swap_never_a_substitution(
+    word: str, p: int, kind: str, letter: str
+) -> None:
+    p = min(p, len(word) - 2)
+    if kind == "drop":
+        other = word[:p] + word[p + 1 :]
+        expect = True
+    elif kind == "swap":
+        other = word[:p] + word[p + 1] + word[p] + word[p + 2 :]
+        expect = word[p] != word[p + 1]  # swapping equal letters changes nothing
+    else:
+        other = word[:p] + letter + word[p + 1 :]
+        expect = False
+    a = np.array([ord(c) for c in word], dtype=np.uint16)
+    b = np.array([ord(c) for c in other], dtype=np.uint16)
+    assert is_slip(a, 0, a.size, b, 0, b.size) == expect
+    assert is_slip(b, 0, b.size, a, 0, a.size) == expect  # symmetric

@@ -462,8 +462,8 @@ SourceColumn = Annotated[
 Threshold = Annotated[
     float | None,
     typer.Option(
-        help="Similarity (0-1) at which items merge. Default 0.8: precision first; 0.7 finds "
-        "more copies, 0.55 also merges looser rewrites by other outlets."
+        help="Similarity (0-1) at which items merge. Default 0.75: precision first; 0.55 also "
+        "merges looser rewrites by other outlets."
     ),
 ]
 Keep = Annotated[

@@ -53,6 +53,22 @@ _PRIOR_DOCS = 1000
 CHAR_BUCKETS = 1 << 21
 
 
+def _no_rows() -> tuple[np.ndarray, np.ndarray]:
+    """A CSR field of zero headlines (``Features`` defaults)."""
+    return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint64))
+
+
+def _no_name_letters() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``Features.name_letters`` of zero headlines."""
+    return (
+        np.zeros(1, dtype=np.int64),
+        np.zeros((0, NAME_LETTERS), dtype=np.uint16),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.uint64),
+        np.zeros(0, dtype=np.uint64),
+    )
+
+
 @dataclass
 class Features:
     """Everything the pair scorer needs, as flat arrays (CSR rows per headline)."""
@@ -79,24 +95,11 @@ class Features:
     log_n: float  # log of the number of headlines the IDF counts
     # names in a headline's trailing segment (sorted, repeats kept), and the segment's role
     # (one entry for a headline that has one): see ``facts.trailing_segments``
-    tail_names: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: _no_rows(1))
-    tail_roles: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: _no_rows(1))
+    tail_names: tuple[np.ndarray, np.ndarray] = field(default_factory=_no_rows)
+    tail_roles: tuple[np.ndarray, np.ndarray] = field(default_factory=_no_rows)
     # letters of the names a slip could have hit (``facts.name_letters``)
     name_letters: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(
-        default_factory=lambda: _no_rows(4)
-    )
-
-
-def _no_rows(k: int) -> tuple[np.ndarray, ...]:
-    """A CSR field of zero headlines with ``k`` aligned arrays (the defaults above)."""
-    if k == 1:
-        return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint64))
-    return (
-        np.zeros(1, dtype=np.int64),
-        np.zeros((0, NAME_LETTERS), dtype=np.uint16),
-        np.zeros(0, dtype=np.int64),
-        np.zeros(0, dtype=np.uint64),
-        np.zeros(0, dtype=np.uint64),
+        default_factory=_no_name_letters
     )
 
 

@@ -596,14 +596,20 @@ def feature_rows(  # pragma: no cover - numba
         out[p, F.BOTH_MISSING_SHARE] = min(pi_ / li if li > 0 else 0.0, pj_ / lj if lj > 0 else 0.0)
         # containment: share of the shorter headline's stems found in the longer one
         si, tot, top, wdot = _shared_idf(s_ptr, s_idx, s_idf, w_val, i, j)
+        slip_idf = 0.0
         if slip_i != 0:
             qi = _find(s_ptr, s_idx, i, slip_i)
             qj = _find(s_ptr, s_idx, j, slip_j)
             if qi >= 0 and qj >= 0:
+                # the smaller IDF of the two spellings: the same whichever side is i
+                slip_idf = min(s_idf[qi], s_idf[qj])
                 si += 1
-                tot += s_idf[qi]
-                top = max(top, s_idf[qi])
+                tot += slip_idf
+                top = max(top, slip_idf)
                 wdot += w_val[qi] * w_val[qj]
+            else:
+                slip_i = np.uint64(0)
+                slip_j = np.uint64(0)
         m = min(li, lj)
         out[p, F.CONTAINMENT] = si / m if m > 0 else 0.0
         # the same, weighed by IDF: a headline whose rare words all reappear in the other
@@ -643,7 +649,9 @@ def feature_rows(  # pragma: no cover - numba
             out[p, F.UNEXPLAINED],
             out[p, F.BOTH_UNEXPLAINED],
             out[p, F.OPPOSITE],
-        ) = meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub, slip_i, slip_j)
+        ) = meaning_match(
+            s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub, slip_i, slip_j, slip_idf
+        )
         if (
             is_vetoed(out[p], name_veto_words)
             or weights[T.CHAR_COS] * out[p, F.CHAR_COS] + _logit_rest(out[p], weights) < logit_min

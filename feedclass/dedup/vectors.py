@@ -106,13 +106,16 @@ def _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors):
 
 
 @jit(inline="always")
-def meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub, same_i, same_j):
+def meaning_match(
+    s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub, same_i, same_j, same_idf
+):
     """How close in meaning the words two headlines do not share are (1: none unshared); the
     larger and the smaller share of either headline's word weight that the other side's words
     leave unexplained ("закрытие моста"/"закрытие шахты": "моста" has no counterpart; both
     sides unexplained is a different story about one subject); and 1 if an event on one side
     meets its opposite on the other (``OPPOSITES``), else 0. The stems ``same_i`` of i and
-    ``same_j`` of j count as shared (one name written two ways; 0 for none)."""
+    ``same_j`` of j count as one shared word of IDF ``same_idf`` (one name written two ways;
+    0 for none): the same whichever side is i."""
     a = s_ptr[i]
     ae = s_ptr[i + 1]
     b = s_ptr[j]
@@ -122,7 +125,6 @@ def meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub, sam
     shared = 0.0
     while a < ae or b < be:
         if a < ae and same_i != 0 and s_idx[a] == same_i:
-            shared += s_idf[a]
             a += 1
         elif b < be and same_j != 0 and s_idx[b] == same_j:
             b += 1
@@ -138,6 +140,8 @@ def meaning_match(s_ptr, s_idx, s_idf, s_vec, s_pole, vectors, i, j, ua, ub, sam
             shared += s_idf[a]
             a += 1
             b += 1
+    if same_i != 0:
+        shared += same_idf
     num_a, bad_a, den_a = _meaning_side(ua, na, ub, nb, s_idf, s_vec, vectors)
     num_b, bad_b, den_b = _meaning_side(ub, nb, ua, na, s_idf, s_vec, vectors)
     match = 0.5 * ((num_a / den_a if den_a > 0 else 1.0) + (num_b / den_b if den_b > 0 else 1.0))

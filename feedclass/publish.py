@@ -488,6 +488,18 @@ def _write_rows(
     return writer.output
 
 
+#: Columns of the merge report (``--report``), one row per folded item; the distributed
+#: dedup writes the same ones.
+REPORT_COLUMNS: tuple[str, ...] = (
+    "cluster",
+    "representative_id",
+    "representative",
+    "duplicate_id",
+    "duplicate",
+    "similarity",
+)
+
+
 def _write_report(
     report: str | Path,
     items: FeedItems,
@@ -500,14 +512,7 @@ def _write_report(
 ) -> AtomicWriter:
     """Every merge with its similarity, so an editor can check what was folded (written to a
     finished temporary file that :func:`_finish` renames)."""
-    cols = [
-        "cluster",
-        "representative_id",
-        "representative",
-        "duplicate_id",
-        "duplicate",
-        "similarity",
-    ]
+    cols = list(REPORT_COLUMNS)
     rows = []
     for i in range(len(items.texts)):
         if leader[i] != i:

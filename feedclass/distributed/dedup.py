@@ -602,6 +602,7 @@ def _write_report(
     caller renames it): the same columns as the single process's report."""
     import numpy as np
 
+    from feedclass.publish import REPORT_COLUMNS
     from feedclass.writers import TableWriter, output_format
 
     cluster_of, leader, lscore, is_rep, names = stories
@@ -623,14 +624,7 @@ def _write_report(
         else:
             ids = [f"{shards[k].name}:{r + 1}" for r in rows.tolist()]
         own.update(zip(mine.tolist(), ids))
-    cols = [
-        "cluster",
-        "representative_id",
-        "representative",
-        "duplicate_id",
-        "duplicate",
-        "similarity",
-    ]
+    cols = list(REPORT_COLUMNS)
     fmt = output_format(report, "csv")
     with TableWriter(report, fmt, cols, defer=True) as writer:
         rows_out = []

@@ -4,8 +4,9 @@ The single-process dedup featurises a batch, proposes candidate pairs by MinHash
 keeps each item's best-supported candidates, scores them with the pair model and forms
 stories best pair first with the no-chaining rule. Here each shard is featurised where it
 lies (with the IDF of the whole archive), candidates meet through the shuffle of
-:mod:`feedclass.distributed.candidates`, pairs are scored where the features of their shards
-lie, and stories are formed once over all scored pairs.
+:mod:`feedclass.distributed.candidates`, pairs are scored from the features of their two
+shards (files beside the output, :mod:`feedclass.distributed.feature_files`), and stories are
+formed once over all scored pairs.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from feedclass.distributed.candidates import (
 )
 from feedclass.distributed.cluster import dask_client, gather, output_folder, publish_folder
 from feedclass.distributed.exchange import Exchange
+from feedclass.distributed.feature_files import FeatureFile, load_features, save_features
 from feedclass.distributed.rows import take_rows
 from feedclass.errors import DataError
 from feedclass.shards import list_shards
@@ -174,8 +176,15 @@ def _ids_at(items: _ShardItems, rows: Any) -> list[str]:
     return [items.ids[r].strip() for r in rows.tolist()]
 
 
-def _meta(feats: Any, items: _ShardItems) -> tuple[Any, Any, Any, list[str] | None]:
-    return feats.clean_hash, feats.length, items.times, items.sources
+def _meta(handle: FeatureFile, items: _ShardItems) -> tuple[Any, Any, Any, list[str] | None]:
+    import numpy as np
+
+    feats = load_features(handle)
+    return np.array(feats.clean_hash), np.array(feats.length), items.times, items.sources
+
+
+def _band_task(ex: Exchange, k: int, handle: FeatureFile, *args: Any) -> list[int]:
+    return band_task(ex, k, load_features(handle), *args)
 
 
 def _by_shard_pair(
@@ -198,49 +207,34 @@ def _by_shard_pair(
         yield (a, b), (pi[rows] - offsets[a], pj[rows] - offsets[b])
 
 
-def _rows_for(fb: Any, pairs: tuple[Any, Any]) -> tuple[Any, Any]:
-    """The features of the rows of shard b that ``pairs`` name, and each pair's row in them."""
-    import numpy as np
-
-    rows, jb = np.unique(pairs[1], return_inverse=True)
-    return take_rows(fb, rows), jb.astype(np.int64)
-
-
 def _score_group(
-    fa: Any,
+    file_a: FeatureFile,
+    file_b: FeatureFile,
     pairs: tuple[Any, Any],
-    fb: tuple[Any, Any] | None,
     off_a: int,
     off_b: int,
     min_score: float,
 ) -> tuple[Any, Any, Any]:
     """Score one shard pair's candidates; returns feed positions and scores >= ``min_score``.
 
-    ``fa`` are the features of shard a, here; for pairs into another shard b, ``fb`` holds the
-    features of only the rows of b that the pairs need (cut where b's features lie), and the
-    rows of a are cut likewise, so the work follows the pairs, not the shards' sizes.
+    Both shards' features are mapped from their files; for pairs across two shards only the
+    rows the pairs name are cut from each (the pages they lie on are read), so the work
+    follows the pairs, not the shards' sizes.
     """
-    import dataclasses
-
     import numpy as np
-
-    from feedclass.dedup import meaning_vectors
 
     ia, ib = pairs
     if ia.size == 0:
         return ia, ib, np.zeros(0)
-    if fb is None:
+    fa = load_features(file_a)
+    if file_a == file_b:
         score = pair_scores(fa, ia, ib, min_score)
     else:
-        sub_b, jb = fb
         rows_a, ja = np.unique(ia, return_inverse=True)
+        rows_b, jb = np.unique(ib, return_inverse=True)
         sub_a = take_rows(fa, rows_a)
-        # Features made in another process hold their own copy of the word vectors; the
-        # two batches must read one array (same file, same package): this process's.
-        local = meaning_vectors()[1]
-        sub_a = dataclasses.replace(sub_a, vectors=local)
-        sub_b = dataclasses.replace(sub_b, vectors=local)
-        score = pair_scores(sub_a, ja.astype(np.int64), jb, min_score, other=sub_b)
+        sub_b = take_rows(load_features(file_b), rows_b)
+        score = pair_scores(sub_a, ja.astype(np.int64), jb.astype(np.int64), min_score, other=sub_b)
     keep = score >= min_score
     return ia[keep] + off_a, ib[keep] + off_b, score[keep]
 
@@ -418,43 +412,56 @@ def dedup_shards(
                 shards,
             )
             clock("idf")
-            idf = submit(_held, _merge_idf(idf_parts), tag="idf")
-            feats = [
-                submit(_featurize_task, it, idf, typos, tag=str(k)) for k, it in enumerate(items)
-            ]
-            meta = gather(
-                client,
-                [submit(_meta, f, it, tag=str(k)) for k, (f, it) in enumerate(zip(feats, items))],
-                shards,
-            )
-            # The headlines' text is in the features now: keep only the ids (when named),
-            # so that a large archive does not hold its text twice.
-            if report is None:
-                items = [submit(_without_texts, it, tag=str(k)) for k, it in enumerate(items)]
-            clock("featurise")
-            clean_hash = np.concatenate([m[0] for m in meta])
-            length = np.concatenate([m[1] for m in meta])
-            times = None if time_column is None else np.concatenate([m[2] for m in meta])
-            if times is not None and np.isinf(times).all():
-                times = None
-            srcs = None
-            if source_column:
-                srcs = [s for m in meta for s in m[3]]
-            # Items are numbered by content, as in the single process, so that which pairs
-            # become candidates does not depend on the order of the shards.
-            perm = np.argsort(clean_hash, kind="stable")
-            number = np.empty(n, dtype=np.int64)
-            number[perm] = np.arange(n)
-            # About 2**17 items a partition: each ranks ~200 candidate records per item, and
-            # its sorts must stay well inside one worker's memory limit beside the features
-            # Dask keeps there.
-            n_parts = partitions or max(2 * n_workers, (n >> 17) + 1)
-            # The shuffle's pieces go to files beside the output, written once, read once.
+            # Each shard's features and the shuffle's pieces go to files in a scratch folder
+            # beside the output: every worker maps the features it needs (10M headlines' do
+            # not fit in the workers' memory, and Dask's spill reads a whole shard back for
+            # each task), and each shuffle piece is written once and read once.
             ex = Exchange.beside(dest)
             try:
+                idf = submit(_held, _merge_idf(idf_parts), tag="idf")
+                feats = [
+                    submit(
+                        _featurize_task,
+                        it,
+                        idf,
+                        typos,
+                        str(ex.folder / f"shard-{k}.features"),
+                        tag=str(k),
+                    )
+                    for k, it in enumerate(items)
+                ]
+                meta = gather(
+                    client,
+                    [
+                        submit(_meta, f, it, tag=str(k))
+                        for k, (f, it) in enumerate(zip(feats, items))
+                    ],
+                    shards,
+                )
+                # The headlines' text is in the features now: keep only the ids (when named),
+                # so that a large archive does not hold its text twice.
+                if report is None:
+                    items = [submit(_without_texts, it, tag=str(k)) for k, it in enumerate(items)]
+                clock("featurise")
+                clean_hash = np.concatenate([m[0] for m in meta])
+                length = np.concatenate([m[1] for m in meta])
+                times = None if time_column is None else np.concatenate([m[2] for m in meta])
+                if times is not None and np.isinf(times).all():
+                    times = None
+                srcs = None
+                if source_column:
+                    srcs = [s for m in meta for s in m[3]]
+                # Items are numbered by content, as in the single process, so that which pairs
+                # become candidates does not depend on the order of the shards.
+                perm = np.argsort(clean_hash, kind="stable")
+                number = np.empty(n, dtype=np.int64)
+                number[perm] = np.arange(n)
+                # About 2**17 items a partition: each ranks ~200 candidate records per item, and
+                # its sorts must stay well inside one worker's memory limit.
+                n_parts = partitions or max(2 * n_workers, (n >> 17) + 1)
                 band_counts = [
                     submit(
-                        band_task,
+                        _band_task,
                         ex,
                         k,
                         f,
@@ -477,41 +484,41 @@ def dedup_shards(
                 del band_counts, window_sizes
                 kept = gather(client, best, shards)
                 del best
+                # A pair kept by both its items comes from both their partitions: score it once.
+                code = sorted_distinct(np.concatenate([lo * n + hi for lo, hi in kept]))
+                del kept
+                clock("candidates")
+                min_score = score_floor(thr)
+                scored = [
+                    _submit_score(submit, feats, a, b, piece, offsets, min_score)
+                    for (a, b), piece in _by_shard_pair(code // n, code % n, offsets)
+                ]
+                del code
+                got = gather(client, scored, shards)
+                del scored
+                pi = np.concatenate([g[0] for g in got])
+                pj = np.concatenate([g[1] for g in got])
+                sc = np.concatenate([g[2] for g in got])
+                del got
+                clock("scores")
+                summary.candidates = int(pi.size)
+                order = representative_order(n, keep, times, length)
+                # The single process scores, on the spot, pairs a merge needs that were not
+                # candidates. Those pairs lie inside groups joined by pairs at the threshold: score
+                # them now, where the features are, so story formation finds them.
+                ei, ej = pairs_within_groups(n, pi, pj, sc, thr, order)
+                if ei.size:
+                    extra = [
+                        _submit_score(submit, feats, a, b, piece, offsets, 0.0, "x")
+                        for (a, b), piece in _by_shard_pair(ei, ej, offsets)
+                    ]
+                    got = gather(client, extra, shards)
+                    pi = np.concatenate([pi] + [g[0] for g in got])
+                    pj = np.concatenate([pj] + [g[1] for g in got])
+                    sc = np.concatenate([sc] + [g[2] for g in got])
+                clock("pairs inside groups")
             finally:
                 ex.remove()
-            # A pair kept by both its items comes from both their partitions: score it once.
-            code = sorted_distinct(np.concatenate([lo * n + hi for lo, hi in kept]))
-            del kept
-            clock("candidates")
-            min_score = score_floor(thr)
-            scored = [
-                _submit_score(submit, feats, a, b, piece, offsets, min_score)
-                for (a, b), piece in _by_shard_pair(code // n, code % n, offsets)
-            ]
-            del code
-            got = gather(client, scored, shards)
-            del scored
-            pi = np.concatenate([g[0] for g in got])
-            pj = np.concatenate([g[1] for g in got])
-            sc = np.concatenate([g[2] for g in got])
-            del got
-            clock("scores")
-            summary.candidates = int(pi.size)
-            order = representative_order(n, keep, times, length)
-            # The single process scores, on the spot, pairs a merge needs that were not
-            # candidates. Those pairs lie inside groups joined by pairs at the threshold: score
-            # them now, where the features are, so story formation finds them.
-            ei, ej = pairs_within_groups(n, pi, pj, sc, thr, order)
-            if ei.size:
-                extra = [
-                    _submit_score(submit, feats, a, b, piece, offsets, 0.0, "x")
-                    for (a, b), piece in _by_shard_pair(ei, ej, offsets)
-                ]
-                got = gather(client, extra, shards)
-                pi = np.concatenate([pi] + [g[0] for g in got])
-                pj = np.concatenate([pj] + [g[1] for g in got])
-                sc = np.concatenate([sc] + [g[2] for g in got])
-            clock("pairs inside groups")
             leader, lscore = form_stories(n, pi, pj, sc, thr, order, as_sources(srcs, n))
             clock("stories")
         # Story numbers as the single process gives them: representatives in feed order, then
@@ -650,17 +657,12 @@ def _submit_score(
     min_score: float,
     tag: str = "",
 ) -> Any:
-    """The task scoring shard a's pairs into shard b, where a's features lie; b sends rows."""
-    fb = None
-    if a != b:
-        # the pairs travel to the cluster once, as a task's result both tasks read
-        pairs = submit(_held, pairs, tag=f"pairs-{tag}{a}-{b}")
-        fb = submit(_rows_for, feats[b], pairs, tag=f"{tag}{a}-{b}")
+    """The task scoring shard a's pairs into shard b (any worker: both are mapped files)."""
     return submit(
         _score_group,
         feats[a],
+        feats[b],
         pairs,
-        fb,
         int(offsets[a]),
         int(offsets[b]),
         min_score,
@@ -702,8 +704,9 @@ def _fit_idf_task(items: _ShardItems, typos: Any) -> Any:
     return fit_idf(items.texts, typos=typos)
 
 
-def _featurize_task(items: _ShardItems, idf: Any, typos: Any) -> Any:
-    return featurize(items.texts, idf, typos=typos)[0]
+def _featurize_task(items: _ShardItems, idf: Any, typos: Any, path: str) -> FeatureFile:
+    # to a file the tasks that need them map: Dask holds only the handle
+    return save_features(featurize(items.texts, idf, typos=typos)[0], path)
 
 
 def _merge_idf(parts: list[Idf]) -> Idf:

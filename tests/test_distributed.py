@@ -166,14 +166,15 @@ def test_output_folder_must_be_new_or_empty(tmp_path, client):
 
 
 class _KillOnce(distributed.WorkerPlugin):
-    """Kill the worker process a moment after it starts its first task of the run."""
+    """Kill the worker process a moment after it starts its first task named ``task``."""
 
-    def __init__(self, marker: str, delay: float) -> None:
+    def __init__(self, marker: str, delay: float, task: str = "_classify_task") -> None:
         self.marker = marker
         self.delay = delay
+        self.task = task
 
     def transition(self, key, start, finish, **kwargs):
-        if finish == "executing" and "_classify_task" in str(key):
+        if finish == "executing" and self.task in str(key):
             try:
                 os.unlink(self.marker)  # only the first worker to get here dies, once
             except FileNotFoundError:
@@ -308,6 +309,85 @@ def test_dedup_equals_single_process_on_every_pair(tmp_path, client):
     ]
     story = {r["id"]: r["cluster"] for r in dist}
     assert all(r["cluster"] == story[r["duplicate_id"]] for r in got)
+
+
+@pytest.mark.slow
+def test_dedup_worker_killed_while_scoring_loses_no_row(tmp_path, client):
+    """A worker dies while scoring: the features it held the handles of are made again (their
+    files rewritten whole) and the result is still the single process's, row for row."""
+    import cloudpickle
+
+    from feedclass.distributed import dedup_shards
+    from feedclass.publish import dedup_file
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    rows = _dedup_feed() + _rows(600, 7)
+    _write_csv(tmp_path / "all.csv", rows)
+    dedup_file(tmp_path / "all.csv", tmp_path / "single.csv", id_column="id")
+    names = _split(rows, tmp_path / "in", 4)
+    marker = tmp_path / "kill-once"
+    marker.write_text("")
+    client.register_plugin(_KillOnce(str(marker), 0.0, "_score_group"), name="kill-once")
+    try:
+        dedup_shards(tmp_path / "in", tmp_path / "out", address=client, id_column="id")
+    finally:
+        client.unregister_worker_plugin("kill-once")
+    assert not marker.exists(), "no worker was killed: the test did not test anything"
+    single = _read(tmp_path / "single.csv")
+    dist = [r for name in names for r in _read(tmp_path / "out" / name)]
+    assert [r["id"] for r in dist] == [r[0] for r in rows]
+    assert [r["duplicate_of"] for r in dist] == [r["duplicate_of"] for r in single]
+    # the scratch folder of features and shuffle pieces is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.csv", "in", "out", "single.csv"]
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_feature_files_give_back_every_field_and_refuse_a_changed_file(tmp_path):
+    """A shard's features read back from their file equal the features written, field by
+    field, and score every pair alike; a file removed or cut short under a running job is an
+    error, never other features."""
+    import dataclasses
+
+    import numpy as np
+
+    from feedclass.dedup import featurize, pair_scores
+    from feedclass.distributed.feature_files import load_features, save_features
+    from feedclass.distributed.rows import take_rows
+
+    texts = [t for _, t in _dedup_feed() + _rows(200, 8)]
+    feats = featurize(texts)[0]
+    handle = save_features(feats, tmp_path / "0.features")
+    assert [p.name for p in tmp_path.iterdir()] == ["0.features"]  # no temporary file left
+    back = load_features(handle)
+    for fld in dataclasses.fields(feats):
+        want, got = getattr(feats, fld.name), getattr(back, fld.name)
+        if isinstance(want, tuple):
+            assert len(got) == len(want), fld.name
+            for w, g in zip(want, got):
+                assert w.dtype == g.dtype and np.array_equal(w, g), fld.name
+        elif isinstance(want, np.ndarray):
+            assert want.dtype == got.dtype and np.array_equal(want, got), fld.name
+        else:
+            assert want == got, fld.name
+    assert back.vectors is feats.vectors  # this process's word vectors, compared by identity
+    rng = np.random.default_rng(0)
+    ia, ib = rng.integers(0, feats.n, 500), rng.integers(0, feats.n, 500)
+    assert np.array_equal(pair_scores(back, ia, ib), pair_scores(feats, ia, ib))
+    # cut from the file's arrays, as scoring across shards does
+    rows = np.unique(ib)
+    cut = take_rows(back, rows)
+    jb = np.searchsorted(rows, ib)
+    assert np.array_equal(pair_scores(back, ia, ib), pair_scores(back, ia, jb, other=cut))
+    # an empty shard
+    empty = load_features(save_features(featurize([])[0], tmp_path / "e.features"))
+    assert empty.n == 0
+    with open(handle.path, "r+b") as fh:
+        fh.truncate(handle.size - 8)
+    with pytest.raises(ClusterError, match="bytes where"):
+        load_features(handle)
+    os.unlink(handle.path)
+    with pytest.raises(ClusterError, match="features"):
+        load_features(handle)
 
 
 def test_cli_dask_dedup_report_and_refusals(tmp_path, capsys):
@@ -469,3 +549,46 @@ def test_shards_read_words_as_the_whole_feed_does(picks, cuts):
     for key in ("whash", "shash", "content", "num"):
         got = np.concatenate([getattr(p, key) for p in parts])
         assert (got == getattr(whole, key)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    edges=st.lists(st.tuples(st.integers(0, 79), st.integers(0, 79)), max_size=160),
+    seed=st.integers(0, 2**16),
+)
+def test_pairs_within_groups_are_each_member_against_its_groups_first(edges, seed):
+    """Every unscored pair of a group joined at the threshold: all pairs of a group of up to
+    32, each member against the first 16 (in representative order) of a larger one."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from feedclass.distributed.candidates import pairs_within_groups
+
+    n = 80
+    rng = np.random.default_rng(seed)
+    e = np.array([(min(a, b), max(a, b)) for a, b in edges if a != b] or [(0, 1)])
+    e = np.unique(e, axis=0)
+    # a chain through 40 items too, so that some group is larger than 32
+    chain = np.stack([np.arange(40, 79), np.arange(41, 80)], axis=1)
+    e = np.unique(np.concatenate([e, chain]), axis=0)
+    pi, pj = e[:, 0], e[:, 1]
+    score = rng.choice([0.5, 0.9], size=pi.size)
+    score[np.isin(pi, np.arange(40, 79)) & (pj == pi + 1)] = 0.9
+    order = rng.permutation(n)
+    got = set(zip(*(x.tolist() for x in pairs_within_groups(n, pi, pj, score, 0.75, order))))
+    top = score >= 0.75
+    graph = coo_matrix((np.ones(int(top.sum())), (pi[top], pj[top])), shape=(n, n))
+    comp = connected_components(graph, directed=False)[1]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    have = set(zip(pi.tolist(), pj.tolist()))
+    want = set()
+    for c in np.unique(comp).tolist():
+        group = sorted(np.flatnonzero(comp == c).tolist(), key=lambda i: rank[i])
+        if len(group) < 3:
+            continue
+        first = group if len(group) <= 32 else group[:16]
+        want |= {(min(x, y), max(x, y)) for x in group for y in first if x != y}
+    assert got == want - have
+    assert any(np.bincount(comp).tolist()[c] > 32 for c in set(comp.tolist()))

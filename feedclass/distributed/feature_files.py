@@ -81,6 +81,9 @@ def save_features(f: Features, path: str | os.PathLike[str]) -> FeatureFile:
                 value = getattr(f, fld.name)
                 places = []
                 many = isinstance(value, tuple)
+                if not all(isinstance(v, np.ndarray) for v in (value if many else (value,))):
+                    # A new scalar field of Features must be carried by the handle.
+                    raise TypeError(f"save_features does not know how to store {fld.name}")
                 for a in value if many else (value,):
                     a = np.ascontiguousarray(a)
                     pad = -offset % _ALIGN

@@ -135,3 +135,32 @@ def test_a_slip_is_a_drop_or_a_swap_never_a_substitution(
     b = np.array([ord(c) for c in other], dtype=np.uint16)
     assert is_slip(a, 0, a.size, b, 0, b.size) == expect
     assert is_slip(b, 0, b.size, a, 0, a.size) == expect  # symmetric
+
+
+def test_a_place_and_its_adjective_are_one_name_in_another_role() -> None:
+    # «Суд Вены» / «Венский суд»: the place and its adjective; before, «Вены» was a name the
+    # other side lacked, so the pair counted a name conflict and, with no other word changed on
+    # one side, a substitution (score 0)
+    a = ["Суд Вены оправдал бывшего министра финансов", "Пожар в аэропорту Рима потушили"]
+    b = ["Венский суд оправдал бывшего министра финансов", "Пожар в римском аэропорту потушили"]
+    f, _ = featurize(a + b)
+    x = pair_features(f, np.arange(2), np.arange(2) + 2)
+    assert x[:, Feature.ENTITY_CONFLICT].tolist() == [0.0, 0.0]
+    assert x[:, Feature.NAMES_MISSING].tolist() == [0.0, 0.0]
+    assert (pair_similarities(a, b) >= 0.75).all()
+    # the index scores pairs without the batch: the same there
+    assert (_index_scores(a, b) >= 0.75).all()
+
+
+def test_a_different_place_or_person_still_conflicts_with_an_adjective_around() -> None:
+    a = [
+        "Венский суд оправдал бывшего министра финансов",
+        "Венский суд оправдал бывшего министра Иванова",
+        "Сагинтаев посетил венский завод",
+    ]
+    b = [
+        "Суд Праги оправдал бывшего министра финансов",
+        "Венский суд оправдал бывшего министра Петрова",
+        "Сагинбаев посетил венский завод",
+    ]
+    assert (pair_similarities(a, b) == 0.0).all()

@@ -58,6 +58,7 @@ __all__ = [
     "name_letters",
     "name_slips",
     "opposite_poles",
+    "place_stems",
     "surname_excess",
     "tail_excess",
     "trailing_segments",
@@ -325,6 +326,67 @@ class ContentTokens:
     content: np.ndarray  # not a function word nor the absorbed half of a two-word alias
     month_keys: np.ndarray
     month_vals: np.ndarray
+    # per token: the stem of the place an adjective is made from («венский» -> «вен»), 0 if none
+    family: np.ndarray | None = None
+
+
+# Adjectives of places end in «ск» and an adjective ending; what comes before is the place's
+# root. Only roots the five-letter stem cut does not already join matter («Вены»/«венский»,
+# «Рима»/«римский», «Сирии»/«сирийский»); «Казахстана»/«казахстанский» share «казах» anyway.
+_ADJ_ENDS = tuple(
+    "ск" + e for e in "ий ый ая ое ие ые ого ой ом им ым ую ими ыми их ых ому".split()
+)
+_ADJ_CODES = np.zeros((len(_ADJ_ENDS), max(map(len, _ADJ_ENDS))), dtype=np.uint32)
+for _k, _e in enumerate(_ADJ_ENDS):
+    _ADJ_CODES[_k, : len(_e)] = [ord(c) for c in _e]
+_ADJ_LENS = np.array([len(e) for e in _ADJ_ENDS], dtype=np.int64)
+_ROOT_MIN = 3  # «омский» (root «ом») is too short to tell a place by
+
+
+def _family_of(word: str) -> int:
+    """Hash of the stem of the place the adjective ``word`` is made from, 0 if none."""
+    for e in _ADJ_ENDS:
+        if word.endswith(e):
+            root = word[: len(word) - len(e)]
+            if len(root) < _ROOT_MIN:
+                return 0
+            family = stem(root)
+            return 0 if family == stem(word) else int(hash_word(family))
+    return 0
+
+
+def place_stems(tk: dict[str, np.ndarray]) -> np.ndarray:
+    """Per token of ``tk`` (:func:`~feedclass.dedup.tokens.tokenize`): the stem hash of the
+    place an adjective names («венский», «римском», «сирийские»), else 0.
+
+    A name one headline gives as a place and the other as its adjective («Суд Вены» / «Венский
+    суд») is one name in another role, not two names: the adjective accounts for the place
+    (:func:`n_excess` over the stems plus these). It never makes two words one, so a different
+    place («Венский суд» / «Суд Праги») still conflicts. A capitalised adjective inside a
+    headline is a name of its own (a surname «Вишневский»), not an adjective.
+
+    Examples
+    --------
+    >>> tk = tokenize(["Суд Вены", "Венский суд", "Пожар в Риме", "римском аэропорту"])
+    >>> fam = place_stems(tk)
+    >>> bool(fam[2] == tk["shash"][1]), bool(fam[7] == tk["shash"][6]), fam[[0, 1, 3, 8]].tolist()
+    (True, True, [0, 0, 0, 0])
+    """
+    start, end, clean = tk["start"], tk["end"], tk["clean"]
+    adj = _ends_with_any(clean, start, end, _ADJ_CODES, _ADJ_LENS, _ROOT_MIN + 4).astype(bool)
+    adj &= ~tk["cap"] | tk["first"]
+    adj &= ~tk["num"]
+    out = np.zeros(start.shape, dtype=np.uint64)
+    if not adj.any():
+        return out
+    idx = np.flatnonzero(adj)
+    words, first = np.unique(tk["whash"][idx], return_index=True)
+    fam = np.array(
+        [_family_of("".join(map(chr, clean[start[t] : end[t]]))) for t in idx[first]],
+        dtype=np.uint64,
+    )
+    out[idx] = fam[np.searchsorted(words, tk["whash"][idx])]
+    return out
 
 
 def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentTokens:
@@ -369,7 +431,7 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     stop = in_sorted(whash, _STOP_HASHES) & ~num & ~ismonth
     shash, absorbed = _apply_aliases(doc, whash, shash)
     content = ~stop & ~absorbed
-    return ContentTokens(tk, doc, whash, shash, num, ismonth, content, mk, mv)
+    return ContentTokens(tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk))
 
 
 @dataclass

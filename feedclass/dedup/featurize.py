@@ -58,6 +58,20 @@ def _no_rows() -> tuple[np.ndarray, np.ndarray]:
     return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint64))
 
 
+def _stems_and_places(
+    doc: np.ndarray, shash: np.ndarray, content: np.ndarray, family: np.ndarray | None, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted rows of each headline's stems plus the places its adjectives name: what accounts
+    for the other side's names (``facts.place_stems``: «Венский суд» accounts for «Вены»)."""
+    if family is None:
+        return sorted_rows(ptr_from_docs(doc[content], n), shash[content])
+    fam = content & (family != 0)
+    d = np.concatenate((doc[content], doc[fam]))
+    h = np.concatenate((shash[content], family[fam]))
+    order = np.argsort(d, kind="stable")
+    return sorted_rows(ptr_from_docs(d[order], n), h[order])
+
+
 def _no_name_letters() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``Features.name_letters`` of zero headlines."""
     return (
@@ -260,8 +274,14 @@ def featurize(
         stem_vec=stem_vec,
         stem_pole=stem_pole,
         vectors=vectors,
-        entities_all=sorted_rows(ptr_from_docs(doc[own_name], n), shash[own_name]),
-        stems_all=sorted_rows(ptr_from_docs(doc[content], n), shash[content]),
+        # a name that is a place's adjective («Венский суд» at the start) is that place
+        entities_all=sorted_rows(
+            ptr_from_docs(doc[own_name], n),
+            shash[own_name]
+            if ct.family is None
+            else np.where(ct.family[own_name] != 0, ct.family[own_name], shash[own_name]),
+        ),
+        stems_all=_stems_and_places(doc, shash, content, ct.family, n),
         surnames=(ptr_from_docs(doc[surname], n), shash[surname], tk["lhash"][surname]),
         log_n=float(np.log(n_idf + _PRIOR_DOCS + 1.0)),
         tail_names=sorted_rows(ptr_from_docs(doc[tail_name], n), shash[tail_name]),

@@ -164,3 +164,19 @@ def test_a_different_place_or_person_still_conflicts_with_an_adjective_around() 
         "Сагинбаев посетил венский завод",
     ]
     assert (pair_similarities(a, b) == 0.0).all()
+
+
+def test_two_cases_of_a_short_name_are_one_name() -> None:
+    # the stemmer cuts «Китая» to «кит» and «Китае» to «кита»: one country, no conflict
+    a = ["Власти Китая приговорили блогера к десяти годам", "Пожар в театре «Школа танца» потушен"]
+    b = ["В Китае блогера приговорили к десяти годам", "Пожар в «Школе танца» потушен"]
+    assert (pair_similarities(a, b) >= 0.75).all()
+    assert (_index_scores(a, b) >= 0.75).all()
+    # ... while two countries stay two
+    assert (
+        pair_similarities(
+            ["Власти Китая приговорили блогера к десяти годам"],
+            ["Власти Кипра приговорили блогера к десяти годам"],
+        )[0]
+        == 0.0
+    )

@@ -40,7 +40,7 @@ from feedclass.dedup.wordlists import (
     SURNAME_ENDS,
     WEEKDAYS,
 )
-from feedclass.hashing import hash_word, pair_key, sorted_hashes
+from feedclass.hashing import hash_codes, hash_word, pair_key, sorted_hashes
 from feedclass.jit import jit
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "TAIL_WORDS",
     "ContentTokens",
     "Names",
+    "bare_stems",
     "case_evidence",
     "content_tokens",
     "feed_typo_words",
@@ -328,6 +329,9 @@ class ContentTokens:
     month_vals: np.ndarray
     # per token: the stem of the place an adjective is made from («венский» -> «вен»), 0 if none
     family: np.ndarray | None = None
+    # per token: the stem of the word without its last vowel («Китая»/«Китае» -> «кита»), 0 if
+    # that is its stem already
+    bare: np.ndarray | None = None
 
 
 # Adjectives of places end in «ск» and an adjective ending; what comes before is the place's
@@ -389,6 +393,51 @@ def place_stems(tk: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
+# The stemmer cuts a case ending it knows and leaves others, so a short name's cases may
+# stem apart («Китая» -> «кит», «Китае» -> «кита»; «Школа» / «Школе»). Names are also compared
+# without their last vowel.
+_BARE_END = np.zeros(0x10000, dtype=np.bool_)
+for _c in "аеёиоуыэюяйь":
+    _BARE_END[ord(_c)] = True
+_STEM_LEN = len(stem("полицейским"))  # letters a stem keeps
+
+
+@jit
+def _bare_hashes(clean, starts, ends, bare_end, stem_len, min_len):  # pragma: no cover - numba
+    out = np.zeros(starts.shape[0], dtype=np.uint64)
+    for t in range(starts.shape[0]):
+        s = starts[t]
+        e = ends[t]
+        if e > s and bare_end[clean[e - 1]]:
+            e -= 1
+        if e - s >= min_len:
+            out[t] = hash_codes(clean, s, min(e, s + stem_len))
+    return out
+
+
+def bare_stems(tk: dict[str, np.ndarray], shash: np.ndarray | None = None) -> np.ndarray:
+    """Per token of ``tk``: the hash of its stem without a last vowel, 0 where that is its
+    stem (``shash``, default ``tk["shash"]``) or it is too short or a number.
+
+    Two cases of one name the stemmer cuts apart («Китая» / «Китае») meet here; two names
+    still differ («Китая» / «Кипра»).
+
+    Examples
+    --------
+    >>> tk = tokenize(["Власти Китая", "В Китае", "Школа", "Школе", "Кипра"])
+    >>> b = bare_stems(tk)
+    >>> key = np.where(b != 0, b, tk["shash"])  # how names are compared
+    >>> bool(tk["shash"][1] == tk["shash"][3]), bool(key[1] == key[3]), bool(key[4] == key[5])
+    (False, True, True)
+    >>> bool(key[1] == key[6])
+    False
+    """
+    sh = tk["shash"] if shash is None else shash
+    out = _bare_hashes(tk["clean"], tk["start"], tk["end"], _BARE_END, _STEM_LEN, _ROOT_MIN)
+    out[(out == sh) | tk["num"]] = 0
+    return out
+
+
 def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentTokens:
     """Tokens of ``texts`` with the stems the scorer compares (also how word vectors are keyed).
 
@@ -431,7 +480,11 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     stop = in_sorted(whash, _STOP_HASHES) & ~num & ~ismonth
     shash, absorbed = _apply_aliases(doc, whash, shash)
     content = ~stop & ~absorbed
-    return ContentTokens(tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk))
+    bare = bare_stems(tk, shash)
+    bare[shash != tk["shash"]] = 0  # a word the lists made canonical (an alias, a number)
+    return ContentTokens(
+        tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk), bare
+    )
 
 
 @dataclass

@@ -130,7 +130,12 @@ def summary(name: str, s: np.ndarray, y: np.ndarray, ok: np.ndarray) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("data", nargs="?", type=Path, default=E._ROOT.parent / "shared" / "data")
+    ap.add_argument(
+        "data",
+        nargs="?",
+        type=Path,
+        default=Path(__file__).resolve().parents[1].parent / "shared" / "data",
+    )
     args = ap.parse_args(argv)
     if not (args.data / "paraphraser" / "data.csv").exists():
         print(f"{args.data}: no paraphraser/data.csv; pass the data folder", file=sys.stderr)
@@ -142,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     xf, yf = E.feed_pair_features(args.data, pp, ids0, f0)
     x_fit = np.vstack((D.pair_features(f0, a0, b0), xf))
     y_fit = np.concatenate((y0.astype(float), yf))
-    w_fit = np.concatenate((np.ones(len(y0)), np.full(len(yf), E._FEED_PAIR_WEIGHT)))
+    w_fit = np.concatenate((np.ones(len(y0)), np.full(len(yf), E.FEED_PAIR_WEIGHT)))
     # the same feed pairs' soft alignment, each in its own feed
-    rows = list(csv.DictReader(E._FEED_PAIRS.open(encoding="utf-8", newline="")))
+    rows = list(csv.DictReader(E.FEED_PAIRS.open(encoding="utf-8", newline="")))
     posts = load_tg_posts(args.data / "tg_news_silver" / "raw")
     tg_feats, _ = D.featurize([p["title"] for p in posts])
     half = E.tg_halves()
@@ -181,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     s1 = soft_alignment(f1, a1, b1)
 
     keep, ok = ~D.vetoed(x_fit), ~D.vetoed(x1)
-    cols = [c for c, s in enumerate(E._SIGNS) if s]
-    signs = [s for s in E._SIGNS if s]
+    cols = [c for c, s in enumerate(E.SIGNS) if s]
+    signs = [s for s in E.SIGNS if s]
     d_fit, d1 = D.design(x_fit)[:, cols], D.design(x1)[:, cols]
 
     def logistic(z_fit: np.ndarray, z1: np.ndarray, sg: list[int]) -> np.ndarray:

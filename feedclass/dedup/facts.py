@@ -379,7 +379,7 @@ def place_stems(tk: dict[str, np.ndarray]) -> np.ndarray:
     start, end, clean = tk["start"], tk["end"], tk["clean"]
     adj = _ends_with_any(clean, start, end, _ADJ_CODES, _ADJ_LENS, _ROOT_MIN + 4).astype(bool)
     adj &= ~tk["cap"] | tk["first"]
-    adj &= ~tk["num"]
+    adj &= ~tk["num"] & _as_written(clean, start, end, tk["whash"])
     out = np.zeros(start.shape, dtype=np.uint64)
     if not adj.any():
         return out
@@ -400,6 +400,15 @@ _BARE_END = np.zeros(0x10000, dtype=np.bool_)
 for _c in "аеёиоуыэюяйь":
     _BARE_END[ord(_c)] = True
 _STEM_LEN = len(stem("полицейским"))  # letters a stem keeps
+
+
+@jit
+def _as_written(clean, starts, ends, whash):  # pragma: no cover - numba
+    """1 where the token's word is the one written (no slip undone: its letters are the text's)."""
+    out = np.zeros(starts.shape[0], dtype=np.bool_)
+    for t in range(starts.shape[0]):
+        out[t] = hash_codes(clean, starts[t], ends[t]) == whash[t]
+    return out
 
 
 @jit
@@ -434,7 +443,10 @@ def bare_stems(tk: dict[str, np.ndarray], shash: np.ndarray | None = None) -> np
     """
     sh = tk["shash"] if shash is None else shash
     out = _bare_hashes(tk["clean"], tk["start"], tk["end"], _BARE_END, _STEM_LEN, _ROOT_MIN)
-    out[(out == sh) | tk["num"]] = 0
+    # a word read as another (a slip undone) keeps its stem: its letters are the slip's
+    out[
+        (out == sh) | tk["num"] | ~_as_written(tk["clean"], tk["start"], tk["end"], tk["whash"])
+    ] = 0
     return out
 
 

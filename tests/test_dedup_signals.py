@@ -180,3 +180,17 @@ def test_two_cases_of_a_short_name_are_one_name() -> None:
         )[0]
         == 0.0
     )
+
+
+def test_the_index_joins_a_place_written_as_its_adjective_or_in_another_case() -> None:
+    from feedclass.dedup import DedupIndex
+
+    idx = DedupIndex(window_days=3)
+    idx.add("Суд Вены оправдал бывшего министра финансов", item_id="a", time=0)
+    idx.add("Власти Китая приговорили блогера к десяти годам", item_id="b", time=10)
+    idx.add("Венский суд оправдал бывшего министра финансов", item_id="c", time=20)
+    assert idx.story_of("c") == idx.story_of("a")
+    idx.add("В Китае блогера приговорили к десяти годам", item_id="d", time=30)
+    assert idx.story_of("d") == idx.story_of("b")
+    idx.add("Суд Праги оправдал бывшего министра финансов", item_id="e", time=40)
+    assert idx.story_of("e") != idx.story_of("a")

@@ -52,8 +52,8 @@ SHARES = (0.5, 0.25, 0.25)  # of ParaPhraser's headlines, in PARTS' order
 CHOOSE_PP_PRECISION = 0.93
 CHOOSE_TG_PRECISION = 0.92
 _ROOT = Path(__file__).resolve().parents[1]
-_FEED_PAIRS = _ROOT / "training" / "dedup_labels" / "feed_pairs.csv"
-_TG_MERGES = _FEED_PAIRS.parent / "tg_merges.csv"
+FEED_PAIRS = _ROOT / "training" / "dedup_labels" / "feed_pairs.csv"
+_TG_MERGES = FEED_PAIRS.parent / "tg_merges.csv"
 
 
 def load_paraphraser(path: Path) -> tuple[list[str], list[str], list[str], list[str], np.ndarray]:
@@ -223,7 +223,7 @@ def tg_halves() -> dict[str, int]:
     """
     with _TG_MERGES.open(encoding="utf-8", newline="") as fh:
         pairs = [(r["id_1"], r["id_2"]) for r in csv.DictReader(fh)]
-    with _FEED_PAIRS.open(encoding="utf-8", newline="") as fh:
+    with FEED_PAIRS.open(encoding="utf-8", newline="") as fh:
         pairs += [(r["id_1"], r["id_2"]) for r in csv.DictReader(fh) if r["feed"] == "tg_news"]
     return split_components(components(pairs), (0.5, 0.5), seed=SEED + 1)
 
@@ -325,9 +325,9 @@ def evaluate(data: Path) -> None:
 
 # Sign of each column of feedclass.dedup.design that the fit may use: similarity terms only
 # raise the score, difference terms only lower it (0 = left out).
-_SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1, +1]
+SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1, +1]
 # Weight of each hand-labelled feed pair against one ParaPhraser pair in the fit.
-_FEED_PAIR_WEIGHT = 2.0
+FEED_PAIR_WEIGHT = 2.0
 
 
 def feed_pair_features(
@@ -345,7 +345,7 @@ def feed_pair_features(
     """
     from feedclass import dedup as D
 
-    with _FEED_PAIRS.open(encoding="utf-8", newline="") as fh:
+    with FEED_PAIRS.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     posts = load_tg_posts(data / "tg_news_silver" / "raw")
     tg_ids = [p["id"] for p in posts]
@@ -400,7 +400,7 @@ def fit_weights(data: Path, l2: float = 1e-3, synth_weight: float = _SYNTH_WEIGH
     """Sign-constrained logistic regression of the pair model, on the fit part only.
 
     Fitted on ParaPhraser's labelled pairs of the fit part plus the feed pairs
-    ``feed_pair_features`` lets through (weighted ``_FEED_PAIR_WEIGHT``) plus synthetic feed
+    ``feed_pair_features`` lets through (weighted ``FEED_PAIR_WEIGHT``) plus synthetic feed
     pairs (weighted ``synth_weight``; none by default). Returns the weights
     it prints. Uses private helpers of feedclass.dedup on purpose: this is how its constants
     are made.
@@ -423,11 +423,11 @@ def fit_weights(data: Path, l2: float = 1e-3, synth_weight: float = _SYNTH_WEIGH
     same = np.concatenate((same_pp.astype(float), y_feed, y_syn))
     k = np.arange(len(same))
     n_real = len(same_pp) + len(y_feed)
-    sw = np.where(k < len(same_pp), 1.0, np.where(k < n_real, _FEED_PAIR_WEIGHT, synth_weight))
-    cols = [c for c, sg in enumerate(_SIGNS) if sg]
+    sw = np.where(k < len(same_pp), 1.0, np.where(k < n_real, FEED_PAIR_WEIGHT, synth_weight))
+    cols = [c for c, sg in enumerate(SIGNS) if sg]
     X = np.column_stack((np.ones(len(same)), D.design(x)[:, cols]))
     rows = np.flatnonzero(~D.vetoed(x))
-    bounds = [(None, None)] + [(0, None) if _SIGNS[c] > 0 else (None, 0) for c in cols]
+    bounds = [(None, None)] + [(0, None) if SIGNS[c] > 0 else (None, 0) for c in cols]
     Z, t, v = X[rows], same[rows], sw[rows]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:

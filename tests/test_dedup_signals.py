@@ -135,3 +135,62 @@ def test_a_slip_is_a_drop_or_a_swap_never_a_substitution(
     b = np.array([ord(c) for c in other], dtype=np.uint16)
     assert is_slip(a, 0, a.size, b, 0, b.size) == expect
     assert is_slip(b, 0, b.size, a, 0, a.size) == expect  # symmetric
+
+
+def test_a_place_and_its_adjective_are_one_name_in_another_role() -> None:
+    # «Суд Вены» / «Венский суд»: the place and its adjective; before, «Вены» was a name the
+    # other side lacked, so the pair counted a name conflict and, with no other word changed on
+    # one side, a substitution (score 0)
+    a = ["Суд Вены оправдал бывшего министра финансов", "Пожар в аэропорту Рима потушили"]
+    b = ["Венский суд оправдал бывшего министра финансов", "Пожар в римском аэропорту потушили"]
+    f, _ = featurize(a + b)
+    x = pair_features(f, np.arange(2), np.arange(2) + 2)
+    assert x[:, Feature.ENTITY_CONFLICT].tolist() == [0.0, 0.0]
+    assert x[:, Feature.NAMES_MISSING].tolist() == [0.0, 0.0]
+    assert (pair_similarities(a, b) >= 0.75).all()
+    # the index scores pairs without the batch: the same there
+    assert (_index_scores(a, b) >= 0.75).all()
+
+
+def test_a_different_place_or_person_still_conflicts_with_an_adjective_around() -> None:
+    a = [
+        "Венский суд оправдал бывшего министра финансов",
+        "Венский суд оправдал бывшего министра Иванова",
+        "Сагинтаев посетил венский завод",
+    ]
+    b = [
+        "Суд Праги оправдал бывшего министра финансов",
+        "Венский суд оправдал бывшего министра Петрова",
+        "Сагинбаев посетил венский завод",
+    ]
+    assert (pair_similarities(a, b) == 0.0).all()
+
+
+def test_two_cases_of_a_short_name_are_one_name() -> None:
+    # the stemmer cuts «Китая» to «кит» and «Китае» to «кита»: one country, no conflict
+    a = ["Власти Китая приговорили блогера к десяти годам", "Пожар в театре «Школа танца» потушен"]
+    b = ["В Китае блогера приговорили к десяти годам", "Пожар в «Школе танца» потушен"]
+    assert (pair_similarities(a, b) >= 0.75).all()
+    assert (_index_scores(a, b) >= 0.75).all()
+    # ... while two countries stay two
+    assert (
+        pair_similarities(
+            ["Власти Китая приговорили блогера к десяти годам"],
+            ["Власти Кипра приговорили блогера к десяти годам"],
+        )[0]
+        == 0.0
+    )
+
+
+def test_the_index_joins_a_place_written_as_its_adjective_or_in_another_case() -> None:
+    from feedclass.dedup import DedupIndex
+
+    idx = DedupIndex(window_days=3)
+    idx.add("Суд Вены оправдал бывшего министра финансов", item_id="a", time=0)
+    idx.add("Власти Китая приговорили блогера к десяти годам", item_id="b", time=10)
+    idx.add("Венский суд оправдал бывшего министра финансов", item_id="c", time=20)
+    assert idx.story_of("c") == idx.story_of("a")
+    idx.add("В Китае блогера приговорили к десяти годам", item_id="d", time=30)
+    assert idx.story_of("d") == idx.story_of("b")
+    idx.add("Суд Праги оправдал бывшего министра финансов", item_id="e", time=40)
+    assert idx.story_of("e") != idx.story_of("a")

@@ -40,7 +40,7 @@ from feedclass.dedup.wordlists import (
     SURNAME_ENDS,
     WEEKDAYS,
 )
-from feedclass.hashing import hash_word, pair_key, sorted_hashes
+from feedclass.hashing import hash_codes, hash_word, pair_key, sorted_hashes
 from feedclass.jit import jit
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "TAIL_WORDS",
     "ContentTokens",
     "Names",
+    "bare_stems",
     "case_evidence",
     "content_tokens",
     "feed_typo_words",
@@ -58,6 +59,7 @@ __all__ = [
     "name_letters",
     "name_slips",
     "opposite_poles",
+    "place_stems",
     "surname_excess",
     "tail_excess",
     "trailing_segments",
@@ -325,6 +327,127 @@ class ContentTokens:
     content: np.ndarray  # not a function word nor the absorbed half of a two-word alias
     month_keys: np.ndarray
     month_vals: np.ndarray
+    # per token: the stem of the place an adjective is made from («венский» -> «вен»), 0 if none
+    family: np.ndarray | None = None
+    # per token: the stem of the word without its last vowel («Китая»/«Китае» -> «кита»), 0 if
+    # that is its stem already
+    bare: np.ndarray | None = None
+
+
+# Adjectives of places end in «ск» and an adjective ending; what comes before is the place's
+# root. Only roots the five-letter stem cut does not already join matter («Вены»/«венский»,
+# «Рима»/«римский», «Сирии»/«сирийский»); «Казахстана»/«казахстанский» share «казах» anyway.
+_ADJ_ENDS = tuple(
+    "ск" + e for e in "ий ый ая ое ие ые ого ой ом им ым ую ими ыми их ых ому".split()
+)
+_ADJ_CODES = np.zeros((len(_ADJ_ENDS), max(map(len, _ADJ_ENDS))), dtype=np.uint32)
+for _k, _e in enumerate(_ADJ_ENDS):
+    _ADJ_CODES[_k, : len(_e)] = [ord(c) for c in _e]
+_ADJ_LENS = np.array([len(e) for e in _ADJ_ENDS], dtype=np.int64)
+_ROOT_MIN = 3  # «омский» (root «ом») is too short to tell a place by
+
+
+def _family_of(word: str) -> int:
+    """Hash of the stem of the place the adjective ``word`` is made from, 0 if none."""
+    for e in _ADJ_ENDS:
+        if word.endswith(e):
+            root = word[: len(word) - len(e)]
+            if len(root) < _ROOT_MIN:
+                return 0
+            family = stem(root)
+            return 0 if family == stem(word) else int(hash_word(family))
+    return 0
+
+
+def place_stems(tk: dict[str, np.ndarray]) -> np.ndarray:
+    """Per token of ``tk`` (:func:`~feedclass.dedup.tokens.tokenize`): the stem hash of the
+    place an adjective names («венский», «римском», «сирийские»), else 0.
+
+    A name one headline gives as a place and the other as its adjective («Суд Вены» / «Венский
+    суд») is one name in another role, not two names: the adjective accounts for the place
+    (:func:`n_excess` over the stems plus these). It never makes two words one, so a different
+    place («Венский суд» / «Суд Праги») still conflicts. A capitalised adjective inside a
+    headline is a name of its own (a surname «Вишневский»), not an adjective.
+
+    Examples
+    --------
+    >>> tk = tokenize(["Суд Вены", "Венский суд", "Пожар в Риме", "римском аэропорту"])
+    >>> fam = place_stems(tk)
+    >>> bool(fam[2] == tk["shash"][1]), bool(fam[7] == tk["shash"][6]), fam[[0, 1, 3, 8]].tolist()
+    (True, True, [0, 0, 0, 0])
+    """
+    start, end, clean = tk["start"], tk["end"], tk["clean"]
+    adj = _ends_with_any(clean, start, end, _ADJ_CODES, _ADJ_LENS, _ROOT_MIN + 4).astype(bool)
+    adj &= ~tk["cap"] | tk["first"]
+    adj &= ~tk["num"] & _as_written(clean, start, end, tk["whash"])
+    out = np.zeros(start.shape, dtype=np.uint64)
+    if not adj.any():
+        return out
+    idx = np.flatnonzero(adj)
+    words, first = np.unique(tk["whash"][idx], return_index=True)
+    fam = np.array(
+        [_family_of("".join(map(chr, clean[start[t] : end[t]]))) for t in idx[first]],
+        dtype=np.uint64,
+    )
+    out[idx] = fam[np.searchsorted(words, tk["whash"][idx])]
+    return out
+
+
+# The stemmer cuts a case ending it knows and leaves others, so a short name's cases may
+# stem apart («Китая» -> «кит», «Китае» -> «кита»; «Школа» / «Школе»). Names are also compared
+# without their last vowel.
+_BARE_END = np.zeros(0x10000, dtype=np.bool_)
+for _c in "аеёиоуыэюяйь":
+    _BARE_END[ord(_c)] = True
+_STEM_LEN = len(stem("полицейским"))  # letters a stem keeps
+
+
+@jit
+def _as_written(clean, starts, ends, whash):  # pragma: no cover - numba
+    """1 where the token's word is the one written (no slip undone: its letters are the text's)."""
+    out = np.zeros(starts.shape[0], dtype=np.bool_)
+    for t in range(starts.shape[0]):
+        out[t] = hash_codes(clean, starts[t], ends[t]) == whash[t]
+    return out
+
+
+@jit
+def _bare_hashes(clean, starts, ends, bare_end, stem_len, min_len):  # pragma: no cover - numba
+    out = np.zeros(starts.shape[0], dtype=np.uint64)
+    for t in range(starts.shape[0]):
+        s = starts[t]
+        e = ends[t]
+        if e > s and bare_end[clean[e - 1]]:
+            e -= 1
+        if e - s >= min_len:
+            out[t] = hash_codes(clean, s, min(e, s + stem_len))
+    return out
+
+
+def bare_stems(tk: dict[str, np.ndarray], shash: np.ndarray | None = None) -> np.ndarray:
+    """Per token of ``tk``: the hash of its stem without a last vowel, 0 where that is its
+    stem (``shash``, default ``tk["shash"]``) or it is too short or a number.
+
+    Two cases of one name the stemmer cuts apart («Китая» / «Китае») meet here; two names
+    still differ («Китая» / «Кипра»).
+
+    Examples
+    --------
+    >>> tk = tokenize(["Власти Китая", "В Китае", "Школа", "Школе", "Кипра"])
+    >>> b = bare_stems(tk)
+    >>> key = np.where(b != 0, b, tk["shash"])  # how names are compared
+    >>> bool(tk["shash"][1] == tk["shash"][3]), bool(key[1] == key[3]), bool(key[4] == key[5])
+    (False, True, True)
+    >>> bool(key[1] == key[6])
+    False
+    """
+    sh = tk["shash"] if shash is None else shash
+    out = _bare_hashes(tk["clean"], tk["start"], tk["end"], _BARE_END, _STEM_LEN, _ROOT_MIN)
+    # a word read as another (a slip undone) keeps its stem: its letters are the slip's
+    out[
+        (out == sh) | tk["num"] | ~_as_written(tk["clean"], tk["start"], tk["end"], tk["whash"])
+    ] = 0
+    return out
 
 
 def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentTokens:
@@ -369,7 +492,11 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     stop = in_sorted(whash, _STOP_HASHES) & ~num & ~ismonth
     shash, absorbed = _apply_aliases(doc, whash, shash)
     content = ~stop & ~absorbed
-    return ContentTokens(tk, doc, whash, shash, num, ismonth, content, mk, mv)
+    bare = bare_stems(tk, shash)
+    bare[shash != tk["shash"]] = 0  # a word the lists made canonical (an alias, a number)
+    return ContentTokens(
+        tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk), bare
+    )
 
 
 @dataclass

@@ -15,6 +15,7 @@ import numpy as np
 
 from feedclass.dedup.facts import (
     NAME_LETTERS,
+    ContentTokens,
     content_tokens,
     find_names,
     name_letters,
@@ -56,6 +57,31 @@ CHAR_BUCKETS = 1 << 21
 def _no_rows() -> tuple[np.ndarray, np.ndarray]:
     """A CSR field of zero headlines (``Features`` defaults)."""
     return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint64))
+
+
+def _name_keys(ct: ContentTokens, own_name: np.ndarray) -> np.ndarray:
+    """How the names ``own_name`` are compared: the place an adjective names («Венский суд» at
+    the start is Vienna), else the stem without a last vowel («Китая» / «Китае»), else the stem."""
+    key = ct.shash[own_name]
+    if ct.bare is not None:
+        key = np.where(ct.bare[own_name] != 0, ct.bare[own_name], key)
+    if ct.family is not None:
+        key = np.where(ct.family[own_name] != 0, ct.family[own_name], key)
+    return key
+
+
+def _stems_and_places(ct: ContentTokens, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted rows of each headline's stems plus what else accounts for the other side's names
+    (:func:`_name_keys`): the places its adjectives name and its stems without a last vowel."""
+    docs, keys = [ct.doc[ct.content]], [ct.shash[ct.content]]
+    for extra in (ct.family, ct.bare):
+        if extra is not None:
+            m = ct.content & (extra != 0)
+            docs.append(ct.doc[m])
+            keys.append(extra[m])
+    d = np.concatenate(docs)
+    order = np.argsort(d, kind="stable")
+    return sorted_rows(ptr_from_docs(d[order], n), np.concatenate(keys)[order])
 
 
 def _no_name_letters() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -260,8 +286,8 @@ def featurize(
         stem_vec=stem_vec,
         stem_pole=stem_pole,
         vectors=vectors,
-        entities_all=sorted_rows(ptr_from_docs(doc[own_name], n), shash[own_name]),
-        stems_all=sorted_rows(ptr_from_docs(doc[content], n), shash[content]),
+        entities_all=sorted_rows(ptr_from_docs(doc[own_name], n), _name_keys(ct, own_name)),
+        stems_all=_stems_and_places(ct, n),
         surnames=(ptr_from_docs(doc[surname], n), shash[surname], tk["lhash"][surname]),
         log_n=float(np.log(n_idf + _PRIOR_DOCS + 1.0)),
         tail_names=sorted_rows(ptr_from_docs(doc[tail_name], n), shash[tail_name]),

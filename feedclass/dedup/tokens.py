@@ -16,7 +16,7 @@ from feedclass.dedup.wordlists import ENDINGS
 from feedclass.errors import DataError
 from feedclass.hashing import code_points, hash_codes
 from feedclass.jit import jit
-from feedclass.normalize import INVISIBLE, clean_text
+from feedclass.normalize import DELETED, INVISIBLE, clean_text, fold_table
 
 __all__ = [
     "SEP_BAR",
@@ -90,26 +90,28 @@ _FOLD_TABLES: tuple[np.ndarray, np.ndarray] | None = None
 def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
     """Per code point: its folded form and whether it is a capital (built once per process).
 
-    The folded form comes from ``normalize.fold_codepoints`` itself (one call over the whole
-    Basic Multilingual Plane), so dedup folds exactly like training and classification, but as
-    one array lookup per batch that keeps positions aligned with the raw text (the capital flags
-    the name detector needs). Invisible characters become 1, which the tokenizer skips inside a
-    word; characters that fold to nothing else (white space, controls) become a space; the
-    newline stays: it separates headlines.
+    The folded form is ``normalize.fold_table`` (after NFKC of the character alone), so dedup
+    folds exactly like training and classification, but as one array lookup per batch that
+    keeps positions aligned with the raw text (the capital flags the name detector needs); the
+    rules that read a character's neighbours ran before, in ``clean_text``. Invisible
+    characters become 1, which the tokenizer skips inside a word; characters that fold to
+    nothing else (white space, controls) become a space; the newline stays: it separates
+    headlines.
     """
     global _FOLD_TABLES
     if _FOLD_TABLES is None:
-        from feedclass.normalize import fold_codepoints
-
+        table = fold_table()
         fold = np.arange(0x110000, dtype=np.uint32)
         upper = np.zeros(0x110000, dtype=np.uint8)
         cps = np.array([c for c in range(1, 0x10000) if not 0xD800 <= c < 0xE000], dtype=np.int64)
         chars = [chr(c) for c in cps.tolist()]
-        codes, off = fold_codepoints(chars)
-        ln = np.diff(off)
-        one = ln >= 1  # "İ" folds to two characters: keep the first, as str.lower()[:1] did
-        fold[cps[one]] = codes[off[:-1][one]]
-        fold[cps[~one]] = 32
+        # "İ" folds to two characters and "ﬁ" is two after NFKC: keep the first, as
+        # str.lower()[:1] did
+        first = [unicodedata.normalize("NFKC", ch)[:1] or " " for ch in chars]
+        out = table[np.array([ord(f) for f in first], dtype=np.int64)]
+        out[out == DELETED] = 32
+        fold[cps] = out
+        fold[0x130] = ord("i")
         for c in INVISIBLE:
             fold[ord(c)] = 1
         fold[10] = 10

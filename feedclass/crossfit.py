@@ -135,6 +135,7 @@ def held_out_scores(
     vector_weight: Any = None,
     random_state: Any = None,
     max_rows: int = 25_000,
+    vector_rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scores ``(rows of tests, n_classes)`` of each held-out set from a fit without it.
 
@@ -143,7 +144,8 @@ def held_out_scores(
     held-out rows are featurised again without the buckets the internal fit never saw, as a
     new text would be: with them, their rows' norms would be spread over n-grams of weight 0,
     their scores too small, and the fitted temperature too low. ``E`` (with
-    ``vector_weight``): the word-vector block ``M`` carries. A topic the fit did not see
+    ``vector_weight``): the word-vector block ``M`` carries, on the rows of ``vector_rows``
+    (all rows when None) as :func:`~feedclass.vectors.augment` puts it. A topic the fit did not see
     scores -1e9.
 
     Examples
@@ -184,7 +186,8 @@ def held_out_scores(
         s = np.full((len(test), n_classes), -1e9)
         X_test = unseen.transform([texts[i] for i in test])
         if E is not None:  # ``M`` carries the word-vector block: so must the held-out rows
-            X_test = augment(X_test, E, float(vector_weight))
+            rows = None if vector_rows is None else vector_rows[test]
+            X_test = augment(X_test, E, float(vector_weight), rows)
         s[:, present] = X_test @ coef.T + intercept
         scores[pos : pos + len(test)] = s
         pos += len(test)

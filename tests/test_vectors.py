@@ -108,3 +108,65 @@ def test_calibrated_fit_with_vectors_gives_probabilities(split):
     proba = model.predict_proba(["Турнир", "Инфляция"])
     assert np.allclose(proba.sum(axis=1), 1.0)
     assert model.predict(["Турнир", "Инфляция"]).tolist() == ["sport", "economy"]
+
+
+# Kazakh and English training headlines: the vectors (Russian) must leave their scores alone.
+OTHER = [
+    "Құрама командасы матчта жеңді",
+    "Team wins the match in overtime",
+    "Теңге бағамы биржада өсті",
+    "Oil prices rise on the exchange",
+]
+OTHER_LABELS = ["sport", "sport", "economy", "economy"]
+
+
+def test_vectors_reach_russian_headlines_only_in_fit_and_predict(tmp_path):
+    wv = WordVectors(WORDS, VECS)
+    texts, labels = TRAIN + OTHER, LABELS + OTHER_LABELS
+    plain = TopicModel(calibrate=False, n_features=2**16).fit(texts, labels)
+    ru_only = TopicModel(
+        calibrate=False, n_features=2**16, vector_weight=2.0, word_vectors=wv
+    ).fit(texts, labels)
+    assert ru_only.ru_used_ is not None and ru_only.ru_delta_.shape[1] == 2
+    # A Russian headline with an unseen word takes its vector's topic ...
+    assert ru_only.predict(["Турнир", "Инфляция"]).tolist() == ["sport", "economy"]
+    # ... a Kazakh or English one that has the same word is scored by the n-grams alone: the
+    # vectors' change is not applied to it (the model without it scores it the same way up
+    # to the n-gram weights, which the vector block shifted in training).
+    foreign = ["Турнир өтті", "Турнир is over", "Инфляция өсті"]
+    base_scores = ru_only.features_.decision_scores(foreign, ru_only.coef_, ru_only.intercept_)
+    assert np.allclose(ru_only.decision_function(foreign), base_scores[:, 1] - base_scores[:, 0])
+    assert not np.allclose(
+        ru_only.decision_function(["Турнир"]),
+        np.diff(ru_only.features_.decision_scores(["Турнир"], ru_only.coef_, ru_only.intercept_)),
+    )
+    # Saved and loaded, and through the scorer the CLI runs: the same scores, bit for bit.
+    path = tmp_path / "m.fcm"
+    ru_only.save(path)
+    loaded = load_model(path)
+    mixed = ["Турнир", "Турнир өтті", "Team wins", "Инфляция выросла", ""]
+    assert np.array_equal(loaded.predict_proba(mixed), ru_only.predict_proba(mixed))
+    from feedclass.scorer import load_scorer
+
+    assert np.array_equal(load_scorer(path).predict_proba(mixed), ru_only.predict_proba(mixed))
+    assert plain.predict(["Турнир"]).shape == (1,)
+
+
+def test_vector_scope_all_folds_the_vectors_into_every_headline():
+    wv = WordVectors(WORDS, VECS)
+    m = TopicModel(
+        calibrate=False, n_features=2**16, vector_weight=2.0, word_vectors=wv, vector_scope="all"
+    ).fit(TRAIN + OTHER, LABELS + OTHER_LABELS)
+    assert m.ru_used_ is None
+    assert m.predict(["Турнир өтті"]).tolist() == ["sport"]
+    with pytest.raises(ValueError, match="vector_scope must be one of"):
+        TopicModel(vector_weight=1.0, word_vectors=wv, vector_scope="ru").fit(TRAIN, LABELS)
+
+
+def test_a_correction_and_a_new_topic_keep_the_russian_weights():
+    wv = WordVectors(WORDS, VECS)
+    m = TopicModel(calibrate=False, n_features=2**16, vector_weight=2.0, word_vectors=wv)
+    m.fit(TRAIN + OTHER, LABELS + OTHER_LABELS)
+    m.partial_fit(["Новый смартфон представлен"] * 2, ["tech"] * 2, sample_weight=[5.0, 5.0])
+    assert m.ru_delta_.shape == (m.ru_used_.size, 3)
+    assert m.predict(["Турнир", "Смартфон представлен"]).tolist() == ["sport", "tech"]

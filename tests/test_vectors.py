@@ -124,9 +124,9 @@ def test_vectors_reach_russian_headlines_only_in_fit_and_predict(tmp_path):
     wv = WordVectors(WORDS, VECS)
     texts, labels = TRAIN + OTHER, LABELS + OTHER_LABELS
     plain = TopicModel(calibrate=False, n_features=2**16).fit(texts, labels)
-    ru_only = TopicModel(
-        calibrate=False, n_features=2**16, vector_weight=2.0, word_vectors=wv
-    ).fit(texts, labels)
+    ru_only = TopicModel(calibrate=False, n_features=2**16, vector_weight=2.0, word_vectors=wv).fit(
+        texts, labels
+    )
     assert ru_only.ru_used_ is not None and ru_only.ru_delta_.shape[1] == 2
     # A Russian headline with an unseen word takes its vector's topic ...
     assert ru_only.predict(["Турнир", "Инфляция"]).tolist() == ["sport", "economy"]

@@ -170,3 +170,37 @@ def test_a_correction_and_a_new_topic_keep_the_russian_weights():
     m.partial_fit(["Новый смартфон представлен"] * 2, ["tech"] * 2, sample_weight=[5.0, 5.0])
     assert m.ru_delta_.shape == (m.ru_used_.size, 3)
     assert m.predict(["Турнир", "Смартфон представлен"]).tolist() == ["sport", "tech"]
+
+
+def test_calibration_scores_an_unseen_russian_word_through_its_vector():
+    # The temperature is fitted on held-out scores: they must be the scores the model gives,
+    # where a Russian word no fit saw still counts through its vector (a Kazakh one does not).
+    from feedclass.crossfit import held_out_scores
+
+    texts = ["Матч выиграли", "Курс упал", "Турнир", "Турнир өтті"]
+    feats = HashingFeatures(n_features=2**12).fit(texts)
+    E = WordVectors(WORDS, VECS).bucket_matrix(feats)
+    y = np.array([0, 1, 0, 0])
+    nf = feats.n_features
+
+    def fit(M, y, n, cost):  # a stand-in: weight on the first vector dimension only
+        coef = np.zeros((n, M.shape[1]))
+        coef[0, nf] = 1.0
+        return coef, np.zeros(n)
+
+    M = augment(feats.transform(texts), E, 1.0, np.array([True, True, True, False]))
+    s = held_out_scores(
+        [np.array([2, 3])],
+        texts,
+        M,
+        y,
+        2,
+        np.ones(4),
+        fit,
+        feats,
+        E,
+        1.0,
+        vector_rows=np.array([True, True, True, False]),
+    )
+    assert s[0, 0] > 0.3  # "Турнир": its vector reached the score
+    assert s[1, 0] == 0.0  # the Kazakh headline has no vector block

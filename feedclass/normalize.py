@@ -2,16 +2,39 @@
 
 Why not scikit-learn's ``strip_accents``: ``'ascii'`` erases Cyrillic and ``'unicode'`` turns
 ``й`` into ``и`` and Kazakh ``ә``/``ө``/``ү`` into ``а``/``о``/``у``. Here we only fold what
-carries no meaning in a headline: case, ``ё``/``е``, the many quote and dash characters,
-invisible characters and runs of white space. Every letter of Russian, Kazakh and English stays.
+carries no meaning in a headline, as real feeds write it differently:
+
+* compatibility forms (NFKC: full-width ``ｆｕｌｌ``, ligatures, superscripts, ``№``, odd spaces);
+* markup left in a headline: HTML entities (``&laquo;``, ``&amp;nbsp;``) are decoded, HTML tags,
+  links (``https://…``, ``www.…``) and @mentions become a space, a hashtag loses its ``#``;
+* pictographs (emoji, flags, ``▶``) become a space; invisible characters are dropped;
+* look-alike letters of the other script inside a word, and Kazakh in its 2021 Latin alphabet
+  (:mod:`feedclass.scripts`);
+* case, ``ё``/``е``, the many quote and dash characters, runs of white space.
+
+Every letter of the words of Russian, Kazakh and English stays (a look-alike becomes its twin,
+Kazakh Latin its Cyrillic letter); only tags and links, which are not words, lose theirs.
 """
 
 from __future__ import annotations
 
+import html.entities
 import re
 import unicodedata
 
 import numpy as np
+
+from feedclass.scripts import fold_script_codes, fold_scripts
+
+__all__ = [
+    "DELETED",
+    "INVISIBLE",
+    "clean_text",
+    "fold_codepoints",
+    "fold_table",
+    "normalize_many",
+    "normalize_text",
+]
 
 # Quotes: typographic and language-specific variants all become a plain ASCII quote.
 _DOUBLE_QUOTES = "«»„“”‟″〝〞＂"
@@ -20,6 +43,108 @@ _SINGLE_QUOTES = "‘’‚‛′‹›`´＇"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 # Characters that are invisible in print and only break n-grams.
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+# Also invisible, but only as part of an emoji: variation selectors, the keycap, tag letters.
+_EMOJI_PARTS = [0x20E3, *range(0xFE00, 0xFE10), *range(0xE0020, 0xE0080), *range(0xE0100, 0xE01F0)]
+# Pictographs are symbols (category So) from the arrows block up; below it are ©, ® and °,
+# which are kept. The planes above the BMP where emoji live are listed for the tables.
+_PICTO_FROM = 0x2190
+_ASTRAL_SYMBOLS = ((0x1F000, 0x1FB00),)
+
+
+def _pictographs() -> list[int]:
+    codes = [*range(_PICTO_FROM, 0xD800), *range(0xE000, 0x10000)]
+    for lo, hi in _ASTRAL_SYMBOLS:
+        codes += range(lo, hi)
+    out = [c for c in codes if unicodedata.category(chr(c)) == "So"]
+    # emoji skin tones are modifier symbols (Sk), part of the emoji before them
+    return out + [c for c in range(0x1F3FB, 0x1F400) if c not in out]
+
+
+_PICTOGRAPHS = _pictographs()
+# What clean_text drops or blanks before anything else (str.translate table).
+_DROP: dict[int, str | None] = {ord(c): None for c in INVISIBLE}
+_DROP.update(dict.fromkeys(_EMOJI_PARTS))
+_DROP.update(dict.fromkeys(_PICTOGRAPHS, " "))
+
+
+def _char_class(codes: list[int]) -> str:
+    """A regex character class for ``codes`` written as ranges."""
+    codes = sorted(set(codes))
+    parts = []
+    start = prev = codes[0]
+    for c in [*codes[1:], -1]:
+        if c == prev + 1:
+            prev = c
+            continue
+        parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+        start = prev = c
+    return "[" + "".join(parts) + "]"
+
+
+_DROP_RE = re.compile(_char_class(list(_DROP)))
+# Markup can only be there if one of these is.
+_MARKUP_HINT_RE = re.compile(r"[&<]|://|www\.", re.IGNORECASE)
+# An entity needs its semicolon, so "AT&T" and "M&A" stay as they are.
+_ENTITY_RE = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# A tag has an ASCII name right after "<" ("<b>", "</a>", "<br/>", '<a href="…">') or is a
+# comment; "<Ёлка>" and "a < b" are text.
+_TAG_RE = re.compile(
+    r"<(?:/?[A-Za-z][A-Za-z0-9]{0,15}(?:[\s/][^<>\x00\n]{0,300})?|!--[^\x00\n]{0,300}?--)>"
+)
+_LINK_RE = re.compile(r"(?:\b[a-z][a-z0-9+.-]{1,15}://|\bwww\.)[^\s\x00<>\"'«»]*", re.IGNORECASE)
+# "#Алматы": the sign goes, the word stays; "@qazaq_news" is an account, not a word: it goes.
+_SIGIL_RE = re.compile(r"(?<![^\s\x00])(?:#+(?=[^\W\d_])|@[A-Za-z0-9_]{2,}(?!\w))")
+# Texts the batch path hands to clean_text one by one: they may hold markup, tags or mentions.
+_BATCH_HINT_RE = re.compile(r"[&<#@]|://|www\.", re.IGNORECASE)
+
+
+def _entity(m: re.Match[str]) -> str:
+    """The character(s) an entity stands for; itself when it stands for nothing we can print."""
+    name = m.group(1)
+    if name[0] == "#":
+        code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+        if code == 0 or code > 0x10FFFF or 0xD800 <= code < 0xE000:
+            return m.group()
+        out = chr(code)
+    else:
+        found = html.entities.html5.get(name + ";") or html.entities.html5.get(name.lower() + ";")
+        if found is None:
+            return m.group()
+        out = found
+    # a control character (a newline too: it separates headlines) is a word break
+    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in out)
+
+
+def clean_text(text: str, separator: str | None = "\x00") -> str:
+    """The case-keeping half of :func:`normalize_text`: forms, markup, pictographs, scripts.
+
+    NFKC, invisible characters dropped, pictographs blanked, look-alike letters and Kazakh
+    Latin folded (:func:`feedclass.scripts.fold_scripts`; ``separator`` splits documents,
+    ``None`` for one),
+    HTML entities decoded, tags, links and @mentions blanked, hashtag signs dropped; repeated
+    until nothing changes (``&amp;laquo;`` is decoded twice). Dedup runs it before stripping
+    newsroom marks, which need the letter case.
+
+    Examples
+    --------
+    >>> clean_text("⚡️СРОЧНО: &laquo;Пpeзидент&raquo; <b>подписал</b> https://t.me/x/1").split()
+    ['СРОЧНО:', '«Президент»', 'подписал']
+    """
+    for _ in range(len(text) + 2):  # decoding shortens the text; the other steps settle at once
+        prev = text
+        text = unicodedata.normalize("NFKC", text)
+        if _DROP_RE.search(text):
+            text = text.translate(_DROP)
+        text = fold_scripts(text, separator)
+        if _MARKUP_HINT_RE.search(text):
+            text = _ENTITY_RE.sub(_entity, text)
+            text = _TAG_RE.sub(" ", text)
+            text = _LINK_RE.sub(" ", text)
+        text = _SIGIL_RE.sub("", text)
+        if text == prev:
+            break
+    return text
+
 
 _TABLE: dict[int, str | None] = {}
 for _c in _DOUBLE_QUOTES:
@@ -78,19 +203,28 @@ _FOLD = _build_fold()
 def normalize_text(text: str) -> str:
     """Fold a headline to the form every model and the dedup index see.
 
-    Idempotent, total on any Unicode string, and it never removes a letter.
+    Idempotent and total on any Unicode string. Every letter of a word stays a letter (a
+    look-alike becomes its twin, Kazakh Latin its Cyrillic letter); tags, links and
+    pictographs, which are not words, become a space.
 
     Examples
     --------
     >>> normalize_text("  «Ёлка»  —  ЖАҢА   жыл ")
     '"елка" - жаңа жыл'
+    >>> normalize_text("⚡️СРОЧНО: Пpeзидент&nbsp;подписал ｚａｋｏｎ #Алматы")
+    'срочно: президент подписал zakon алматы'
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str; got {type(text).__name__} instead")
-    # NFC first so that "и" + combining breve becomes "й" and is never split.
-    text = unicodedata.normalize("NFC", text).translate(_FOLD)
-    # Folding can produce decomposed sequences (e.g. "İ" -> "i̇"); recompose for idempotence.
-    text = unicodedata.normalize("NFC", text)
+    # NFKC first (inside clean_text) so that "и" + combining breve becomes "й", never split.
+    # One document: a NUL inside the text becomes a space below, so it must not split it here.
+    for _ in range(len(text) + 2):
+        folded = unicodedata.normalize("NFKC", clean_text(text, None).translate(_FOLD))
+        # Folding can leave a composable pair ("Ё" + diaeresis -> "е" + diaeresis -> "ё"):
+        # fold again until nothing changes (each round composes a mark away).
+        if folded == text:
+            break
+        text = folded
     return _SPACES.sub(" ", text).strip()
 
 
@@ -117,6 +251,28 @@ def _lut() -> np.ndarray:
     return _LUT
 
 
+#: What :func:`fold_table` gives a character that is dropped.
+DELETED = _DELETE
+
+
+def fold_table() -> np.ndarray:
+    """Per code point, what the character-by-character fold makes of it (a read-only view).
+
+    Lower case, ``ё`` -> ``е``, quotes and dashes, white space and controls as a space,
+    pictographs as a space, invisible characters as :data:`DELETED`. The rules that read a
+    character's neighbours (NFKC, markup, look-alike letters) are not in it.
+
+    Examples
+    --------
+    >>> table = fold_table()
+    >>> chr(table[ord("Ё")]), chr(table[ord("«")]), bool(table[0xAD] == DELETED)
+    ('е', '"', True)
+    """
+    view = _lut().view()
+    view.flags.writeable = False
+    return view
+
+
 def fold_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Normalised texts as one uint32 code-point array and their start offsets.
 
@@ -124,13 +280,26 @@ def fold_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     compiled feature and dedup kernels read, so a batch is never split into Python strings.
     Texts must not contain NUL (the caller falls back to ``normalize_text`` then).
     """
-    joined = unicodedata.normalize("NFC", "\x00".join(texts))
+    joined = unicodedata.normalize("NFKC", "\x00".join(texts))
+    if _BATCH_HINT_RE.search(joined):
+        # Markup, tags and mentions are rare: the texts that may hold some are normalised one
+        # by one (all rounds; the steps below leave the result as it is), the rest take the
+        # steps below, which equal normalize_text there.
+        texts = [
+            normalize_text(t) if _BATCH_HINT_RE.search(unicodedata.normalize("NFKC", t)) else t
+            for t in texts
+        ]
+        joined = unicodedata.normalize("NFKC", "\x00".join(texts))
+    if _DROP_RE.search(joined):
+        joined = joined.translate(_DROP)
     if _DOTTED_I in joined:
         joined = joined.replace(_DOTTED_I, _FOLD[ord(_DOTTED_I)] or "")
     codes = _lut()[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
     if (codes == _DELETE).any():
         codes = codes[codes != _DELETE]
-    if not unicodedata.is_normalized("NFC", joined_of(codes)):
+    # Look-alikes after lower-casing: the script maps commute with it (see feedclass.scripts).
+    codes, _ = fold_script_codes(codes, 0)
+    if not unicodedata.is_normalized("NFKC", joined_of(codes)):
         # Rare (folding produced a composable pair): redo the exact per-text path.
         codes = np.frombuffer(
             "\x00".join(normalize_text(t) for t in texts).encode("utf-32-le"), dtype=np.uint32

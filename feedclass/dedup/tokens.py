@@ -16,7 +16,7 @@ from feedclass.dedup.wordlists import ENDINGS
 from feedclass.errors import DataError
 from feedclass.hashing import code_points, hash_codes
 from feedclass.jit import jit
-from feedclass.normalize import INVISIBLE
+from feedclass.normalize import DELETED, INVISIBLE, clean_text, fold_table
 
 __all__ = [
     "SEP_BAR",
@@ -90,26 +90,28 @@ _FOLD_TABLES: tuple[np.ndarray, np.ndarray] | None = None
 def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
     """Per code point: its folded form and whether it is a capital (built once per process).
 
-    The folded form comes from ``normalize.fold_codepoints`` itself (one call over the whole
-    Basic Multilingual Plane), so dedup folds exactly like training and classification, but as
-    one array lookup per batch that keeps positions aligned with the raw text (the capital flags
-    the name detector needs). Invisible characters become 1, which the tokenizer skips inside a
-    word; characters that fold to nothing else (white space, controls) become a space; the
-    newline stays: it separates headlines.
+    The folded form is ``normalize.fold_table`` (after NFKC of the character alone), so dedup
+    folds exactly like training and classification, but as one array lookup per batch that
+    keeps positions aligned with the raw text (the capital flags the name detector needs); the
+    rules that read a character's neighbours ran before, in ``clean_text``. Invisible
+    characters become 1, which the tokenizer skips inside a word; characters that fold to
+    nothing else (white space, controls) become a space; the newline stays: it separates
+    headlines.
     """
     global _FOLD_TABLES
     if _FOLD_TABLES is None:
-        from feedclass.normalize import fold_codepoints
-
+        table = fold_table()
         fold = np.arange(0x110000, dtype=np.uint32)
         upper = np.zeros(0x110000, dtype=np.uint8)
         cps = np.array([c for c in range(1, 0x10000) if not 0xD800 <= c < 0xE000], dtype=np.int64)
         chars = [chr(c) for c in cps.tolist()]
-        codes, off = fold_codepoints(chars)
-        ln = np.diff(off)
-        one = ln >= 1  # "İ" folds to two characters: keep the first, as str.lower()[:1] did
-        fold[cps[one]] = codes[off[:-1][one]]
-        fold[cps[~one]] = 32
+        # "İ" folds to two characters and "ﬁ" is two after NFKC: keep the first, as
+        # str.lower()[:1] did
+        first = [unicodedata.normalize("NFKC", ch)[:1] or " " for ch in chars]
+        out = table[np.array([ord(f) for f in first], dtype=np.int64)]
+        out[out == DELETED] = 32
+        fold[cps] = out
+        fold[0x130] = ord("i")
         for c in INVISIBLE:
             fold[ord(c)] = 1
         fold[10] = 10
@@ -118,6 +120,24 @@ def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
         upper[cps] = [ch.lower() != ch for ch in chars]
         _FOLD_TABLES = (fold, upper)
     return _FOLD_TABLES
+
+
+# Kazakh letters and the Russian letters typed for them on a Russian keyboard ("Қазақстан" /
+# "Казакстан"): stems are cut from this skeleton, so both spellings share their stems while the
+# words (and the text every model sees) keep every Kazakh letter.
+_KAZAKH_LETTERS = "әғқңөұүһ"
+_RUSSIAN_TWINS = "агкноуух"
+_SKELETON: np.ndarray | None = None
+
+
+def _skeleton() -> np.ndarray:
+    global _SKELETON
+    if _SKELETON is None:
+        sk = np.arange(0x110000, dtype=np.uint32)
+        for a, b in zip(_KAZAKH_LETTERS, _RUSSIAN_TWINS, strict=True):
+            sk[ord(a)] = ord(b)
+        _SKELETON = sk
+    return _SKELETON
 
 
 #: Kinds of separator between two words (``tokenize``'s ``sep``): a dash, a bar, a slash, an
@@ -322,6 +342,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
 @jit(parallel=True)
 def _token_hashes(
     clean,
+    sclean,
     t_start,
     t_end,
     end_codes,
@@ -334,7 +355,7 @@ def _token_hashes(
     min_stem,
 ):  # pragma: no cover - numba
     """Per token: hash of the word, of its stem, of its long stem if it looks like a surname
-    (else 0), digit flag and Latin-script flag."""
+    (else 0), digit flag and Latin-script flag. Stems are cut from ``sclean`` (the skeleton)."""
     nt = t_start.shape[0]
     whash = np.empty(nt, dtype=np.uint64)
     shash = np.empty(nt, dtype=np.uint64)
@@ -345,7 +366,7 @@ def _token_hashes(
         s = t_start[t]
         e = t_end[t]
         whash[t] = hash_codes(clean, s, e)
-        c0 = clean[s]
+        c0 = sclean[s]
         if word_char[c0] == 2:
             is_num[t] = 1
             shash[t] = whash[t]
@@ -355,7 +376,7 @@ def _token_hashes(
             is_latin[t] = 1
         L = e - s
         stem_end = e
-        c1 = clean[e - 1]
+        c1 = sclean[e - 1]
         g = end_group[c1] if c1 < 0x10000 else 0
         for gj in range(end_gptr[g], end_gptr[g + 1]):
             j = end_gidx[gj]
@@ -364,7 +385,7 @@ def _token_hashes(
                 continue
             ok = True
             for q in range(m):
-                if clean[e - m + q] != end_codes[j, q]:
+                if sclean[e - m + q] != end_codes[j, q]:
                     ok = False
                     break
             if ok:
@@ -376,16 +397,18 @@ def _token_hashes(
         # patronymic surname (-улы/-ұлы/-кызы/-қызы) does not decline: its long stem is the
         # whole word.
         long_end = -1
-        if stem_end == e - 2 and _ov_suffix(clean[e - 2], clean[e - 1]):
+        if stem_end == e - 2 and _ov_suffix(sclean[e - 2], sclean[e - 1]):
             long_end = stem_end
-        elif stem_end - s - 2 >= min_stem and _ov_suffix(clean[stem_end - 2], clean[stem_end - 1]):
+        elif stem_end - s - 2 >= min_stem and _ov_suffix(
+            sclean[stem_end - 2], sclean[stem_end - 1]
+        ):
             long_end = stem_end - 2
-        elif L - 3 >= min_stem and _patronymic(clean, e):
+        elif L - 3 >= min_stem and _patronymic(sclean, e):
             long_end = e
         if stem_end - s > stem_max:
             stem_end = s + stem_max
-        shash[t] = hash_codes(clean, s, stem_end)
-        lhash[t] = 0 if long_end < 0 else hash_codes(clean, s, min(long_end, s + _NAME_STEM_MAX))
+        shash[t] = hash_codes(sclean, s, stem_end)
+        lhash[t] = 0 if long_end < 0 else hash_codes(sclean, s, min(long_end, s + _NAME_STEM_MAX))
     return whash, shash, lhash, is_num, is_latin
 
 
@@ -433,6 +456,12 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
     if joined.count("\n") != n - 1 or "\r" in joined:
         texts = [t.replace("\n", " ").replace("\r", " ") for t in texts]
         joined = "\n".join(texts)
+    # Forms, markup, pictographs and look-alike letters first, so that «⚡️СРОЧНО:» and
+    # «&laquo;» are a mark and a quote to what follows; letter case stays for the marks.
+    cleaned = clean_text(joined, "\n")
+    if cleaned != joined:
+        joined = cleaned
+        texts = joined.split("\n")
     joined = strip_marks_where_possible(texts, joined)
     if not unicodedata.is_normalized("NFC", joined):
         joined = unicodedata.normalize("NFC", joined)
@@ -448,6 +477,7 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
     )
     whash, shash, lhash, is_num, is_latin = _token_hashes(
         clean,
+        _skeleton()[clean],
         t_start,
         t_end,
         _ENDING_CODES,

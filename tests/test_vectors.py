@@ -204,3 +204,22 @@ def test_calibration_scores_an_unseen_russian_word_through_its_vector():
     )
     assert s[0, 0] > 0.3  # "Турнир": its vector reached the score
     assert s[1, 0] == 0.0  # the Kazakh headline has no vector block
+
+
+def test_a_file_with_half_of_the_russian_weights_is_refused(tmp_path):
+    from feedclass.errors import ModelFileError
+    from feedclass.modelfile import write_model_file
+    from feedclass.modelsave import model_file_parts
+
+    wv = WordVectors(WORDS, VECS)
+    m = TopicModel(calibrate=False, n_features=2**16, vector_weight=2.0, word_vectors=wv)
+    m.fit(TRAIN + OTHER, LABELS + OTHER_LABELS)
+    header, arrays = model_file_parts(m, {"created": "2026-01-01T00:00:00+00:00"})
+    del arrays["ru_delta"]
+    write_model_file(tmp_path / "half.fcm", header, arrays)
+    with pytest.raises(ModelFileError, match="both 'ru_used' and 'ru_delta', or neither"):
+        load_model(tmp_path / "half.fcm")
+    arrays["ru_delta"] = np.zeros((2, 3), np.float16)  # three buckets' worth for many
+    write_model_file(tmp_path / "short.fcm", header, arrays)
+    with pytest.raises(ModelFileError, match="ru_used and ru_delta disagree"):
+        load_model(tmp_path / "short.fcm")

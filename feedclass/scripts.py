@@ -8,14 +8,17 @@ never by lists of words:
 
 * **look-alike letters** are folded only inside a word that mixes the two scripts, only towards
   the script most of the word's letters are in, and only if every letter of the other script
-  has a look-alike there (a tie goes to the script that has a letter without any look-alike).
-  A letter with a combining mark after it is left as it is. Kazakh letters (``әғқңөұүһі``)
+  has a look-alike there. A tie goes to the script that has a letter without a look-alike in
+  the word, else to the one that has more such letters in the headline (letters no fold makes
+  or unmakes, so a second pass decides alike), else the word stays as it is. A letter with a
+  combining mark after it is left as it is. Kazakh letters (``әғқңөұүһі``)
   have no Latin look-alike here, so they are never folded away; a Latin ``i`` in a Cyrillic
   word becomes the Kazakh ``і``, as typed on a keyboard without it.
 * **Kazakh Latin** headlines are written in Cyrillic: a headline (a stretch between
   separators) with no Cyrillic letter, no combining mark, every Latin letter one of the 2021
   alphabet's, and at least one of its own letters (``ä ğ ñ ö ş ū ü ı``, which no English word
-  has).
+  has); ``i`` after a vowel is ``й``. A Turkish headline without c, w or x reads as Kazakh
+  too, and loanwords come back as spelt (``elektr`` -> ``електр``): both are rare in our feeds.
 
 Both rules map letters to letters one for one, so positions stay where they were, and the
 result does not depend on letter case (the maps commute with lower-casing).

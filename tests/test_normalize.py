@@ -151,3 +151,14 @@ def test_markup_idempotent_and_batch_equal(texts: list[str]) -> None:
         once = normalize_text(t)
         assert normalize_text(once) == once
     assert normalize_many(texts) == [normalize_text(t) for t in texts]
+
+
+@given(letters_and_marks)
+def test_no_kazakh_letter_is_ever_folded_away(text: str) -> None:
+    # look-alike folds may add a Kazakh letter (Latin i -> і), never take one away (a combining
+    # mark after one is left out: "ә" + diaeresis is the letter "ӛ" to Unicode)
+    kazakh = set("әғқңөұүһі")
+    for c in "@#&\u0301\u0308":
+        text = text.replace(c, "")
+    before = sum(c in kazakh for c in text.lower())
+    assert sum(c in kazakh for c in normalize_text(text)) >= before

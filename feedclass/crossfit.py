@@ -135,6 +135,7 @@ def held_out_scores(
     vector_weight: Any = None,
     random_state: Any = None,
     max_rows: int = 25_000,
+    vector_rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scores ``(rows of tests, n_classes)`` of each held-out set from a fit without it.
 
@@ -143,7 +144,8 @@ def held_out_scores(
     held-out rows are featurised again without the buckets the internal fit never saw, as a
     new text would be: with them, their rows' norms would be spread over n-grams of weight 0,
     their scores too small, and the fitted temperature too low. ``E`` (with
-    ``vector_weight``): the word-vector block ``M`` carries. A topic the fit did not see
+    ``vector_weight``): the word-vector block ``M`` carries, on the rows of ``vector_rows``
+    (all rows when None) as :func:`~feedclass.vectors.augment` puts it. A topic the fit did not see
     scores -1e9.
 
     Examples
@@ -182,9 +184,28 @@ def held_out_scores(
         unseen.idf_ = np.where(seen, unseen.idf_, 0)
         unseen.idf_ = unseen.idf_.astype(np.float32)
         s = np.full((len(test), n_classes), -1e9)
-        X_test = unseen.transform([texts[i] for i in test])
+        test_texts = [texts[i] for i in test]
+        X_test = unseen.transform(test_texts)
         if E is not None:  # ``M`` carries the word-vector block: so must the held-out rows
-            X_test = augment(X_test, E, float(vector_weight))
+            rows = np.ones(len(test), bool) if vector_rows is None else vector_rows[test]
+            # A row with vectors is scored as the model scores it: a word the internal fit
+            # never saw still counts through its vector, with the IDF of a term in no
+            # document (feedclass.scorer.russian_weights); without it the scores are smaller
+            # than the model's and the temperature comes out too high.
+            with_vec = copy.copy(unseen)
+            has_vec = np.diff(E.indptr) > 0
+            with_vec.idf_ = np.where(
+                ~seen & has_vec, np.float32(np.log(1.0 + len(train)) + 1.0), unseen.idf_
+            ).astype(np.float32)
+            if rows.any():
+                X_vec = with_vec.transform([t for t, r in zip(test_texts, rows) if r])
+                stacked = sp.vstack([X_test[~rows], X_vec], format="csr")
+                # Back in test order: the plain rows first in stacked, then the vector rows.
+                where = np.empty(len(test), dtype=np.int64)
+                where[np.flatnonzero(~rows)] = np.arange(np.count_nonzero(~rows))
+                where[np.flatnonzero(rows)] = np.count_nonzero(~rows) + np.arange(X_vec.shape[0])
+                X_test = stacked[where]
+            X_test = augment(X_test, E, float(vector_weight), rows)
         s[:, present] = X_test @ coef.T + intercept
         scores[pos : pos + len(test)] = s
         pos += len(test)

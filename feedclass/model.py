@@ -29,13 +29,14 @@ from feedclass.crossfit import calibration_splits, held_out_scores, row_groups, 
 from feedclass.errors import CalibrationWarning, DataError, ModelFileError, NotFittedError
 from feedclass.features import HashingFeatures
 from feedclass.inputs import check_texts as check_texts  # serve.desk imports it from here
+from feedclass.language import is_russian, russian_mask
 from feedclass.linear import fit_one_vs_rest, loss_curvature, used_columns
 from feedclass.modelfile import write_model_file
 from feedclass.modelsave import model_file_parts
 from feedclass.scorer import DEFAULT_MODEL_NAME as DEFAULT_MODEL_NAME
 from feedclass.scorer import MAX_TEXT_CHARS as MAX_TEXT_CHARS
 from feedclass.scorer import default_model_path as default_model_path
-from feedclass.scorer import ngram_pair, read_topic_file
+from feedclass.scorer import ngram_pair, read_topic_file, russian_weights
 from feedclass.scorer import topic_texts as topic_texts
 from feedclass.validation import (
     check_labels,
@@ -44,6 +45,10 @@ from feedclass.validation import (
     plain_value,
 )
 from feedclass.vectors import augment, extend_idf, fold
+
+#: Which headlines the word-vector block reaches (``vector_scope``): "russian" = the Russian ones
+#: (:mod:`feedclass.language`; the vectors are Russian), "all" = every headline.
+VECTOR_SCOPES = ("russian", "all")
 
 #: Rows the internal calibration fit learns from at most (more only cost time).
 CALIBRATION_MAX_ROWS = 25_000
@@ -70,6 +75,19 @@ def _prototypes(coef: np.ndarray, k: int) -> sp.csr_matrix:
     )
 
 
+def _binary_as_pair(weights: np.ndarray) -> np.ndarray:
+    """Binary weights ``[0, s]`` per bucket as the one-vs-rest pair ``[-s/2, s/2]``."""
+    half = (weights[:, 1] / 2).astype(np.float16).astype(np.float32)
+    return np.stack([-half, half], axis=1)
+
+
+def _grown_columns(weights: np.ndarray, pos: np.ndarray, n_classes: int) -> np.ndarray:
+    """``weights`` with a zero column for each new topic (old topics at ``pos``)."""
+    grown = np.zeros((weights.shape[0], n_classes), dtype=np.float32)
+    grown[:, pos] = weights
+    return grown
+
+
 #: Learned attributes; a pickle carries them as the model file's bytes.
 _FITTED = frozenset(
     {
@@ -84,6 +102,8 @@ _FITTED = frozenset(
         "importance_",
         "intercept_importance_",
         "metadata_",
+        "ru_used_",
+        "ru_delta_",
     }
 )
 
@@ -132,6 +152,11 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     word_vectors : feedclass.vectors.WordVectors or None, default None
         The vectors for ``vector_weight``; used by ``fit`` only and never stored (a saved
         model predicts without them).
+    vector_scope : {"russian", "all"}, default "russian"
+        Which headlines get the vector block, in fit and predict alike. "russian": only
+        Russian ones (:func:`feedclass.language.russian_mask`); Kazakh and English headlines
+        keep the plain n-gram model, and Russian ones are scored with their own weights
+        (``ru_delta_``). "all": every headline, the vectors folded into ``coef_``.
     random_state : int, default 0
         Seed of the calibration split and of the solver's sample order.
     n_jobs : int or None, default None
@@ -147,6 +172,10 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     coef_ : ndarray of shape (n_classes, n_features)
         Weights of each topic's SVM (rounded to float16 precision, as the model file stores
         them). For two topics the first row is zero and the second is the SVM.
+    ru_used_, ru_delta_ : ndarray or None
+        With word vectors on Russian headlines only: the buckets whose weights the vectors
+        change, and the change ``(len(ru_used_), n_classes)`` a Russian headline sees there
+        (:func:`feedclass.scorer.russian_weights`). None otherwise.
     intercept_ : ndarray of shape (n_classes,)
         Intercepts (plus per-topic offsets when ``balance_topics``).
     temperature_ : float
@@ -183,6 +212,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         tol: float = 0.1,
         vector_weight: float = 0.0,
         word_vectors: Any = None,
+        vector_scope: str = "russian",
         random_state: int = 0,
         n_jobs: int | None = None,
     ) -> None:
@@ -199,6 +229,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.vector_weight = vector_weight
         self.word_vectors = word_vectors
+        self.vector_scope = vector_scope
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -358,29 +389,55 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         eligible = row_mask(calibration_rows, len(texts))
         cost = self._row_cost(y_idx, classes, sample_weight)
         self.classes_ = classes
+        if self.vector_scope not in VECTOR_SCOPES:
+            raise ValueError(
+                f"vector_scope must be one of {VECTOR_SCOPES}; got {self.vector_scope!r} instead"
+            )
         self.features_ = self._new_features().fit(texts)
-        E = None
+        E = vec_rows = None
         if self.vector_weight and self.word_vectors is not None:
             E = self.word_vectors.bucket_matrix(self.features_)
-            extend_idf(self.features_, E)
+            if self.vector_scope == "all":
+                extend_idf(self.features_, E)
+            else:
+                vec_rows = russian_mask(texts)
         M = self.features_.transform(texts)
         if E is not None:
-            M = augment(M, E, float(self.vector_weight))
+            M = augment(M, E, float(self.vector_weight), vec_rows)
         coef, intercept = self._fit_linear(M, y_idx, len(classes), cost)
+        self.ru_used_ = self.ru_delta_ = None
         if E is not None:
             nf = self.features_.n_features
-            coef = fold(coef[:, :nf], coef[:, nf:], E, float(self.vector_weight))
+            folded = fold(coef[:, :nf], coef[:, nf:], E, float(self.vector_weight))
+            if vec_rows is None:
+                coef = folded
+            else:
+                # Russian headlines see the folded weights, every other one the n-gram part.
+                coef = coef[:, :nf]
+                used = np.flatnonzero(np.diff(E.indptr) > 0)
+                delta = (folded[:, used] - coef[:, used]).T
+                self.ru_used_ = used
+                self.ru_delta_ = delta.astype(np.float16).astype(np.float32)
         self._set_weights(coef, intercept)
         # How much the training loss leans on each bucket (the diagonal of its curvature, up
         # to the share of rows at the margin): partial_fit keeps heavily used weights stiff.
-        self.importance_ = loss_curvature(M, cost)
+        # (Of the hashed columns only: the word-vector block, if any, is folded away.)
+        self.importance_ = loss_curvature(M, cost)[: self.features_.n_features]
         self.intercept_importance_ = float(cost.sum())
         self.temperature_ = 1.0
         self.calibrated_ = False
         if self.calibrate:
             # with word vectors on, calibrated on the augmented features (the folded weights agree)
             self._calibrate(
-                texts, M, y_idx, len(classes), cost, E, groups=group_idx, eligible=eligible
+                texts,
+                M,
+                y_idx,
+                len(classes),
+                cost,
+                E,
+                groups=group_idx,
+                eligible=eligible,
+                vector_rows=vec_rows,
             )
         self.n_train_ = len(texts)
         return self
@@ -449,19 +506,21 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         y_idx = np.searchsorted(merged, got)[got_idx]
         weights = self._w  # (n_features, n_classes), the file's float16 values as float32
         intercept = np.asarray(self.intercept_, dtype=np.float64)
+        ru_delta = getattr(self, "ru_delta_", None)
         if len(merged) > len(old):
             if len(old) == 2:
                 # A binary model keeps one SVM as rows [0, s]; as one-vs-rest rows [-s/2, s/2]
                 # give the same probabilities.
-                half = (weights[:, 1] / 2).astype(np.float16).astype(np.float32)
-                weights = np.stack([-half, half], axis=1)
+                weights = _binary_as_pair(weights)
                 intercept = np.array([-intercept[1] / 2, intercept[1] / 2])
+                ru_delta = None if ru_delta is None else _binary_as_pair(ru_delta)
             pos = np.searchsorted(merged, old)
-            grown = np.zeros((weights.shape[0], len(merged)), dtype=np.float32)
-            grown[:, pos] = weights
+            weights = _grown_columns(weights, pos, len(merged))
+            if ru_delta is not None:
+                ru_delta = _grown_columns(ru_delta, pos, len(merged))
             b = np.full(len(merged), float(intercept.min()))
             b[pos] = intercept
-            weights, intercept = grown, b
+            intercept = b
         self.features_ = self._grown_features(texts)
         M = self.features_.transform(texts)
         # No class weights here: which topics the new rows hold is the editors' choice.
@@ -495,6 +554,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         new_w = np.array(weights, dtype=np.float32, order="C")
         new_w[used] = w.T.astype(np.float16).astype(np.float32)
         self.classes_ = merged
+        self.ru_delta_ = ru_delta
         self._w = new_w
         self.coef_ = new_w.T
         self.intercept_ = b.astype(np.float32)
@@ -565,6 +625,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         *,
         groups: np.ndarray | None = None,
         eligible: np.ndarray | None = None,
+        vector_rows: np.ndarray | None = None,
     ) -> None:
         """Fit the temperature (and per-topic offsets) on held-out scores of internal fits.
 
@@ -598,6 +659,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             self.vector_weight,
             self.random_state,
             CALIBRATION_MAX_ROWS,  # read here, so a test can lower it on this module
+            vector_rows,
         )
         y_held = y_idx[held]
         bias = fit_topic_offsets(scores, y_held) if self.balance_topics else np.zeros(n_classes)
@@ -620,8 +682,45 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
         # n_jobs may have been set after fit or load: it reaches the features here.
         self.features_.n_jobs = self.n_jobs
-        # The fused kernel scores without building the sparse matrix (2-3x faster).
-        return self.features_.decision_scores(texts, self._w.T, self.intercept_)
+        if getattr(self, "ru_used_", None) is None:
+            # The fused kernel scores without building the sparse matrix (2-3x faster).
+            return self.features_.decision_scores(texts, self._w.T, self.intercept_)
+        # Word vectors on Russian headlines only: those are scored with their own weights.
+        ru = russian_mask(texts)
+        scores = np.zeros((len(texts), len(self.classes_)), dtype=np.float32)
+        for rows, (feats, w) in (
+            (np.flatnonzero(~ru), (self.features_, self._w)),
+            (np.flatnonzero(ru), (None, None)),
+        ):
+            if rows.size:
+                if feats is None:
+                    feats, w = self._russian_model()
+                scores[rows] = feats.decision_scores([texts[i] for i in rows], w.T, self.intercept_)
+        return scores
+
+    def _russian_model(self) -> tuple[HashingFeatures, np.ndarray]:
+        """The features and weights ``(n_features, n_classes)`` of Russian headlines.
+
+        Built from ``features_``, ``_w`` and the vectors' change at the first Russian
+        headline, and again after ``partial_fit`` replaced either.
+        """
+        key = (self.features_, self._w, self.ru_delta_)
+        cached = self.__dict__.get("_ru_cache")
+        if cached is None or any(a is not b for a, b in zip(cached[0], key)):
+            idf, w = russian_weights(
+                self.features_.idf_,
+                self._w,
+                self.ru_used_,
+                self.ru_delta_,
+                int(getattr(self.features_, "n_docs_", 0)),
+            )
+            feats = copy.copy(self.features_)
+            feats.__dict__.pop("_pack_cache", None)
+            feats.idf_ = idf
+            cached = (key, feats, w)
+            self._ru_cache = cached
+        cached[1].n_jobs = self.n_jobs
+        return cached[1], cached[2]
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Each text's score for each topic (the SVMs' margins, before the temperature).
@@ -740,8 +839,11 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         if not isinstance(text, str):
             raise DataError(f"text must be a str; got {type(text).__name__} instead")
         text = text[:MAX_TEXT_CHARS]
-        row = self.features_.transform([text])
-        c = int(np.argmax(np.asarray(row @ self._w)[0] + self.intercept_))
+        feats, weights = self.features_, self._w
+        if getattr(self, "ru_used_", None) is not None and is_russian(text):
+            feats, weights = self._russian_model()
+        row = feats.transform([text])
+        c = int(np.argmax(np.asarray(row @ weights)[0] + self.intercept_))
         value = dict(zip(row.indices.tolist(), row.data.tolist()))
         weight: dict[str, float] = {}
         seen: set[int] = set()
@@ -750,7 +852,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
                 seen.add(idx)
                 # " на" and "на " read the same to a person: show them as one n-gram.
                 shown = gram.strip()
-                weight[shown] = weight.get(shown, 0.0) + value[idx] * float(self._w[idx, c])
+                weight[shown] = weight.get(shown, 0.0) + value[idx] * float(weights[idx, c])
         best = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
         return [(g, round(w, 4)) for g, w in best if w > 0]
 
@@ -783,7 +885,11 @@ class TopicModel(ClassifierMixin, BaseEstimator):
             path = Path(tmp) / "model.fcm"
             created = getattr(self, "metadata_", {}).get("created", "")
             self.save(path, {"created": created})
-            state = {k: v for k, v in state.items() if k not in _FITTED or k == "metadata_"}
+            state = {
+                k: v
+                for k, v in state.items()
+                if (k not in _FITTED or k == "metadata_") and k != "_ru_cache"
+            }
             state["_model_file"] = path.read_bytes()
         return state
 
@@ -856,6 +962,7 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         if f.importance is not None:
             model.importance_ = f.importance
             model.intercept_importance_ = float(header.get("intercept_importance", 0.0))
+        model.ru_used_, model.ru_delta_ = f.ru_used, f.ru_delta
         model.metadata_ = header
         model.source_path_ = Path(path)  # so that no command writes over the model it uses
         return model

@@ -118,9 +118,15 @@ def check_model_header(
         if name not in arrays:
             raise bad("arrays", f"a list naming {name!r}")
     k = len(labels)
-    return {
+    specs: dict[str, tuple[str, tuple[int | None, ...]]] = {
         "used": ("iu", (None,)),
         "idf": ("f", (None,)),
         "coef": ("f", (k, None)),
         "intercept": ("f", (k,)),
     }
+    if ("ru_used" in arrays) != ("ru_delta" in arrays):
+        raise bad("arrays", "a list naming both 'ru_used' and 'ru_delta', or neither")
+    if "ru_used" in arrays:
+        specs["ru_used"] = ("iu", (None,))
+        specs["ru_delta"] = ("f", (k, None))
+    return specs

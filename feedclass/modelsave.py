@@ -79,7 +79,7 @@ def model_file_parts(
         "params": {
             k: plain_value(v)
             for k, v in model.get_params().items()
-            # n_jobs is a property of the machine; the word vectors are folded into coef.
+            # n_jobs is a property of the machine; the word vectors are folded into the weights.
             if k not in ("n_jobs", "word_vectors")
         },
         "calibrated": bool(getattr(model, "calibrated_", False)),
@@ -101,4 +101,8 @@ def model_file_parts(
         ),
         "intercept": model.intercept_.astype(np.float32),
     }
+    if getattr(model, "ru_used_", None) is not None:
+        # Word vectors on Russian headlines only: their change to the weights, where it is.
+        arrays["ru_used"] = np.asarray(model.ru_used_, dtype=np.int32)
+        arrays["ru_delta"] = np.asarray(model.ru_delta_, dtype=np.float32).T.astype(np.float16)
     return header, arrays

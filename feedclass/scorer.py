@@ -20,6 +20,7 @@ import numpy as np
 from feedclass.calibration import softmax
 from feedclass.errors import ModelFileError
 from feedclass.inputs import check_texts
+from feedclass.language import russian_mask
 from feedclass.modelfile import read_model_file, shipped_file
 from feedclass.modelheader import check_model_header
 from feedclass.ngrams import n_threads, pack_rows, run_batch
@@ -34,6 +35,7 @@ __all__ = [
     "default_model_path",
     "load_scorer",
     "read_topic_file",
+    "russian_weights",
     "topic_texts",
 ]
 
@@ -55,6 +57,7 @@ MODEL_PARAMS = (
     "n_jobs",
     "random_state",
     "tol",
+    "vector_scope",
     "vector_weight",
     "word_ngram_range",
     "word_vectors",
@@ -99,6 +102,10 @@ class TopicFile:
     intercept: np.ndarray
     #: ``(n_features,)`` float32 when the file has it (what ``explain`` weighs), else None.
     importance: np.ndarray | None = None
+    #: The buckets whose weights Russian headlines see changed by the word vectors (int64),
+    #: and the change there ``(len(ru_used), n_classes)`` float32; None without vectors.
+    ru_used: np.ndarray | None = None
+    ru_delta: np.ndarray | None = None
 
     @property
     def temperature(self) -> float:
@@ -148,7 +155,42 @@ def read_topic_file(path: str | Path, known_params: Any = MODEL_PARAMS) -> Topic
     if "importance" in arrays:
         importance = np.zeros(n_features, dtype=np.float32)
         importance[used] = arrays["importance"]
-    return TopicFile(Path(path), header, params, classes, idf, w, intercept, importance)
+    ru_used = ru_delta = None
+    if "ru_used" in arrays:
+        ru_used = arrays["ru_used"].astype(np.int64)
+        ru_delta = np.ascontiguousarray(arrays["ru_delta"].T, dtype=np.float32)
+        if ru_delta.shape != (ru_used.size, len(labels)):
+            raise ModelFileError(f"{path}: arrays ru_used and ru_delta disagree in length")
+        if ru_used.size and (ru_used.min() < 0 or ru_used.max() >= n_features):
+            raise ModelFileError(f"{path}: array ru_used names buckets beyond n_features")
+    return TopicFile(
+        Path(path), header, params, classes, idf, w, intercept, importance, ru_used, ru_delta
+    )
+
+
+def russian_weights(
+    idf: np.ndarray, weights: np.ndarray, ru_used: np.ndarray, ru_delta: np.ndarray, n_docs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The IDF and weights ``(n_features, n_classes)`` a Russian headline is scored with.
+
+    The word vectors (:mod:`feedclass.vectors`) change the weights of the word columns they
+    know, for Russian headlines only (:mod:`feedclass.language`); ``ru_delta`` is that change
+    on the buckets ``ru_used``. Such a bucket unseen in training gets the IDF of a term in no
+    document (``log(1 + n_docs) + 1``, scikit-learn's smoothed value), so a new Russian word
+    reaches the weight its vector gives it; every other headline keeps ``idf`` and
+    ``weights`` as they are.
+
+    >>> idf, w = russian_weights(np.array([2.0, 0.0], np.float32), np.zeros((2, 1), np.float32),
+    ...                          np.array([1]), np.array([[0.5]], np.float32), n_docs=9)
+    >>> [round(float(v), 3) for v in idf], w[:, 0].tolist()
+    ([2.0, 3.303], [0.0, 0.5])
+    """
+    idf_ru = np.array(idf, dtype=np.float32)
+    unseen = ru_used[idf_ru[ru_used] == 0]
+    idf_ru[unseen] = np.float32(np.log(1.0 + max(int(n_docs), 0)) + 1.0)
+    w_ru = np.array(weights, dtype=np.float32)
+    w_ru[ru_used] += ru_delta
+    return idf_ru, w_ru
 
 
 class TopicScorer:
@@ -188,6 +230,34 @@ class TopicScorer:
         self._packed = pack_rows(file.idf, file.weights.T)
         self._coef_t = None if self._packed is not None else file.weights
         self._no_coef = np.zeros((0, len(self.classes_)), np.float32)
+        self._file = file
+        # Built at the first Russian headline: a model without word vectors never needs it.
+        self._russian: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
+
+    def _russian_tables(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """``(idf, coef_t, packed)`` for Russian headlines (see :func:`russian_weights`)."""
+        if self._russian is None:
+            f = self._file
+            assert f.ru_used is not None and f.ru_delta is not None
+            idf, w = russian_weights(
+                f.idf, f.weights, f.ru_used, f.ru_delta, int(f.header.get("n_docs", 0))
+            )
+            packed = pack_rows(idf, w.T)
+            self._russian = (idf, None if packed is not None else w, packed)
+        return self._russian
+
+    def _batch_scores(
+        self,
+        texts: list[str],
+        idf: np.ndarray,
+        coef_t: np.ndarray | None,
+        packed: np.ndarray | None,
+    ) -> np.ndarray:
+        coef = self._no_coef if packed is not None else coef_t
+        parts = run_batch(
+            texts, self._ranges, idf, _WEIGHTING, n_threads(self.n_jobs), coef, packed
+        )
+        return parts[0][3] if len(parts) == 1 else np.concatenate([p[3] for p in parts])
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probability of each topic for each text (rows sum to 1).
@@ -199,17 +269,19 @@ class TopicScorer:
         n_cls = len(self.classes_)
         if not texts:
             return np.zeros((0, n_cls), dtype=np.float64)
-        coef_t = self._no_coef if self._packed is not None else self._coef_t
-        parts = run_batch(
-            texts,
-            self._ranges,
-            self._idf,
-            _WEIGHTING,
-            n_threads(self.n_jobs),
-            coef_t,
-            self._packed,
-        )
-        scores = parts[0][3] if len(parts) == 1 else np.concatenate([p[3] for p in parts])
+        if self._file.ru_used is None:
+            scores = self._batch_scores(texts, self._idf, self._coef_t, self._packed)
+        else:
+            # Word vectors are on: Russian headlines are scored with their own weights.
+            ru = russian_mask(texts)
+            scores = np.zeros((len(texts), n_cls), dtype=np.float32)
+            for rows, tables in (
+                (np.flatnonzero(~ru), (self._idf, self._coef_t, self._packed)),
+                (np.flatnonzero(ru), None),
+            ):
+                if rows.size:
+                    tables = tables or self._russian_tables()
+                    scores[rows] = self._batch_scores([texts[i] for i in rows], *tables)
         scores = scores + self.intercept_
         return softmax(scores.astype(np.float64) / self.temperature_)
 

@@ -89,9 +89,17 @@ class WordVectors:
         return sp.csr_matrix(scale @ summed, dtype=np.float32)
 
 
-def augment(M: sp.csr_matrix, E: sp.csr_matrix, weight: float) -> sp.csr_matrix:
-    """``[M, weight * M @ E]``: the features with each headline's weighted mean word vector."""
+def augment(
+    M: sp.csr_matrix, E: sp.csr_matrix, weight: float, rows: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """``[M, weight * M @ E]``: the features with each headline's weighted mean word vector.
+
+    ``rows`` (one bool per row of ``M``): only these rows get the vector block, the others a
+    block of zeros (the topic model passes its Russian headlines, :mod:`feedclass.language`).
+    """
     dense = np.asarray((M @ E).todense(), dtype=np.float64) * weight
+    if rows is not None:
+        dense[~np.asarray(rows, dtype=bool)] = 0.0
     return sp.hstack([M, sp.csr_matrix(dense)], format="csr")
 
 

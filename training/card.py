@@ -232,8 +232,17 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
                 "(a billion words of news, MIT licence, from the pinned natasha wheel) sit beside "
                 "the n-grams as each headline's TF-IDF-weighted mean word vector; after fitting "
                 "that block is folded into the word columns' weights (`feedclass/vectors.py`), so "
-                "every word navec knows has a weight, seen in a labelled headline or not, and "
-                "the file and the prediction path stay those of a plain linear model.",
+                "every word navec knows has a weight, seen in a labelled headline or not. "
+                + (
+                    "The vectors are Russian, so only Russian headlines get them, in training and "
+                    "in prediction alike (`vector_scope: russian`; `feedclass/language.py` decides "
+                    "per headline by its letters): Kazakh and English headlines keep the plain "
+                    "n-gram weights, Russian ones are scored with the folded weights (the file "
+                    "stores their difference, `ru_used`/`ru_delta`)."
+                    if m["params"].get("vector_scope", "russian") == "russian"
+                    else "Every headline gets them; the file and the prediction path stay those "
+                    "of a plain linear model."
+                ),
             ]
             if m["params"].get("vector_weight")
             else []

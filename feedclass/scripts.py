@@ -18,8 +18,9 @@ never by lists of words:
   separators) with no Cyrillic letter, no combining mark, every Latin letter one of the 2021
   alphabet's, at least one of its own letters (``ä ğ ñ ö ş ū ü ı``, which no English word
   has), and at least a third of its words with one of them or a ``q`` (so an English headline
-  that names Erdoğan or Müller stays English); ``i`` after a vowel is ``й``. A Turkish headline without c, w or x reads as Kazakh
-  too, and loanwords come back as spelt (``elektr`` -> ``електр``): both are rare in our feeds.
+  that names Erdoğan or Müller stays English); ``i`` after a vowel is ``й``. A Turkish headline
+  without c, w or x can still read as Kazakh, and loanwords come back as spelt
+  (``elektr`` -> ``електр``): both are rare in our feeds.
 
 Both rules map letters to letters one for one, so positions stay where they were, and the
 result does not depend on letter case (the maps commute with lower-casing).

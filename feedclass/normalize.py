@@ -295,18 +295,32 @@ def fold_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     compiled feature and dedup kernels read, so a batch is never split into Python strings.
     Texts must not contain NUL (the caller falls back to ``normalize_text`` then).
     """
-    joined = unicodedata.normalize("NFKC", "\x00".join(texts))
-    if any(_hints(_codes(joined))):
+    # NFKC only the texts that may need it: one "…" or "№" would send the whole joined batch
+    # down the slow path, and a check per text costs a Python call per headline.
+    parts = list(texts)
+    joined = "\x00".join(parts)
+    codes = _codes(joined)
+    stable = _nfkc_stable()
+    risky = np.flatnonzero(~stable[np.minimum(codes, stable.size - 1)])
+    if risky.size:
+        for i in _texts_at(codes, risky):
+            parts[i] = unicodedata.normalize("NFKC", parts[i])
+        joined = "\x00".join(parts)
+        codes = _codes(joined)
+    if any(_hints(codes)):
         # Markup, tags and mentions are rare: the texts that may hold some are normalised one
         # by one (all rounds; the steps below leave the result as it is), the rest take the
         # steps below, which equal normalize_text there.
-        texts = [
-            normalize_text(t) if _BATCH_HINT_RE.search(unicodedata.normalize("NFKC", t)) else t
-            for t in texts
-        ]
-        joined = unicodedata.normalize("NFKC", "\x00".join(texts))
-    if _DROP_MASK[_codes(joined)].any():
-        joined = joined.translate(_DROP)
+        for i in _texts_at(codes, _hint_positions(codes)):
+            parts[i] = unicodedata.normalize("NFKC", normalize_text(texts[i]))
+        joined = "\x00".join(parts)
+        codes = _codes(joined)
+    drop = np.flatnonzero(_DROP_MASK[codes])
+    if drop.size:
+        # Translating only the texts that hold such a character: str.translate is slow.
+        for i in _texts_at(codes, drop):
+            parts[i] = parts[i].translate(_DROP)
+        joined = "\x00".join(parts)
     if _DOTTED_I in joined:
         joined = joined.replace(_DOTTED_I, _FOLD[ord(_DOTTED_I)] or "")
     codes = _lut()[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
@@ -336,6 +350,56 @@ def fold_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     keep[seps] = False
     offsets -= np.arange(len(texts) + 1)
     return codes[keep], offsets
+
+
+_STABLE: np.ndarray | None = None
+
+
+def _nfkc_stable() -> np.ndarray:
+    """Code points below U+3000 that NFKC leaves as they are whatever their neighbours are.
+
+    Not stable: a character NFKC changes, a combining mark (reordered, composed) and the
+    second character of a canonical composition (Hangul vowels, some Indic signs). The last
+    entry stands for every code point from U+3000 up, all treated as not stable.
+    """
+    global _STABLE
+    if _STABLE is None:
+        stable = np.ones(0x3001, dtype=np.bool_)
+        stable[-1] = False
+        for code in range(0x3000):
+            c = chr(code)
+            if unicodedata.combining(c) or unicodedata.normalize("NFKC", c) != c:
+                stable[code] = False
+        for code in range(0x10000):
+            parts = unicodedata.decomposition(chr(code)).split()
+            if len(parts) == 2 and not parts[0].startswith("<"):
+                second = int(parts[1], 16)
+                if second < 0x3000:
+                    stable[second] = False
+        for code in range(0x1100, 0x1200):  # Hangul jamo compose by rule, not by table
+            stable[code] = False
+        _STABLE = stable
+    return _STABLE
+
+
+def _hint_positions(codes: np.ndarray) -> np.ndarray:
+    """Where ``_BATCH_HINT_RE`` matches in ``codes`` (array steps; a regex scan of a whole
+    batch is slower than the rest of the fold)."""
+    hits = [np.flatnonzero((codes == 38) | (codes == 60) | (codes == 35) | (codes == 64))]
+    if codes.size >= 3:
+        colon = np.flatnonzero(codes[:-2] == 58)
+        hits.append(colon[(codes[colon + 1] == 47) & (codes[colon + 2] == 47)])
+    if codes.size >= 4:
+        dot = np.flatnonzero(codes[3:] == 46) + 3
+        w = [(codes[dot - k] | 0x20) == 0x77 for k in (1, 2, 3)]
+        hits.append(dot[w[0] & w[1] & w[2]] - 3)
+    return np.concatenate(hits)
+
+
+def _texts_at(codes: np.ndarray, positions: list[int] | np.ndarray) -> list[int]:
+    """Which texts of a NUL-joined batch (``codes``) the code positions fall in, distinct."""
+    seps = np.flatnonzero(codes == 0)
+    return np.unique(np.searchsorted(seps, np.asarray(positions, dtype=np.int64))).tolist()
 
 
 def joined_of(codes: np.ndarray) -> str:

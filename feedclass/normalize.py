@@ -76,19 +76,25 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _hints(codes: np.ndarray) -> tuple[bool, bool]:
-    """Whether ``codes`` may hold markup (``&``, ``<``, ``://``, ``www.`` in any case) and
-    whether a hashtag or mention (``#``, ``@``): what the regexes below can match at all."""
-    markup = bool(((codes == 38) | (codes == 60)).any())
-    if not markup and codes.size >= 3:
+def _hint_positions(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``codes`` may hold markup (``&``, ``<``, ``://``, ``www.`` in any case) and where
+    a hashtag or mention (``#``, ``@``): the places ``_BATCH_HINT_RE`` matches (array steps;
+    a regex scan of a whole batch is slower than the rest of the fold)."""
+    markup = [np.flatnonzero((codes == 38) | (codes == 60))]
+    if codes.size >= 3:
         colon = np.flatnonzero(codes[:-2] == 58)
-        markup = bool(((codes[colon + 1] == 47) & (codes[colon + 2] == 47)).any())
-    if not markup and codes.size >= 4:
+        markup.append(colon[(codes[colon + 1] == 47) & (codes[colon + 2] == 47)])
+    if codes.size >= 4:
         dot = np.flatnonzero(codes[3:] == 46) + 3
         w = [(codes[dot - k] | 0x20) == 0x77 for k in (1, 2, 3)]
-        markup = bool((w[0] & w[1] & w[2]).any())
-    sigil = bool(((codes == 35) | (codes == 64)).any())
-    return markup, sigil
+        markup.append(dot[w[0] & w[1] & w[2]] - 3)
+    return np.concatenate(markup), np.flatnonzero((codes == 35) | (codes == 64))
+
+
+def _hints(codes: np.ndarray) -> tuple[bool, bool]:
+    """Whether ``codes`` may hold markup, and whether a hashtag or mention (see above)."""
+    markup, sigil = _hint_positions(codes)
+    return bool(markup.size), bool(sigil.size)
 
 
 # An entity needs its semicolon, so "AT&T" and "M&A" stay as they are.
@@ -307,11 +313,12 @@ def fold_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
             parts[i] = unicodedata.normalize("NFKC", parts[i])
         joined = "\x00".join(parts)
         codes = _codes(joined)
-    if any(_hints(codes)):
+    hints = np.concatenate(_hint_positions(codes))
+    if hints.size:
         # Markup, tags and mentions are rare: the texts that may hold some are normalised one
         # by one (all rounds; the steps below leave the result as it is), the rest take the
         # steps below, which equal normalize_text there.
-        for i in _texts_at(codes, _hint_positions(codes)):
+        for i in _texts_at(codes, hints):
             parts[i] = unicodedata.normalize("NFKC", normalize_text(texts[i]))
         joined = "\x00".join(parts)
         codes = _codes(joined)
@@ -380,20 +387,6 @@ def _nfkc_stable() -> np.ndarray:
             stable[code] = False
         _STABLE = stable
     return _STABLE
-
-
-def _hint_positions(codes: np.ndarray) -> np.ndarray:
-    """Where ``_BATCH_HINT_RE`` matches in ``codes`` (array steps; a regex scan of a whole
-    batch is slower than the rest of the fold)."""
-    hits = [np.flatnonzero((codes == 38) | (codes == 60) | (codes == 35) | (codes == 64))]
-    if codes.size >= 3:
-        colon = np.flatnonzero(codes[:-2] == 58)
-        hits.append(colon[(codes[colon + 1] == 47) & (codes[colon + 2] == 47)])
-    if codes.size >= 4:
-        dot = np.flatnonzero(codes[3:] == 46) + 3
-        w = [(codes[dot - k] | 0x20) == 0x77 for k in (1, 2, 3)]
-        hits.append(dot[w[0] & w[1] & w[2]] - 3)
-    return np.concatenate(hits)
 
 
 def _texts_at(codes: np.ndarray, positions: list[int] | np.ndarray) -> list[int]:

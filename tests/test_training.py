@@ -337,3 +337,31 @@ def test_audited_labels_replace_the_labels_items_came_with() -> None:
     assert all(after[i] == before[i] for i in after if i not in audited)
     changed = sum(before[i] != audited[i] for i in audited)
     assert 0 < changed < len(audited)
+
+
+def test_reread_estimate_counts_each_control_headline_for_its_whole_pool() -> None:
+    """Re-reading only where the model disagreed must not let unread wrong labels count as hits."""
+    from training.reread import reread_weights, weighted_report
+
+    ids = ["d1", "c1", "c2"] + [f"u{i}" for i in range(6)]
+    kinds = {"d1": "disagree", "c1": "control", "c2": "control"}
+    kinds |= {f"u{i}": "unread" for i in range(6)}
+    weights = reread_weights(ids, kinds)
+    assert weights.tolist() == [1.0, 4.0, 4.0] + [0.0] * 6
+    # The control read showed c2's label was wrong: the model, which agreed with the old
+    # label, now misses it, and so (by estimate) half the unread pool.
+    truth = ["x", "x", "y"] + ["x"] * 6
+    pred = ["x", "x", "x"] + ["x"] * 6
+    raw = float(np.mean([t == p for t, p in zip(truth, pred)]))
+    est = weighted_report(truth, pred, weights, ["x", "y"])
+    assert raw == 8 / 9
+    assert est["accuracy"] == round(5 / 9, 4)
+
+
+@pytest.mark.parametrize("name", ["training.reread", "training.relabel"])
+def test_audit_docstring_examples_run(name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted and result.failed == 0

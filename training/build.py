@@ -30,7 +30,7 @@ from feedclass.evaluate import cross_validate, format_report, report
 from feedclass.normalize import normalize_text
 from feedclass.train import data_hash
 from feedclass.vectors import WordVectors
-from training import card, sources
+from training import card, reread, sources
 from training.checks import check_titles, evaluate_checks, is_heldout_post, near_check_items
 from training.selftrain import SelfTrained, unlabelled_pool
 from training.tg_news import load_tg_posts
@@ -372,6 +372,13 @@ def cross_validate_by_part(
         idx = [i for i, r in enumerate(corpus) if keep(r)]
         out[name] = report([labels[i] for i in idx], [pred[i] for i in idx], proba[idx], classes)
         out[name]["folds"] = result["folds"]
+    kinds = reread.load_kinds()
+    if kinds:
+        idx = [i for i, r in enumerate(corpus) if r["part"] in ("topics", "ours")]
+        weights = reread.reread_weights([corpus[i]["id"] for i in idx], kinds)
+        out["ru_headlines_reread"] = reread.weighted_report(
+            [labels[i] for i in idx], [pred[i] for i in idx], weights, classes
+        )
     return out
 
 

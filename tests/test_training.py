@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedclass import TopicModel
 from tests.conftest import ROOT, example_training, needs_shared
@@ -365,3 +367,38 @@ def test_audit_docstring_examples_run(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted and result.failed == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Курс тенге вырос", "Тенге вырос к доллару", "Матч перенесли", "x"]),
+            st.sampled_from(["g1", "g2", "g3", "g4"]),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_story_groups_only_join_groups_never_split_them(rows: list[tuple[str, str]]) -> None:
+    from training.stories import story_groups
+
+    titles, groups = [t for t, _ in rows], [g for _, g in rows]
+    merged = story_groups(titles, groups)
+    assert len(merged) == len(rows)
+    assert set(merged) <= set(groups)
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            if groups[i] == groups[j] or titles[i] == titles[j]:
+                assert merged[i] == merged[j]
+
+
+def test_story_groups_put_a_repost_in_the_fold_of_its_original() -> None:
+    from training.stories import story_groups
+
+    titles = [
+        "В Астане открылся новый мост через Ишим",
+        "Новый мост через Ишим открылся в Астане",
+        "Сборная Казахстана обыграла Финляндию",
+    ]
+    assert story_groups(titles, ["tg1_1", "tg2_9", "tg3_4"]) == ["tg1_1", "tg1_1", "tg3_4"]

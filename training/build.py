@@ -9,6 +9,8 @@ rewordings of one news item and the translations of one SIB-200 sentence share a
 final model on everything and writes ``models/feedclass-default.fcm`` and the figures of
 ``models/README.md``. Same data, same bytes: seeds are fixed and the creation date comes from
 ``SOURCE_DATE_EPOCH`` (default: the recipe's own date), so the file is bit-for-bit reproducible.
+Items that feedclass's dedup finds in one story (a repost, a retelling) also share a CV group
+(``training/stories.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from feedclass.evaluate import cross_validate, format_report, report
 from feedclass.normalize import normalize_text
 from feedclass.train import data_hash
 from feedclass.vectors import WordVectors
-from training import card, reread, sources
+from training import card, reread, sources, stories
 from training.checks import check_titles, evaluate_checks, is_heldout_post, near_check_items
 from training.selftrain import SelfTrained, unlabelled_pool
 from training.tg_news import load_tg_posts
@@ -129,7 +131,10 @@ def load_corpus(data_dir: Path, *, audit: bool = True) -> list[dict]:
         seen.add(key)
         out.append(item)
     near = near_check_items([r["title"] for r in out], data_dir)
-    return [r for i, r in enumerate(out) if i not in near]
+    out = [r for i, r in enumerate(out) if i not in near]
+    # Retellings of one story (reposts across channels, rewordings) share a CV group.
+    groups = stories.story_groups([r["title"] for r in out], [r["group"] for r in out])
+    return [dict(r, group=g) for r, g in zip(out, groups)]
 
 
 def apply_audit(items: list[dict], audited: dict[str, str]) -> list[dict]:

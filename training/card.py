@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from feedclass.evaluate import format_report
+from training import stories
 
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_JSON = ROOT / "models" / "metrics.json"
@@ -311,7 +312,10 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
         "",
         f"Grouped {rh['folds']}-fold cross-validation: rewordings of one news item (ParaPhraser "
         "paraphrase pairs) and the translations of one SIB-200 sentence always fall in the same "
-        "fold. Each fold trains on all parts and is scored on the Russian headlines.",
+        "fold, and so do the items feedclass's dedup puts in one story at threshold "
+        f"{stories.STORY_THRESHOLD} (a "
+        "Telegram post reposted or retold by another channel, `training/stories.py`). Each fold "
+        "trains on all parts and is scored on the Russian headlines.",
         "",
         "### Russian headlines (topics file and our labels)",
         "",

@@ -23,6 +23,11 @@ from training.tg_news import load_tg_posts
 
 LEVER_KEYS = ("self_train_cut", "self_train_weight", "calibration_split")
 
+#: Ids (one per line after an ``id`` header) of training-channel posts that are no news: those a
+#: reader found to be adverts, promos, polls or memes, and every post of the four channels of
+#: programming tutorials (articles, not news; round five). Neither labelled nor self-labelled.
+TG_NOT_NEWS = Path(__file__).resolve().parent / "tg_not_news.csv"
+
 #: How the temperature's held-out rows are drawn (``calibration_split``): "grouped" = labelled
 #: rows only, whole groups of rewordings at a time; "labelled" = labelled rows only, any row;
 #: "rows" = any row, self-labelled ones included (the recipe before issue #19's second round);
@@ -39,11 +44,15 @@ def unlabelled_pool(
     data_dir: Path, corpus: list[dict], exclude: frozenset[str] = frozenset()
 ) -> list[str]:
     """2024 Telegram headlines that are not in ``corpus``, of channels neither held out nor in
-    ``exclude`` (sender ids), and that retell no check item."""
+    ``exclude`` (sender ids), that retell no check item and that a reader did not find to be no
+    news at all (``TG_NOT_NEWS``: adverts, promos, polls)."""
     known = {normalize_text(r["title"]) for r in corpus}
+    not_news: set[str] = set()
+    if TG_NOT_NEWS.is_file():
+        not_news = set(TG_NOT_NEWS.read_text(encoding="utf-8").split()[1:])
     titles: list[str] = []
     for p in load_tg_posts(data_dir / "tg_news_silver" / "raw"):
-        if is_heldout_post(p["id"]) or sender(p["id"]) in exclude:
+        if is_heldout_post(p["id"]) or sender(p["id"]) in exclude or p["id"] in not_news:
             continue
         key = normalize_text(p["title"])
         if key and key not in known:

@@ -144,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     ids0, texts0 = pp.feed(0)
     f0, _ = D.featurize(texts0)
     a0, b0, y0 = pp.pairs(0)
-    xf, yf = E.feed_pair_features(args.data, pp, ids0, f0)
+    xf, yf, wf = E.feed_pair_features(args.data, pp, ids0, f0)
     x_fit = np.vstack((D.pair_features(f0, a0, b0), xf))
     y_fit = np.concatenate((y0.astype(float), yf))
-    w_fit = np.concatenate((np.ones(len(y0)), np.full(len(yf), E.FEED_PAIR_WEIGHT)))
+    w_fit = np.concatenate((np.ones(len(y0)), wf))
     # the same feed pairs' soft alignment, each in its own feed
     rows = list(csv.DictReader(E.FEED_PAIRS.open(encoding="utf-8", newline="")))
     posts = load_tg_posts(args.data / "tg_news_silver" / "raw")

@@ -38,8 +38,9 @@ __all__ = [
 #: *report* part of ParaPhraser (never fitted on nor chosen on) and the report half of our
 #: Telegram merge labels, and prints which threshold its *choose* parts pick;
 #: ``benchmarks/bench_dedup.py --sweep`` gives copies found per kind of held-out edit on a large
-#: synthetic feed. The README's threshold table says when a lower one suits, and why the default
-#: stays below the threshold that eval_dedup's choose rule picks (the recall it would cost).
+#: synthetic feed. It is the threshold eval_dedup's choose rule picks (the lowest at which both
+#: choose parts reach their precision goals); the README's threshold table says when a lower one
+#: suits.
 DEFAULT_THRESHOLD = 0.75
 
 #: What ``keep`` may be: which item of a story represents it.

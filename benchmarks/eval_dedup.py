@@ -53,7 +53,7 @@ CHOOSE_PP_PRECISION = 0.93
 CHOOSE_TG_PRECISION = 0.92
 _ROOT = Path(__file__).resolve().parents[1]
 FEED_PAIRS = _ROOT / "training" / "dedup_labels" / "feed_pairs.csv"
-_TG_MERGES = FEED_PAIRS.parent / "tg_merges.csv"
+TG_MERGES = FEED_PAIRS.parent / "tg_merges.csv"
 
 
 def load_paraphraser(path: Path) -> tuple[list[str], list[str], list[str], list[str], np.ndarray]:
@@ -202,7 +202,7 @@ def tg_merge_scores(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
     posts = load_tg_posts(data / "tg_news_silver" / "raw")
     row = {p["id"]: k for k, p in enumerate(posts)}
-    with _TG_MERGES.open(encoding="utf-8", newline="") as fh:
+    with TG_MERGES.open(encoding="utf-8", newline="") as fh:
         labels = list(csv.DictReader(fh))
     feats, _ = D.featurize([p["title"] for p in posts])
     a = np.array([row[r["id_1"]] for r in labels], dtype=np.int64)
@@ -221,7 +221,7 @@ def tg_halves() -> dict[str, int]:
     A story is a connected component of the merge pairs and the Telegram feed pairs together,
     so a story whose pairs are labelled twice lands on one side.
     """
-    with _TG_MERGES.open(encoding="utf-8", newline="") as fh:
+    with TG_MERGES.open(encoding="utf-8", newline="") as fh:
         pairs = [(r["id_1"], r["id_2"]) for r in csv.DictReader(fh)]
     with FEED_PAIRS.open(encoding="utf-8", newline="") as fh:
         pairs += [(r["id_1"], r["id_2"]) for r in csv.DictReader(fh) if r["feed"] == "tg_news"]

@@ -327,10 +327,13 @@ def test_two_clusters_merge_when_each_member_matches_the_other_on_average() -> N
     pairs = [(0, 2, 1.0), (1, 3, 1.0), (0, 1, 0.99), (2, 3, 0.99), (1, 2, 0.99), (0, 3, 0.45)]
     assert _cluster_by_hand(pairs, 4, 0.7) == [0, 1, 0, 1]
     # One close member cannot carry in an item the rest hardly matches: 4 is 0.95 to 3 but
-    # 0.55 to 0, 1 and 2 (above the floor, below the star rule's), so {3, 4} stays apart
-    # from {0, 1, 2}.
+    # just below the star rule's floor to 0, 1 and 2 (above the merge floor), so {3, 4} stays
+    # apart from {0, 1, 2}.
+    from feedclass.dedup.clusters import FLOOR_GAP, STAR_FLOOR_GAP
+
+    assert STAR_FLOOR_GAP < FLOOR_GAP  # else the star rule's floor is no floor of its own
     close = [(u, v, 0.9) for u in range(4) for v in range(u + 1, 4)]
-    far = [(u, 4, 0.55) for u in range(3)]
+    far = [(u, 4, 0.7 - STAR_FLOOR_GAP - 0.02) for u in range(3)]
     assert _cluster_by_hand([*close, *far, (3, 4, 0.95)], 5, 0.7) == [0, 0, 0, 3, 3]
 
 

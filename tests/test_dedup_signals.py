@@ -194,3 +194,28 @@ def test_the_index_joins_a_place_written_as_its_adjective_or_in_another_case() -
     assert idx.story_of("d") == idx.story_of("b")
     idx.add("Суд Праги оправдал бывшего министра финансов", item_id="e", time=40)
     assert idx.story_of("e") != idx.story_of("a")
+
+
+def test_a_year_written_with_its_mark_is_the_same_year() -> None:
+    # «2015г.» is one token; it must be the number 2015, as «2015 года» is
+    a = [
+        "Инфляция в Казахстане в 2015г. составила 13,6%",
+        "Бюджет Павлодарской области на 2024г. утвердили депутаты маслихата",
+        "Итоги 2019-2020гг. подвели в акимате Костаная",
+    ]
+    b = [
+        "Инфляция в Казахстане в 2015 году составила 13,6%",
+        "Бюджет Павлодарской области на 2024 год утвердили депутаты маслихата",
+        "Итоги 2019-2020 годов подвели в акимате Костаная",
+    ]
+    assert (pair_similarities(a, b) >= 0.75).all()
+    assert (_index_scores(a, b) >= 0.75).all()
+    tk = tokenize(["в 2015г. и в 2015 году", "2015км"])
+    num = tk["whash"][tk["num"]]
+    assert num[0] == num[1] and num[2] != num[0]  # a unit written on stays another number
+
+
+def test_another_year_with_its_mark_still_conflicts() -> None:
+    a = ["Инфляция в Казахстане в 2015г. составила 13,6%", "Курс доллара на 5 мая"]
+    b = ["Инфляция в Казахстане в 2016 году составила 13,6%", "Курс доллара на 6 мая"]
+    assert (pair_similarities(a, b) == 0).all()

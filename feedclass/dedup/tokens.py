@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from feedclass.dedup.marks import strip_marks_where_possible
-from feedclass.dedup.wordlists import ENDINGS
+from feedclass.dedup.wordlists import ENDINGS, YEAR_MARKS
 from feedclass.errors import DataError
 from feedclass.hashing import code_points, hash_codes
 from feedclass.jit import jit
@@ -34,6 +34,9 @@ _STEM_MAX = 5  # stems are cut to this many letters: "полиции"/"поли�
 # "Сагинбаев" share five letters, not a name.
 _NAME_STEM_MAX = 12
 _MIN_STEM = 3
+_YEAR_MARKS = np.zeros((len(YEAR_MARKS), max(map(len, YEAR_MARKS))), dtype=np.uint32)
+for _k, _m in enumerate(YEAR_MARKS):
+    _YEAR_MARKS[_k, : len(_m)] = [ord(c) for c in _m]
 
 
 def stem(word: str) -> str:
@@ -339,6 +342,25 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
     return clean_out, clean_off, ts_out, te_out, td_out, tf_out, tc_out, ta_out, tp_out
 
 
+@jit(inline="always")
+def _year_mark(clean, a, e, marks):  # pragma: no cover - numba
+    """Whether ``clean[a:e]`` is one of the year marks (rows of ``marks``, 0-padded)."""
+    for k in range(marks.shape[0]):
+        m = 0
+        while m < marks.shape[1] and marks[k, m] != 0:
+            m += 1
+        if m != e - a:
+            continue
+        ok = True
+        for q in range(m):
+            if clean[a + q] != marks[k, q]:
+                ok = False
+                break
+        if ok:
+            return True
+    return False
+
+
 @jit(parallel=True)
 def _token_hashes(
     clean,
@@ -353,9 +375,11 @@ def _token_hashes(
     word_char,
     stem_max,
     min_stem,
+    year_marks,
 ):  # pragma: no cover - numba
     """Per token: hash of the word, of its stem, of its long stem if it looks like a surname
-    (else 0), digit flag and Latin-script flag. Stems are cut from ``sclean`` (the skeleton)."""
+    (else 0), digit flag and Latin-script flag. Stems are cut from ``sclean`` (the skeleton).
+    A year with a mark written on ("2015г") is hashed as its four digits alone."""
     nt = t_start.shape[0]
     whash = np.empty(nt, dtype=np.uint64)
     shash = np.empty(nt, dtype=np.uint64)
@@ -369,6 +393,11 @@ def _token_hashes(
         c0 = sclean[s]
         if word_char[c0] == 2:
             is_num[t] = 1
+            d = s
+            while d < e and word_char[clean[d]] == 2:
+                d += 1
+            if d - s == 4 and d < e and _year_mark(clean, d, e, year_marks):
+                whash[t] = hash_codes(clean, s, d)
             shash[t] = whash[t]
             lhash[t] = 0
             continue
@@ -488,6 +517,7 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
         _WORD_CHAR,
         _STEM_MAX,
         _MIN_STEM,
+        _YEAR_MARKS,
     )
     return {
         "clean": clean,

@@ -86,6 +86,9 @@ CURRENCIES = {
     209: "сом сома сомов kgs",
     210: "фунт фунта фунтов фунтом стерлингов gbp",
 }
+# Letters written onto a four-digit year ("2015г.", "2015-2016гг.", Kazakh "2015ж."): the
+# number is the year alone, as in "2015 года", not a different number "2015г".
+YEAR_MARKS = ("г", "гг", "ж")
 # Number words become digits, so "десять" and "10" agree (and "5" vs "шесть" conflict).
 NUMBER_WORDS = {
     "1": "один одна одно одного одной одном одним one бір",

@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
 
+from feedclass import errors
 from feedclass.calibration import fit_temperature, fit_topic_offsets, softmax
 from feedclass.crossfit import calibration_splits, held_out_scores, row_groups, row_mask
-from feedclass.errors import CalibrationWarning, DataError, ModelFileError, NotFittedError
+from feedclass.errors import CalibrationWarning, DataError, ModelFileError
+from feedclass.estimator import ClassifierMixin, Estimator
 from feedclass.features import HashingFeatures
 from feedclass.inputs import check_texts as check_texts  # serve.desk imports it from here
 from feedclass.language import is_russian, russian_mask
@@ -108,7 +109,7 @@ _FITTED = frozenset(
 )
 
 
-class TopicModel(ClassifierMixin, BaseEstimator):
+class TopicModel(ClassifierMixin, Estimator):
     """Headline topic classifier with calibrated probabilities.
 
     Parameters
@@ -670,7 +671,8 @@ class TopicModel(ClassifierMixin, BaseEstimator):
     # -- prediction --------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
-            raise NotFittedError(
+            # errors.NotFittedError subclasses scikit-learn's: made (and imported) only here.
+            raise errors.NotFittedError(
                 f"This {type(self).__name__} is not fitted yet; call fit(texts, labels) or load "
                 "a model file with feedclass.load_model(path) first"
             )
@@ -862,6 +864,10 @@ class TopicModel(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+    def _more_tags(self) -> dict[str, Any]:
+        """The same declaration for scikit-learn < 1.6."""
+        return {**super()._more_tags(), "X_types": ["string"]}
 
     # -- pickling (joblib, GridSearchCV(n_jobs=...), multiprocessing) ------------------------
     def __copy__(self) -> TopicModel:

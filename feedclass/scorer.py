@@ -48,6 +48,7 @@ MODEL_PARAMS = (
     "C",
     "balance_topics",
     "calibrate",
+    "calibration_method",
     "calibration_folds",
     "calibration_holdout",
     "char_ngram_range",

@@ -225,3 +225,49 @@ def test_calibration_split_keeps_groups_whole_and_model_rows_in_training(rows, f
         assert all(len(fs) == 1 for fs in by_group.values())  # a (topic, group) unit stays whole
         if folds == 1 and len(by_group) >= 2:
             assert any(fs == {-1} for fs in by_group.values())  # some of the topic trains
+
+
+def test_vector_scaling_shifts_topic_shares_and_scores_the_same_after_loading(
+    tmp_path: Path,
+) -> None:
+    from feedclass.scorer import load_scorer
+
+    texts, labels = example_training()
+    temp = TopicModel(n_features=2**16, calibration_folds=3).fit(texts * 3, labels * 3)
+    vec = TopicModel(n_features=2**16, calibration_folds=3, calibration_method="vector")
+    vec.fit(texts * 3, labels * 3)
+    # Same SVM, other calibration: the per-topic biases live in the intercepts.
+    np.testing.assert_array_equal(vec.coef_, temp.coef_)
+    assert not np.allclose(vec.intercept_, temp.intercept_)
+    vec.save(tmp_path / "v.fcm")
+    np.testing.assert_allclose(
+        load_scorer(tmp_path / "v.fcm").predict_proba(texts),
+        vec.predict_proba(texts),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+    assert load_model(tmp_path / "v.fcm").calibration_method == "vector"
+
+
+def test_unknown_calibration_method_is_refused() -> None:
+    texts, labels = example_training()
+    with pytest.raises(ValueError, match="calibration_method must be one of"):
+        TopicModel(n_features=2**16, calibration_method="isotonic").fit(texts, labels)
+
+
+def test_vector_scaling_recovers_a_topic_shift() -> None:
+    from feedclass.calibration import fit_temperature, fit_vector_scaling
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 4000)
+    scores = 3.0 * np.eye(4)[y] + rng.normal(size=(4000, 4))
+    shifted = scores + np.array([0.0, 0.0, 0.0, 1.5])  # topic 3 scored too high
+    t, b = fit_vector_scaling(shifted, y)
+    p = np.exp(shifted / t + b)
+    p /= p.sum(axis=1, keepdims=True)
+    q = np.exp(shifted / fit_temperature(shifted.copy(), y))
+    q /= q.sum(axis=1, keepdims=True)
+    # The biases undo the shift: topic 3's mean probability comes back to its share.
+    assert abs(p[:, 3].mean() - np.mean(y == 3)) < abs(q[:, 3].mean() - np.mean(y == 3))
+    nll = lambda r: -np.log(r[np.arange(len(y)), y]).mean()  # noqa: E731
+    assert nll(p) < nll(q)

@@ -64,9 +64,14 @@ def is_dev(item: dict) -> bool:
 
 
 def run(
-    mode: str, configs: list[tuple[str, dict]], data_dir: Path, *, audit: bool = True
+    mode: str,
+    configs: list[tuple[str, dict]],
+    data_dir: Path,
+    *,
+    audit: bool = True,
+    keyboard_copies: bool | None = None,
 ) -> dict[str, Any]:
-    corpus = load_corpus(data_dir, audit=audit)
+    corpus = load_corpus(data_dir, audit=audit, keyboard_copies=keyboard_copies)
     vectors = None
     results: dict[str, Any] = {}
     if mode == "dev":
@@ -173,9 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-audit", action="store_true", help="train on the labels as before the audit"
     )
+    parser.add_argument(
+        "--keyboard-copies",
+        choices=("on", "off"),
+        help="Kazakh items also as typed on a Russian keyboard (default: the recipe's)",
+    )
     args = parser.parse_args(argv)
     configs = [parse_config(c) for c in args.config] or [("base", {})]
-    results = run(args.mode, configs, args.data, audit=not args.no_audit)
+    copies = None if args.keyboard_copies is None else args.keyboard_copies == "on"
+    results = run(args.mode, configs, args.data, audit=not args.no_audit, keyboard_copies=copies)
     for name, _ in configs:
         print(summary_line(name, results[name]))
         if args.verbose:

@@ -219,10 +219,17 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
         "",
         "## Model",
         "",
-        f"Hashed TF-IDF of character n-grams inside words and word n-grams, a linear SVM "
-        f"(one-vs-rest, class-balanced), and a softmax over its margins with one temperature "
-        f"fitted on held-out scores of an internal fit, so that `confidence` is a calibrated "
-        f"probability. Parameters: {params}. File size {m['model_bytes'] / 1e6:.1f} MB "
+        "Hashed TF-IDF of character n-grams inside words and word n-grams, a linear SVM "
+        "(one-vs-rest, class-balanced), and a softmax over its margins with "
+        + (
+            "a temperature and a bias per topic fitted together (vector scaling, folded into "
+            "the intercepts)"
+            if m["params"].get("calibration_method") == "vector"
+            else "one temperature"
+        )
+        + " fitted on held-out scores of an internal fit, so that `confidence` is a calibrated "
+        f"probability. `feedclass.load_model` reads it without importing scikit-learn. "
+        f"Parameters: {params}. File size {m['model_bytes'] / 1e6:.1f} MB "
         f"(float16 weights of the hash buckets in use). Trained on {m['items']} "
         f"items, feedclass {m['feedclass_version']}.",
         *(

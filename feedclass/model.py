@@ -26,10 +26,11 @@ import scipy.sparse as sp
 from feedclass import errors
 from feedclass.calibration import (
     CALIBRATION_METHODS,
+    calibrated_proba,
+    fit_smoothed_temperature,
     fit_temperature,
     fit_topic_offsets,
     fit_vector_scaling,
-    softmax,
 )
 from feedclass.crossfit import calibration_splits, held_out_scores, row_groups, row_mask
 from feedclass.errors import CalibrationWarning, DataError, ModelFileError
@@ -104,6 +105,7 @@ _FITTED = frozenset(
         "coef_",
         "intercept_",
         "temperature_",
+        "smoothing_",
         "calibrated_",
         "n_train_",
         "importance_",
@@ -148,11 +150,13 @@ class TopicModel(ClassifierMixin, Estimator):
         With ``calibrate``, also fit per-topic offsets of the margins on the same held-out
         scores to maximise macro-F1 plus accuracy. Off by default: it gave no gain in grouped
         CV on the Russian headlines.
-    calibration_method : {"temperature", "vector"}, default "temperature"
+    calibration_method : {"temperature", "vector", "smoothed"}, default "temperature"
         With ``calibrate``: one softmax temperature fitted by log loss on the held-out scores,
         or ("vector") a temperature and a bias per topic fitted together, which also moves the
         topic shares towards the held-out rows' (the biases are folded into ``intercept_``,
-        so the model file and ``feedclass classify`` need nothing more).
+        so the model file and ``feedclass classify`` need nothing more), or ("smoothed") a
+        temperature and a share of the uniform distribution mixed into the probabilities
+        (``smoothing_``), which caps the confidence of the surest predictions.
     max_iter : int, default 100
         Passes of the dual coordinate-descent solver over the data, at most, per topic.
     tol : float, default 0.1
@@ -192,6 +196,9 @@ class TopicModel(ClassifierMixin, Estimator):
         Intercepts (plus per-topic offsets when ``balance_topics``).
     temperature_ : float
         Softmax temperature applied to the scores by ``predict_proba``.
+    smoothing_ : float
+        Share of the uniform distribution mixed into the probabilities (0 unless
+        ``calibration_method="smoothed"``).
     calibrated_ : bool
         Whether ``temperature_`` was fitted (False with ``calibrate=False``).
     n_train_ : int
@@ -444,6 +451,7 @@ class TopicModel(ClassifierMixin, Estimator):
         self.importance_ = loss_curvature(M, cost)[: self.features_.n_features]
         self.intercept_importance_ = float(cost.sum())
         self.temperature_ = 1.0
+        self.smoothing_ = 0.0
         self.calibrated_ = False
         if self.calibrate:
             # with word vectors on, calibrated on the augmented features (the folded weights agree)
@@ -685,12 +693,18 @@ class TopicModel(ClassifierMixin, Estimator):
         if self.calibration_method == "vector":
             self.temperature_, topic_bias = fit_vector_scaling(scores + bias, y_held)
             bias = bias + self.temperature_ * topic_bias  # softmax((s + o)/t + b) as one intercept
+        elif self.calibration_method == "smoothed":
+            self.temperature_, self.smoothing_ = fit_smoothed_temperature(scores + bias, y_held)
         else:
             self.temperature_ = fit_temperature(scores + bias, y_held)
         self.intercept_ = (self.intercept_ + bias).astype(np.float32)
         self.calibrated_ = True
 
     # -- prediction --------------------------------------------------------------------------
+    def _smoothing(self) -> float:
+        # A model fitted or pickled before "smoothed" calibration existed has no smoothing_.
+        return float(getattr(self, "smoothing_", 0.0))
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             # errors.NotFittedError subclasses scikit-learn's: made (and imported) only here.
@@ -781,7 +795,7 @@ class TopicModel(ClassifierMixin, Estimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         scores = self._scores(topic_texts(X))
-        return softmax(scores.astype(np.float64) / self.temperature_)
+        return calibrated_proba(scores, self.temperature_, self._smoothing())
 
     def predict(self, X: Any, *, k: int | None = None, min_confidence: float | None = None) -> Any:
         """The topic of each text; with ``k`` or ``min_confidence``, what the CLI prints.
@@ -826,7 +840,7 @@ class TopicModel(ClassifierMixin, Estimator):
         floor = 0.0 if min_confidence is None else float(min_confidence)
         if not 0.0 <= floor <= 1.0:
             raise DataError(f"min_confidence must be between 0 and 1; got {min_confidence}")
-        proba = softmax(self._scores(texts).astype(np.float64) / self.temperature_)
+        proba = calibrated_proba(self._scores(texts), self.temperature_, self._smoothing())
         empty = np.array([not t.strip() for t in texts], dtype=bool)
         if k is None:
             best = np.argmax(proba, axis=1) if len(texts) else np.zeros(0, dtype=np.int64)
@@ -985,6 +999,7 @@ class TopicModel(ClassifierMixin, Estimator):
         model._w = f.weights
         model.coef_ = f.weights.T
         model.temperature_ = f.temperature
+        model.smoothing_ = f.smoothing
         model.calibrated_ = bool(header.get("calibrated", model.temperature_ != 1.0))
         model.n_train_ = int(header.get("n_train", 0))
         if f.importance is not None:

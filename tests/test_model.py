@@ -271,3 +271,35 @@ def test_vector_scaling_recovers_a_topic_shift() -> None:
     assert abs(p[:, 3].mean() - np.mean(y == 3)) < abs(q[:, 3].mean() - np.mean(y == 3))
     nll = lambda r: -np.log(r[np.arange(len(y)), y]).mean()  # noqa: E731
     assert nll(p) < nll(q)
+
+
+def test_smoothing_reaches_the_file_the_scorer_and_a_pickle(tmp_path: Path) -> None:
+    import pickle
+
+    from feedclass.scorer import load_scorer
+
+    texts, labels = example_training()
+    m = TopicModel(n_features=2**16, calibration_method="smoothed").fit(texts * 3, labels * 3)
+    plain = m.predict_proba(texts)
+    m.smoothing_ = 0.1  # as a fit on noisier held-out rows gives
+    p = m.predict_proba(texts)
+    assert p.max() <= 0.9 + 0.1 / p.shape[1] + 1e-9 and p.min() >= 0.1 / p.shape[1] - 1e-9
+    np.testing.assert_allclose(p, 0.9 * plain + 0.1 / p.shape[1])
+    m.save(tmp_path / "s.fcm")
+    np.testing.assert_array_equal(load_scorer(tmp_path / "s.fcm").predict_proba(texts), p)
+    np.testing.assert_array_equal(load_model(tmp_path / "s.fcm").predict_proba(texts), p)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(m)).predict_proba(texts), p)
+
+
+def test_smoothed_calibration_learns_the_share_of_sure_mistakes() -> None:
+    from feedclass.calibration import fit_smoothed_temperature
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 5, 5000)
+    scores = 8.0 * np.eye(5)[y] + rng.normal(size=(5000, 5))
+    _, clean_share = fit_smoothed_temperature(scores, y)
+    noisy = y.copy()
+    flip = rng.random(5000) < 0.1
+    noisy[flip] = (noisy[flip] + 1) % 5
+    _, noisy_share = fit_smoothed_temperature(scores, noisy)
+    assert clean_share < 0.01 < 0.08 < noisy_share < 0.15

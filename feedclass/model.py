@@ -157,6 +157,10 @@ class TopicModel(ClassifierMixin, Estimator):
         so the model file and ``feedclass classify`` need nothing more), or ("smoothed") a
         temperature and a share of the uniform distribution mixed into the probabilities
         (``smoothing_``), which caps the confidence of the surest predictions.
+    calibration_whole_groups : bool, default False
+        With ``groups`` in ``fit``, hold a group out of the internal fits whole, every topic
+        of it at once, instead of one (topic, group) pair at a time: with a Telegram channel
+        as the group, the held-out scores are those of a channel the model never saw.
     max_iter : int, default 100
         Passes of the dual coordinate-descent solver over the data, at most, per topic.
     tol : float, default 0.1
@@ -228,6 +232,7 @@ class TopicModel(ClassifierMixin, Estimator):
         calibration_holdout: float = 0.2,
         balance_topics: bool = False,
         calibration_method: str = "temperature",
+        calibration_whole_groups: bool = False,
         max_iter: int = 100,
         tol: float = 0.1,
         vector_weight: float = 0.0,
@@ -246,6 +251,7 @@ class TopicModel(ClassifierMixin, Estimator):
         self.calibration_holdout = calibration_holdout
         self.balance_topics = balance_topics
         self.calibration_method = calibration_method
+        self.calibration_whole_groups = calibration_whole_groups
         self.max_iter = max_iter
         self.tol = tol
         self.vector_weight = vector_weight
@@ -639,6 +645,7 @@ class TopicModel(ClassifierMixin, Estimator):
             self.random_state,
             groups,
             eligible,
+            bool(self.calibration_whole_groups),
         )
 
     def _calibrate(

@@ -49,6 +49,7 @@ MODEL_PARAMS = (
     "balance_topics",
     "calibrate",
     "calibration_method",
+    "calibration_whole_groups",
     "calibration_folds",
     "calibration_holdout",
     "char_ngram_range",

@@ -303,3 +303,28 @@ def test_smoothed_calibration_learns_the_share_of_sure_mistakes() -> None:
     noisy[flip] = (noisy[flip] + 1) % 5
     _, noisy_share = fit_smoothed_temperature(scores, noisy)
     assert clean_share < 0.01 < 0.08 < noisy_share < 0.15
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 6)), min_size=4, max_size=60),
+    st.integers(1, 4),
+)
+def test_whole_group_calibration_splits_hold_groups_out_whole(rows, folds) -> None:
+    from feedclass.crossfit import calibration_splits
+
+    y = np.array([r[0] for r in rows])
+    g = np.array([r[1] for r in rows])
+    tests = calibration_splits(y, 4, folds, 0.3, 0, g, None, whole_groups=True)
+    fold_of = np.full(len(y), -1)
+    for f, t in enumerate(tests):
+        assert (fold_of[t] == -1).all()  # a row is held out at most once
+        fold_of[t] = f
+        # the internal fit without this fold still sees every topic it had
+        assert set(y.tolist()) == set(np.delete(y, t).tolist())
+    for f in range(len(tests)):
+        # a group held out in a fold has no row training in the same fold's fit, except the
+        # rows kept in so that a topic does not vanish
+        held = set(g[fold_of == f].tolist())
+        for i in np.flatnonzero(np.isin(g, list(held)) & (fold_of != f)):
+            assert fold_of[i] == -1

@@ -229,6 +229,8 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
             "a temperature and a bias per topic fitted together (vector scaling, folded into "
             "the intercepts)"
             if m["params"].get("calibration_method") == "vector"
+            else "a temperature and a share of the uniform distribution mixed in, fitted together"
+            if m["params"].get("calibration_method") == "smoothed"
             else "one temperature"
         )
         + " fitted on held-out scores of an internal fit, so that `confidence` is a calibrated "

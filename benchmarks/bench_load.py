@@ -12,10 +12,12 @@ the same minute, and the table gives the median and range of each step:
 
 Usage::
 
-    python benchmarks/bench_load.py [MODEL ...] [--runs 7]
+    python benchmarks/bench_load.py [MODEL ...] [--runs 7] [--code DIR ...]
 
-Without a model it measures the shipped default model. On a shared machine, compare the rows
-of one run, not absolute figures across runs.
+Without a model it measures the shipped default model. ``--code`` names source trees to compare
+(e.g. ``git archive main | tar -x -C /tmp/before``), alternated with this one in the same run, so
+a change to the load path is measured before and after under the same machine load. On a
+shared machine, compare the rows of one run, not absolute figures across runs.
 """
 
 from __future__ import annotations
@@ -47,15 +49,16 @@ print(json.dumps({"import": t1 - t0, "load": t2 - t1, "total": t2 - t0}))
 """
 
 
-def probe(model: str, kind: str) -> dict[str, float]:
-    """One fresh process: seconds to import and to load ``model`` ("" = the default)."""
+def probe(model: str, kind: str, root: Path = ROOT) -> dict[str, float]:
+    """One fresh process: seconds to import and to load ``model`` ("" = the default) with the
+    feedclass of source tree ``root``."""
     out = subprocess.run(
         [sys.executable, "-c", _PROBE, model, kind],
         check=True,
         capture_output=True,
         text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
     )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -65,24 +68,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="*", default=[""], help="model files (default: shipped)")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--code", nargs="*", default=[], help="other source trees to compare with this one"
+    )
     args = parser.parse_args(argv)
-    times: dict[tuple[str, str], list[float]] = {}
+    roots = [ROOT, *(Path(c).resolve() for c in args.code)]
+    times: dict[tuple[str, str, str], list[float]] = {}
     for _ in range(args.runs):
-        for model in args.models:  # alternate, so every model sees the same machine load
-            for kind in ("estimator", "scorer"):
-                r = probe(model, kind)
-                if kind == "estimator":
-                    times.setdefault((model, "import feedclass.model"), []).append(r["import"])
-                    times.setdefault((model, "load_model"), []).append(r["load"])
-                    times.setdefault((model, "import+load_model"), []).append(r["total"])
-                else:
-                    times.setdefault((model, "load_scorer (fresh)"), []).append(r["total"])
-    print(f"| model | step | median s | min-max s ({args.runs} fresh processes) |")
-    print("|---|---|---|---|")
-    for (model, step), values in times.items():
+        for root in roots:  # alternate, so every tree and model sees the same machine load
+            code = "this tree" if root == ROOT else str(root)
+            for model in args.models:
+                for kind in ("estimator", "scorer"):
+                    r = probe(model, kind, root)
+                    if kind == "estimator":
+                        for step, key in (
+                            ("import feedclass.model", "import"),
+                            ("load_model", "load"),
+                            ("import+load_model", "total"),
+                        ):
+                            times.setdefault((code, model, step), []).append(r[key])
+                    else:
+                        step = "load_scorer (fresh)"
+                        times.setdefault((code, model, step), []).append(r["total"])
+    print(f"| code | model | step | median s | min-max s ({args.runs} fresh processes) |")
+    print("|---|---|---|---|---|")
+    for (code, model, step), values in times.items():
         name = Path(model).name if model else "default"
         print(
-            f"| {name} | {step} | {statistics.median(values):.3f} | "
+            f"| {code} | {name} | {step} | {statistics.median(values):.3f} | "
             f"{min(values):.3f}-{max(values):.3f} |"
         )
     return 0

@@ -64,14 +64,18 @@ def calibration_splits(
     random_state: Any = None,
     groups: np.ndarray | None = None,
     eligible: np.ndarray | None = None,
+    whole_groups: bool = False,
 ) -> list[np.ndarray]:
     """Held-out row sets for calibration: one split, or ``calibration_folds`` folds.
 
     Stratified by hand so that any class counts work: a topic with a single example is
     never held out (it stays in every training part), every other topic is. With
     ``groups``, the unit held out is a (topic, group) pair; with ``eligible``, only those
-    rows are ever held out (the others always train). ``folds`` and ``share`` are
-    ``TopicModel``'s ``calibration_folds`` and ``calibration_holdout``.
+    rows are ever held out (the others always train). With ``whole_groups``, a group is held
+    out whole, all its topics at once (a Telegram channel: held-out scores then read as those
+    of a channel the model never saw); a topic whose rows would all be out in one fold stays
+    in. ``folds`` and ``share`` are ``TopicModel``'s ``calibration_folds`` and
+    ``calibration_holdout``.
 
     Examples
     --------
@@ -102,6 +106,8 @@ def calibration_splits(
     if groups is None:
         groups = np.arange(len(y_idx))
     can = np.ones(len(y_idx), dtype=bool) if eligible is None else eligible
+    if whole_groups:
+        return _whole_group_splits(y_idx, n_classes, folds, share, rng, groups, can)
     for c in range(n_classes):
         rows = np.flatnonzero((y_idx == c) & can)
         units, unit_of = np.unique(groups[rows], return_inverse=True)
@@ -119,6 +125,40 @@ def calibration_splits(
             unit_fold = np.empty(len(units), dtype=np.int64)
             unit_fold[order] = (np.arange(len(units)) + rng.integers(folds)) % folds
         fold_of[rows] = unit_fold[unit_of]
+    return [np.flatnonzero(fold_of == f) for f in range(folds)]
+
+
+def _whole_group_splits(
+    y_idx: np.ndarray,
+    n_classes: int,
+    folds: int,
+    share: float,
+    rng: np.random.Generator,
+    groups: np.ndarray,
+    can: np.ndarray,
+) -> list[np.ndarray]:
+    """:func:`calibration_splits` with ``whole_groups``: groups, not (topic, group) pairs."""
+    fold_of = np.full(len(y_idx), -1)
+    rows = np.flatnonzero(can)
+    units, unit_of = np.unique(groups[rows], return_inverse=True)
+    if len(units) < 2:
+        return [np.zeros(0, dtype=np.int64) for _ in range(folds)]
+    order = rng.permutation(len(units))
+    unit_fold = np.full(len(units), -1)
+    if folds == 1:
+        sizes = np.bincount(unit_of, minlength=len(units))[order]
+        n_out = int(np.searchsorted(np.cumsum(sizes), share * len(rows))) + 1
+        unit_fold[order[: min(max(1, n_out), len(units) - 1)]] = 0
+    else:
+        unit_fold[order] = np.arange(len(units)) % folds
+    fold_of[rows] = unit_fold[unit_of]
+    counts = np.bincount(y_idx, minlength=n_classes)
+    for c in range(n_classes):
+        mine = y_idx == c
+        for f in range(folds):
+            out = mine & (fold_of == f)
+            if counts[c] < 2 or np.count_nonzero(out) == counts[c]:
+                fold_of[out] = -1  # the internal fit must still see the topic
     return [np.flatnonzero(fold_of == f) for f in range(folds)]
 
 

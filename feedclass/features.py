@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
+from feedclass import errors
 from feedclass.errors import DataError
+from feedclass.estimator import Estimator, TransformerMixin
 from feedclass.hashing import FNV_OFFSET, FNV_PRIME
 from feedclass.inputs import check_texts
 from feedclass.ngrams import WORD_SEED_INT, n_threads, pack_rows, run_batch
@@ -95,7 +95,7 @@ def _check_range(name: str, value: Any) -> tuple[int, int]:
     return lo, hi
 
 
-class HashingFeatures(TransformerMixin, BaseEstimator):
+class HashingFeatures(TransformerMixin, Estimator):
     """TF-IDF of hashed char_wb and word n-grams, computed by one numba kernel per batch.
 
     Parameters
@@ -226,9 +226,17 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         self.n_docs_ = int(n)
         return self
 
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idf_"):
+            # errors.NotFittedError subclasses scikit-learn's: made (and imported) only here.
+            raise errors.NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
     def transform(self, X: Sequence[str]) -> sp.csr_matrix:
         """Return float32 CSR rows of unit L2 norm (all-zero rows for texts with no n-gram)."""
-        check_is_fitted(self, "idf_")
+        self._check_fitted()
         if self.idf_.shape != (self.n_features,):
             raise ValueError(
                 f"n_features is {self.n_features} but idf_ has {self.idf_.shape[0]} entries; "
@@ -251,7 +259,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         Fortran-ordered (``np.asfortranarray(coef, dtype=np.float32)``) to avoid a copy per
         call. Returns float32 ``(n_texts, n_classes)``.
         """
-        check_is_fitted(self, "idf_")
+        self._check_fitted()
         coef = np.asarray(coef)
         if coef.ndim != 2 or coef.shape[1] != self.n_features:
             raise ValueError(
@@ -341,3 +349,7 @@ class HashingFeatures(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+    def _more_tags(self) -> dict[str, Any]:
+        """The same declaration for scikit-learn < 1.6."""
+        return {**super()._more_tags(), "X_types": ["string"]}

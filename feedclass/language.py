@@ -23,13 +23,34 @@ import numpy as np
 
 from feedclass.jit import jit
 
-__all__ = ["NON_RUSSIAN_CYRILLIC", "is_russian", "russian_mask"]
+__all__ = [
+    "NON_RUSSIAN_CYRILLIC",
+    "RUSSIAN_KEYBOARD",
+    "is_russian",
+    "russian_keyboard",
+    "russian_mask",
+]
 
 #: Cyrillic letters of Kazakh, Ukrainian and Belarusian that Russian does not use.
 NON_RUSSIAN_CYRILLIC = frozenset("әғқңөұүһіїєґўӘҒҚҢӨҰҮҺІЇЄҐЎ")
 #: A headline with fewer such letters than this share of its Cyrillic letters (and never
 #: fewer than one) stays Russian: one Kazakh-spelled name does not make a Kazakh headline.
 FOREIGN_SHARE = 0.02
+#: Kazakh letters as a Russian keyboard types them: each becomes the Russian letter it is drawn
+#: from. ``і`` stays: it is typed as the Latin ``i``, which the normalisation turns back into
+#: ``і`` inside a Cyrillic word (:mod:`feedclass.scripts`).
+RUSSIAN_KEYBOARD = str.maketrans("әғқңөұүһӘҒҚҢӨҰҮҺ", "агкноуухАГКНОУУХ")
+
+
+def russian_keyboard(text: str) -> str:
+    """``text`` as typed on a Russian keyboard (:data:`RUSSIAN_KEYBOARD`).
+
+    Examples
+    --------
+    >>> russian_keyboard("Қазақстанда жаңа заң қабылданды")
+    'Казакстанда жана зан кабылданды'
+    """
+    return text.translate(RUSSIAN_KEYBOARD)
 
 
 def is_russian(text: str) -> bool:

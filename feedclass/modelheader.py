@@ -84,6 +84,9 @@ def check_model_header(
     temperature = header.get("temperature", 1.0)
     if not (_is_number(temperature) and 1e-6 <= temperature <= 1e6):
         raise bad("temperature", "a number from 1e-6 to 1e6")
+    smoothing = header.get("smoothing", 0.0)
+    if not (_is_number(smoothing) and 0.0 <= smoothing < 1.0):
+        raise bad("smoothing", "a number from 0 to below 1")
     params = header.get("params")
     if not isinstance(params, dict):
         raise bad("params", "an object of TopicModel parameters")

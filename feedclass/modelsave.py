@@ -34,6 +34,7 @@ RESERVED_KEYS = frozenset(
         "n_train",
         "n_docs",
         "temperature",
+        "smoothing",
         "calibrated",
         "intercept_importance",
     }
@@ -88,6 +89,8 @@ def model_file_parts(
         "n_train": int(getattr(model, "n_train_", 0)),
         "n_docs": int(getattr(model.features_, "n_docs_", 0)),
         "temperature": float(model.temperature_),
+        # Written only when used, so a file without it is what older feedclass reads alike.
+        **({"smoothing": float(model.smoothing_)} if getattr(model, "smoothing_", 0.0) else {}),
         **meta,
     }
     arrays = {

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from feedclass.calibration import softmax
+from feedclass.calibration import calibrated_proba
 from feedclass.errors import ModelFileError
 from feedclass.inputs import check_texts
 from feedclass.language import russian_mask
@@ -48,6 +48,8 @@ MODEL_PARAMS = (
     "C",
     "balance_topics",
     "calibrate",
+    "calibration_method",
+    "calibration_whole_groups",
     "calibration_folds",
     "calibration_holdout",
     "char_ngram_range",
@@ -110,6 +112,11 @@ class TopicFile:
     @property
     def temperature(self) -> float:
         return float(self.header.get("temperature", 1.0))
+
+    @property
+    def smoothing(self) -> float:
+        """Share of the uniform distribution in the probabilities (0 in older files)."""
+        return float(self.header.get("smoothing", 0.0))
 
 
 def read_topic_file(path: str | Path, known_params: Any = MODEL_PARAMS) -> TopicFile:
@@ -220,6 +227,7 @@ class TopicScorer:
         self.classes_ = file.classes
         self.intercept_ = file.intercept
         self.temperature_ = file.temperature
+        self.smoothing_ = file.smoothing
         self.metadata_ = file.header
         self.source_path_ = file.path
         cmin, cmax = params.get("char_ngram_range") or (0, 0)
@@ -283,7 +291,7 @@ class TopicScorer:
                     tables = tables or self._russian_tables()
                     scores[rows] = self._batch_scores([texts[i] for i in rows], *tables)
         scores = scores + self.intercept_
-        return softmax(scores.astype(np.float64) / self.temperature_)
+        return calibrated_proba(scores, self.temperature_, self.smoothing_)
 
 
 def default_model_path() -> Path:

@@ -195,6 +195,8 @@ def good_header(tmp_path_factory, tiny_model: TopicModel) -> tuple[dict, dict[st
         ({"n_docs": "12"}, "'n_docs' must be an int"),
         ({"temperature": "1.0"}, "'temperature' must be a number"),
         ({"temperature": 0}, "'temperature' must be a number"),
+        ({"smoothing": 1.0}, "'smoothing' must be a number"),
+        ({"smoothing": "0.1"}, "'smoothing' must be a number"),
         ({"labels": [{"a": 1}, "b"]}, "'labels' must be a list"),
         ({"n_features": 12345}, "array .* has shape|params.n_features"),
         ({"n_features": 2**40}, "'n_features' must be an int"),

@@ -54,3 +54,21 @@ def test_russian_letters_are_russian_until_foreign_letters_pass_their_share(text
         letters = sum(map(len, words)) + len(words)
         assert is_russian(marked) == (len(words) < 0.02 * letters)
     assert "қ" in NON_RUSSIAN_CYRILLIC and "ё" not in NON_RUSSIAN_CYRILLIC
+
+
+@given(st.text(max_size=60))
+def test_russian_keyboard_leaves_no_kazakh_letter_but_i(text: str) -> None:
+    from feedclass.language import russian_keyboard
+
+    typed = russian_keyboard(text)
+    assert len(typed) == len(text)
+    assert not set(typed) & (set("әғқңөұүһӘҒҚҢӨҰҮҺ"))
+    assert russian_keyboard(typed) == typed
+    # Every other character is left alone.
+    assert all(a == b for a, b in zip(text, typed, strict=True) if a not in "әғқңөұүһӘҒҚҢӨҰҮҺ")
+
+
+def test_russian_keyboard_spelling_stays_kazakh_by_its_i() -> None:
+    from feedclass.language import russian_keyboard
+
+    assert russian_keyboard("Үкімет отырысы өтті") == "Укімет отырысы отті"

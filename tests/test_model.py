@@ -225,3 +225,106 @@ def test_calibration_split_keeps_groups_whole_and_model_rows_in_training(rows, f
         assert all(len(fs) == 1 for fs in by_group.values())  # a (topic, group) unit stays whole
         if folds == 1 and len(by_group) >= 2:
             assert any(fs == {-1} for fs in by_group.values())  # some of the topic trains
+
+
+def test_vector_scaling_shifts_topic_shares_and_scores_the_same_after_loading(
+    tmp_path: Path,
+) -> None:
+    from feedclass.scorer import load_scorer
+
+    texts, labels = example_training()
+    temp = TopicModel(n_features=2**16, calibration_folds=3).fit(texts * 3, labels * 3)
+    vec = TopicModel(n_features=2**16, calibration_folds=3, calibration_method="vector")
+    vec.fit(texts * 3, labels * 3)
+    # Same SVM, other calibration: the per-topic biases live in the intercepts.
+    np.testing.assert_array_equal(vec.coef_, temp.coef_)
+    assert not np.allclose(vec.intercept_, temp.intercept_)
+    vec.save(tmp_path / "v.fcm")
+    np.testing.assert_allclose(
+        load_scorer(tmp_path / "v.fcm").predict_proba(texts),
+        vec.predict_proba(texts),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+    assert load_model(tmp_path / "v.fcm").calibration_method == "vector"
+
+
+def test_unknown_calibration_method_is_refused() -> None:
+    texts, labels = example_training()
+    with pytest.raises(ValueError, match="calibration_method must be one of"):
+        TopicModel(n_features=2**16, calibration_method="isotonic").fit(texts, labels)
+
+
+def test_vector_scaling_recovers_a_topic_shift() -> None:
+    from feedclass.calibration import fit_temperature, fit_vector_scaling
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 4000)
+    scores = 3.0 * np.eye(4)[y] + rng.normal(size=(4000, 4))
+    shifted = scores + np.array([0.0, 0.0, 0.0, 1.5])  # topic 3 scored too high
+    t, b = fit_vector_scaling(shifted, y)
+    p = np.exp(shifted / t + b)
+    p /= p.sum(axis=1, keepdims=True)
+    q = np.exp(shifted / fit_temperature(shifted.copy(), y))
+    q /= q.sum(axis=1, keepdims=True)
+    # The biases undo the shift: topic 3's mean probability comes back to its share.
+    assert abs(p[:, 3].mean() - np.mean(y == 3)) < abs(q[:, 3].mean() - np.mean(y == 3))
+    nll = lambda r: -np.log(r[np.arange(len(y)), y]).mean()  # noqa: E731
+    assert nll(p) < nll(q)
+
+
+def test_smoothing_reaches_the_file_the_scorer_and_a_pickle(tmp_path: Path) -> None:
+    import pickle
+
+    from feedclass.scorer import load_scorer
+
+    texts, labels = example_training()
+    m = TopicModel(n_features=2**16, calibration_method="smoothed").fit(texts * 3, labels * 3)
+    plain = m.predict_proba(texts)
+    m.smoothing_ = 0.1  # as a fit on noisier held-out rows gives
+    p = m.predict_proba(texts)
+    assert p.max() <= 0.9 + 0.1 / p.shape[1] + 1e-9 and p.min() >= 0.1 / p.shape[1] - 1e-9
+    np.testing.assert_allclose(p, 0.9 * plain + 0.1 / p.shape[1])
+    m.save(tmp_path / "s.fcm")
+    np.testing.assert_array_equal(load_scorer(tmp_path / "s.fcm").predict_proba(texts), p)
+    np.testing.assert_array_equal(load_model(tmp_path / "s.fcm").predict_proba(texts), p)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(m)).predict_proba(texts), p)
+
+
+def test_smoothed_calibration_learns_the_share_of_sure_mistakes() -> None:
+    from feedclass.calibration import fit_smoothed_temperature
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 5, 5000)
+    scores = 8.0 * np.eye(5)[y] + rng.normal(size=(5000, 5))
+    _, clean_share = fit_smoothed_temperature(scores, y)
+    noisy = y.copy()
+    flip = rng.random(5000) < 0.1
+    noisy[flip] = (noisy[flip] + 1) % 5
+    _, noisy_share = fit_smoothed_temperature(scores, noisy)
+    assert clean_share < 0.01 < 0.08 < noisy_share < 0.15
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 6)), min_size=4, max_size=60),
+    st.integers(1, 4),
+)
+def test_whole_group_calibration_splits_hold_groups_out_whole(rows, folds) -> None:
+    from feedclass.crossfit import calibration_splits
+
+    y = np.array([r[0] for r in rows])
+    g = np.array([r[1] for r in rows])
+    tests = calibration_splits(y, 4, folds, 0.3, 0, g, None, whole_groups=True)
+    fold_of = np.full(len(y), -1)
+    for f, t in enumerate(tests):
+        assert (fold_of[t] == -1).all()  # a row is held out at most once
+        fold_of[t] = f
+        # the internal fit without this fold still sees every topic it had
+        assert set(y.tolist()) == set(np.delete(y, t).tolist())
+    for f in range(len(tests)):
+        # a group held out in a fold has no row training in the same fold's fit, except the
+        # rows kept in so that a topic does not vanish
+        held = set(g[fold_of == f].tolist())
+        for i in np.flatnonzero(np.isin(g, list(held)) & (fold_of != f)):
+            assert fold_of[i] == -1

@@ -402,3 +402,53 @@ def test_story_groups_put_a_repost_in_the_fold_of_its_original() -> None:
         "Сборная Казахстана обыграла Финляндию",
     ]
     assert story_groups(titles, ["tg1_1", "tg2_9", "tg3_4"]) == ["tg1_1", "tg1_1", "tg3_4"]
+
+
+def test_keyboard_copies_are_kazakh_only_and_keep_label_and_group() -> None:
+    from training.build import keyboard_copies_of
+
+    items = [
+        {
+            "id": "k1",
+            "title": "Жаңа заң қабылданды",
+            "label": "politics",
+            "lang": "kk",
+            "group": "g1",
+            "part": "authored",
+            "source": "authored",
+        },
+        {
+            "id": "k2",
+            "title": "Бүгін ауа райы",
+            "label": "weather",
+            "lang": "kk",
+            "group": "g2",
+            "part": "sib200",
+            "source": "sib200",
+        },
+        {
+            "id": "k3",
+            "title": "Астана мен Алматы",
+            "label": "society",
+            "lang": "kk",
+            "group": "g3",
+            "part": "authored",
+            "source": "authored",
+        },  # nothing to fold
+        {
+            "id": "r1",
+            "title": "Тоқаев подписал закон",
+            "label": "politics",
+            "lang": "ru",
+            "group": "g4",
+            "part": "ours",
+            "source": "ria",
+        },
+    ]
+    copies = keyboard_copies_of(items)
+    assert [c["title"] for c in copies] == ["Жана зан кабылданды", "Бугін ауа райы"]
+    assert [(c["label"], c["group"], c["part"]) for c in copies] == [
+        ("politics", "g1", "keyboard"),
+        ("weather", "g2", "keyboard"),
+    ]
+    assert {c["id"] for c in copies}.isdisjoint({i["id"] for i in items})

@@ -222,6 +222,10 @@ _CALIBRATION_SPLIT = {
     "channel's posts of one topic held out together, about a fifth of each topic), the "
     "self-labelled posts and the older sources always training: calibrated on the kind of "
     "news users classify (chosen on the dev channels of `training/levers.py`).",
+    "outchannel": "The temperature was fitted on out-of-channel scores of labelled 2024 "
+    "Telegram posts: each training channel held out whole (all its topics at once) from an "
+    "internal fit, the self-labelled posts and the older sources always training, so the "
+    "scores are those of channels the model never saw, as users' feeds are.",
 }
 
 
@@ -239,10 +243,19 @@ def render(m: dict[str, Any], analysis: str = "") -> str:
         "",
         "## Model",
         "",
-        f"Hashed TF-IDF of character n-grams inside words and word n-grams, a linear SVM "
-        f"(one-vs-rest, class-balanced), and a softmax over its margins with one temperature "
-        f"fitted on held-out scores of an internal fit, so that `confidence` is a calibrated "
-        f"probability. Parameters: {params}. File size {m['model_bytes'] / 1e6:.1f} MB "
+        "Hashed TF-IDF of character n-grams inside words and word n-grams, a linear SVM "
+        "(one-vs-rest, class-balanced), and a softmax over its margins with "
+        + (
+            "a temperature and a bias per topic fitted together (vector scaling, folded into "
+            "the intercepts)"
+            if m["params"].get("calibration_method") == "vector"
+            else "a temperature and a share of the uniform distribution mixed in, fitted together"
+            if m["params"].get("calibration_method") == "smoothed"
+            else "one temperature"
+        )
+        + " fitted on held-out scores of an internal fit, so that `confidence` is a calibrated "
+        f"probability. `feedclass.load_model` reads it without importing scikit-learn. "
+        f"Parameters: {params}. File size {m['model_bytes'] / 1e6:.1f} MB "
         f"(float16 weights of the hash buckets in use). Trained on {m['items']} "
         f"items, feedclass {m['feedclass_version']}.",
         *(

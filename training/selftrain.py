@@ -32,8 +32,10 @@ TG_NOT_NEWS = Path(__file__).resolve().parent / "tg_not_news.csv"
 #: rows only, whole groups of rewordings at a time; "labelled" = labelled rows only, any row;
 #: "rows" = any row, self-labelled ones included (the recipe before issue #19's second round);
 #: "channel" = as "grouped", with a Telegram channel's posts of one topic held out together;
-#: "telegram" = as "channel", holding out labelled Telegram posts only (today's news).
-CALIBRATION_SPLITS = ("grouped", "labelled", "rows", "channel", "telegram")
+#: "telegram" = as "channel", holding out labelled Telegram posts only (today's news);
+#: "outchannel" = as "telegram", a channel held out whole (all its topics at once), so the
+#: held-out scores are those of a channel the model never saw, as the users' feeds are.
+CALIBRATION_SPLITS = ("grouped", "labelled", "rows", "channel", "telegram", "outchannel")
 
 
 def sender(post_id: str) -> str:
@@ -78,15 +80,17 @@ def fit_self_trained(
     split = params.get("calibration_split", "grouped")
     if split not in CALIBRATION_SPLITS:
         raise ValueError(f"calibration_split must be one of {CALIBRATION_SPLITS}; got {split!r}")
+    if split == "outchannel":
+        model_params["calibration_whole_groups"] = True
     first_groups = None
     if groups is not None and split not in ("labelled", "rows"):
         first_groups = [str(g) for g in groups]
-        if split in ("channel", "telegram"):
+        if split in ("channel", "telegram", "outchannel"):
             first_groups = [_channel_group(g) for g in first_groups]
     first_rows = None
-    if split == "telegram":
+    if split in ("telegram", "outchannel"):
         if groups is None:
-            raise ValueError("calibration_split 'telegram' needs the groups (post ids)")
+            raise ValueError(f"calibration_split {split!r} needs the groups (post ids)")
         first_rows = [g.startswith("tgchannel:") for g in first_groups or []]
     model = TopicModel(**model_params).fit(
         texts, labels, groups=first_groups, calibration_rows=first_rows

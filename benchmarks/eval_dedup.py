@@ -329,8 +329,8 @@ SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1, +1]
 # Weight of each hand-labelled feed pair against one ParaPhraser pair in the fit: ParaPhraser
 # feed pairs, and Telegram ones. The Telegram pairs weigh more because the real feed's
 # different stories on one subject (daily series, rolling counts) are what ParaPhraser's pairs
-# seldom show: chosen on the choose parts (the lowest weight of 2, 6, 9, 12, 20 with which the
-# choose rule accepts the default threshold; see the README), never on the report part.
+# seldom show: chosen on the choose parts (the lowest weight tried with which the choose rule
+# accepts the default threshold; see the README), never on the report part.
 FEED_PAIR_WEIGHT = 2.0
 TG_PAIR_WEIGHT = 12.0
 

@@ -107,7 +107,7 @@ def calibration_splits(
         groups = np.arange(len(y_idx))
     can = np.ones(len(y_idx), dtype=bool) if eligible is None else eligible
     if whole_groups:
-        return _whole_group_splits(y_idx, n_classes, folds, share, rng, groups, can)
+        return _whole_group_splits(y_idx, n_classes, int(folds), float(share), rng, groups, can)
     for c in range(n_classes):
         rows = np.flatnonzero((y_idx == c) & can)
         units, unit_of = np.unique(groups[rows], return_inverse=True)

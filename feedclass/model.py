@@ -219,6 +219,10 @@ class TopicModel(ClassifierMixin, Estimator):
     ['sport']
     """
 
+    # Set by ``load_model`` only (annotations, not defaults: a fitted attribute stays absent).
+    metadata_: dict[str, Any]
+    source_path_: Path
+
     def __init__(
         self,
         *,

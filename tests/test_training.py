@@ -360,7 +360,9 @@ def test_reread_estimate_counts_each_control_headline_for_its_whole_pool() -> No
     assert est["accuracy"] == round(5 / 9, 4)
 
 
-@pytest.mark.parametrize("name", ["training.reread", "training.relabel"])
+@pytest.mark.parametrize(
+    "name", ["training.reread", "training.relabel", "training.stories", "training.build"]
+)
 def test_audit_docstring_examples_run(name: str) -> None:
     import doctest
     import importlib

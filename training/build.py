@@ -397,7 +397,7 @@ def cross_validate_by_part(
     """One grouped CV over everything, scored on the Russian headline subsets.
 
     ``seed`` draws the folds: the recipe's figures use 0; others show how much a figure of a
-    small subset (505 SIB-200 sentences) moves with the folds alone.
+    small subset (one SIB-200 language) moves with the folds alone.
     """
     result = cross_validate(
         estimator,

@@ -15,8 +15,8 @@ and the English check set, which choose nothing.
 ``cv``: the recipe's grouped cross-validation (as ``training.build``), scored on the Russian
 headlines and on the SIB-200 *train* sentences of each language (Kazakh and English are the
 languages a Russian-only lever may cost; the SIB-200 dev check is not read). ``--seed`` draws
-other folds: a SIB-200 language's 505 sentences move by about 2 points with the folds alone,
-so compare a lever over several seeds. ``--keyboard-copies on`` adds the Kazakh items as typed
+other folds: a small subset such as one SIB-200 language moves with the folds alone, so
+compare a lever over several seeds. ``--keyboard-copies on`` adds the Kazakh items as typed
 on a Russian keyboard (``training.build.keyboard_copies_of``).
 
 Self-training (``self_train_cut`` > 0): the model labels the unlabelled 2024 Telegram posts

@@ -52,6 +52,8 @@ def reread_weights(ids: Sequence[str], kinds: dict[str, str]) -> np.ndarray:
     w = np.ones(len(ids))
     pool = [i for i, item_id in enumerate(ids) if kinds.get(item_id) in ("control", "unread")]
     controls = [i for i in pool if kinds[ids[i]] == "control"]
+    if pool and not controls:
+        raise ValueError("the audit's pool has no control item: the estimate would ignore it")
     w[pool] = 0.0
     if controls:
         w[controls] = len(pool) / len(controls)
@@ -72,6 +74,8 @@ def weighted_report(
     conf = np.zeros((len(labels), len(labels)))
     for t, p, w in zip(y_true, y_pred, weights):
         conf[index[str(t)], index[str(p)]] += w
+    if not conf.sum():
+        raise ValueError("no item with a positive weight")
     tp = np.diag(conf)
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(conf.sum(0) > 0, tp / conf.sum(0), 0.0)

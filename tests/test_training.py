@@ -454,3 +454,20 @@ def test_keyboard_copies_are_kazakh_only_and_keep_label_and_group() -> None:
         ("weather", "g2", "keyboard"),
     ]
     assert {c["id"] for c in copies}.isdisjoint({i["id"] for i in items})
+
+
+def test_telegram_calibration_finds_the_posts_when_a_story_group_names_another_item() -> None:
+    """Story groups (training/stories.py) rename a post's group; the channel splits must still
+    see which rows are Telegram posts of which channel, or calibration is silently skipped."""
+    import warnings
+
+    from training.selftrain import channel_groups, fit_self_trained
+
+    texts, labels = example_training()
+    items = [{"id": f"tg100{i % 3}_{i}", "title": t} for i, t in enumerate(texts)]
+    stories = ["pp0"] * len(texts)  # a story name, not a post id
+    params = {"n_features": 2**14, "calibration_split": "telegram"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the calibration-skipped warning fails the test
+        model, _ = fit_self_trained(params, texts, labels, [], stories, channel_groups(items))
+    assert model.temperature_ != 1.0

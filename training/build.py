@@ -35,7 +35,7 @@ from feedclass.train import data_hash
 from feedclass.vectors import WordVectors
 from training import card, reread, sources, stories
 from training.checks import check_titles, evaluate_checks, is_heldout_post, near_check_items
-from training.selftrain import SelfTrained, unlabelled_pool
+from training.selftrain import SelfTrained, channel_groups, unlabelled_pool
 from training.tg_news import load_tg_posts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -293,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     by_part = Counter((r["part"], r["label"]) for r in corpus)
     pool = unlabelled_pool(args.data, corpus) if self_training else []
     estimator: Any = (
-        SelfTrained(params, pool, **self_training) if self_training else TopicModel(**params)
+        SelfTrained(params, pool, channel_of=channel_groups(corpus), **self_training)
+        if self_training
+        else TopicModel(**params)
     )
 
     metrics: dict[str, Any] = {}

@@ -50,7 +50,14 @@ from training.build import (
     word_vectors,
 )
 from training.checks import evaluate_checks
-from training.selftrain import LEVER_KEYS, SelfTrained, fit_self_trained, sender, unlabelled_pool
+from training.selftrain import (
+    LEVER_KEYS,
+    SelfTrained,
+    channel_groups,
+    fit_self_trained,
+    sender,
+    unlabelled_pool,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,6 +111,7 @@ def run(
             [r["label"] for r in train],
             pool or [],
             [r["group"] for r in train],
+            channel_groups(train),
         )
         out: dict[str, Any] = {"params": overrides, "fit_seconds": round(time.time() - t0, 1)}
         if stats:
@@ -129,7 +137,11 @@ def cv_config(
         params["word_vectors"] = word_vectors()
     lever = {k: v for k, v in {**SELF_TRAINING, **overrides}.items() if k in LEVER_KEYS}
     pool = unlabelled_pool(data_dir, corpus) if lever.get("self_train_cut") else []
-    estimator: Any = SelfTrained(params, pool, **lever) if pool else TopicModel(**params)
+    estimator: Any = (
+        SelfTrained(params, pool, channel_of=channel_groups(corpus), **lever)
+        if pool
+        else TopicModel(**params)
+    )
     t0 = time.time()
     cv = cross_validate_by_part(
         estimator,

@@ -9,7 +9,7 @@ give a headline to the pool. Deterministic: same data and parameters, same model
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +70,15 @@ def fit_self_trained(
     labels: list[str],
     pool: list[str],
     groups: Sequence[Any] | None = None,
+    channel_of: Mapping[str, str] | None = None,
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Fit one config; with ``self_train_cut``, one round of self-training on ``pool``.
 
     ``groups`` (one per labelled text, e.g. the rewordings of one story) keep a group whole
-    in the calibration split when ``calibration_split`` is "grouped" (the default).
+    in the calibration split when ``calibration_split`` is "grouped" (the default). The
+    channel splits hold out a Telegram channel's posts instead: ``channel_of`` (text -> channel
+    group, :func:`channel_groups`) says which, since a story group can span channels; without
+    it the groups themselves must be post ids.
     """
     model_params = {k: v for k, v in params.items() if k not in LEVER_KEYS}
     split = params.get("calibration_split", "grouped")
@@ -86,7 +90,10 @@ def fit_self_trained(
     if groups is not None and split not in ("labelled", "rows"):
         first_groups = [str(g) for g in groups]
         if split in ("channel", "telegram", "outchannel"):
-            first_groups = [_channel_group(g) for g in first_groups]
+            if channel_of is not None:
+                first_groups = [channel_of.get(t, g) for t, g in zip(texts, first_groups)]
+            else:
+                first_groups = [_channel_group(g) for g in first_groups]
     first_rows = None
     if split in ("telegram", "outchannel"):
         if groups is None:
@@ -135,6 +142,17 @@ def fit_self_trained(
     return second, stats
 
 
+def channel_groups(items: Sequence[dict]) -> dict[str, str]:
+    """Text -> calibration group of each labelled Telegram post: its channel.
+
+    Examples
+    --------
+    >>> channel_groups([{"id": "tg1001_5", "title": "Новость"}, {"id": "pp3", "title": "Иная"}])
+    {'Новость': 'tgchannel:1001'}
+    """
+    return {r["title"]: _channel_group(r["id"]) for r in items if r["id"].startswith("tg")}
+
+
 def _channel_group(group: str) -> str:
     """A Telegram post's channel as its calibration group (``tg<sender>_<message>`` ids)."""
     return f"tgchannel:{sender(group)}" if group.startswith("tg") else group
@@ -165,12 +183,14 @@ class SelfTrained(ClassifierMixin, BaseEstimator):
         self_train_cut: float = 0.9,
         self_train_weight: float = 0.5,
         calibration_split: str = "grouped",
+        channel_of: Mapping[str, str] | None = None,
     ) -> None:
         self.params = params
         self.pool = pool
         self.self_train_cut = self_train_cut
         self.self_train_weight = self_train_weight
         self.calibration_split = calibration_split
+        self.channel_of = channel_of
 
     def fit(
         self, X: Sequence[str], y: Sequence[Any], groups: Sequence[Any] | None = None
@@ -182,7 +202,7 @@ class SelfTrained(ClassifierMixin, BaseEstimator):
             calibration_split=self.calibration_split,
         )
         self.model_, self.stats_ = fit_self_trained(
-            params, list(X), list(y), list(self.pool), groups
+            params, list(X), list(y), list(self.pool), groups, self.channel_of
         )
         self.classes_ = self.model_.classes_
         return self

@@ -79,7 +79,7 @@ def test_calibration_sets_temperature() -> None:
 
 
 def test_missing_default_model_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import feedclass.model as fm
+    import feedclass.model.loading as fm
 
     monkeypatch.setattr(fm, "default_model_path", lambda: tmp_path / "absent.fcm")
     with pytest.raises(ModelFileError, match="default model is not installed"):
@@ -122,7 +122,7 @@ def test_calibration_that_cannot_run_warns(tmp_path: Path) -> None:
 
 
 def test_calibration_on_a_sample_of_big_sets(monkeypatch: pytest.MonkeyPatch) -> None:
-    import feedclass.model as fm
+    import feedclass.model.calibrate as fm
 
     texts, labels = example_training()
     monkeypatch.setattr(fm, "CALIBRATION_MAX_ROWS", 20)

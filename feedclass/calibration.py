@@ -118,8 +118,10 @@ def fit_vector_scaling(scores: np.ndarray, y_idx: np.ndarray) -> tuple[float, np
     Why: one temperature fixes how sure the model is, not which topics it favours; held-out
     rows of today's news come in other topic shares than the 2013-15 headlines the weights
     learned from. The biases carry a unit Gaussian prior (an L2 penalty of ``|b|^2 / 2n``), so a
-    topic with few held-out rows keeps a bias near 0. The model folds ``t * b`` into its
-    intercepts, so a file stores no more than a temperature.
+    topic with few held-out rows keeps a bias near 0, and a topic with none keeps exactly 0: the
+    biases of the topics that have rows are held to mean 0 (else they would all rise together to
+    push down the absent topics, by more the more rows there are). The model folds ``t * b``
+    into its intercepts, so a file stores no more than a temperature.
 
     Parameters
     ----------
@@ -131,7 +133,8 @@ def fit_vector_scaling(scores: np.ndarray, y_idx: np.ndarray) -> tuple[float, np
     Returns
     -------
     (float, ndarray of shape (n_classes,))
-        The temperature and the biases (in probability-logit units; mean 0).
+        The temperature and the biases (in probability-logit units; mean 0 over the topics
+        with held-out rows, exactly 0 for the others).
 
     Examples
     --------
@@ -150,21 +153,28 @@ def fit_vector_scaling(scores: np.ndarray, y_idx: np.ndarray) -> tuple[float, np
     onehot[np.arange(n), y_idx] = 1.0
     t0 = fit_temperature(scores.copy(), y_idx)
 
+    present = np.flatnonzero(onehot.any(axis=0))
+
+    def biases(v: np.ndarray) -> np.ndarray:
+        b = np.zeros(k)
+        b[present] = v - v.mean()
+        return b
+
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        a, b = theta[0], theta[1:]  # a = log(1 / t)
+        a, b = theta[0], biases(theta[1:])  # a = log(1 / t)
         z = scores * np.exp(a) + b
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         value = -float((logp * onehot).sum()) / n + 0.5 * float(b @ b) / n
         d = (np.exp(logp) - onehot) / n
-        grad = np.concatenate([[float((d * scores).sum() * np.exp(a))], d.sum(axis=0) + b / n])
+        g = (d.sum(axis=0) + b / n)[present]
+        grad = np.concatenate([[float((d * scores).sum() * np.exp(a))], g - g.mean()])
         return value, grad
 
-    start = np.concatenate([[-np.log(t0)], np.zeros(k)])
+    start = np.concatenate([[-np.log(t0)], np.zeros(present.size)])
     res = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 500})
     theta = res.x if np.all(np.isfinite(res.x)) else start
-    bias = theta[1:] - theta[1:].mean()
-    return float(np.exp(-theta[0])), bias
+    return float(np.exp(-theta[0])), biases(theta[1:])
 
 
 def fit_smoothed_temperature(scores: np.ndarray, y_idx: np.ndarray) -> tuple[float, float]:

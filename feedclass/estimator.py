@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ClassifierMixin", "Estimator", "TransformerMixin"]
+__all__ = ["ClassifierMixin", "Estimator", "MetadataRequests", "TransformerMixin"]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -159,6 +159,149 @@ class Estimator:
         state = dict(state)
         state.pop("_sklearn_version", None)  # written by BaseEstimator before this class
         self.__dict__.update(state)
+
+    # -- metadata routing (scikit-learn >= 1.3), as BaseEstimator's _MetadataRequester ----------
+    def get_metadata_routing(self) -> Any:
+        """What metadata (``sample_weight``, ``groups``, ...) each method asks for.
+
+        Read by scikit-learn's meta-estimators (``cross_validate``, ``GridSearchCV``,
+        ``Pipeline``) when ``sklearn.set_config(enable_metadata_routing=True)``: every keyword
+        of ``fit``, ``partial_fit``, ``score``, ``predict``, ... other than ``X`` and ``y`` is
+        metadata, unrequested (None) until a ``set_<method>_request`` call says otherwise.
+
+        Returns
+        -------
+        sklearn.utils.metadata_routing.MetadataRequest
+
+        Examples
+        --------
+        >>> class Weighted(Estimator):
+        ...     def fit(self, X, y, sample_weight=None):
+        ...         return self
+        >>> Weighted().get_metadata_routing().fit.requests
+        {'sample_weight': None}
+        """
+        from sklearn.utils.metadata_routing import MetadataRequest
+
+        requests = MetadataRequest(owner=type(self).__name__)
+        for method in _ROUTED_METHODS:
+            for name in _metadata_params(self, method):
+                getattr(requests, method).add_request(param=name, alias=None)
+        asked: dict[str, dict[str, Any]] = self.__dict__.get("_metadata_request", {})
+        for method, params in asked.items():
+            for name, alias in params.items():
+                getattr(requests, method).add_request(param=name, alias=alias)
+        return requests
+
+    def _set_request(self, method: str, params: dict[str, Any]) -> Any:
+        """Record which metadata ``method`` asks for (``set_<method>_request``); return self."""
+        import sklearn
+
+        if not sklearn.get_config().get("enable_metadata_routing", False):
+            raise RuntimeError(
+                f"set_{method}_request is only available when metadata routing is enabled; "
+                "call sklearn.set_config(enable_metadata_routing=True) first"
+            )
+        known = _metadata_params(self, method)
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise TypeError(
+                f"set_{method}_request got unexpected arguments {unknown!r}; "
+                f"{type(self).__name__}.{method} takes the metadata {list(known)!r}"
+            )
+        for name, alias in params.items():
+            if not (alias is None or isinstance(alias, (bool, str))):
+                raise ValueError(
+                    f"set_{method}_request({name}=...) must be True, False, None or an alias "
+                    f"(str); got {alias!r} instead"
+                )
+        asked = MetadataRequests(self.__dict__.get("_metadata_request", {}))
+        asked[method] = {**asked.get(method, {}), **params}
+        self._metadata_request = asked
+        return self
+
+    def set_fit_request(self, **params: Any) -> Any:
+        """Ask for metadata in ``fit`` (True: pass it, False: don't, str: under that alias).
+
+        Only with ``sklearn.set_config(enable_metadata_routing=True)``, as in scikit-learn.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import sklearn
+        >>> class Weighted(Estimator):
+        ...     def fit(self, X, y, sample_weight=None):
+        ...         return self
+        >>> with sklearn.config_context(enable_metadata_routing=True):
+        ...     Weighted().set_fit_request(sample_weight=True).get_metadata_routing().fit.requests
+        {'sample_weight': True}
+        """
+        return self._set_request("fit", params)
+
+    def set_partial_fit_request(self, **params: Any) -> Any:
+        """Ask for metadata in ``partial_fit``, as :meth:`set_fit_request`."""
+        return self._set_request("partial_fit", params)
+
+    def set_score_request(self, **params: Any) -> Any:
+        """Ask for metadata in ``score``, as :meth:`set_fit_request`."""
+        return self._set_request("score", params)
+
+    def set_predict_request(self, **params: Any) -> Any:
+        """Ask for metadata in ``predict``, as :meth:`set_fit_request`."""
+        return self._set_request("predict", params)
+
+    def set_transform_request(self, **params: Any) -> Any:
+        """Ask for metadata in ``transform``, as :meth:`set_fit_request`."""
+        return self._set_request("transform", params)
+
+
+class MetadataRequests(dict):
+    """What ``set_<method>_request`` recorded: method -> {metadata name: True/False/None/alias}.
+
+    A plain dict that scikit-learn's ``clone`` copies (it clones ``_metadata_request``).
+
+    Examples
+    --------
+    >>> from sklearn.base import clone
+    >>> clone(MetadataRequests({"fit": {"sample_weight": True}}))
+    {'fit': {'sample_weight': True}}
+    """
+
+    def __sklearn_clone__(self) -> MetadataRequests:
+        return MetadataRequests({k: dict(v) for k, v in self.items()})
+
+
+#: The methods scikit-learn routes metadata to one by one (its SIMPLE_METHODS).
+_ROUTED_METHODS = (
+    "fit",
+    "partial_fit",
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "score",
+    "split",
+    "transform",
+    "inverse_transform",
+)
+
+#: Arguments that are data, not metadata (scikit-learn's rule).
+_DATA_ARGS = frozenset({"X", "y", "Y", "Xt", "yt"})
+
+
+def _metadata_params(obj: Any, method: str) -> tuple[str, ...]:
+    """The metadata keywords of ``obj``'s ``method``: every named argument but the data."""
+    func = getattr(obj, method, None)
+    if func is None or not callable(func):
+        return ()
+    return tuple(
+        p.name
+        for p in inspect.signature(func).parameters.values()
+        if p.name not in _DATA_ARGS and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    )
 
 
 class ClassifierMixin:

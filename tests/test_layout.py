@@ -141,3 +141,14 @@ def test_the_checks_catch_what_they_are_for(tmp_path: Path, monkeypatch) -> None
     cycle = r"feedclass\.a -> feedclass\.b -> feedclass\.a"
     with pytest.raises(pytest.fail.Exception, match=cycle):
         test_no_import_cycle()
+
+
+def test_every_subpackage_is_in_the_wheel() -> None:
+    """pyproject lists the packages by hand: a new folder missing there is absent when installed."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {_module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"

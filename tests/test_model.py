@@ -79,7 +79,7 @@ def test_calibration_sets_temperature() -> None:
 
 
 def test_missing_default_model_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import feedclass.model as fm
+    import feedclass.model.loading as fm
 
     monkeypatch.setattr(fm, "default_model_path", lambda: tmp_path / "absent.fcm")
     with pytest.raises(ModelFileError, match="default model is not installed"):
@@ -122,7 +122,7 @@ def test_calibration_that_cannot_run_warns(tmp_path: Path) -> None:
 
 
 def test_calibration_on_a_sample_of_big_sets(monkeypatch: pytest.MonkeyPatch) -> None:
-    import feedclass.model as fm
+    import feedclass.model.calibrate as fm
 
     texts, labels = example_training()
     monkeypatch.setattr(fm, "CALIBRATION_MAX_ROWS", 20)
@@ -291,6 +291,24 @@ def test_smoothing_reaches_the_file_the_scorer_and_a_pickle(tmp_path: Path) -> N
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(m)).predict_proba(texts), p)
 
 
+def test_smoothed_fit_on_noisy_labels_learns_smoothing_and_saves_it(tmp_path: Path) -> None:
+    # The test above sets smoothing_ by hand; this one checks a fit reaches it on its own.
+    from feedclass.model import model_info
+
+    texts, labels = example_training()
+    topics = sorted(set(labels))
+    rng = np.random.default_rng(0)
+    flip = rng.random(len(texts) * 3) < 0.15  # editors' slips: a label moved to the next topic
+    noisy = [
+        topics[(topics.index(t) + 1) % len(topics)] if f else t for t, f in zip(labels * 3, flip)
+    ]
+    m = TopicModel(n_features=2**16, calibration_method="smoothed").fit(texts * 3, noisy)
+    assert m.calibrated_ and m.smoothing_ > 0
+    m.save(tmp_path / "noisy.fcm")
+    assert model_info(tmp_path / "noisy.fcm")["smoothing"] == pytest.approx(m.smoothing_)
+    assert load_model(tmp_path / "noisy.fcm").smoothing_ == pytest.approx(m.smoothing_)
+
+
 def test_smoothed_calibration_learns_the_share_of_sure_mistakes() -> None:
     from feedclass.calibration import fit_smoothed_temperature
 
@@ -323,8 +341,32 @@ def test_whole_group_calibration_splits_hold_groups_out_whole(rows, folds) -> No
         # the internal fit without this fold still sees every topic it had
         assert set(y.tolist()) == set(np.delete(y, t).tolist())
     for f in range(len(tests)):
-        # a group held out in a fold has no row training in the same fold's fit, except the
-        # rows kept in so that a topic does not vanish
+        # a group held out in a fold has no row training in the same fold's fit, except rows
+        # of a topic that would otherwise vanish from it (then none of that topic is out)
         held = set(g[fold_of == f].tolist())
         for i in np.flatnonzero(np.isin(g, list(held)) & (fold_of != f)):
             assert fold_of[i] == -1
+            assert not np.any((y == y[i]) & (fold_of == f))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 6)), min_size=2, max_size=60),
+    st.integers(1, 4),
+)
+def test_whole_group_calibration_splits_hold_rows_out(rows, folds) -> None:
+    """With a topic in every group and >= 2 groups, each fold that gets a group holds rows out."""
+    from feedclass.crossfit import calibration_splits
+
+    groups = sorted({r[1] for r in rows})
+    rows = [*rows, *((0, grp) for grp in groups)]  # topic 0 in every group
+    y = np.array([r[0] for r in rows])
+    g = np.array([r[1] for r in rows])
+    tests = calibration_splits(y, 4, folds, 0.3, 0, g, None, whole_groups=True)
+    assert len(tests) == folds
+    if len(groups) < 2:
+        assert all(len(t) == 0 for t in tests)
+        return
+    assert sum(len(t) > 0 for t in tests) == min(folds, len(groups))
+    if folds == 1:  # one split: some rows held out, some left to learn from
+        assert 0 < len(tests[0]) < len(y)

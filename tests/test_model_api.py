@@ -257,3 +257,63 @@ def test_nested_parameters_reach_the_model_in_a_pipeline(data) -> None:
     pipe.set_params(topics__C=0.5, topics__calibrate=False)
     assert pipe.named_steps["topics"].C == 0.5
     assert pipe.fit(texts, labels).score(texts, labels) > 0.9
+
+
+@pytest.fixture
+def metadata_routing():
+    """scikit-learn's metadata routing on for one test, off again after it (even on failure)."""
+    import sklearn
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+def test_metadata_routing_carries_sample_weight_into_cross_validate(metadata_routing) -> None:
+    from sklearn.model_selection import KFold, cross_validate
+
+    texts = ["Гол в ворота", "Матч вничью", "Курс вырос", "Нефть подешевела"] * 6
+    labels = ["sport", "sport", "economy", "economy"] * 6
+    weights = np.linspace(0.5, 2.0, len(texts))
+    model = TopicModel(n_features=2**14, calibrate=False)
+    assert model.get_metadata_routing().fit.requests == {
+        "sample_weight": None,
+        "groups": None,
+        "calibration_rows": None,
+    }
+    # Unrequested metadata is refused by scikit-learn, as for its own estimators.
+    with pytest.raises(Exception, match="sample_weight"):
+        cross_validate(model, texts, labels, params={"sample_weight": weights}, cv=2)
+    model.set_fit_request(sample_weight=True).set_score_request(sample_weight=False)
+    assert model.get_metadata_routing().fit.requests["sample_weight"] is True
+    seen: list[np.ndarray] = []
+
+    class Spy(TopicModel):
+        def fit(self, X, y, sample_weight=None, *, groups=None, calibration_rows=None):
+            seen.append(np.asarray(sample_weight))
+            return super().fit(
+                X, y, sample_weight, groups=groups, calibration_rows=calibration_rows
+            )
+
+    spy = Spy(n_features=2**14, calibrate=False).set_fit_request(sample_weight=True)
+    spy.set_score_request(sample_weight=False)
+    cv = KFold(2)
+    routed = cross_validate(spy, texts, labels, params={"sample_weight": weights}, cv=cv)
+    assert len(seen) == 2
+    for got, (train, _) in zip(seen, cv.split(texts)):
+        np.testing.assert_array_equal(got, weights[train])
+    plain = cross_validate(model, texts, labels, params={"sample_weight": weights}, cv=cv)
+    np.testing.assert_array_equal(routed["test_score"], plain["test_score"])
+
+
+def test_metadata_requests_survive_clone_and_reject_unknown_names(metadata_routing) -> None:
+    from sklearn.base import clone
+
+    model = TopicModel().set_fit_request(groups=True)
+    assert clone(model).get_metadata_routing().fit.requests["groups"] is True
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        model.set_fit_request(weights=True)
+
+
+def test_set_request_needs_routing_enabled() -> None:
+    with pytest.raises(RuntimeError, match="enable_metadata_routing"):
+        TopicModel().set_fit_request(sample_weight=True)

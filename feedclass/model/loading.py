@@ -1,0 +1,37 @@
+"""Loading a model file by path (or the shipped default): :func:`load_model`, :func:`model_info`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from feedclass.errors import ModelFileError
+from feedclass.model.topic_model import TopicModel
+from feedclass.scorer import (
+    default_model_path,
+)
+
+
+def load_model(path: str | Path | None = None, *, n_jobs: int | None = None) -> TopicModel:
+    """Load a model file (the shipped default model when ``path`` is None). Never unpickles.
+
+    ``n_jobs`` threads featurise large batches (None: every core; same results either way).
+    """
+    if path is None:
+        path = default_model_path()
+        if not path.exists():
+            raise ModelFileError(
+                "the default model is not installed; pass --model (or a path) to a model "
+                "trained with `feedclass train`"
+            )
+    model = TopicModel.load(path)
+    model.n_jobs = n_jobs
+    model.features_.n_jobs = n_jobs
+    return model
+
+
+def model_info(path: str | Path | None = None) -> dict[str, Any]:
+    """The header of a model file: labels, training data, metrics, versions."""
+    from feedclass.scorer import load_scorer
+
+    return dict(load_scorer(path).metadata_)

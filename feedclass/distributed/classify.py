@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from feedclass.distributed.cluster import dask_client, run_shards
+from feedclass.distributed.cluster import dask_client, held, run_shards
 from feedclass.errors import DataError, InputFileError
 from feedclass.shards import list_shards
 
@@ -122,8 +122,9 @@ def classify_shards(
     summary = ShardsSummary(shards=len(shards))
     with dask_client(address, worker_memory) as client:
         summary.workers = len(client.scheduler_info(n_workers=-1)["workers"])
-        # Sent once to every worker; tasks get the worker's local copy, not a transfer each.
-        [model_future] = client.scatter([model_bytes], broadcast=True, hash=False)
+        # One task holds the model (not scattered data: a worker lost with the only copy would
+        # end the run); each worker fetches it once and caches it by digest (_worker_model).
+        model_future = client.submit(held, model_bytes, key=f"model-{digest[:16]}", pure=False)
         results, _ = run_shards(client, shards, _classify_task, dest, model_future, digest, options)
     for s, (rows, empty, below) in zip(shards, results):
         summary.rows += rows

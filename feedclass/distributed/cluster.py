@@ -22,6 +22,7 @@ from feedclass.errors import ClusterError, DataError, FeedclassError, InputFileE
 __all__ = [
     "dask_client",
     "gather",
+    "held",
     "output_folder",
     "parse_address",
     "publish_folder",
@@ -187,6 +188,20 @@ def run_shards(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return results, final
+
+
+def held(value: Any) -> Any:
+    """``value`` itself: submitted as a task, a value every worker may need.
+
+    Dask keeps one copy of scattered data (its memory manager drops extra replicas), so a
+    worker lost with it ends the run; a task's result is computed again on another worker.
+
+    Examples
+    --------
+    >>> held(b"model")
+    b'model'
+    """
+    return value
 
 
 def gather(client: Any, futures: list[Any], shards: list[Path]) -> list[Any]:

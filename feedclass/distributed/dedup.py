@@ -40,7 +40,13 @@ from feedclass.distributed.candidates import (
     sorted_distinct,
     window_task,
 )
-from feedclass.distributed.cluster import dask_client, gather, output_folder, publish_folder
+from feedclass.distributed.cluster import (
+    dask_client,
+    gather,
+    held,
+    output_folder,
+    publish_folder,
+)
 from feedclass.distributed.exchange import Exchange
 from feedclass.distributed.feature_files import FeatureFile, load_features, save_features
 from feedclass.distributed.rows import take_rows
@@ -403,7 +409,7 @@ def dedup_shards(
             words = gather(
                 client, [submit(_typo_task, it, tag=str(k)) for k, it in enumerate(items)], shards
             )
-            typos = submit(_held, join_typo_words(words), tag="typos")
+            typos = submit(held, join_typo_words(words), tag="typos")
             del words
             clock("typos")
             idf_parts = gather(
@@ -418,7 +424,7 @@ def dedup_shards(
             # each task), and each shuffle piece is written once and read once.
             ex = Exchange.beside(dest)
             try:
-                idf = submit(_held, _merge_idf(idf_parts), tag="idf")
+                idf = submit(held, _merge_idf(idf_parts), tag="idf")
                 feats = [
                     submit(
                         _featurize_task,
@@ -476,7 +482,7 @@ def dedup_shards(
                     submit(window_task, ex, q, band_counts, n, n_parts, tag=str(q))
                     for q in range(n_parts)
                 ]
-                perm_f = submit(_held, perm, tag="perm")
+                perm_f = submit(held, perm, tag="perm")
                 best = [
                     submit(best_task, ex, r, window_sizes, n, TOP_K, perm_f, tag=str(r))
                     for r in range(n_parts)
@@ -686,13 +692,6 @@ class _Clock:
         self.last = now
         if self.tell is not None:
             self.tell(stage, self.into[stage])
-
-
-def _held(value: Any) -> Any:
-    """A value every worker may need, as a task result rather than scattered data: Dask keeps
-    one copy of scattered data (it drops extra replicas), and a worker lost with it would
-    end the run; a task's result is computed again."""
-    return value
 
 
 def _typo_task(items: _ShardItems) -> Any:

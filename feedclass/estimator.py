@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ClassifierMixin", "Estimator", "MetadataRequests", "TransformerMixin"]
+__all__ = ["ClassifierMixin", "Estimator", "MetadataRequests", "TextInputMixin", "TransformerMixin"]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -355,6 +355,31 @@ class ClassifierMixin:
 
         pred = self.predict(X)  # type: ignore[attr-defined]
         return float(accuracy_score(y, pred, sample_weight=sample_weight))
+
+
+class TextInputMixin:
+    """Declares string input, so scikit-learn's checks and tools do not feed the estimator numbers.
+
+    Put it first among the bases.
+
+    Examples
+    --------
+    >>> class Words(TextInputMixin, Estimator):
+    ...     pass
+    >>> Words()._more_tags()["X_types"]
+    ['string']
+    """
+
+    def __sklearn_tags__(self) -> Any:
+        """String input, not a 2-D array."""
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    def _more_tags(self) -> dict[str, Any]:
+        """The same declaration for scikit-learn < 1.6."""
+        return {**super()._more_tags(), "X_types": ["string"]}  # type: ignore[misc]
 
 
 class TransformerMixin:

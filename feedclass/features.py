@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from feedclass import errors
 from feedclass.errors import DataError
-from feedclass.estimator import Estimator, TransformerMixin
+from feedclass.estimator import Estimator, TextInputMixin, TransformerMixin
 from feedclass.hashing import FNV_OFFSET, FNV_PRIME
 from feedclass.inputs import check_texts
 from feedclass.ngrams import WORD_SEED_INT, n_threads, pack_rows, run_batch
@@ -95,7 +95,7 @@ def _check_range(name: str, value: Any) -> tuple[int, int]:
     return lo, hi
 
 
-class HashingFeatures(TransformerMixin, Estimator):
+class HashingFeatures(TextInputMixin, TransformerMixin, Estimator):
     """TF-IDF of hashed char_wb and word n-grams, computed by one numba kernel per batch.
 
     Parameters
@@ -342,14 +342,3 @@ class HashingFeatures(TransformerMixin, Estimator):
                     seen.add(item)
                     out.append(item)
         return out
-
-    def __sklearn_tags__(self) -> Any:
-        """Declare string input so sklearn's checks and tools don't feed it numbers."""
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
-
-    def _more_tags(self) -> dict[str, Any]:
-        """The same declaration for scikit-learn < 1.6."""
-        return {**super()._more_tags(), "X_types": ["string"]}

@@ -20,7 +20,7 @@ from feedclass.calibration import (
 )
 from feedclass.crossfit import row_groups, row_mask
 from feedclass.errors import DataError
-from feedclass.estimator import ClassifierMixin, Estimator
+from feedclass.estimator import ClassifierMixin, Estimator, TextInputMixin
 from feedclass.features import HashingFeatures
 from feedclass.language import russian_mask
 from feedclass.linear import fit_one_vs_rest, loss_curvature, used_columns
@@ -43,7 +43,9 @@ from feedclass.vectors import augment, extend_idf, fold
 VECTOR_SCOPES = ("russian", "all")
 
 
-class TopicModel(Prediction, Calibration, WarmStart, Persistence, ClassifierMixin, Estimator):
+class TopicModel(
+    TextInputMixin, Prediction, Calibration, WarmStart, Persistence, ClassifierMixin, Estimator
+):
     """Headline topic classifier with calibrated probabilities.
 
     Parameters
@@ -411,14 +413,3 @@ class TopicModel(Prediction, Calibration, WarmStart, Persistence, ClassifierMixi
         self._w = np.ascontiguousarray(coef.T.astype(np.float16).astype(np.float32))
         self.coef_ = self._w.T
         self.intercept_ = np.asarray(intercept, dtype=np.float32)
-
-    def __sklearn_tags__(self) -> Any:
-        """Declare string input, so scikit-learn's checks and tools don't feed it numbers."""
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
-
-    def _more_tags(self) -> dict[str, Any]:
-        """The same declaration for scikit-learn < 1.6."""
-        return {**super()._more_tags(), "X_types": ["string"]}

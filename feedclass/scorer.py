@@ -34,6 +34,7 @@ __all__ = [
     "TopicScorer",
     "default_model_path",
     "load_scorer",
+    "model_file",
     "read_topic_file",
     "russian_weights",
     "topic_texts",
@@ -299,16 +300,35 @@ def default_model_path() -> Path:
     return shipped_file(DEFAULT_MODEL_NAME)
 
 
+def model_file(path: str | Path | None = None) -> str | Path:
+    """``path``, or the shipped default model's when it is None (checked to be installed).
+
+    Raises
+    ------
+    ModelFileError
+        When ``path`` is None and no default model is installed.
+
+    Examples
+    --------
+    >>> model_file("my.fcm")
+    'my.fcm'
+    >>> model_file().name
+    'feedclass-default.fcm'
+    """
+    if path is not None:
+        return path
+    default = default_model_path()
+    if not default.exists():
+        raise ModelFileError(
+            "the default model is not installed; pass --model (or a path) to a model "
+            "trained with `feedclass train`"
+        )
+    return default
+
+
 def load_scorer(path: str | Path | None = None, *, n_jobs: int | None = None) -> TopicScorer:
     """A :class:`TopicScorer` of a model file (the shipped default model when ``path`` is None).
 
     Raises :class:`~feedclass.errors.ModelFileError` as ``load_model`` does.
     """
-    if path is None:
-        path = default_model_path()
-        if not path.exists():
-            raise ModelFileError(
-                "the default model is not installed; pass --model (or a path) to a model "
-                "trained with `feedclass train`"
-            )
-    return TopicScorer(read_topic_file(path), n_jobs=n_jobs)
+    return TopicScorer(read_topic_file(model_file(path)), n_jobs=n_jobs)

@@ -17,6 +17,45 @@ EXAMPLES = ROOT / "examples"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+# scikit-learn's generic estimator checks that apply to an estimator of text: with the
+# ``string`` input tag it skips the numeric ones (fit on floats, NaN handling, n_features_in_).
+TEXT_API_CHECKS = [
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_valid_tag_types",
+    "check_estimator_tags_renamed",
+    "check_mixin_order",
+    "check_do_not_raise_errors_in_init_or_set_params",
+]
+
+
+def heavy_modules_after(code: str) -> list[str]:
+    """The scikit-learn and pandas modules a fresh Python process holds after running ``code``."""
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "\nimport json, sys\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'pandas')]\n"
+        "print(json.dumps(sorted(heavy)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code + probe],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def example_training() -> tuple[list[str], list[str]]:
     import csv
 

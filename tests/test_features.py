@@ -17,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from feedclass.errors import DataError
 from feedclass.features import HashingFeatures, _char_wb_ngrams, _word_ngrams
 from feedclass.normalize import normalize_many
+from tests.conftest import TEXT_API_CHECKS
 
 HEADLINES = [
     "Курс тенге укрепился к доллару на бирже",
@@ -318,24 +319,7 @@ def test_one_compiled_specialisation_for_all_paths() -> None:
     assert len(hash_batch.signatures) == 1
 
 
-# scikit-learn's generic checks feed numeric arrays; with the ``string`` input tag it skips
-# those (fit/transform on floats, NaN handling, positive-only, n_features_in_ ...). These
-# are the API checks that apply to a text transformer.
-_API_CHECKS = [
-    "check_no_attributes_set_in_init",
-    "check_parameters_default_constructible",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_estimator_cloneable",
-    "check_estimator_repr",
-    "check_valid_tag_types",
-    "check_estimator_tags_renamed",
-    "check_mixin_order",
-    "check_do_not_raise_errors_in_init_or_set_params",
-]
-
-
-@pytest.mark.parametrize("check", _API_CHECKS)
+@pytest.mark.parametrize("check", TEXT_API_CHECKS)
 def test_sklearn_api_checks(check: str) -> None:
     import sklearn.utils.estimator_checks as ec
 

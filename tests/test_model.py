@@ -79,9 +79,9 @@ def test_calibration_sets_temperature() -> None:
 
 
 def test_missing_default_model_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import feedclass.model.loading as fm
+    import feedclass.scorer as fs
 
-    monkeypatch.setattr(fm, "default_model_path", lambda: tmp_path / "absent.fcm")
+    monkeypatch.setattr(fs, "default_model_path", lambda: tmp_path / "absent.fcm")
     with pytest.raises(ModelFileError, match="default model is not installed"):
         load_model()
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from feedclass.errors import ModelFileError
 from feedclass.model.topic_model import TopicModel
-from feedclass.scorer import (
-    default_model_path,
-)
+from feedclass.scorer import model_file
 
 
 def load_model(path: str | Path | None = None, *, n_jobs: int | None = None) -> TopicModel:
@@ -17,14 +14,7 @@ def load_model(path: str | Path | None = None, *, n_jobs: int | None = None) -> 
 
     ``n_jobs`` threads featurise large batches (None: every core; same results either way).
     """
-    if path is None:
-        path = default_model_path()
-        if not path.exists():
-            raise ModelFileError(
-                "the default model is not installed; pass --model (or a path) to a model "
-                "trained with `feedclass train`"
-            )
-    model = TopicModel.load(path)
+    model = TopicModel.load(model_file(path))
     model.n_jobs = n_jobs
     model.features_.n_jobs = n_jobs
     return model

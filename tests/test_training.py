@@ -361,7 +361,14 @@ def test_reread_estimate_counts_each_control_headline_for_its_whole_pool() -> No
 
 
 @pytest.mark.parametrize(
-    "name", ["training.reread", "training.relabel", "training.stories", "training.build"]
+    "name",
+    [
+        "training.reread",
+        "training.relabel",
+        "training.stories",
+        "training.build",
+        "training.selftrain",
+    ],
 )
 def test_audit_docstring_examples_run(name: str) -> None:
     import doctest

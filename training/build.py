@@ -35,7 +35,7 @@ from feedclass.train import data_hash
 from feedclass.vectors import WordVectors
 from training import card, reread, sources, stories
 from training.checks import check_titles, evaluate_checks, is_heldout_post, near_check_items
-from training.selftrain import SelfTrained, channel_groups, unlabelled_pool
+from training.selftrain import SelfTrained, recipe_estimator
 from training.tg_news import load_tg_posts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,12 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = [r["group"] for r in corpus]
     print(f"{len(corpus)} items after deduplication ({time.time() - t0:.1f}s)", file=sys.stderr)
     by_part = Counter((r["part"], r["label"]) for r in corpus)
-    pool = unlabelled_pool(args.data, corpus) if self_training else []
-    estimator: Any = (
-        SelfTrained(params, pool, channel_of=channel_groups(corpus), **self_training)
-        if self_training
-        else TopicModel(**params)
-    )
+    estimator = recipe_estimator(params, corpus, args.data, self_training)
 
     metrics: dict[str, Any] = {}
     if not args.no_cv:
@@ -312,8 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     t2 = time.time()
     fitted = estimator.fit(texts, labels, groups=groups)
     fit_seconds = time.time() - t2
-    model: TopicModel = fitted.model_ if self_training else fitted
-    if self_training:
+    self_trained = isinstance(fitted, SelfTrained)
+    model: TopicModel = fitted.model_ if self_trained else fitted
+    if self_trained and self_training:
         metrics["self_training"] = {
             "cut": self_training["self_train_cut"],
             "weight": self_training["self_train_weight"],

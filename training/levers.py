@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 
-from feedclass import TopicModel
 from feedclass.evaluate import format_report, report
 from training.build import (
     MODEL_PARAMS,
@@ -52,9 +51,9 @@ from training.build import (
 from training.checks import evaluate_checks
 from training.selftrain import (
     LEVER_KEYS,
-    SelfTrained,
     channel_groups,
     fit_self_trained,
+    recipe_estimator,
     sender,
     unlabelled_pool,
 )
@@ -136,12 +135,7 @@ def cv_config(
     if params.get("vector_weight"):
         params["word_vectors"] = word_vectors()
     lever = {k: v for k, v in {**SELF_TRAINING, **overrides}.items() if k in LEVER_KEYS}
-    pool = unlabelled_pool(data_dir, corpus) if lever.get("self_train_cut") else []
-    estimator: Any = (
-        SelfTrained(params, pool, channel_of=channel_groups(corpus), **lever)
-        if pool
-        else TopicModel(**params)
-    )
+    estimator = recipe_estimator(params, corpus, data_dir, lever)
     t0 = time.time()
     cv = cross_validate_by_part(
         estimator,

@@ -138,21 +138,15 @@ def disagreement_set(
 
 def write_disagreements(data_dir: Path, out: Path, control: int, seed: int) -> int:
     """Run the recipe's grouped CV and write ``items.tsv`` and ``key.tsv`` under ``out``."""
-    from feedclass import TopicModel
     from feedclass.evaluate import cross_validate
     from training.build import MODEL_PARAMS, SELF_TRAINING
-    from training.selftrain import SelfTrained, unlabelled_pool
+    from training.selftrain import recipe_estimator
 
     corpus = load_corpus(data_dir)
     texts = [r["title"] for r in corpus]
     labels = [r["label"] for r in corpus]
     groups = [r["group"] for r in corpus]
-    params = dict(MODEL_PARAMS)
-    estimator = (
-        SelfTrained(params, unlabelled_pool(data_dir, corpus), **SELF_TRAINING)
-        if SELF_TRAINING
-        else TopicModel(**params)
-    )
+    estimator = recipe_estimator(dict(MODEL_PARAMS), corpus, data_dir, SELF_TRAINING)
     result = cross_validate(estimator, texts, labels, groups=groups, keep_predictions=True)
     predicted = [str(p) for p in result["predictions"]]
     audited = set(sources.load_labels(AUDIT_LABELS)) if AUDIT_LABELS.is_file() else set()

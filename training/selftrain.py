@@ -142,6 +142,23 @@ def fit_self_trained(
     return second, stats
 
 
+def recipe_estimator(
+    params: dict[str, Any], corpus: list[dict], data_dir: Path, self_training: dict[str, Any] | None
+) -> Any:
+    """The recipe's estimator over ``corpus``: :class:`SelfTrained` on the unlabelled pool when
+    ``self_training`` (its cut, weight and calibration split) is on, else a :class:`TopicModel`.
+
+    Examples
+    --------
+    >>> type(recipe_estimator({"n_features": 2**10}, [], Path("."), None)).__name__
+    'TopicModel'
+    """
+    pool = unlabelled_pool(data_dir, corpus) if (self_training or {}).get("self_train_cut") else []
+    if not pool:
+        return TopicModel(**params)
+    return SelfTrained(params, pool, channel_of=channel_groups(corpus), **(self_training or {}))
+
+
 def channel_groups(items: Sequence[dict]) -> dict[str, str]:
     """Text -> calibration group of each labelled Telegram post: its channel.
 

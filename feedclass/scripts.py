@@ -15,8 +15,8 @@ never by lists of words:
   have no Latin look-alike here, so they are never folded away; a Latin ``i`` in a Cyrillic
   word becomes the Kazakh ``і``, as typed on a keyboard without it.
 * **Kazakh Latin** headlines are written in Cyrillic: a headline (a stretch between
-  separators) with no Cyrillic letter, no combining mark, every Latin letter one of the 2021
-  alphabet's, at least one of its own letters (``ä ğ ñ ö ş ū ü ı``, which no English word
+  separators) with no Cyrillic letter, every Latin letter one of the 2021 alphabet's (combining
+  marks do not count), at least one of its own letters (``ä ğ ñ ö ş ū ü ı``, which no English word
   has), and at least a third of its words with one of them or a ``q`` (so an English headline
   that names Erdoğan or Müller stays English); ``i`` after a vowel is ``й``. A Turkish headline
   without c, w or x can still read as Kazakh, and loanwords come back as spelt
@@ -72,7 +72,8 @@ def _tables() -> tuple[np.ndarray, ...]:
             elif ch.isalpha():
                 if 0x400 <= cp < 0x530:
                     cls[cp] = _CYRILLIC
-                elif cp < 0x250 or 0x1E00 <= cp < 0x1F00:
+                elif unicodedata.name(ch, "").startswith("LATIN"):
+                    # by name, not block: "Ɓ" and its lower case "ɓ" live in two blocks
                     cls[cp] = _LATIN
                 else:
                     cls[cp] = _OTHER
@@ -189,7 +190,7 @@ def _fold_kernel(codes, cls, to_cyr, to_lat, kk, own, vowel, sep):  # pragma: no
         while e < n and out[e] != sep:
             c = out[e]
             k = cls[c] if c < 0x10000 else 0
-            if k == 3 or k == 4:
+            if k == 3:
                 ok = False
             elif k == 2:
                 if kk[c] == 0:
@@ -202,7 +203,10 @@ def _fold_kernel(codes, cls, to_cyr, to_lat, kk, own, vowel, sep):  # pragma: no
                 if not word_kk and (own[c] == 1 or c == 0x71 or c == 0x51):
                     word_kk = True
                     kk_words += 1
-            in_word = k == 2
+            # A combining mark neither blocks a headline nor splits a word: dedup reads the text
+            # without marks, and must decide as it did with them.
+            if k != 4:
+                in_word = k == 2
             e += 1
         if ok and has_own and 3 * kk_words >= words:
             for q in range(d, e):

@@ -692,6 +692,14 @@ def test_dedup_form_never_crashes_and_is_idempotent(text: str) -> None:
     assert dedup_form(once) == once
 
 
+@pytest.mark.parametrize("text", ["¨ü", "ü ´", "İü", "jañaİ mektep", "Ɓü", "ü Ɓ"])
+def test_dedup_form_decides_kazakh_latin_alike_on_a_second_pass(text: str) -> None:
+    # Found by the property above: a lone mark (NFKC of "¨"), "İ" (dedup reads it as "I") and
+    # a letter whose lower case lives in another Unicode block made the second pass differ.
+    once = dedup_form(text)
+    assert dedup_form(once) == once
+
+
 def test_meaning_feature_tells_a_synonym_from_an_unrelated_word() -> None:
     # one word differs: a synonym keeps the story, an unrelated noun is another story
     from feedclass.dedup import Feature, featurize, pair_features

@@ -485,6 +485,11 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
     if joined.count("\n") != n - 1 or "\r" in joined:
         texts = [t.replace("\n", " ").replace("\r", " ") for t in texts]
         joined = "\n".join(texts)
+    # Dedup reads "İ" as "I" (its fold drops the dot): from the start, so that the script rules
+    # of clean_text see the letter the rest of dedup sees, on the first pass as on a second.
+    if "\u0130" in joined:
+        joined = joined.replace("\u0130", "I")
+        texts = joined.split("\n")
     # Forms, markup, pictographs and look-alike letters first, so that «⚡️СРОЧНО:» and
     # «&laquo;» are a mark and a quote to what follows; letter case stays for the marks.
     cleaned = clean_text(joined, "\n")

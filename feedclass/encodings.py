@@ -30,6 +30,8 @@ __all__ = [
     "guess_8bit",
     "line_of",
     "nul_error",
+    "surrogate_at",
+    "surrogate_error",
     "warn_if_weak",
 ]
 
@@ -267,6 +269,40 @@ class MixedGuard(io.RawIOBase):
         else:
             self._tail = data
         return n
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_at(text: str) -> int:
+    r"""Where the first lone UTF-16 surrogate (U+D800..U+DFFF) in ``text`` is, or -1.
+
+    JSON may write one as an escape (``"\ud800"``) and Python then holds it in a str, but it
+    is no character: no UTF-8 file can hold it, so writing the row out would fail. A valid
+    pair (``"\ud83d\ude00"``) is read as one character and is never found here.
+
+    Examples
+    --------
+    >>> surrogate_at("Пожар \ud800 в Алматы"), surrogate_at("Пожар \U0001f525")
+    (6, -1)
+    """
+    found = _SURROGATE.search(text)
+    return -1 if found is None else found.start()
+
+
+def surrogate_error(where: str, text: str, pos: int) -> DataError:
+    r"""The one message for a lone surrogate at ``pos`` of ``text``, for ``where`` (file and
+    line, or a field).
+
+    Examples
+    --------
+    >>> print(surrogate_error("feed.jsonl, line 3", "a\udc00", 1))  # doctest: +ELLIPSIS
+    feed.jsonl, line 3: a lone UTF-16 surrogate (\udc00) at character 2: not a character...
+    """
+    return DataError(
+        f"{where}: a lone UTF-16 surrogate (\\u{ord(text[pos]):04x}) at character {pos + 1}: "
+        "not a character (a broken \\uXXXX escape?); fix or remove it"
+    )
 
 
 def decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:

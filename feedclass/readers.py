@@ -16,6 +16,7 @@ import csv
 import io
 import itertools
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from feedclass.encodings import (
     detect_encoding,
     line_of,
     nul_error,
+    surrogate_at,
+    surrogate_error,
     warn_if_weak,
 )
 from feedclass.errors import DataError, InputFileError
@@ -462,7 +465,29 @@ def _json_object(name: str, lineno: int, line: str) -> dict:
             f"{name}, line {lineno}: expected a JSON object per line; "
             f"got {type(obj).__name__} instead"
         )
+    if _SURROGATE_ESCAPE.search(line) is not None:
+        _refuse_surrogates(f"{name}, line {lineno}", obj)
     return obj
+
+
+# Only a \uD800..\uDFFF escape puts a surrogate into a decoded str (the text stream decodes
+# strictly), so the values are walked only for lines that hold one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_surrogates(where: str, value: Any) -> None:
+    """DataError for the first lone surrogate in a JSON value's strings (keys too)."""
+    if isinstance(value, str):
+        pos = surrogate_at(value)
+        if pos >= 0:
+            raise surrogate_error(where, value, pos)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_surrogates(where, k)
+            _refuse_surrogates(where, v)
+    elif isinstance(value, list):
+        for v in value:
+            _refuse_surrogates(where, v)
 
 
 def read_labelled(

@@ -275,3 +275,24 @@ def test_openapi_docs_list_the_versioned_api(client):
         "/v1/not-same",
     ):
         assert p in paths
+
+
+def test_lone_surrogates_are_422_naming_the_field(client):
+    # JSON lets a client send "\ud800"; it is no character and crashed the model (a 500)
+    bad = b'{"headlines": ["\\u041f\\u043e\\u0436\\u0430\\u0440", "x \\ud800"]}'
+    r = client.post("/v1/classify", content=bad, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "headlines[1]" in r.json()["error"], r.text
+    assert "surrogate" in r.json()["error"]
+    r = client.post(
+        "/v1/items",
+        content=b'{"id": "s1", "title": "\\udc00 Pozhar"}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 422 and "title" in r.json()["error"], r.text
+    jsonl = b'{"id": "s2", "title": "ok"}\n{"id": "s3", "title": "\\ud800"}\n'
+    r = client.post("/v1/import", files={"file": ("f.jsonl", jsonl)})
+    assert r.status_code == 422 and "line 2" in r.json()["error"], r.text
+    assert client.get("/v1/health").json()["items"] == 0
+    ok = '{"headlines": ["Пожар \\ud83d\\udd25"]}'.encode()
+    r = client.post("/v1/classify", content=ok, headers={"content-type": "application/json"})
+    assert r.status_code == 200 and r.json()["results"][0]["topic"]

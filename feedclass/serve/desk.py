@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from feedclass.encodings import surrogate_at, surrogate_error
 from feedclass.errors import DataError, FeedclassError
 from feedclass.serve.index import StoryIndex
 from feedclass.serve.settings import Settings
@@ -88,6 +89,9 @@ def _text(value: Any, what: str, limit: int, required: bool = False) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise DataError(f"{what} must be a string; got {type(value).__name__} instead")
+    bad = surrogate_at(value)
+    if bad >= 0:
+        raise surrogate_error(what, value, bad)
     value = value.strip()
     if required and not value:
         raise DataError(f"{what} must not be empty")
@@ -204,6 +208,10 @@ class Desk:
         from feedclass.model import check_texts
 
         texts = check_texts(texts, "headlines")
+        for i, text in enumerate(texts):
+            bad = surrogate_at(text)
+            if bad >= 0:
+                raise surrogate_error(f"headlines[{i}]", text, bad)
         out: list[dict[str, Any]] = [{"topic": "", "confidence": 0.0} for _ in texts]
         idx = [i for i, t in enumerate(texts) if t.strip()]
         if not idx:

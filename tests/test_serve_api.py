@@ -296,3 +296,34 @@ def test_lone_surrogates_are_422_naming_the_field(client):
     ok = '{"headlines": ["Пожар \\ud83d\\udd25"]}'.encode()
     r = client.post("/v1/classify", content=ok, headers={"content-type": "application/json"})
     assert r.status_code == 200 and r.json()["results"][0]["topic"]
+
+
+def test_desk_page_pages_through_stories_past_the_first_200(make_server, tmp_path):
+    # the page showed the newest 200 stories and nothing said the rest existed
+    from feedclass.serve.routes.web import PAGE_STORIES
+
+    live = make_server(f"sqlite:///{tmp_path / 'p.db'}")
+    n = PAGE_STORIES + 5
+    items = [{"id": i, "title": f"Аким открыл школу номер {i}", "source": "s"} for i in range(n)]
+    with httpx.Client(base_url=live.url, timeout=60) as c:
+        post_items(c, items)
+        assert len(c.get("/v1/stories", params={"limit": 1000}).json()["stories"]) == n
+        html = {"accept": "text/html"}
+        first = c.get("/", params={"q": "школу"}, headers=html).text
+        assert first.count('<article class="story"') == PAGE_STORIES
+        assert 'rel="next"' in first and 'rel="prev"' not in first
+        assert "q=%D1%88%D0%BA%D0%BE%D0%BB%D1%83&amp;period=day&amp;page=2" in first  # filters kept
+        second = c.get("/", params={"q": "школу", "page": 2}, headers=html).text
+        assert second.count('<article class="story"') == 5
+        assert 'rel="prev"' in second and 'rel="next"' not in second
+        assert f"{PAGE_STORIES + 1}–{n}" in second
+        shown = {t for p in (first, second) for t in items_in(p)}
+        assert shown == {it["title"] for it in items}  # every story on one page or the other
+        one = c.get("/", params={"q": "номер 7"}, headers=html).text
+        assert 'class="pages"' not in one
+
+
+def items_in(page: str) -> list[str]:
+    import re
+
+    return re.findall(r"Аким открыл школу номер \d+", page)

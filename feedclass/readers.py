@@ -143,7 +143,9 @@ def format_for_path(path: str | Path | None) -> str | None:
 
 def _open_binary(source: str | Path | IO[bytes]) -> tuple[str, IO[bytes]]:
     if not isinstance(source, (str, Path)):
-        return getattr(source, "name", "<stream>"), source
+        # an upload's spooled file has name None, and a plain file's fd name is an int
+        name = getattr(source, "name", None)
+        return (name if isinstance(name, str) and name else "<stream>"), source
     if str(source) == "-":
         return "<stdin>", sys.stdin.buffer
     path = Path(source)
@@ -251,6 +253,7 @@ def open_table(
     chunk_rows: int = CHUNK_ROWS,
     rss_summary: bool = False,
     encoding: str | None = None,
+    name: str | None = None,
 ) -> Table:
     """Open a feed or a labelled file for streaming.
 
@@ -261,11 +264,14 @@ def open_table(
     rss_summary : for RSS/Atom, put the item's description/summary after its title in ``text``.
     encoding : the file's encoding; by default UTF-8 (BOM or not), UTF-16 with a BOM, else
         cp1251 or cp1252 on the evidence of the text, with a warning when it is weak.
+    name : how messages name the source (an upload's file name); by default its path, or the
+        stream's own name.
     """
     if fmt is not None and fmt not in FORMATS:
         raise DataError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r} instead")
     forced = check_encoding(encoding) if encoding is not None else None
-    name, raw = _open_binary(source)
+    own_name, raw = _open_binary(source)
+    name = name or own_name
     head = raw.read(SNIFF_BYTES)
     if forced is not None:
         encoding = forced

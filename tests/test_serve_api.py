@@ -327,3 +327,12 @@ def items_in(page: str) -> list[str]:
     import re
 
     return re.findall(r"Аким открыл школу номер \d+", page)
+
+
+def test_bad_json_and_bad_uploads_say_what_and_where(client):
+    # these read "item 1: JSON decode error" and "None, line 1: a NUL byte ..." before
+    r = client.post("/v1/items", content=b"{bad json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["error"].startswith("the request body is not valid JSON at character 2:")
+    r = client.post("/v1/import", files={"file": ("agency.csv", b"id,title\n1,ok\n2,a\x00b\n")})
+    assert r.status_code == 422 and r.json()["error"].startswith("agency.csv, line 3: a NUL")

@@ -428,7 +428,7 @@ class Desk:
         )
 
         fmt = fmt or format_for_path(name)
-        table = open_table(path, fmt)
+        table = open_table(path, fmt, name=name)
         summary = ImportSummary()
         columns: list[str] | None = None if table.is_dict else list(table.columns)
         pos: dict[str, int] = {}

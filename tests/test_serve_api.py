@@ -336,3 +336,17 @@ def test_bad_json_and_bad_uploads_say_what_and_where(client):
     assert r.json()["error"].startswith("the request body is not valid JSON at character 2:")
     r = client.post("/v1/import", files={"file": ("agency.csv", b"id,title\n1,ok\n2,a\x00b\n")})
     assert r.status_code == 422 and r.json()["error"].startswith("agency.csv, line 3: a NUL")
+
+
+@pytest.mark.parametrize("published", [b"NaN", b"Infinity", b"-Infinity", b"1e300", b"true"])
+def test_published_that_is_no_time_is_refused(client, published):
+    # these were stored: Infinity came back in /v1/stories as JSON no strict parser reads
+    # (JavaScript's JSON.parse included), and true as 1970-01-01
+    body = b'{"id": "t1", "title": "Pozhar", "published": ' + published + b"}"
+    r = client.post("/v1/items", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "published" in r.json()["error"], r.text
+    r = client.get("/v1/stories", params={"since": "inf"})
+    assert r.status_code == 422 and "since" in r.json()["error"]
+    r = client.post("/v1/items", json={"id": "t2", "title": "Pozhar", "published": 1767225600})
+    assert r.status_code == 201
+    json.loads(client.get("/v1/stories").text, parse_constant=lambda c: pytest.fail(c))

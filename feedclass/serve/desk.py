@@ -110,9 +110,16 @@ def parse_time(value: Any, what: str) -> float | None:
     """
     if value is None or value == "":
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    from feedclass.columns import check_seconds
     from feedclass.publish import parse_time as parse_feed_time
+
+    if isinstance(value, bool):
+        raise DataError(f"{what} must be ISO 8601, RFC 822 or Unix seconds; got {value!r} instead")
+    if isinstance(value, (int, float)):
+        try:
+            return check_seconds(float(value), value)
+        except (ValueError, OverflowError) as e:
+            raise DataError(f"{what}: {e}") from None
 
     try:
         return parse_feed_time(str(value))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from feedclass.serve.auth import Principal
 from feedclass.serve.deps import get_desk, require, who_name
@@ -34,7 +34,10 @@ class ItemIn(BaseModel):
     title: str
     summary: str | None = None
     source: str | None = Field(None, description="CMS or agency name; default 'api'.")
-    published: str | float | None = Field(None, description="ISO 8601, RFC 822 or Unix seconds.")
+    # strict numbers: lax pydantic reads true as 1.0 (a time in 1970)
+    published: str | StrictInt | StrictFloat | None = Field(
+        None, description="ISO 8601, RFC 822 or Unix seconds."
+    )
     url: str | None = None
 
 

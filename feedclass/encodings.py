@@ -305,8 +305,11 @@ def surrogate_error(where: str, text: str, pos: int) -> DataError:
     )
 
 
-def decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:
-    """The error for bytes that do not decode, naming the row they are on.
+def decode_error(
+    name: str, row: int, exc: UnicodeDecodeError, encoding: str | None = None
+) -> DataError:
+    """The error for bytes that do not decode, naming the row they are on and the encoding
+    they were read in (``encoding``; Python names every 8-bit codec's error "charmap").
 
     ``row`` is the one being read; the bad bytes may lie some lines further on.
 
@@ -322,7 +325,7 @@ def decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:
     ...     print(decode_error("feed.csv", 2, exc))
     feed.csv, row 3: bytes that are not valid utf-8 text; save the file as UTF-8
     """
-    encoding = "cp1251" if exc.encoding == "charmap" else exc.encoding
+    encoding = encoding or ("cp1251" if exc.encoding == "charmap" else exc.encoding)
     if isinstance(exc.object, (bytes, bytearray)):
         row += exc.object.count(b"\n", 0, exc.start)
     return DataError(

@@ -332,13 +332,13 @@ def open_table(
     except csv.Error as exc:
         raise DataError(f"{name}, row 1: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise decode_error(name, 1, exc) from None
+        raise decode_error(name, 1, exc, encoding) from None
     if eof.reached:
         raise _unterminated(name, 1, header)
     header = [h.strip() for h in header]
     if not any(header):
         raise DataError(f"{name}: the header row is empty")
-    chunks = _csv_chunks(name, reader, eof, len(header), chunk_rows)
+    chunks = _csv_chunks(name, reader, eof, len(header), chunk_rows, encoding=encoding)
     return Table(name, fmt, header, encoding, chunks, delimiter)
 
 
@@ -389,7 +389,13 @@ def _first_record_end(head: bytes, delimiter: str) -> int:
 
 
 def _csv_chunks(
-    name: str, reader: Any, eof: _EndOfInput, width: int, chunk_rows: int, first_line: int = 1
+    name: str,
+    reader: Any,
+    eof: _EndOfInput,
+    width: int,
+    chunk_rows: int,
+    first_line: int = 1,
+    encoding: str | None = None,
 ) -> Iterator[list[list[str]]]:
     chunk: list[list[str]] = []
     line = first_line
@@ -412,7 +418,7 @@ def _csv_chunks(
     except csv.Error as exc:
         raise DataError(f"{name}, row {line}: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise decode_error(name, line + 1, exc) from None
+        raise decode_error(name, line + 1, exc, encoding) from None
     if chunk:
         yield chunk
 
@@ -428,7 +434,7 @@ def _line_chunks(name: str, stream: io.TextIOWrapper, chunk_rows: int) -> Iterat
                 yield chunk
                 chunk = []
     except UnicodeDecodeError as exc:
-        raise decode_error(name, lineno + 1, exc) from None
+        raise decode_error(name, lineno + 1, exc, stream.encoding) from None
     if chunk:
         yield chunk
 
@@ -446,7 +452,7 @@ def _jsonl_chunks(name: str, stream: io.TextIOWrapper, chunk_rows: int) -> Itera
                 yield chunk
                 chunk = []
     except UnicodeDecodeError as exc:
-        raise decode_error(name, lineno + 1, exc) from None
+        raise decode_error(name, lineno + 1, exc, stream.encoding) from None
     if chunk:
         yield chunk
 

@@ -227,3 +227,25 @@ def test_jsonl_lone_surrogate_is_one_line_error_naming_the_line(
     code, _, err = run(args, capsys)
     assert code == 0, err
     assert "\U0001f525" in out_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "rss"])
+def test_repeated_column_names_never_lose_a_column(
+    ext: str, tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    # a CSV with two 'id' columns written as JSONL or RSS kept only the second: the first
+    # column's values were gone without a word
+    src = tmp_path / "feed.csv"
+    src.write_text("id,title,id\nA1,Пожар на складе в Алматы,B1\n", encoding="utf-8")
+    out = tmp_path / f"out.{ext}"
+    code, _, err = run(["classify", str(src), "-o", str(out), "-m", str(tiny_model_path)], capsys)
+    assert code == 2 and "more than one column named 'id'" in err and err.count("\n") == 1
+    assert not out.exists()
+    out = tmp_path / "out.csv"
+    code, _, err = run(["classify", str(src), "-o", str(out), "-m", str(tiny_model_path)], capsys)
+    assert code == 0, err
+    assert (
+        out.read_text(encoding="utf-8")
+        .splitlines()[1]
+        .startswith("A1,Пожар на складе в Алматы,B1,")
+    )

@@ -350,3 +350,22 @@ def test_published_that_is_no_time_is_refused(client, published):
     r = client.post("/v1/items", json={"id": "t2", "title": "Pozhar", "published": 1767225600})
     assert r.status_code == 201
     json.loads(client.get("/v1/stories").text, parse_constant=lambda c: pytest.fail(c))
+
+
+def test_keys_past_the_database_integer_are_422_not_500(client):
+    # 99999999999999999999 reached the database driver: "Python int too large to convert to
+    # SQLite INTEGER" (PostgreSQL: out of range for integer), a 500
+    big = 99999999999999999999
+    for r in (
+        client.get(f"/v1/items/{big}"),
+        client.put(f"/v1/items/{big}/topic", json={"topic": "sport"}),
+        client.post(f"/v1/items/{big}/split"),
+        client.post(f"/v1/items/{2**31}/accept"),
+        client.post("/v1/stories/merge", json={"story_id": big, "other": 1}),
+        client.post("/v1/not-same", json={"item_a": 1, "item_b": big}),
+        client.get("/v1/stories", params={"offset": big}),
+        client.delete(f"/v1/admin/tokens/{big}"),
+    ):
+        assert r.status_code == 422, (r.request.url, r.text)
+        assert "less than or equal to 2147483647" in r.json()["error"]
+    assert client.get("/v1/items/2147483647").status_code == 404

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from feedclass.serve.auth import Principal
-from feedclass.serve.deps import get_desk, require, who_name
+from feedclass.serve.deps import Key, get_desk, require, who_name
 from feedclass.serve.desk import Desk, item_json
 
 router = APIRouter(prefix="/v1", tags=["items"])
@@ -68,7 +68,7 @@ def ingest(
 
 @router.get("/items/{key}", summary="One stored item")
 def get_item(
-    key: int,
+    key: Key,
     desk: Annotated[Desk, Depends(get_desk)],
     _: Annotated[Principal, Depends(require("reader"))],
 ) -> Response:

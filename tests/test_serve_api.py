@@ -369,3 +369,13 @@ def test_keys_past_the_database_integer_are_422_not_500(client):
         assert r.status_code == 422, (r.request.url, r.text)
         assert "less than or equal to 2147483647" in r.json()["error"]
     assert client.get("/v1/items/2147483647").status_code == 404
+
+
+def test_language_switch_keeps_the_filters(client):
+    # the switch was href="?lang=en": it dropped the search, the filters and the page
+    page = client.get(
+        "/", params={"q": "пожар", "period": "all", "page": 1}, headers={"accept": "text/html"}
+    ).text
+    assert 'href="?q=%D0%BF%D0%BE%D0%B6%D0%B0%D1%80&amp;period=all&amp;page=1&amp;lang=en"' in page
+    page = client.get("/", params={"lang": "en"}, headers={"accept": "text/html"}).text
+    assert 'href="?lang=ru" class="lang"' in page

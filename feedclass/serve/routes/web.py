@@ -189,10 +189,13 @@ def _render(request: Request, desk: Desk, name: str, ctx: dict[str, Any]) -> Res
     lang = _lang(request)
     topics, sources = desk.facets()
     names = TOPIC_NAMES[lang]
+    other_lang = "en" if lang == "ru" else "ru"
     context = {
         "t": STRINGS[lang],
         "lang": lang,
-        "other_lang": "en" if lang == "ru" else "ru",
+        "other_lang": other_lang,
+        # the switch keeps the page's filters and page number
+        "lang_query": urlencode({**request.query_params, "lang": other_lang}),
         "who": who,
         "csrf": who.csrf,
         "topics": topics,

@@ -123,3 +123,12 @@ def test_upgrade_to_4_makes_old_items_searchable(db_url, tiny_model):
     assert desk.storage.version() == SCHEMA_VERSION
     assert [s["title"] for s in desk.stories(q="алматы")] == ["Пожар на складе в Алматы"]
     desk.storage.close()
+
+
+def test_sqlite_path_that_cannot_be_a_database_names_it(tmp_path):
+    # SQLite only said "unable to open database file", naming neither the file nor why
+    with pytest.raises(StorageError, match=r"no[/\\]desk\.db: folder .*no does not exist"):
+        Storage(f"sqlite:///{tmp_path / 'no' / 'desk.db'}")
+    with pytest.raises(StorageError, match="is a folder; --db takes a database file"):
+        Storage(f"sqlite:///{tmp_path}")
+    assert not (tmp_path / "no").exists()

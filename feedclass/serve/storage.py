@@ -195,6 +195,7 @@ class Storage:
                 kwargs["poolclass"] = sa.pool.StaticPool
             else:  # as many connections as the server's worker threads, so none waits
                 kwargs.update(pool_size=20, max_overflow=40)
+                _check_sqlite_path(url)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         try:
@@ -570,6 +571,20 @@ def _read_version(conn: Connection) -> int:
     if v is not None and not isinstance(v, int):
         raise DataError(f"schema version must be an integer; got {v!r}")
     return int(v or 0)
+
+
+def _check_sqlite_path(url: str) -> None:
+    """StorageError naming the file when SQLite could only say "unable to open database file"."""
+    from pathlib import Path
+
+    name = sa.engine.make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.is_dir():
+        raise StorageError(f"{path}: is a folder; --db takes a database file (e.g. {path}/desk.db)")
+    if not path.parent.is_dir():
+        raise StorageError(f"{path}: folder {path.parent} does not exist; create it first")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

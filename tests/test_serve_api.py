@@ -379,3 +379,4 @@ def test_language_switch_keeps_the_filters(client):
     assert 'href="?q=%D0%BF%D0%BE%D0%B6%D0%B0%D1%80&amp;period=all&amp;page=1&amp;lang=en"' in page
     page = client.get("/", params={"lang": "en"}, headers={"accept": "text/html"}).text
     assert 'href="?lang=ru" class="lang"' in page
+    assert '<select name="period" aria-label="Period">' in page  # every filter is named

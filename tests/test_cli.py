@@ -249,3 +249,10 @@ def test_repeated_column_names_never_lose_a_column(
         .splitlines()[1]
         .startswith("A1,Пожар на складе в Алматы,B1,")
     )
+
+
+def test_one_row_is_counted_in_the_singular(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "one.txt"
+    src.write_text("Пожар на складе в Алматы\n", encoding="utf-8")
+    code, _, err = run(["classify", str(src), "-m", str(tiny_model_path)], capsys)
+    assert code == 0 and err == "feedclass: classified 1 row\n"  # was "1 rows"

@@ -273,7 +273,7 @@ def classify(
         encoding=encoding,
     )
     progress.done()
-    note = f"feedclass: classified {result.rows} rows"
+    note = f"feedclass: classified {_n(result.rows, 'row')}"
     extra = []
     if result.empty:
         extra.append(f"{result.empty} with empty text left without a topic")
@@ -314,7 +314,7 @@ def _classify_dask(
         explain=explain,
     )
     note = (
-        f"feedclass: classified {r.rows} rows in {_n(r.shards, 'shard')} on "
+        f"feedclass: classified {_n(r.rows, 'row')} in {_n(r.shards, 'shard')} on "
         f"{_n(r.workers, 'worker')} into {output}"
     )
     extra = []

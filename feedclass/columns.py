@@ -17,6 +17,7 @@ __all__ = [
     "HEADLINE_NAMES",
     "TEXT_NAMES",
     "cell_text",
+    "check_seconds",
     "check_single_column",
     "find_text_column",
     "jsonl_columns",
@@ -125,6 +126,33 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+#: Seconds since the epoch of 10000-01-01: a time past it (or before year 1) is no date.
+MAX_SECONDS = 253402300800.0
+
+
+def check_seconds(seconds: float, value: object = None) -> float:
+    """``seconds`` if it is a finite time between the years 1 and 9999, else ``ValueError``.
+
+    "nan", "inf" and 1e300 read as floats; kept, they sorted after every dated row, were
+    stored as a JSON ``Infinity`` no strict parser reads, or overflowed when written as dates.
+
+    Examples
+    --------
+    >>> check_seconds(1700000000.0)
+    1700000000.0
+    >>> check_seconds(float("inf"), "inf")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'inf' is not a time: Unix seconds must be finite and within the years 1-9999
+    """
+    if not -62135596800.0 <= seconds < MAX_SECONDS:  # False for NaN too
+        shown = value if value is not None else seconds
+        raise ValueError(
+            f"{shown!r} is not a time: Unix seconds must be finite and within the years 1-9999"
+        )
+    return seconds
+
+
 def parse_time(value: str) -> float:
     """Seconds since the epoch from ISO 8601, RFC 822 (RSS pubDate) or a plain number.
 
@@ -139,9 +167,11 @@ def parse_time(value: str) -> float:
     """
     value = value.strip()
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return check_seconds(seconds, value)
     try:
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

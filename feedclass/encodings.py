@@ -30,6 +30,8 @@ __all__ = [
     "guess_8bit",
     "line_of",
     "nul_error",
+    "surrogate_at",
+    "surrogate_error",
     "warn_if_weak",
 ]
 
@@ -269,8 +271,45 @@ class MixedGuard(io.RawIOBase):
         return n
 
 
-def decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:
-    """The error for bytes that do not decode, naming the row they are on.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_at(text: str) -> int:
+    r"""Where the first lone UTF-16 surrogate (U+D800..U+DFFF) in ``text`` is, or -1.
+
+    JSON may write one as an escape (``"\ud800"``) and Python then holds it in a str, but it
+    is no character: no UTF-8 file can hold it, so writing the row out would fail. A valid
+    pair (``"\ud83d\ude00"``) is read as one character and is never found here.
+
+    Examples
+    --------
+    >>> surrogate_at("Пожар \ud800 в Алматы"), surrogate_at("Пожар \U0001f525")
+    (6, -1)
+    """
+    found = _SURROGATE.search(text)
+    return -1 if found is None else found.start()
+
+
+def surrogate_error(where: str, text: str, pos: int) -> DataError:
+    r"""The one message for a lone surrogate at ``pos`` of ``text``, for ``where`` (file and
+    line, or a field).
+
+    Examples
+    --------
+    >>> print(surrogate_error("feed.jsonl, line 3", "a\udc00", 1))  # doctest: +ELLIPSIS
+    feed.jsonl, line 3: a lone UTF-16 surrogate (\udc00) at character 2: not a character...
+    """
+    return DataError(
+        f"{where}: a lone UTF-16 surrogate (\\u{ord(text[pos]):04x}) at character {pos + 1}: "
+        "not a character (a broken \\uXXXX escape?); fix or remove it"
+    )
+
+
+def decode_error(
+    name: str, row: int, exc: UnicodeDecodeError, encoding: str | None = None
+) -> DataError:
+    """The error for bytes that do not decode, naming the row they are on and the encoding
+    they were read in (``encoding``; Python names every 8-bit codec's error "charmap").
 
     ``row`` is the one being read; the bad bytes may lie some lines further on.
 
@@ -286,7 +325,7 @@ def decode_error(name: str, row: int, exc: UnicodeDecodeError) -> DataError:
     ...     print(decode_error("feed.csv", 2, exc))
     feed.csv, row 3: bytes that are not valid utf-8 text; save the file as UTF-8
     """
-    encoding = "cp1251" if exc.encoding == "charmap" else exc.encoding
+    encoding = encoding or ("cp1251" if exc.encoding == "charmap" else exc.encoding)
     if isinstance(exc.object, (bytes, bytearray)):
         row += exc.object.count(b"\n", 0, exc.start)
     return DataError(

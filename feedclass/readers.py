@@ -16,6 +16,7 @@ import csv
 import io
 import itertools
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from feedclass.encodings import (
     detect_encoding,
     line_of,
     nul_error,
+    surrogate_at,
+    surrogate_error,
     warn_if_weak,
 )
 from feedclass.errors import DataError, InputFileError
@@ -140,7 +143,9 @@ def format_for_path(path: str | Path | None) -> str | None:
 
 def _open_binary(source: str | Path | IO[bytes]) -> tuple[str, IO[bytes]]:
     if not isinstance(source, (str, Path)):
-        return getattr(source, "name", "<stream>"), source
+        # an upload's spooled file has name None, and a plain file's fd name is an int
+        name = getattr(source, "name", None)
+        return (name if isinstance(name, str) and name else "<stream>"), source
     if str(source) == "-":
         return "<stdin>", sys.stdin.buffer
     path = Path(source)
@@ -248,6 +253,7 @@ def open_table(
     chunk_rows: int = CHUNK_ROWS,
     rss_summary: bool = False,
     encoding: str | None = None,
+    name: str | None = None,
 ) -> Table:
     """Open a feed or a labelled file for streaming.
 
@@ -258,11 +264,14 @@ def open_table(
     rss_summary : for RSS/Atom, put the item's description/summary after its title in ``text``.
     encoding : the file's encoding; by default UTF-8 (BOM or not), UTF-16 with a BOM, else
         cp1251 or cp1252 on the evidence of the text, with a warning when it is weak.
+    name : how messages name the source (an upload's file name); by default its path, or the
+        stream's own name.
     """
     if fmt is not None and fmt not in FORMATS:
         raise DataError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r} instead")
     forced = check_encoding(encoding) if encoding is not None else None
-    name, raw = _open_binary(source)
+    own_name, raw = _open_binary(source)
+    name = name or own_name
     head = raw.read(SNIFF_BYTES)
     if forced is not None:
         encoding = forced
@@ -323,13 +332,13 @@ def open_table(
     except csv.Error as exc:
         raise DataError(f"{name}, row 1: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise decode_error(name, 1, exc) from None
+        raise decode_error(name, 1, exc, encoding) from None
     if eof.reached:
         raise _unterminated(name, 1, header)
     header = [h.strip() for h in header]
     if not any(header):
         raise DataError(f"{name}: the header row is empty")
-    chunks = _csv_chunks(name, reader, eof, len(header), chunk_rows)
+    chunks = _csv_chunks(name, reader, eof, len(header), chunk_rows, encoding=encoding)
     return Table(name, fmt, header, encoding, chunks, delimiter)
 
 
@@ -380,7 +389,13 @@ def _first_record_end(head: bytes, delimiter: str) -> int:
 
 
 def _csv_chunks(
-    name: str, reader: Any, eof: _EndOfInput, width: int, chunk_rows: int, first_line: int = 1
+    name: str,
+    reader: Any,
+    eof: _EndOfInput,
+    width: int,
+    chunk_rows: int,
+    first_line: int = 1,
+    encoding: str | None = None,
 ) -> Iterator[list[list[str]]]:
     chunk: list[list[str]] = []
     line = first_line
@@ -403,7 +418,7 @@ def _csv_chunks(
     except csv.Error as exc:
         raise DataError(f"{name}, row {line}: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise decode_error(name, line + 1, exc) from None
+        raise decode_error(name, line + 1, exc, encoding) from None
     if chunk:
         yield chunk
 
@@ -419,7 +434,7 @@ def _line_chunks(name: str, stream: io.TextIOWrapper, chunk_rows: int) -> Iterat
                 yield chunk
                 chunk = []
     except UnicodeDecodeError as exc:
-        raise decode_error(name, lineno + 1, exc) from None
+        raise decode_error(name, lineno + 1, exc, stream.encoding) from None
     if chunk:
         yield chunk
 
@@ -437,7 +452,7 @@ def _jsonl_chunks(name: str, stream: io.TextIOWrapper, chunk_rows: int) -> Itera
                 yield chunk
                 chunk = []
     except UnicodeDecodeError as exc:
-        raise decode_error(name, lineno + 1, exc) from None
+        raise decode_error(name, lineno + 1, exc, stream.encoding) from None
     if chunk:
         yield chunk
 
@@ -462,7 +477,29 @@ def _json_object(name: str, lineno: int, line: str) -> dict:
             f"{name}, line {lineno}: expected a JSON object per line; "
             f"got {type(obj).__name__} instead"
         )
+    if _SURROGATE_ESCAPE.search(line) is not None:
+        _refuse_surrogates(f"{name}, line {lineno}", obj)
     return obj
+
+
+# Only a \uD800..\uDFFF escape puts a surrogate into a decoded str (the text stream decodes
+# strictly), so the values are walked only for lines that hold one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_surrogates(where: str, value: Any) -> None:
+    """DataError for the first lone surrogate in a JSON value's strings (keys too)."""
+    if isinstance(value, str):
+        pos = surrogate_at(value)
+        if pos >= 0:
+            raise surrogate_error(where, value, pos)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_surrogates(where, k)
+            _refuse_surrogates(where, v)
+    elif isinstance(value, list):
+        for v in value:
+            _refuse_surrogates(where, v)
 
 
 def read_labelled(

@@ -92,6 +92,16 @@ class TableWriter:
             )
         self.fmt = fmt
         self.columns = list(columns)
+        if fmt in ("jsonl", "rss"):
+            # a JSON object or an RSS item holds one value per name: the last would win
+            seen: set[str] = set()
+            repeated = sorted({c for c in self.columns if c in seen or seen.add(c)})
+            if repeated:
+                raise DataError(
+                    f"the input has more than one column named {', '.join(map(repr, repeated))}; "
+                    f"{fmt.upper()} output would keep only the last of them: rename the "
+                    "columns, or write .csv or .tsv"
+                )
         self.feed_title = feed_title
         self.feed_link = feed_link
         self.feed_description = feed_description

@@ -201,3 +201,58 @@ def test_train_says_when_calibration_cannot_run(tmp_path: Path, capsys) -> None:
     code, _, err = run(["train", str(data), "-o", str(tmp_path / "m.fcm"), "--folds", "0"], capsys)
     assert code == 0, err
     assert "warning: calibration skipped" in err
+
+
+@pytest.mark.parametrize("command", ["classify", "dedup"])
+def test_jsonl_lone_surrogate_is_one_line_error_naming_the_line(
+    command: str, tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    # a broken \uXXXX escape decodes to a lone surrogate, which no UTF-8 output can hold: it
+    # was an "internal error" (exit 1) in the tokenizer; a valid pair (an emoji) still reads
+    src = tmp_path / "feed.jsonl"
+    src.write_text(
+        '{"id": 1, "title": "Пожар на складе \\ud83d\\udd25"}\n'
+        '{"id": 2, "title": "Курс доллара \\ud800 вырос"}\n',
+        encoding="utf-8",
+    )
+    out_file = tmp_path / "out.csv"
+    args = [command, str(src), "-o", str(out_file)]
+    if command == "classify":
+        args += ["--model", str(tiny_model_path)]
+    code, _, err = run(args, capsys)
+    assert code == 2, err
+    assert err.count("\n") == 1 and "line 2" in err and "surrogate (\\ud800)" in err
+    assert not out_file.exists()
+    src.write_text('{"id": 1, "title": "Пожар на складе \\ud83d\\udd25"}\n', encoding="utf-8")
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    assert "\U0001f525" in out_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "rss"])
+def test_repeated_column_names_never_lose_a_column(
+    ext: str, tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    # a CSV with two 'id' columns written as JSONL or RSS kept only the second: the first
+    # column's values were gone without a word
+    src = tmp_path / "feed.csv"
+    src.write_text("id,title,id\nA1,Пожар на складе в Алматы,B1\n", encoding="utf-8")
+    out = tmp_path / f"out.{ext}"
+    code, _, err = run(["classify", str(src), "-o", str(out), "-m", str(tiny_model_path)], capsys)
+    assert code == 2 and "more than one column named 'id'" in err and err.count("\n") == 1
+    assert not out.exists()
+    out = tmp_path / "out.csv"
+    code, _, err = run(["classify", str(src), "-o", str(out), "-m", str(tiny_model_path)], capsys)
+    assert code == 0, err
+    assert (
+        out.read_text(encoding="utf-8")
+        .splitlines()[1]
+        .startswith("A1,Пожар на складе в Алматы,B1,")
+    )
+
+
+def test_one_row_is_counted_in_the_singular(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "one.txt"
+    src.write_text("Пожар на складе в Алматы\n", encoding="utf-8")
+    code, _, err = run(["classify", str(src), "-m", str(tiny_model_path)], capsys)
+    assert code == 0 and err == "feedclass: classified 1 row\n"  # was "1 rows"

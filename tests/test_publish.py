@@ -543,3 +543,11 @@ def test_a_feed_longer_than_one_chunk_end_to_end(tmp_path: Path, capsys, tiny_mo
     published = read(out)
     assert len(published) == len({r["cluster"] for r in rows})
     assert published[-1]["id"] == f"r{n - 2}"  # the last row repeats the one before it
+
+
+@pytest.mark.parametrize("raw", ["inf", "-inf", "nan", "1e300"])
+def test_parse_time_refuses_what_is_no_time(raw: str) -> None:
+    # float() reads these; an infinite time sorted after every dated row, 1e300 overflowed
+    # when written as an RSS date
+    with pytest.raises(ValueError, match="not a time"):
+        parse_time(raw)

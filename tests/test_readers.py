@@ -492,3 +492,15 @@ def test_the_utf8_check_accepts_what_python_decodes(data: bytes) -> None:
     except UnicodeDecodeError:
         valid = False
     assert _is_utf8(np.frombuffer(data, np.uint8)) == valid
+
+
+def test_undecodable_byte_names_the_encoding_it_was_read_in(tmp_path: Path) -> None:
+    # 0x81 is a byte cp1252 leaves undefined; the message said "not valid cp1251 text" for a
+    # file the warning just said was read as cp1252
+    p = tmp_path / "latin.csv"
+    p.write_bytes(
+        "id,title\n1,Café au lait à Genève\n2,Crème brûlée\n".encode("cp1252") + b"3,a \x81 b\n"
+    )
+    with pytest.raises(DataError, match=r"latin\.csv, row 4: bytes that are not valid cp1252"):
+        for _ in open_table(p).chunks():
+            pass

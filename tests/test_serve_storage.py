@@ -88,3 +88,47 @@ def test_bad_db_urls_are_one_line_errors():
         Settings(db="mysql://x/y")
     with pytest.raises(StorageError):
         Storage("sqlite:////nonexistent-folder/x/y.db")
+
+
+def test_search_finds_cyrillic_titles_whatever_the_case(db_url, tiny_model):
+    # SQLite's lower() (and PostgreSQL's under the C locale) folds ASCII only: «алматы» did
+    # not find «Пожар на складе в Алматы», nor did «Алматы» itself
+    desk = Desk(Settings(db=db_url), tiny_model)
+    desk.ingest(
+        [
+            {"id": "1", "title": "Пожар на складе в Алматы", "source": "s"},
+            {"id": "2", "title": "Ёлку установили на площади", "source": "s"},
+            {"id": "3", "title": "Курс доллара вырос до 480 тенге", "source": "s"},
+        ]
+    )
+    for q, want in [
+        ("Алматы", ["Пожар на складе в Алматы"]),
+        ("алматы", ["Пожар на складе в Алматы"]),
+        ("ПОЖАР", ["Пожар на складе в Алматы"]),
+        ("елку", ["Ёлку установили на площади"]),
+        ("50%", []),
+    ]:
+        assert [s["title"] for s in desk.stories(q=q)] == want, q
+    desk.storage.close()
+
+
+def test_upgrade_to_4_makes_old_items_searchable(db_url, tiny_model):
+    desk = Desk(Settings(db=db_url), tiny_model)
+    desk.ingest([{"id": "1", "title": "Пожар на складе в Алматы", "source": "s"}])
+    with desk.storage.begin() as conn:  # the database as version 3 left it
+        conn.execute(sa.text("ALTER TABLE items DROP COLUMN search"))
+        conn.execute(_version.update().values(version=3))
+    desk.storage.close()
+    desk = Desk(Settings(db=db_url), tiny_model)
+    assert desk.storage.version() == SCHEMA_VERSION
+    assert [s["title"] for s in desk.stories(q="алматы")] == ["Пожар на складе в Алматы"]
+    desk.storage.close()
+
+
+def test_sqlite_path_that_cannot_be_a_database_names_it(tmp_path):
+    # SQLite only said "unable to open database file", naming neither the file nor why
+    with pytest.raises(StorageError, match=r"no[/\\]desk\.db: folder .*no does not exist"):
+        Storage(f"sqlite:///{tmp_path / 'no' / 'desk.db'}")
+    with pytest.raises(StorageError, match="is a folder; --db takes a database file"):
+        Storage(f"sqlite:///{tmp_path}")
+    assert not (tmp_path / "no").exists()

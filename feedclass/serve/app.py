@@ -263,6 +263,9 @@ def validation_message(errors: Any, body: Any = None) -> str:
     ...                     {"loc": ("body", "list[ItemIn]"), "msg": "Input should be a list"}],
     ...                    {"id": 1})
     'title: Field required'
+    >>> validation_message([{"type": "json_invalid", "loc": ("body", 1),
+    ...                      "msg": "JSON decode error", "ctx": {"error": "Expecting value"}}])
+    'the request body is not valid JSON at character 2: Expecting value'
     """
     errors = list(errors)
     tags = {str(err.get("loc", ("", ""))[1]) for err in errors if len(err.get("loc", ())) > 1}
@@ -275,6 +278,13 @@ def validation_message(errors: Any, body: Any = None) -> str:
         ]
     parts = []
     for err in errors[:5]:
+        if err.get("type") == "json_invalid":
+            # its loc is ("body", character offset), which read as "item 1" before
+            where = err.get("loc", ("", 0))
+            pos = f" at character {where[1] + 1}" if len(where) > 1 else ""
+            why = str((err.get("ctx") or {}).get("error", "")) or "cannot be parsed"
+            parts.append(f"the request body is not valid JSON{pos}: {why}")
+            continue
         loc = [str(x) for x in err.get("loc", ()) if x != "body"]
         if loc and (loc[0].startswith("list[") or loc[0][:1].isupper()):
             loc = loc[1:]  # the union member's name says nothing to the client

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
+from pydantic import Field
 
 from feedclass.serve.auth import AuthError, Principal, authenticate
 from feedclass.serve.desk import Desk
 
-__all__ = ["get_desk", "principal", "require"]
+__all__ = ["MAX_KEY", "Key", "KeyField", "get_desk", "principal", "require"]
+
+#: The largest item key, story id or offset a request may name: keys are INTEGER columns,
+#: 4 bytes in PostgreSQL; a larger number made the database driver fail (a 500), not a 404.
+MAX_KEY = 2**31 - 1
+#: An item key in a path (``/v1/items/{key}``).
+Key = Annotated[int, Path(ge=0, le=MAX_KEY, description="The item's key.")]
+#: An item key or story id in a request body.
+KeyField = Annotated[int, Field(ge=0, le=MAX_KEY)]
 
 
 def get_desk(request: Request) -> Desk:

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from feedclass.encodings import surrogate_at, surrogate_error
 from feedclass.errors import DataError, FeedclassError
 from feedclass.serve.index import StoryIndex
 from feedclass.serve.settings import Settings
@@ -88,6 +89,9 @@ def _text(value: Any, what: str, limit: int, required: bool = False) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise DataError(f"{what} must be a string; got {type(value).__name__} instead")
+    bad = surrogate_at(value)
+    if bad >= 0:
+        raise surrogate_error(what, value, bad)
     value = value.strip()
     if required and not value:
         raise DataError(f"{what} must not be empty")
@@ -106,9 +110,16 @@ def parse_time(value: Any, what: str) -> float | None:
     """
     if value is None or value == "":
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    from feedclass.columns import check_seconds
     from feedclass.publish import parse_time as parse_feed_time
+
+    if isinstance(value, bool):
+        raise DataError(f"{what} must be ISO 8601, RFC 822 or Unix seconds; got {value!r} instead")
+    if isinstance(value, (int, float)):
+        try:
+            return check_seconds(float(value), value)
+        except (ValueError, OverflowError) as e:
+            raise DataError(f"{what}: {e}") from None
 
     try:
         return parse_feed_time(str(value))
@@ -204,6 +215,10 @@ class Desk:
         from feedclass.model import check_texts
 
         texts = check_texts(texts, "headlines")
+        for i, text in enumerate(texts):
+            bad = surrogate_at(text)
+            if bad >= 0:
+                raise surrogate_error(f"headlines[{i}]", text, bad)
         out: list[dict[str, Any]] = [{"topic": "", "confidence": 0.0} for _ in texts]
         idx = [i for i, t in enumerate(texts) if t.strip()]
         if not idx:
@@ -420,7 +435,7 @@ class Desk:
         )
 
         fmt = fmt or format_for_path(name)
-        table = open_table(path, fmt)
+        table = open_table(path, fmt, name=name)
         summary = ImportSummary()
         columns: list[str] | None = None if table.is_dict else list(table.columns)
         pos: dict[str, int] = {}

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from feedclass.errors import DataError, FeedclassError
 
-__all__ = ["SCHEMA_VERSION", "Storage", "StorageError", "metadata"]
+__all__ = ["SCHEMA_VERSION", "Storage", "StorageError", "metadata", "search_form"]
 
 
 class StorageError(FeedclassError, OSError):
@@ -58,6 +58,9 @@ items = sa.Table(
     sa.Column("story_id", sa.Integer, nullable=False, index=True),
     sa.Column("score", sa.Float, nullable=False, default=0.0),
     sa.Column("reviewed", sa.Boolean, nullable=False, default=False),
+    # the title as the search box compares it (search_form): the databases' own lower() folds
+    # only ASCII (SQLite always, PostgreSQL under the C locale)
+    sa.Column("search", sa.Text, nullable=False, default=""),
     sa.UniqueConstraint("source", "ext_id", name="items_source_ext_id"),
     sa.Index("items_received", "received"),
 )
@@ -133,8 +136,34 @@ def _v3(conn: Connection) -> None:
     metadata.create_all(conn, tables=[model_versions])
 
 
+def _v4(conn: Connection) -> None:
+    # 4: items.search, so that «алматы» finds «Алматы» (v1 makes it in a new database)
+    if "search" not in {c["name"] for c in sa.inspect(conn).get_columns("items")}:
+        conn.execute(sa.text("ALTER TABLE items ADD COLUMN search TEXT NOT NULL DEFAULT ''"))
+    rows = conn.execute(sa.select(items.c.key, items.c.title)).all()
+    fill = (
+        items.update()
+        .where(items.c.key == sa.bindparam("b_key"))
+        .values(search=sa.bindparam("b_s"))
+    )
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        conn.execute(fill, [{"b_key": r.key, "b_s": search_form(r.title)} for r in chunk])
+
+
+def search_form(text: str) -> str:
+    """A title or a query as the desk's search compares them: case folded, «ё» read as «е».
+
+    Examples
+    --------
+    >>> search_form("Пожар в ЁЛКИНО, Алматы") == search_form("пожар в Елкино, алматы")
+    True
+    """
+    return text.casefold().replace("ё", "е")
+
+
 #: Migration steps: step k takes a database at version k-1 to version k.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
@@ -149,7 +178,7 @@ class Storage:
     --------
     >>> s = Storage("sqlite://")
     >>> s.version()
-    3
+    4
     >>> with s.begin() as conn:
     ...     s.count_items(conn)
     0
@@ -166,6 +195,7 @@ class Storage:
                 kwargs["poolclass"] = sa.pool.StaticPool
             else:  # as many connections as the server's worker threads, so none waits
                 kwargs.update(pool_size=20, max_overflow=40)
+                _check_sqlite_path(url)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         try:
@@ -262,7 +292,7 @@ class Storage:
         if new_stories:
             conn.execute(stories.insert(), new_stories)
         if rows:
-            conn.execute(items.insert(), rows)
+            conn.execute(items.insert(), [{**r, "search": search_form(r["title"])} for r in rows])
 
     @staticmethod
     def touch_stories(conn: Connection, story_ids: set[int], when: float) -> None:
@@ -309,10 +339,8 @@ class Storage:
         if source:
             cond.append(items.c.source == source)
         if q:
-            like = (
-                "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            cond.append(sa.func.lower(items.c.title).like(like, escape="\\"))
+            folded = search_form(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            cond.append(items.c.search.like(f"%{folded}%", escape="\\"))
         matching = sa.select(items.c.story_id).where(*cond).distinct().subquery()
         query = (
             sa.select(stories.c.id)
@@ -543,6 +571,20 @@ def _read_version(conn: Connection) -> int:
     if v is not None and not isinstance(v, int):
         raise DataError(f"schema version must be an integer; got {v!r}")
     return int(v or 0)
+
+
+def _check_sqlite_path(url: str) -> None:
+    """StorageError naming the file when SQLite could only say "unable to open database file"."""
+    from pathlib import Path
+
+    name = sa.engine.make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.is_dir():
+        raise StorageError(f"{path}: is a folder; --db takes a database file (e.g. {path}/desk.db)")
+    if not path.parent.is_dir():
+        raise StorageError(f"{path}: folder {path.parent} does not exist; create it first")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

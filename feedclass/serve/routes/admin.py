@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from feedclass.serve.auth import Principal, create_token
-from feedclass.serve.deps import get_desk, require, who_name
+from feedclass.serve.deps import Key, get_desk, require, who_name
 from feedclass.serve.desk import Desk, NotFoundError
 from feedclass.serve.retrain import retrain, rollback, versions
 from feedclass.serve.routes.items import json_response
@@ -55,7 +55,7 @@ def list_tokens(desk: DeskDep, _: Admin) -> Response:
 
 
 @router.delete("/admin/tokens/{token_id}", summary="Revoke a token and its web sessions")
-def revoke(token_id: int, desk: DeskDep, who: Admin) -> Response:
+def revoke(token_id: Key, desk: DeskDep, who: Admin) -> Response:
     with desk.storage.begin() as conn:
         if not desk.storage.revoke_token(conn, token_id):
             raise NotFoundError(f"no token {token_id}")

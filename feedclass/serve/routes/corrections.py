@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from feedclass.serve.auth import Principal
-from feedclass.serve.deps import get_desk, require, who_name
+from feedclass.serve.deps import Key, KeyField, get_desk, require, who_name
 from feedclass.serve.desk import Desk
 from feedclass.serve.routes.items import json_response
 
@@ -23,14 +23,14 @@ class TopicIn(BaseModel):
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    story_id: int
-    other: int
+    story_id: KeyField
+    other: KeyField
 
 
 class PairIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    item_a: int
-    item_b: int
+    item_a: KeyField
+    item_b: KeyField
 
 
 Editor = Annotated[Principal, Depends(require("editor"))]
@@ -38,17 +38,17 @@ DeskDep = Annotated[Desk, Depends(get_desk)]
 
 
 @router.put("/items/{key}/topic", summary="Set an item's topic")
-def set_topic(key: int, body: TopicIn, desk: DeskDep, who: Editor) -> Response:
+def set_topic(key: Key, body: TopicIn, desk: DeskDep, who: Editor) -> Response:
     return json_response(desk.set_topic(key, body.topic, who_name(who)))
 
 
 @router.post("/items/{key}/accept", summary="Accept an item's topic and story (review queue)")
-def accept(key: int, desk: DeskDep, who: Editor) -> Response:
+def accept(key: Key, desk: DeskDep, who: Editor) -> Response:
     return json_response(desk.accept(key, who_name(who)))
 
 
 @router.post("/items/{key}/split", summary="Take an item out of its story")
-def split(key: int, desk: DeskDep, who: Editor) -> Response:
+def split(key: Key, desk: DeskDep, who: Editor) -> Response:
     return json_response(desk.split(key, who_name(who)))
 
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from feedclass.serve.auth import Principal
-from feedclass.serve.deps import get_desk, require, who_name
+from feedclass.serve.deps import Key, get_desk, require, who_name
 from feedclass.serve.desk import Desk, item_json
 
 router = APIRouter(prefix="/v1", tags=["items"])
@@ -34,7 +34,10 @@ class ItemIn(BaseModel):
     title: str
     summary: str | None = None
     source: str | None = Field(None, description="CMS or agency name; default 'api'.")
-    published: str | float | None = Field(None, description="ISO 8601, RFC 822 or Unix seconds.")
+    # strict numbers: lax pydantic reads true as 1.0 (a time in 1970)
+    published: str | StrictInt | StrictFloat | None = Field(
+        None, description="ISO 8601, RFC 822 or Unix seconds."
+    )
     url: str | None = None
 
 
@@ -65,7 +68,7 @@ def ingest(
 
 @router.get("/items/{key}", summary="One stored item")
 def get_item(
-    key: int,
+    key: Key,
     desk: Annotated[Desk, Depends(get_desk)],
     _: Annotated[Principal, Depends(require("reader"))],
 ) -> Response:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from feedclass.serve.auth import Principal
-from feedclass.serve.deps import get_desk, require
+from feedclass.serve.deps import MAX_KEY, get_desk, require
 from feedclass.serve.desk import Desk
 from feedclass.serve.routes.items import json_response
 
@@ -35,7 +35,7 @@ def list_stories(
     source: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in a headline.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_KEY)] = 0,
 ) -> Response:
     return json_response(
         {

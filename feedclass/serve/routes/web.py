@@ -6,8 +6,9 @@ import secrets
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -26,6 +27,8 @@ from feedclass.serve.retrain import versions
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 LOGIN_COOKIE = "fc_login"
+#: Stories on one page of the desk; older ones are on the next pages.
+PAGE_STORIES = 200
 
 TOPIC_NAMES = {
     "ru": {
@@ -64,6 +67,10 @@ STRINGS = {
         "accept": "Верно",
         "similarity": "сходство",
         "no_stories": "Сюжетов нет.",
+        "pages": "Страницы",
+        "newer": "← Более новые",
+        "older": "Более ранние →",
+        "shown": "Сюжеты",
         "topic": "Тема",
         "why_topic": "неуверенная тема",
         "why_merge": "неуверенное объединение",
@@ -96,6 +103,7 @@ STRINGS = {
         "active": "используется",
         "no_versions": "Сохранённых версий пока нет.",
         "order": "Порядок",
+        "period": "Период",
         "order_newest": "сначала новые",
         "order_teach": "сначала самые полезные для модели",
     },
@@ -119,6 +127,10 @@ STRINGS = {
         "accept": "Accept",
         "similarity": "similarity",
         "no_stories": "No stories.",
+        "pages": "Pages",
+        "newer": "← Newer",
+        "older": "Older →",
+        "shown": "Stories",
         "topic": "Topic",
         "why_topic": "unsure topic",
         "why_merge": "unsure merge",
@@ -151,6 +163,7 @@ STRINGS = {
         "active": "in use",
         "no_versions": "No kept versions yet.",
         "order": "Order",
+        "period": "Period",
         "order_newest": "newest first",
         "order_teach": "teaches the model most first",
     },
@@ -178,10 +191,13 @@ def _render(request: Request, desk: Desk, name: str, ctx: dict[str, Any]) -> Res
     lang = _lang(request)
     topics, sources = desk.facets()
     names = TOPIC_NAMES[lang]
+    other_lang = "en" if lang == "ru" else "ru"
     context = {
         "t": STRINGS[lang],
         "lang": lang,
-        "other_lang": "en" if lang == "ru" else "ru",
+        "other_lang": other_lang,
+        # the switch keeps the page's filters and page number
+        "lang_query": urlencode({**request.query_params, "lang": other_lang}),
         "who": who,
         "csrf": who.csrf,
         "topics": topics,
@@ -214,18 +230,34 @@ def desk_page(
     source: str | None = None,
     q: str | None = None,
     period: str = "day",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     since = time.time() - 86400 if period == "day" else None
+    # one story more than a page shows says whether an older page exists
     stories = desk.stories(
-        since=since, topic=topic or None, source=source or None, q=q or None, limit=200
+        since=since,
+        topic=topic or None,
+        source=source or None,
+        q=q or None,
+        limit=PAGE_STORIES + 1,
+        offset=(page - 1) * PAGE_STORIES,
     )
+    more = len(stories) > PAGE_STORIES
+    stories = stories[:PAGE_STORIES]
+    f = {"topic": topic or "", "source": source or "", "q": q or "", "period": period}
+    filters = {k: v for k, v in f.items() if v}
+    first = (page - 1) * PAGE_STORIES + 1
     return _render(
         request,
         desk,
         "desk.html",
         {
             "stories": stories,
-            "f": {"topic": topic or "", "source": source or "", "q": q or "", "period": period},
+            "f": f,
+            "page_no": page,
+            "shown": (first, first + len(stories) - 1),
+            "newer_query": urlencode({**filters, "page": page - 1}) if page > 1 else "",
+            "older_query": urlencode({**filters, "page": page + 1}) if more else "",
         },
     )
 

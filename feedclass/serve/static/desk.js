@@ -40,14 +40,47 @@
 
   function fail(e) { toast(body.dataset.error + ": " + e.message, true); }
 
+  // A closed drop-down changes at each arrow key, each step a "change": an editor stepping
+  // from Culture to Weather sent every topic between as a correction, and the answers could
+  // come back out of order, leaving another topic stored than the one shown. So a change
+  // made by keys is saved once they rest, and one request per item is in flight at a time,
+  // followed by one with the latest choice if it moved meanwhile.
+  let lastKey = 0;
+  document.addEventListener("keydown", function () { lastKey = Date.now(); }, true);
+  const topicSaves = new WeakMap();
+
+  function saveTopic(sel) {
+    let st = topicSaves.get(sel);
+    if (!st) {
+      const shown = sel.querySelector("option[selected]");
+      st = { busy: false, saved: shown ? shown.value : null, timer: 0 };
+      topicSaves.set(sel, st);
+    }
+    clearTimeout(st.timer);
+    const byKeys = Date.now() - lastKey < 1000;
+    st.timer = setTimeout(function () { flushTopic(sel, st); }, byKeys ? 700 : 0);
+  }
+
+  function flushTopic(sel, st) {
+    if (st.busy || sel.value === st.saved) { return; }
+    const li = sel.closest(".item");
+    const value = sel.value;
+    st.busy = true;
+    api("PUT", "/v1/items/" + li.dataset.key + "/topic", { topic: value })
+      .then(function (item) {
+        st.saved = value;
+        if (sel.value === value) { chipFor(li, item); li.classList.add("fixed"); toast(body.dataset.saved); }
+      })
+      .catch(fail)
+      .finally(function () {
+        st.busy = false;
+        if (sel.value !== value) { flushTopic(sel, st); }  // moved on while this one was out
+      });
+  }
+
   document.addEventListener("change", function (ev) {
     const sel = ev.target.closest(".topic-select");
-    if (sel) {
-      const li = sel.closest(".item");
-      api("PUT", "/v1/items/" + li.dataset.key + "/topic", { topic: sel.value })
-        .then(function (item) { chipFor(li, item); li.classList.add("fixed"); toast(body.dataset.saved); })
-        .catch(fail);
-    }
+    if (sel) { saveTopic(sel); }
     if (ev.target.classList.contains("pick-story")) {
       const n = document.querySelectorAll(".pick-story:checked").length;
       const m = document.getElementById("merge");

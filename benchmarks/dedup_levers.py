@@ -21,7 +21,7 @@ pair featurised in its part's feed. The report part is never read. Candidates:
 Vetoed pairs score 0 in every model (the vetoes are not a model question). Columns: AUC of
 the pairs no veto refuses, recall at pair precision 0.93 and 0.94 (the best over thresholds),
 precision / recall at 0.75, and the share right of the random Telegram merges of the *choose*
-half scoring at least 0.75 and 0.80 (``eval_dedup.tg_merge_scores``' sample, each pair scored
+part scoring at least 0.75 and 0.80 (``eval_dedup.tg_merge_scores``' sample, each pair scored
 in its own feed: what the choose rule asks to reach 0.92). Pair figures, not feed figures:
 the feed's clustering moves both a little (``eval_dedup.py`` prints those).
 
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     ids0, texts0 = pp.feed(0)
     f0, _ = D.featurize(texts0)
     a0, b0, y0 = pp.pairs(0)
-    xf, yf, wf = E.feed_pair_features(args.data, pp, ids0, f0)
+    xf, yf, wf, tgf = E.feed_pair_features(args.data, pp, ids0, f0)
     x_fit = np.vstack((D.pair_features(f0, a0, b0), xf))
     y_fit = np.concatenate((y0.astype(float), yf))
     w_fit = np.concatenate((np.ones(len(y0)), wf))
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = list(csv.DictReader(E.FEED_PAIRS.open(encoding="utf-8", newline="")))
     posts = load_tg_posts(args.data / "tg_news_silver" / "raw")
     tg_feats, _ = D.featurize([p["title"] for p in posts])
-    half = E.tg_halves()
+    part = E.tg_parts()
     soft_fit = [soft_alignment(f0, a0, b0)]
     for sel, ids, feats in (
         (
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             f0,
         ),
         (
-            [r for r in rows if r["feed"] == "tg_news" and half[r["id_1"]] == 0],
+            [r for r in rows if r["feed"] == "tg_news" and part[r["id_1"]] == E.TG_FIT],
             [p["id"] for p in posts],
             tg_feats,
         ),
@@ -230,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     y1 = same1.astype(float)
     s1 = soft_alignment(f1, a1, b1)
 
-    # the random Telegram merges of the choose half, each pair in its own feed
+    # the random Telegram merges of the choose part, each pair in its own feed
     merges = list(csv.DictReader(E.TG_MERGES.open(encoding="utf-8", newline="")))
-    merges = [r for r in merges if r["sample"] == "random" and half[r["id_1"]] == 0]
+    merges = [r for r in merges if r["sample"] == "random" and part[r["id_1"]] == E.TG_CHOOSE]
     pos_tg = {p["id"]: k for k, p in enumerate(posts)}
     x_tg = D.pair_features(
         tg_feats,
@@ -307,10 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     s_gb_tg = np.zeros(len(same_tg))
     s_gb_tg[ok_tg] = gb.predict_proba(x_tg[ok_tg][:, raw])[:, 1]
     print(summary("boosted trees", s_gb, y1, ok, (s_gb_tg, same_tg)))
-    is_tg = np.zeros(len(y_fit), dtype=bool)
-    # the Telegram feed pairs are those feed_pair_features weighs TG_PAIR_WEIGHT
-    assert E.TG_PAIR_WEIGHT != E.FEED_PAIR_WEIGHT
-    is_tg[len(y0) :] = wf == E.TG_PAIR_WEIGHT
+    is_tg = np.concatenate((np.zeros(len(y0), dtype=bool), tgf))
     for wtg in (E.FEED_PAIR_WEIGHT, E.TG_PAIR_WEIGHT):
         w_res = np.where(is_tg, wtg, w_fit)[keep]
         trees = residual_trees(

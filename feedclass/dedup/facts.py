@@ -14,7 +14,8 @@ meeting its opposite is found where the unshared stems are walked anyway, in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from feedclass.dedup.wordlists import (
     NUMBER_WORDS,
     OPPOSITES,
     ORDINALS,
+    SCALES,
     STOPWORDS,
     SURNAME_ENDS,
     WEEKDAYS,
@@ -166,6 +168,12 @@ _MONTH_KEYS = np.array([hash_word(w) for w in _MONTH_WORDS], dtype=np.uint64)
 _MONTH_VALS = np.array(list(_MONTH_WORDS.values()), dtype=np.int64)
 _NUMW_KEYS = np.array([hash_word(w) for w in _NUMWORD], dtype=np.uint64)
 _NUMW_VALS = np.array([hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
+_SCALE_KEYS, _SCALE_VALS = (
+    np.array(x, dtype=np.uint64)
+    for x in zip(
+        *sorted((int(hash_word(w)), e) for e, words in SCALES.items() for w in words.split())
+    )
+)
 # Words a slip never turns into or out of: function words («стали» is no «Сталин»). Months and
 # number words are facts: a slip may turn into one («откября»), never one into another word.
 _TYPO_TARGETS = np.unique(np.concatenate((_MONTH_KEYS, _NUMW_KEYS)))
@@ -199,6 +207,39 @@ def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
 def n_missing(ptr, idx, i, ptr2, idx2, j):
     """How many ids of sorted row i are absent from sorted row j."""
     return _unmatched(ptr, idx, i, ptr2, idx2, j, False)
+
+
+@jit(inline="always")
+def _in_row(ptr, idx, j, x):
+    """Whether ``x`` is in the sorted row j (binary search)."""
+    lo = ptr[j]
+    hi = ptr[j + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if idx[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < ptr[j + 1] and idx[lo] == x
+
+
+@jit(inline="always")
+def numbers_unmatched(n_ptr, n_idx, r_ptr, r_idx, i, j):
+    """Numbers of i that j lacks, when an amount and the same amount rounded are one number.
+
+    A number of i counts unless j has it as written or as one of its amounts rounded
+    («16» against «15,7 млрд»), and each amount of i whose rounding j has as written («15,7»
+    against «16») counts one less.
+    """
+    miss = 0
+    for a in range(n_ptr[i], n_ptr[i + 1]):
+        x = n_idx[a]
+        if not (_in_row(n_ptr, n_idx, j, x) or _in_row(r_ptr, r_idx, j, x)):
+            miss += 1
+    for a in range(r_ptr[i], r_ptr[i + 1]):
+        if miss > 0 and _in_row(n_ptr, n_idx, j, r_idx[a]):
+            miss -= 1
+    return miss
 
 
 @jit(inline="always")
@@ -332,6 +373,63 @@ class ContentTokens:
     # per token: the stem of the word without its last vowel («Китая»/«Китае» -> «кита»), 0 if
     # that is its stem already
     bare: np.ndarray | None = None
+    # more keys of the numbers row (:func:`amount_keys`): an amount rounded, and the token
+    # it rounds
+    rounded_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    rounded_tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def _digit_key(v: Decimal) -> np.uint64:
+    """Hash of an amount as the tokenizer hashes its digits («15.7» -> «157», 16e9 -> its
+    eleven digits)."""
+    if v == v.to_integral_value():
+        return hash_word(str(int(v)))
+    return hash_word("".join(c for c in format(v.normalize(), "f") if c.isdigit()))
+
+
+def amount_keys(tk: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Number keys of amounts written with a decimal comma or a scale word.
+
+    A number followed by a scale word (``wordlists.SCALES``) is the amount it names: «16 млрд»,
+    «16 миллиардов» and «16 000 млн» are one key, «16 млн» another. A number with a decimal
+    comma also gets the keys of itself rounded half up to each coarser precision, so «15,7
+    млрд» meets «16 миллиардов» (the same fact, rounded) while «15,2 млрд» / «16 млрд» still
+    differ. Returns the tokens whose key changes, their new keys (also their stems), and the
+    rounded keys with the token each rounds (each as a pair of arrays).
+
+    Examples
+    --------
+    >>> from feedclass.dedup.tokens import tokenize
+    >>> tk = tokenize(["Бюджет 15,7 млрд тенге", "Бюджет 16 миллиардов тенге"])
+    >>> tok, key, rkey, rtok = amount_keys(tk)
+    >>> tok.tolist(), bool(key[1] == rkey[0]), rtok.tolist()
+    ([1, 5], True, [1])
+    """
+    num, frac, whash, doc = tk["num"], tk["frac"], tk["whash"], tk["doc"]
+    nxt = np.zeros(num.size, dtype=np.int64)
+    if num.size > 1:
+        pos = np.minimum(np.searchsorted(_SCALE_KEYS, whash[1:]), _SCALE_KEYS.size - 1)
+        hit = (_SCALE_KEYS[pos] == whash[1:]) & (doc[1:] == doc[:-1])
+        nxt[:-1] = np.where(hit, _SCALE_VALS[pos], 0)
+    clean, start, end = tk["clean"], tk["start"], tk["end"]
+    toks, keys, rkeys, rtoks = [], [], [], []
+    for t in np.flatnonzero(num & ((frac > 0) | (nxt > 0))):
+        digits = "".join(map(chr, clean[start[t] : end[t]]))
+        if not digits.isdigit():  # a number with letters written on («2015г»)
+            continue
+        f, e = int(frac[t]), int(nxt[t])
+        value = Decimal(digits).scaleb(e - f)
+        toks.append(t)
+        keys.append(_digit_key(value))
+        for r in range(f - 1, -1, -1):
+            rkeys.append(_digit_key(value.quantize(Decimal(1).scaleb(e - r), ROUND_HALF_UP)))
+            rtoks.append(t)
+    return (
+        np.array(toks, dtype=np.int64),
+        np.array(keys, dtype=np.uint64),
+        np.array(rkeys, dtype=np.uint64),
+        np.array(rtoks, dtype=np.int64),
+    )
 
 
 # Adjectives of places end in «ск» and an adjective ending; what comes before is the place's
@@ -483,6 +581,9 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     isw = nk[pos] == whash
     shash[isw] = nv[pos[isw]]
     num |= isw
+    # Amounts: a scale word makes the number its value, a decimal comma adds it rounded.
+    a_tok, a_key, r_key, r_tok = amount_keys(tk)
+    shash[a_tok] = a_key
     # Months.
     order = np.argsort(_MONTH_KEYS)
     mk, mv = _MONTH_KEYS[order], _MONTH_VALS[order]
@@ -495,7 +596,7 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     bare = bare_stems(tk, shash)
     bare[shash != tk["shash"]] = 0  # a word the lists made canonical (an alias, a number)
     return ContentTokens(
-        tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk), bare
+        tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk), bare, r_key, r_tok
     )
 
 

@@ -127,6 +127,9 @@ class Features:
     name_letters: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(
         default_factory=_no_name_letters
     )
+    # numbers a headline's amounts round to (sorted keys): the other side's numbers may match
+    # them (``facts.numbers_unmatched``)
+    rounded: tuple[np.ndarray, np.ndarray] = field(default_factory=_no_rows)
 
 
 @dataclass
@@ -248,6 +251,8 @@ def featurize(
     wval = _tfidf_normalize(wptr_c, widx_c, wcnt, w_idf)
 
     nptr, nidx = sorted_unique_rows(ptr_from_docs(doc[num], n), shash[num])
+    # amounts rounded (``facts.amount_keys``): numbers the other side may match, not must
+    rounded = sorted_unique_rows(ptr_from_docs(doc[ct.rounded_tokens], n), ct.rounded_keys)
     mptr, midx = sorted_unique_rows(
         ptr_from_docs(doc[ismonth], n), _month_codes(whash[ismonth], mk, mv)
     )
@@ -293,6 +298,7 @@ def featurize(
         tail_names=sorted_rows(ptr_from_docs(doc[tail_name], n), shash[tail_name]),
         tail_roles=(ptr_from_docs(has_tail, n), names.tail_role[has_tail]),
         name_letters=name_letters(tk, own_name, n, shash),
+        rounded=rounded,
     )
     return feats, idf
 
@@ -363,6 +369,7 @@ def join_features(a: Features, b: Features) -> Features:
         tail_names=_cat_rows(a.tail_names, b.tail_names),  # type: ignore[arg-type]
         tail_roles=_cat_rows(a.tail_roles, b.tail_roles),  # type: ignore[arg-type]
         name_letters=_cat_rows(a.name_letters, b.name_letters),  # type: ignore[arg-type]
+        rounded=_cat_rows(a.rounded, b.rounded),  # type: ignore[arg-type]
     )
 
 

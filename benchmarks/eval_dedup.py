@@ -18,8 +18,8 @@ pairs (merges and our feed pairs together), so no story is in two parts. Half th
 the *report* half; of the other half, a story holding a randomly drawn merge is the *choose*
 part (the choose rule reads only those merges) and every other story the *fit* part (its feed
 pairs enter the weight fit). So the merges that choose the threshold and the Telegram weight
-share no story with a pair the weights were fitted on. MSRP (English) and HeadlineCause (hard negatives) are scored pair by
-pair when present; nothing is fitted or chosen on them.
+share no story with a pair the weights were fitted on. MSRP (English) and HeadlineCause (hard
+negatives) are scored pair by pair when present; nothing is fitted or chosen on them.
 
 Usage::
 
@@ -242,8 +242,7 @@ def tg_parts() -> dict[str, int]:
     half = split_components(comp, (0.5, 0.5), seed=SEED + 1)
     sampled = {comp[r["id_1"]] for r in merges if r["sample"] == "random"}
     return {
-        x: TG_REPORT if half[x] == 1 else TG_CHOOSE if comp[x] in sampled else TG_FIT
-        for x in comp
+        x: TG_REPORT if half[x] == 1 else TG_CHOOSE if comp[x] in sampled else TG_FIT for x in comp
     }
 
 

@@ -240,9 +240,10 @@ def test_an_amount_and_the_same_amount_rounded_are_one_fact() -> None:
 
 
 def test_amounts_beyond_rounding_or_of_another_scale_still_conflict() -> None:
+    # rounding holds within one scale: «15,7 млн» is not «16 млрд»
     a = [
         "Бюджет Экибастуза вырос до 15,2 млрд тенге",
-        "Бюджет Экибастуза вырос до 16 млн тенге",
+        "Бюджет Экибастуза вырос до 15,7 млн тенге",
         "Инфляция в Казахстане замедлилась до 8,44% в октябре",
         "Курс доллара на бирже поднялся до 512,4 тенге",
     ]

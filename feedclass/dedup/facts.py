@@ -168,6 +168,9 @@ _MONTH_KEYS = np.array([hash_word(w) for w in _MONTH_WORDS], dtype=np.uint64)
 _MONTH_VALS = np.array(list(_MONTH_WORDS.values()), dtype=np.int64)
 _NUMW_KEYS = np.array([hash_word(w) for w in _NUMWORD], dtype=np.uint64)
 _NUMW_VALS = np.array([hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
+# Columns of a number's amount keys: as written, rounded once, rounded twice (a decimal
+# comma's two digits at most).
+AMOUNT_KEYS = 3
 _SCALE_KEYS, _SCALE_VALS = (
     np.array(x, dtype=np.uint64)
     for x in zip(
@@ -224,21 +227,37 @@ def _in_row(ptr, idx, j, x):
 
 
 @jit(inline="always")
-def numbers_unmatched(n_ptr, n_idx, r_ptr, r_idx, i, j):
-    """Numbers of i that j lacks, when an amount and the same amount rounded are one number.
+def _same_amount(vi, vj):
+    """Whether two numbers' amount keys (:func:`amount_keys`: as written, then rounded) say
+    one amount: equal as written, or one written as the other rounds (never both rounded)."""
+    if vi[0] == 0 or vj[0] == 0:
+        return False
+    if vi[0] == vj[0]:
+        return True
+    for q in range(1, vi.shape[0]):
+        if (vi[q] != 0 and vi[q] == vj[0]) or (vj[q] != 0 and vj[q] == vi[0]):
+            return True
+    return False
 
-    A number of i counts unless j has it as written or as one of its amounts rounded
-    («16» against «15,7 млрд»), and each amount of i whose rounding j has as written («15,7»
-    against «16») counts one less.
+
+@jit(inline="always")
+def numbers_unmatched(n_ptr, n_idx, n_val, i, j):
+    """Numbers of i that j lacks, an amount and the same amount rounded being one number.
+
+    A number of i counts unless j has it (its digits), or j has a number that is the same
+    amount as written or rounded: «15,7 млрд» and «16 миллиардов», «8,46%» and «8,5%».
     """
     miss = 0
     for a in range(n_ptr[i], n_ptr[i + 1]):
-        x = n_idx[a]
-        if not (_in_row(n_ptr, n_idx, j, x) or _in_row(r_ptr, r_idx, j, x)):
+        if _in_row(n_ptr, n_idx, j, n_idx[a]):
+            continue
+        found = False
+        for b in range(n_ptr[j], n_ptr[j + 1]):
+            if _same_amount(n_val[a], n_val[b]):
+                found = True
+                break
+        if not found:
             miss += 1
-    for a in range(r_ptr[i], r_ptr[i + 1]):
-        if miss > 0 and _in_row(n_ptr, n_idx, j, r_idx[a]):
-            miss -= 1
     return miss
 
 
@@ -373,10 +392,8 @@ class ContentTokens:
     # per token: the stem of the word without its last vowel («Китая»/«Китае» -> «кита»), 0 if
     # that is its stem already
     bare: np.ndarray | None = None
-    # more keys of the numbers row (:func:`amount_keys`): an amount rounded, and the token
-    # it rounds
-    rounded_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
-    rounded_tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # per token: its amount keys (:func:`amount_keys`), 0 where none
+    amounts: np.ndarray = field(default_factory=lambda: np.zeros((0, AMOUNT_KEYS), np.uint64))
 
 
 def _digit_key(v: Decimal) -> np.uint64:
@@ -387,49 +404,47 @@ def _digit_key(v: Decimal) -> np.uint64:
     return hash_word("".join(c for c in format(v.normalize(), "f") if c.isdigit()))
 
 
-def amount_keys(tk: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Number keys of amounts written with a decimal comma or a scale word.
+def amount_keys(tk: dict[str, np.ndarray], shash: np.ndarray | None = None) -> np.ndarray:
+    """Amount keys of each number token: the amount as written, then rounded half up to each
+    coarser precision (``AMOUNT_KEYS`` columns, 0 where none).
 
-    A number followed by a scale word (``wordlists.SCALES``) is the amount it names: «16 млрд»,
-    «16 миллиардов» and «16 000 млн» are one key, «16 млн» another. A number with a decimal
-    comma also gets the keys of itself rounded half up to each coarser precision, so «15,7
-    млрд» meets «16 миллиардов» (the same fact, rounded) while «15,2 млрд» / «16 млрд» still
-    differ. Returns the tokens whose key changes, their new keys (also their stems), and the
-    rounded keys with the token each rounds (each as a pair of arrays).
+    A scale word after the number (``wordlists.SCALES``) multiplies it: «16 млрд», «16
+    миллиардов» and «16000 млн» are one amount, and «15,7 млн» does not round to «16 млрд».
+    (The digits still match as before: «16 млн» / «16 млрд» differ in a word, not a number, as
+    a copy that drops or moves the scale word would.) A decimal comma's digits
+    are rounded: «15,7 млрд» rounds to «16 млрд», «8,46» to «8,5» and «8». Other numbers'
+    amount is their digits (``shash``, default the tokenizer's stems); other tokens get 0.
+    Keys are hashes of the amount's digits, so «16» and an amount of 16 agree.
 
     Examples
     --------
     >>> from feedclass.dedup.tokens import tokenize
     >>> tk = tokenize(["Бюджет 15,7 млрд тенге", "Бюджет 16 миллиардов тенге"])
-    >>> tok, key, rkey, rtok = amount_keys(tk)
-    >>> tok.tolist(), bool(key[1] == rkey[0]), rtok.tolist()
-    ([1, 5], True, [1])
+    >>> v = amount_keys(tk)
+    >>> bool(v[1, 1] == v[5, 0]), bool(v[1, 0] == v[5, 0]), int(v[0, 0])
+    (True, False, 0)
     """
     num, frac, whash, doc = tk["num"], tk["frac"], tk["whash"], tk["doc"]
-    nxt = np.zeros(num.size, dtype=np.int64)
+    out = np.zeros((num.size, AMOUNT_KEYS), dtype=np.uint64)
+    out[num, 0] = (tk["shash"] if shash is None else shash)[num]
+    scale = np.zeros(num.size, dtype=np.int64)
     if num.size > 1:
         pos = np.minimum(np.searchsorted(_SCALE_KEYS, whash[1:]), _SCALE_KEYS.size - 1)
         hit = (_SCALE_KEYS[pos] == whash[1:]) & (doc[1:] == doc[:-1])
-        nxt[:-1] = np.where(hit, _SCALE_VALS[pos], 0)
+        scale[:-1] = np.where(hit, _SCALE_VALS[pos], 0)
     clean, start, end = tk["clean"], tk["start"], tk["end"]
-    toks, keys, rkeys, rtoks = [], [], [], []
-    for t in np.flatnonzero(num & ((frac > 0) | (nxt > 0))):
+    for t in np.flatnonzero(num & ((frac > 0) | (scale > 0))):
         digits = "".join(map(chr, clean[start[t] : end[t]]))
         if not digits.isdigit():  # a number with letters written on («2015г»)
             continue
-        f, e = int(frac[t]), int(nxt[t])
+        f, e = int(frac[t]), int(scale[t])
         value = Decimal(digits).scaleb(e - f)
-        toks.append(t)
-        keys.append(_digit_key(value))
-        for r in range(f - 1, -1, -1):
-            rkeys.append(_digit_key(value.quantize(Decimal(1).scaleb(e - r), ROUND_HALF_UP)))
-            rtoks.append(t)
-    return (
-        np.array(toks, dtype=np.int64),
-        np.array(keys, dtype=np.uint64),
-        np.array(rkeys, dtype=np.uint64),
-        np.array(rtoks, dtype=np.int64),
-    )
+        out[t, 0] = _digit_key(value)
+        for r in range(f - 1, max(f - AMOUNT_KEYS, -1), -1):
+            out[t, f - r] = _digit_key(
+                value.quantize(Decimal(1).scaleb(e - r), rounding=ROUND_HALF_UP)
+            )
+    return out
 
 
 # Adjectives of places end in «ск» and an adjective ending; what comes before is the place's
@@ -581,9 +596,7 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     isw = nk[pos] == whash
     shash[isw] = nv[pos[isw]]
     num |= isw
-    # Amounts: a scale word makes the number its value, a decimal comma adds it rounded.
-    a_tok, a_key, r_key, r_tok = amount_keys(tk)
-    shash[a_tok] = a_key
+    amounts = amount_keys(tk, np.where(num, shash, 0))
     # Months.
     order = np.argsort(_MONTH_KEYS)
     mk, mv = _MONTH_KEYS[order], _MONTH_VALS[order]
@@ -596,7 +609,7 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     bare = bare_stems(tk, shash)
     bare[shash != tk["shash"]] = 0  # a word the lists made canonical (an alias, a number)
     return ContentTokens(
-        tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk), bare, r_key, r_tok
+        tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk), bare, amounts
     )
 
 

@@ -140,10 +140,11 @@ N_TERMS = len(Term)
 # part of ParaPhraser only (split by connected components of headlines; the choose and report
 # parts never reach the fit) plus feed candidates we labelled by reading
 # (``training/dedup_labels/feed_pairs.csv``, those of fit-part headlines and of the Telegram
-# fit part's stories, ``eval_dedup.tg_parts``), which show the different stories on one subject that ParaPhraser's own
-# pairs seldom do; the Telegram ones weigh most (``eval_dedup.TG_PAIR_WEIGHT``, chosen on the
-# choose parts). ``python benchmarks/eval_dedup.py --fit`` refits them; ``python
-# benchmarks/eval_dedup.py`` prints how they do on the held-out report part.
+# fit part's stories, ``eval_dedup.tg_parts``), which show the different stories on one
+# subject that ParaPhraser's own pairs seldom do; the Telegram ones weigh more
+# (``eval_dedup.TG_PAIR_WEIGHT``, chosen on the choose parts). ``python
+# benchmarks/eval_dedup.py --fit`` refits them; ``python benchmarks/eval_dedup.py`` prints how
+# they do on the held-out report part.
 WEIGHTS = np.array(
     [
         -3.724,
@@ -326,6 +327,7 @@ def kernel_args(f: Features, min_score: float) -> tuple[Any, ...]:
         f.word_val,
         *f.numbers,
         f.number_idf,
+        f.number_amounts,
         *f.months,
         *f.entities,
         *f.stems,
@@ -339,7 +341,6 @@ def kernel_args(f: Features, min_score: float) -> tuple[Any, ...]:
         *f.tail_names,
         *f.tail_roles,
         *f.name_letters,
-        *f.rounded,
         f.log_n,
         WEIGHTS,
         NAME_VETO_WORDS,
@@ -498,6 +499,7 @@ def feature_rows(  # pragma: no cover - numba
     n_ptr,
     n_idx,
     n_idf,
+    n_val,
     m_ptr,
     m_idx,
     e_ptr,
@@ -524,8 +526,6 @@ def feature_rows(  # pragma: no cover - numba
     nl_len,
     nl_stem,
     nl_word,
-    r_ptr,
-    r_idx,
     log_n,
     weights,
     name_veto_words,
@@ -553,8 +553,8 @@ def feature_rows(  # pragma: no cover - numba
         # Vetoes first: templated near-misses are common and need no further work.
         # Numbers and months: a conflict is when each side has one the other lacks.
         # (an amount and the same amount rounded are one number: «15,7 млрд» / «16 млрд»)
-        ni = numbers_unmatched(n_ptr, n_idx, r_ptr, r_idx, i, j)
-        nj = numbers_unmatched(n_ptr, n_idx, r_ptr, r_idx, j, i)
+        ni = numbers_unmatched(n_ptr, n_idx, n_val, i, j)
+        nj = numbers_unmatched(n_ptr, n_idx, n_val, j, i)
         out[p, F.NUMBER_CONFLICT] = 1.0 if (ni > 0 and nj > 0) else 0.0
         mi = n_missing(m_ptr, m_idx, i, m_ptr, m_idx, j)
         mj = n_missing(m_ptr, m_idx, j, m_ptr, m_idx, i)

@@ -265,8 +265,9 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
     ``raw`` holds code points; ``fold`` and ``upper`` give each one's folded form and whether it
     is a capital. Returns the clean code array (tokens joined by single spaces), per-document
     offsets into it and per-token arrays: start, end, document, first-in-document,
-    capitalised, all-capitals, separator kind, decimal digits. Blocks of documents go to all cores, each into its own slice of
-    the buffers (sized for its worst case), then the slices are packed together.
+    capitalised, all-capitals, separator kind, decimal digits. Blocks of documents go to all
+    cores, each into its own slice of the buffers (sized for its worst case), then the slices
+    are packed together.
     """
     n_docs = doc_start.shape[0]
     nb = min(max(n_docs // 4096, 1), 256)

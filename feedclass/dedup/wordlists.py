@@ -105,8 +105,9 @@ NUMBER_WORDS = {
     "100": "сто ста hundred жүз",
     "1000": "тысяча тысячи тысяч тысячу thousand мың",
 }
-# Scale words after a number: «16 млрд» and «16 миллиардов» are the amount 16e9, which «16 млн»
-# is not. Keyed by the power of ten. (Thousands are left out: «тысяча» is a number word.)
+# Scale words after a number: «16 млрд» and «16 миллиардов» are the amount 16e9, and «15,7
+# млн» does not round to it. Keyed by the power of ten. (Thousands are left out: «тысяча» is a
+# number word.)
 SCALES = {
     6: "млн миллион миллиона миллионов миллионам миллионах million millions mln",
     9: "млрд миллиард миллиарда миллиардов миллиардам миллиардах billion billions bn",

@@ -13,7 +13,7 @@ pair featurised in its part's feed. The report part is never read. Candidates:
   monotone in each feature the way the logistic signs are;
 - ``residual trees``: the shipped logistic plus a small boosted correction (50 monotone trees
   of depth 2, Newton steps on its residual), fitted with the Telegram feed pairs weighing
-  ``FEED_PAIR_WEIGHT`` (``x2``) or ``TG_PAIR_WEIGHT`` (``x12``);
+  ``FEED_PAIR_WEIGHT`` (``x2``) or ``TG_PAIR_WEIGHT`` (``x6``);
 - ``+ soft alignment``: each word's best word-vector match on the other side, idf-weighted over
   all words (shared words count 1), the worse-matched word, and words left without any match,
   per side (the smaller and the larger side), on top of the logistic terms;

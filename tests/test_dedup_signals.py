@@ -277,3 +277,16 @@ def test_an_amount_is_one_fact_with_itself_rounded(whole: int, tenth: int, scale
     f, _ = featurize([a, b])
     x = pair_features(f, np.array([0]), np.array([1]))
     assert x[0, Feature.NUMBER_CONFLICT] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.from_regex(r"0{0,2}[0-9]{1,12}", fullmatch=True), st.sampled_from(["млн", "млрд", "трлн"])
+)
+def test_a_scaled_amount_is_keyed_by_its_value(digits: str, scale: str) -> None:
+    from feedclass.dedup.facts import amount_keys
+    from feedclass.hashing import hash_word
+
+    power = {"млн": 6, "млрд": 9, "трлн": 12}[scale]
+    tk = tokenize([f"Выделено {digits} {scale} тенге"])
+    assert amount_keys(tk)[1, 0] == hash_word(str(int(digits) * 10**power))

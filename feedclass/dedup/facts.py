@@ -404,6 +404,35 @@ def _digit_key(v: Decimal) -> np.uint64:
     return hash_word("".join(c for c in format(v.normalize(), "f") if c.isdigit()))
 
 
+@jit
+def _scaled_keys(clean, start, end, toks, scale):  # pragma: no cover - numba
+    """Key of each whole number ``toks[k]`` times ten to its ``scale``: the hash of its digits
+    (leading zeros dropped) followed by that many zeros, as :func:`_digit_key` makes it; 0 for
+    a token that is not all digits («2015г»)."""
+    out = np.zeros(toks.size, dtype=np.uint64)
+    buf = np.empty(96, dtype=np.uint32)
+    for k in range(toks.size):
+        t = toks[k]
+        s = start[t]
+        e = end[t]
+        digits = True
+        for q in range(s, e):
+            if clean[q] < 48 or clean[q] > 57:
+                digits = False
+        if not digits or e - s + scale[t] > buf.size:
+            continue
+        while s < e - 1 and clean[s] == 48:
+            s += 1
+        n = e - s
+        zeros = 0 if (n == 1 and clean[s] == 48) else scale[t]
+        for q in range(n):
+            buf[q] = clean[s + q]
+        for q in range(zeros):
+            buf[n + q] = 48
+        out[k] = hash_codes(buf, 0, n + zeros)
+    return out
+
+
 def amount_keys(tk: dict[str, np.ndarray], shash: np.ndarray | None = None) -> np.ndarray:
     """Amount keys of each number token: the amount as written, then rounded half up to each
     coarser precision (``AMOUNT_KEYS`` columns, 0 where none).
@@ -428,12 +457,18 @@ def amount_keys(tk: dict[str, np.ndarray], shash: np.ndarray | None = None) -> n
     out = np.zeros((num.size, AMOUNT_KEYS), dtype=np.uint64)
     out[num, 0] = (tk["shash"] if shash is None else shash)[num]
     scale = np.zeros(num.size, dtype=np.int64)
-    if num.size > 1:
-        pos = np.minimum(np.searchsorted(_SCALE_KEYS, whash[1:]), _SCALE_KEYS.size - 1)
-        hit = (_SCALE_KEYS[pos] == whash[1:]) & (doc[1:] == doc[:-1])
-        scale[:-1] = np.where(hit, _SCALE_VALS[pos], 0)
+    at = np.flatnonzero(num[:-1])  # numbers with a next token: is it a scale word?
+    if at.size:
+        nx = whash[at + 1]
+        pos = np.minimum(np.searchsorted(_SCALE_KEYS, nx), _SCALE_KEYS.size - 1)
+        hit = (_SCALE_KEYS[pos] == nx) & (doc[at + 1] == doc[at])
+        scale[at] = np.where(hit, _SCALE_VALS[pos], 0)
     clean, start, end = tk["clean"], tk["start"], tk["end"]
-    for t in np.flatnonzero(num & ((frac > 0) | (scale > 0))):
+    # whole numbers with a scale word (the common amount) in a kernel; decimals below
+    whole = np.flatnonzero(num & (frac == 0) & (scale > 0))
+    keys = _scaled_keys(clean, start, end, whole, scale)
+    out[whole[keys != 0], 0] = keys[keys != 0]
+    for t in np.flatnonzero(num & (frac > 0)):
         digits = "".join(map(chr, clean[start[t] : end[t]]))
         if not digits.isdigit():  # a number with letters written on («2015г»)
             continue

@@ -13,15 +13,20 @@ pair featurised in its part's feed. The report part is never read. Candidates:
   monotone in each feature the way the logistic signs are;
 - ``residual trees``: the shipped logistic plus a small boosted correction (50 monotone trees
   of depth 2, Newton steps on its residual), fitted with the Telegram feed pairs weighing
-  ``FEED_PAIR_WEIGHT`` (``x2``) or ``TG_PAIR_WEIGHT`` (``x12``);
+  ``FEED_PAIR_WEIGHT`` (``x2``) or ``TG_PAIR_WEIGHT`` (``x6``);
 - ``+ soft alignment``: each word's best word-vector match on the other side, idf-weighted over
   all words (shared words count 1), the worse-matched word, and words left without any match,
-  per side (the smaller and the larger side), on top of the logistic terms.
+  per side (the smaller and the larger side), on top of the logistic terms;
+- ``+ containment``: seven signals of "one side is the other with words dropped or added"
+  (``containment_signals``), on top of the logistic terms: what the longer side adds (its
+  unmatched IDF, rarest unmatched word, new names or numbers, unmatched share) and whether
+  one side lies wholly inside the other (alone, when the shorter side is specific, when the
+  added words hold no name or number).
 
 Vetoed pairs score 0 in every model (the vetoes are not a model question). Columns: AUC of
 the pairs no veto refuses, recall at pair precision 0.93 and 0.94 (the best over thresholds),
 precision / recall at 0.75, and the share right of the random Telegram merges of the *choose*
-half scoring at least 0.75 and 0.80 (``eval_dedup.tg_merge_scores``' sample, each pair scored
+part scoring at least 0.75 and 0.80 (``eval_dedup.tg_merge_scores``' sample, each pair scored
 in its own feed: what the choose rule asks to reach 0.92). Pair figures, not feed figures:
 the feed's clustering moves both a little (``eval_dedup.py`` prints those).
 
@@ -88,6 +93,44 @@ def soft_alignment(f: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         (sa, wa, la), (sb, wb, lb) = per_side
         out[k] = [min(sa, sb), max(sa, sb), min(wa, wb), max(wa, wb), min(la, lb), max(la, lb)]
     return out
+
+
+def containment_signals(f: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Seven containment columns per pair (module docstring; signs: ``CONTAINMENT_SIGNS``)."""
+    sp, si = f.stems
+    idf = f.stem_idf
+    ep, ei = f.entities
+    npt, ni = f.numbers
+    ln = f.log_n + 1.0
+    out = np.zeros((len(a), 7))
+    for k, (i, j) in enumerate(zip(a, b, strict=True)):
+        wa = {si[q]: idf[q] for q in range(sp[i], sp[i + 1])}
+        wb = {si[q]: idf[q] for q in range(sp[j], sp[j + 1])}
+        ua = [w for x, w in wa.items() if x not in wb]
+        ub = [w for x, w in wb.items() if x not in wa]
+        shared = sum(w for x, w in wa.items() if x in wb)
+        ul, lo, ot = (ua, i, j) if sum(ua) >= sum(ub) else (ub, j, i)
+        new_facts = len(
+            {ei[q] for q in range(ep[lo], ep[lo + 1])} - {ei[q] for q in range(ep[ot], ep[ot + 1])}
+        ) + len(
+            {ni[q] for q in range(npt[lo], npt[lo + 1])}
+            - {ni[q] for q in range(npt[ot], npt[ot + 1])}
+        )
+        extra = sum(ul)
+        inside = 1.0 if min(len(ua), len(ub)) == 0 else 0.0
+        out[k] = [
+            extra / ln,
+            max(ul, default=0.0) / ln,
+            min(new_facts, 2) / 2,
+            extra / (shared + extra) if shared + extra > 0 else 0.0,
+            inside * min(max(shared - f.log_n, 0.0), 10.0) / 10.0,
+            inside,
+            inside * (1.0 if new_facts == 0 else 0.0),
+        ]
+    return out
+
+
+CONTAINMENT_SIGNS = [-1, -1, -1, -1, +1, +1, +1]
 
 
 def interactions(x: np.ndarray) -> np.ndarray:
@@ -189,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     ids0, texts0 = pp.feed(0)
     f0, _ = D.featurize(texts0)
     a0, b0, y0 = pp.pairs(0)
-    xf, yf, wf = E.feed_pair_features(args.data, pp, ids0, f0)
+    xf, yf, wf, tgf = E.feed_pair_features(args.data, pp, ids0, f0)
     x_fit = np.vstack((D.pair_features(f0, a0, b0), xf))
     y_fit = np.concatenate((y0.astype(float), yf))
     w_fit = np.concatenate((np.ones(len(y0)), wf))
@@ -197,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = list(csv.DictReader(E.FEED_PAIRS.open(encoding="utf-8", newline="")))
     posts = load_tg_posts(args.data / "tg_news_silver" / "raw")
     tg_feats, _ = D.featurize([p["title"] for p in posts])
-    half = E.tg_halves()
+    part = E.tg_parts()
     soft_fit = [soft_alignment(f0, a0, b0)]
+    cont_fit = [containment_signals(f0, a0, b0)]
     for sel, ids, feats in (
         (
             [
@@ -212,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             f0,
         ),
         (
-            [r for r in rows if r["feed"] == "tg_news" and half[r["id_1"]] == 0],
+            [r for r in rows if r["feed"] == "tg_news" and part[r["id_1"]] == E.TG_FIT],
             [p["id"] for p in posts],
             tg_feats,
         ),
@@ -221,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         a = np.array([pos[r["id_1"]] for r in sel], dtype=np.int64)
         b = np.array([pos[r["id_2"]] for r in sel], dtype=np.int64)
         soft_fit.append(soft_alignment(feats, a, b))
+        cont_fit.append(containment_signals(feats, a, b))
     s_fit = np.vstack(soft_fit)
+    c_fit = np.vstack(cont_fit)
 
     _ids1, texts1 = pp.feed(_CHOOSE)
     f1, _ = D.featurize(texts1)
@@ -229,16 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     x1 = D.pair_features(f1, a1, b1)
     y1 = same1.astype(float)
     s1 = soft_alignment(f1, a1, b1)
+    c1 = containment_signals(f1, a1, b1)
 
-    # the random Telegram merges of the choose half, each pair in its own feed
+    # the random Telegram merges of the choose part, each pair in its own feed
     merges = list(csv.DictReader(E.TG_MERGES.open(encoding="utf-8", newline="")))
-    merges = [r for r in merges if r["sample"] == "random" and half[r["id_1"]] == 0]
+    merges = [r for r in merges if r["sample"] == "random" and part[r["id_1"]] == E.TG_CHOOSE]
     pos_tg = {p["id"]: k for k, p in enumerate(posts)}
-    x_tg = D.pair_features(
-        tg_feats,
-        np.array([pos_tg[r["id_1"]] for r in merges], dtype=np.int64),
-        np.array([pos_tg[r["id_2"]] for r in merges], dtype=np.int64),
-    )
+    a_tg = np.array([pos_tg[r["id_1"]] for r in merges], dtype=np.int64)
+    b_tg = np.array([pos_tg[r["id_2"]] for r in merges], dtype=np.int64)
+    x_tg = D.pair_features(tg_feats, a_tg, b_tg)
+    c_tg = containment_signals(tg_feats, a_tg, b_tg)
     same_tg = np.array([r["same"] == "1" for r in merges])
     ok_tg = ~D.vetoed(x_tg)
 
@@ -307,10 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     s_gb_tg = np.zeros(len(same_tg))
     s_gb_tg[ok_tg] = gb.predict_proba(x_tg[ok_tg][:, raw])[:, 1]
     print(summary("boosted trees", s_gb, y1, ok, (s_gb_tg, same_tg)))
-    is_tg = np.zeros(len(y_fit), dtype=bool)
-    # the Telegram feed pairs are those feed_pair_features weighs TG_PAIR_WEIGHT
-    assert E.TG_PAIR_WEIGHT != E.FEED_PAIR_WEIGHT
-    is_tg[len(y0) :] = wf == E.TG_PAIR_WEIGHT
+    is_tg = np.concatenate((np.zeros(len(y0), dtype=bool), tgf))
     for wtg in (E.FEED_PAIR_WEIGHT, E.TG_PAIR_WEIGHT):
         w_res = np.where(is_tg, wtg, w_fit)[keep]
         trees = residual_trees(
@@ -347,6 +390,25 @@ def main(argv: list[str] | None = None) -> int:
             ),
             y1,
             ok,
+        )
+    )
+    cf = fit_logistic(
+        np.column_stack((d_fit, c_fit))[keep],
+        y_fit[keep],
+        w_fit[keep],
+        signs + CONTAINMENT_SIGNS,
+    )
+
+    def contained(d: np.ndarray, c: np.ndarray, good: np.ndarray) -> np.ndarray:
+        return np.where(good, 1 / (1 + np.exp(-(cf[0] + np.column_stack((d, c)) @ cf[1:]))), 0)
+
+    print(
+        summary(
+            "+ containment",
+            contained(d1, c1, ok),
+            y1,
+            ok,
+            (contained(D.design(x_tg)[:, cols], c_tg, ok_tg), same_tg),
         )
     )
     print(

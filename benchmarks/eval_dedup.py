@@ -5,7 +5,7 @@ paired with, transitively, fall on one side) into three parts with a fixed seed:
 
 - **fit** (half the headlines): the pair-model weights are fitted here (``--fit``), with our
   hand-labelled feed pairs whose headlines are all in the fit part or in the Telegram feed;
-- **choose** (a quarter): the default threshold is chosen here, with the *choose* half of the
+- **choose** (a quarter): the default threshold is chosen here, with the *choose* part of the
   Telegram merge labels: the lowest threshold of the grid where both reach their precision
   goal with a margin (``choose_threshold``);
 - **report** (a quarter): the figures. All its headlines go into ONE feed, the feed is
@@ -13,10 +13,13 @@ paired with, transitively, fall on one side) into three parts with a fixed seed:
   (a feed, not isolated pairs: clustering and candidate search are tested too). The Telegram
   merge labels' *report* half gives the precision of a real feed's merges.
 
-The Telegram halves are split by story: connected components of the labelled pairs (merges
-and our feed pairs together), so no story is on both sides; feed pairs of a report-half story
-are left out of the fit. MSRP (English) and HeadlineCause (hard negatives) are scored pair by
-pair when present; nothing is fitted or chosen on them.
+The Telegram labels are split by story (``tg_parts``): connected components of the labelled
+pairs (merges and our feed pairs together), so no story is in two parts. Half the stories are
+the *report* half; of the other half, a story holding a randomly drawn merge is the *choose*
+part (the choose rule reads only those merges) and every other story the *fit* part (its feed
+pairs enter the weight fit). So the merges that choose the threshold and the Telegram weight
+share no story with a pair the weights were fitted on. MSRP (English) and HeadlineCause (hard
+negatives) are scored pair by pair when present; nothing is fitted or chosen on them.
 
 Usage::
 
@@ -190,7 +193,8 @@ def at(rows: list[tuple[float, float, float, int]], t: float) -> tuple[float, fl
 
 
 def tg_merge_scores(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Score, label, random-sample flag and half (0 choose, 1 report) of each Telegram merge.
+    """Score, label, random-sample flag and part (``TG_FIT``, ``TG_CHOOSE``, ``TG_REPORT``) of
+    each Telegram merge.
 
     ``training/dedup_labels/tg_merges.csv`` holds 340 merges that the feed's dedup made at 0.55
     (member, representative), read and labelled by us: 240 drawn at random from all merges
@@ -210,28 +214,44 @@ def tg_merge_scores(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     score = D.score_features(D.pair_features(feats, a, b))
     same = np.array([r["same"] == "1" for r in labels])
     rnd = np.array([r["sample"] == "random" for r in labels])
-    half_of = tg_halves()
-    half = np.array([half_of[r["id_1"]] for r in labels])
-    return score, same, rnd, half
+    part_of = tg_parts()
+    part = np.array([part_of[r["id_1"]] for r in labels])
+    return score, same, rnd, part
 
 
-def tg_halves() -> dict[str, int]:
-    """Half (0 choose, 1 report) of every Telegram post id in our labels, by story.
+# Parts of the Telegram labels (``tg_parts``).
+TG_FIT, TG_CHOOSE, TG_REPORT = 0, 1, 2
+
+
+def tg_parts() -> dict[str, int]:
+    """Part (``TG_FIT``, ``TG_CHOOSE``, ``TG_REPORT``) of every Telegram post id in our labels.
 
     A story is a connected component of the merge pairs and the Telegram feed pairs together,
-    so a story whose pairs are labelled twice lands on one side.
+    so a story whose pairs are labelled twice lands in one part. Half the stories, drawn with a
+    fixed seed, are the report half. Of the rest, a story holding a merge of the random sample
+    is the choose part and any other story the fit part: the choose rule reads only random
+    merges, and the fit only feed pairs, so this loses the fewest of either (decided on the
+    parts' sizes, never on labels).
     """
     with TG_MERGES.open(encoding="utf-8", newline="") as fh:
-        pairs = [(r["id_1"], r["id_2"]) for r in csv.DictReader(fh)]
+        merges = list(csv.DictReader(fh))
+    pairs = [(r["id_1"], r["id_2"]) for r in merges]
     with FEED_PAIRS.open(encoding="utf-8", newline="") as fh:
         pairs += [(r["id_1"], r["id_2"]) for r in csv.DictReader(fh) if r["feed"] == "tg_news"]
-    return split_components(components(pairs), (0.5, 0.5), seed=SEED + 1)
+    comp = components(pairs)
+    half = split_components(comp, (0.5, 0.5), seed=SEED + 1)
+    sampled = {comp[r["id_1"]] for r in merges if r["sample"] == "random"}
+    return {
+        x: TG_REPORT if half[x] == 1 else TG_CHOOSE if comp[x] in sampled else TG_FIT for x in comp
+    }
 
 
 def tg_precision(
-    score: np.ndarray, same: np.ndarray, rnd: np.ndarray, half: np.ndarray, h: int, t: float
+    score: np.ndarray, same: np.ndarray, rnd: np.ndarray, part: np.ndarray, h: int, t: float
 ) -> tuple[float, int]:
-    m = rnd & (half == h) & (score >= t)
+    """Share right of the random merges of Telegram part ``h`` that score at least ``t``, and
+    how many there are."""
+    m = rnd & (part == h) & (score >= t)
     return (float(same[m].mean()) if m.any() else 1.0), int(m.sum())
 
 
@@ -245,7 +265,7 @@ def choose_threshold(
     for t, p, _r, _k in pp_rows:
         good = p >= CHOOSE_PP_PRECISION
         if tg is not None:
-            good &= tg_precision(*tg, 0, t)[0] >= CHOOSE_TG_PRECISION
+            good &= tg_precision(*tg, TG_CHOOSE, t)[0] >= CHOOSE_TG_PRECISION
         ok.append((t, good))
     ok.sort()
     best = ok[-1][0]
@@ -276,14 +296,14 @@ def evaluate(data: Path) -> None:
     if tg is not None:
         print(
             "\nTelegram feed of 2024: precision of the merges made at each threshold "
-            "(random merges read by us), choose half / report half"
+            "(random merges read by us), choose part / report half"
         )
         print(f"{'threshold':>9}  {'choose':>6} {'n':>4}  {'report':>6} {'n':>4}")
         for t in sorted(set(THRESHOLDS) | {DEFAULT_THRESHOLD}):
             if t < 0.55:
                 continue  # the merges were sampled at 0.55
-            pc, nc = tg_precision(*tg, 0, t)
-            pr, nr = tg_precision(*tg, 1, t)
+            pc, nc = tg_precision(*tg, TG_CHOOSE, t)
+            pr, nr = tg_precision(*tg, TG_REPORT, t)
             mark = "  <- default" if abs(t - DEFAULT_THRESHOLD) < 1e-9 else ""
             print(f"{t:9.2f}  {pc:6.3f} {nc:4d}  {pr:6.3f} {nr:4d}{mark}")
     chosen = choose_threshold([r for r in rows_c if r[0] >= 0.55], tg)
@@ -310,7 +330,7 @@ def evaluate(data: Path) -> None:
         f"precision {d[1]:.3f}, recall {d[2]:.3f} (goal >= 0.93 / >= 0.60)"
     )
     if tg is not None:
-        p, k = tg_precision(*tg, 1, DEFAULT_THRESHOLD)
+        p, k = tg_precision(*tg, TG_REPORT, DEFAULT_THRESHOLD)
         print(
             f"HELD OUT, Telegram report half at the default {DEFAULT_THRESHOLD}: merges right "
             f"{p:.3f} of {k} random merges read (goal >= 0.92)"
@@ -332,7 +352,7 @@ SIGNS = [+1, +1, +1, -1, -1, -1, -1, +1, 0, 0, +1, +1, +1, -1, -1, +1, +1]
 # seldom show: chosen on the choose parts (the lowest weight tried with which the choose rule
 # accepts the default threshold; see the README), never on the report part.
 FEED_PAIR_WEIGHT = 2.0
-TG_PAIR_WEIGHT = 12.0
+TG_PAIR_WEIGHT = 6.0
 
 
 def feed_pair_features(
@@ -341,11 +361,11 @@ def feed_pair_features(
     fit_ids: list[str],
     fit_feats: Any,
     tg_weight: float = TG_PAIR_WEIGHT,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features, labels and fit weights of our hand-labelled feed pairs
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels, fit weights and ``is_tg`` of our hand-labelled feed pairs
     (``training/dedup_labels/``) that the fit may see: ParaPhraser ones with both headlines in
-    the fit part (weight ``FEED_PAIR_WEIGHT``), Telegram ones whose story is in the choose half
-    (weight ``tg_weight``).
+    the fit part (weight ``FEED_PAIR_WEIGHT``), Telegram ones whose story is in the Telegram
+    fit part (``tg_parts``; weight ``tg_weight``). ``is_tg`` flags the Telegram rows.
 
     ParaPhraser labels only the pairs its annotators were shown; in a feed, headlines of
     *different* pairs also become candidates, and most of those are different stories
@@ -360,18 +380,18 @@ def feed_pair_features(
     posts = load_tg_posts(data / "tg_news_silver" / "raw")
     tg_ids = [p["id"] for p in posts]
     tg_feats, _ = D.featurize([p["title"] for p in posts])
-    half = tg_halves()
+    part = tg_parts()
     keep_pp = [
         r
         for r in rows
         if r["feed"] == "paraphraser" and pp.part_of[r["id_1"]] == pp.part_of[r["id_2"]] == 0
     ]
-    keep_tg = [r for r in rows if r["feed"] == "tg_news" and half[r["id_1"]] == 0]
+    keep_tg = [r for r in rows if r["feed"] == "tg_news" and part[r["id_1"]] == TG_FIT]
     print(
         f"feed pairs in the fit: {len(keep_pp)} ParaPhraser (both headlines in fit), "
-        f"{len(keep_tg)} Telegram (choose-half stories) of {len(rows)}"
+        f"{len(keep_tg)} Telegram (fit-part stories) of {len(rows)}"
     )
-    xs, ys, ws = [], [], []
+    xs, ys, ws, tgs = [], [], [], []
     for sel, ids, feats, wt in (
         (keep_pp, fit_ids, fit_feats, FEED_PAIR_WEIGHT),
         (keep_tg, tg_ids, tg_feats, tg_weight),
@@ -382,7 +402,8 @@ def feed_pair_features(
         xs.append(D.pair_features(feats, a, b))
         ys.append(np.array([float(r["same"]) for r in sel]))
         ws.append(np.full(len(sel), wt))
-    return np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
+        tgs.append(np.full(len(sel), ids is tg_ids))
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(ws), np.concatenate(tgs)
 
 
 # Synthetic feed pairs (``training/dedup_synthetic.py``): how many candidate pairs of its feed
@@ -433,7 +454,7 @@ def fit_weights(
     feats, _ = D.featurize(texts)
     a, b, same_pp = pp.pairs(0)
     x_pp = D.pair_features(feats, a, b)
-    x_feed, y_feed, w_feed = feed_pair_features(data, pp, ids, feats, tg_weight)
+    x_feed, y_feed, w_feed, _ = feed_pair_features(data, pp, ids, feats, tg_weight)
     if synth_weight > 0:
         x_syn, y_syn = synthetic_pair_features()
     else:  # left out: no need to build the feed

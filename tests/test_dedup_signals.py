@@ -219,3 +219,74 @@ def test_another_year_with_its_mark_still_conflicts() -> None:
     a = ["Инфляция в Казахстане в 2015г. составила 13,6%", "Курс доллара на 5 мая"]
     b = ["Инфляция в Казахстане в 2016 году составила 13,6%", "Курс доллара на 6 мая"]
     assert (pair_similarities(a, b) == 0).all()
+
+
+def test_an_amount_and_the_same_amount_rounded_are_one_fact() -> None:
+    # «15,7 млрд» rounded is «16 миллиардов»; a scale word names the amount, whichever form
+    a = [
+        "Бюджет Экибастуза вырос до 15,7 млрд тенге",
+        "Инфляция в Казахстане замедлилась до 8,46% в октябре",
+        "Фонд выделил 1,5 млрд тенге на ремонт школ Караганды",
+        "Курс доллара на бирже поднялся до 512,8 тенге",
+    ]
+    b = [
+        "Бюджет Экибастуза вырос до 16 миллиардов тенге",
+        "Инфляция в Казахстане замедлилась до 8,5% в октябре",
+        "Фонд выделил 1500 млн тенге на ремонт школ Караганды",
+        "Курс доллара на бирже поднялся до 513 тенге",
+    ]
+    assert (pair_similarities(a, b) >= 0.75).all()
+    assert (_index_scores(a, b) >= 0.75).all()
+
+
+def test_amounts_beyond_rounding_or_of_another_scale_still_conflict() -> None:
+    # rounding holds within one scale: «15,7 млн» is not «16 млрд»
+    a = [
+        "Бюджет Экибастуза вырос до 15,2 млрд тенге",
+        "Бюджет Экибастуза вырос до 15,7 млн тенге",
+        "Инфляция в Казахстане замедлилась до 8,44% в октябре",
+        "Курс доллара на бирже поднялся до 512,4 тенге",
+    ]
+    b = [
+        "Бюджет Экибастуза вырос до 16 млрд тенге",
+        "Бюджет Экибастуза вырос до 16 млрд тенге",
+        "Инфляция в Казахстане замедлилась до 8,5% в октябре",
+        "Курс доллара на бирже поднялся до 513 тенге",
+    ]
+    assert (pair_similarities(a, b) == 0).all()
+    assert (_index_scores(a, b) == 0).all()
+
+
+def test_thousands_separators_are_no_decimal_comma() -> None:
+    tk = tokenize(["15,7 и 1.000.000 и 1,500 и 2,45"])
+    assert tk["frac"][tk["num"]].tolist() == [1, 0, 0, 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 999),
+    st.integers(0, 9),
+    st.sampled_from(["млн", "млрд", "миллионов", "миллиарда"]),
+)
+def test_an_amount_is_one_fact_with_itself_rounded(whole: int, tenth: int, scale: str) -> None:
+    # a property: «X,Y млрд» never conflicts with itself rounded half up, at the same scale
+    rounded = whole + (1 if tenth >= 5 else 0)
+    full = "миллиардов" if scale.startswith(("млрд", "милли" + "ард")) else "миллионов"
+    a = f"Аким отчитался о расходах в {whole},{tenth} {scale} тенге"
+    b = f"Аким отчитался о расходах в {rounded} {full} тенге"
+    f, _ = featurize([a, b])
+    x = pair_features(f, np.array([0]), np.array([1]))
+    assert x[0, Feature.NUMBER_CONFLICT] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.from_regex(r"0{0,2}[0-9]{1,12}", fullmatch=True), st.sampled_from(["млн", "млрд", "трлн"])
+)
+def test_a_scaled_amount_is_keyed_by_its_value(digits: str, scale: str) -> None:
+    from feedclass.dedup.facts import amount_keys
+    from feedclass.hashing import hash_word
+
+    power = {"млн": 6, "млрд": 9, "трлн": 12}[scale]
+    tk = tokenize([f"Выделено {digits} {scale} тенге"])
+    assert amount_keys(tk)[1, 0] == hash_word(str(int(digits) * 10**power))

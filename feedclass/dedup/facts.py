@@ -14,7 +14,8 @@ meeting its opposite is found where the unshared stems are walked anyway, in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from feedclass.dedup.wordlists import (
     NUMBER_WORDS,
     OPPOSITES,
     ORDINALS,
+    SCALES,
     STOPWORDS,
     SURNAME_ENDS,
     WEEKDAYS,
@@ -166,6 +168,15 @@ _MONTH_KEYS = np.array([hash_word(w) for w in _MONTH_WORDS], dtype=np.uint64)
 _MONTH_VALS = np.array(list(_MONTH_WORDS.values()), dtype=np.int64)
 _NUMW_KEYS = np.array([hash_word(w) for w in _NUMWORD], dtype=np.uint64)
 _NUMW_VALS = np.array([hash_word(d) for d in _NUMWORD.values()], dtype=np.uint64)
+# Columns of a number's amount keys: as written, rounded once, rounded twice (a decimal
+# comma's two digits at most).
+AMOUNT_KEYS = 3
+_SCALE_KEYS, _SCALE_VALS = (
+    np.array(x, dtype=np.uint64)
+    for x in zip(
+        *sorted((int(hash_word(w)), e) for e, words in SCALES.items() for w in words.split())
+    )
+)
 # Words a slip never turns into or out of: function words («стали» is no «Сталин»). Months and
 # number words are facts: a slip may turn into one («откября»), never one into another word.
 _TYPO_TARGETS = np.unique(np.concatenate((_MONTH_KEYS, _NUMW_KEYS)))
@@ -199,6 +210,55 @@ def _unmatched(ptr, idx, i, ptr2, idx2, j, one_to_one):
 def n_missing(ptr, idx, i, ptr2, idx2, j):
     """How many ids of sorted row i are absent from sorted row j."""
     return _unmatched(ptr, idx, i, ptr2, idx2, j, False)
+
+
+@jit(inline="always")
+def _in_row(ptr, idx, j, x):
+    """Whether ``x`` is in the sorted row j (binary search)."""
+    lo = ptr[j]
+    hi = ptr[j + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if idx[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < ptr[j + 1] and idx[lo] == x
+
+
+@jit(inline="always")
+def _same_amount(vi, vj):
+    """Whether two numbers' amount keys (:func:`amount_keys`: as written, then rounded) say
+    one amount: equal as written, or one written as the other rounds (never both rounded)."""
+    if vi[0] == 0 or vj[0] == 0:
+        return False
+    if vi[0] == vj[0]:
+        return True
+    for q in range(1, vi.shape[0]):
+        if (vi[q] != 0 and vi[q] == vj[0]) or (vj[q] != 0 and vj[q] == vi[0]):
+            return True
+    return False
+
+
+@jit(inline="always")
+def numbers_unmatched(n_ptr, n_idx, n_val, i, j):
+    """Numbers of i that j lacks, an amount and the same amount rounded being one number.
+
+    A number of i counts unless j has it (its digits), or j has a number that is the same
+    amount as written or rounded: «15,7 млрд» and «16 миллиардов», «8,46%» and «8,5%».
+    """
+    miss = 0
+    for a in range(n_ptr[i], n_ptr[i + 1]):
+        if _in_row(n_ptr, n_idx, j, n_idx[a]):
+            continue
+        found = False
+        for b in range(n_ptr[j], n_ptr[j + 1]):
+            if _same_amount(n_val[a], n_val[b]):
+                found = True
+                break
+        if not found:
+            miss += 1
+    return miss
 
 
 @jit(inline="always")
@@ -332,6 +392,94 @@ class ContentTokens:
     # per token: the stem of the word without its last vowel («Китая»/«Китае» -> «кита»), 0 if
     # that is its stem already
     bare: np.ndarray | None = None
+    # per token: its amount keys (:func:`amount_keys`), 0 where none
+    amounts: np.ndarray = field(default_factory=lambda: np.zeros((0, AMOUNT_KEYS), np.uint64))
+
+
+def _digit_key(v: Decimal) -> np.uint64:
+    """Hash of an amount as the tokenizer hashes its digits («15.7» -> «157», 16e9 -> its
+    eleven digits)."""
+    if v == v.to_integral_value():
+        return hash_word(str(int(v)))
+    return hash_word("".join(c for c in format(v.normalize(), "f") if c.isdigit()))
+
+
+@jit
+def _scaled_keys(clean, start, end, toks, scale):  # pragma: no cover - numba
+    """Key of each whole number ``toks[k]`` times ten to its ``scale``: the hash of its digits
+    (leading zeros dropped) followed by that many zeros, as :func:`_digit_key` makes it; 0 for
+    a token that is not all digits («2015г»)."""
+    out = np.zeros(toks.size, dtype=np.uint64)
+    buf = np.empty(96, dtype=np.uint32)
+    for k in range(toks.size):
+        t = toks[k]
+        s = start[t]
+        e = end[t]
+        digits = True
+        for q in range(s, e):
+            if clean[q] < 48 or clean[q] > 57:
+                digits = False
+        if not digits or e - s + scale[t] > buf.size:
+            continue
+        while s < e - 1 and clean[s] == 48:
+            s += 1
+        n = e - s
+        zeros = 0 if (n == 1 and clean[s] == 48) else scale[t]
+        for q in range(n):
+            buf[q] = clean[s + q]
+        for q in range(zeros):
+            buf[n + q] = 48
+        out[k] = hash_codes(buf, 0, n + zeros)
+    return out
+
+
+def amount_keys(tk: dict[str, np.ndarray], shash: np.ndarray | None = None) -> np.ndarray:
+    """Amount keys of each number token: the amount as written, then rounded half up to each
+    coarser precision (``AMOUNT_KEYS`` columns, 0 where none).
+
+    A scale word after the number (``wordlists.SCALES``) multiplies it: «16 млрд», «16
+    миллиардов» and «16000 млн» are one amount, and «15,7 млн» does not round to «16 млрд».
+    (The digits still match as before: «16 млн» / «16 млрд» differ in a word, not a number, as
+    a copy that drops or moves the scale word would.) A decimal comma's digits
+    are rounded: «15,7 млрд» rounds to «16 млрд», «8,46» to «8,5» and «8». Other numbers'
+    amount is their digits (``shash``, default the tokenizer's stems); other tokens get 0.
+    Keys are hashes of the amount's digits, so «16» and an amount of 16 agree.
+
+    Examples
+    --------
+    >>> from feedclass.dedup.tokens import tokenize
+    >>> tk = tokenize(["Бюджет 15,7 млрд тенге", "Бюджет 16 миллиардов тенге"])
+    >>> v = amount_keys(tk)
+    >>> bool(v[1, 1] == v[5, 0]), bool(v[1, 0] == v[5, 0]), int(v[0, 0])
+    (True, False, 0)
+    """
+    num, frac, whash, doc = tk["num"], tk["frac"], tk["whash"], tk["doc"]
+    out = np.zeros((num.size, AMOUNT_KEYS), dtype=np.uint64)
+    out[num, 0] = (tk["shash"] if shash is None else shash)[num]
+    scale = np.zeros(num.size, dtype=np.int64)
+    at = np.flatnonzero(num[:-1])  # numbers with a next token: is it a scale word?
+    if at.size:
+        nx = whash[at + 1]
+        pos = np.minimum(np.searchsorted(_SCALE_KEYS, nx), _SCALE_KEYS.size - 1)
+        hit = (_SCALE_KEYS[pos] == nx) & (doc[at + 1] == doc[at])
+        scale[at] = np.where(hit, _SCALE_VALS[pos], 0)
+    clean, start, end = tk["clean"], tk["start"], tk["end"]
+    # whole numbers with a scale word (the common amount) in a kernel; decimals below
+    whole = np.flatnonzero(num & (frac == 0) & (scale > 0))
+    keys = _scaled_keys(clean, start, end, whole, scale)
+    out[whole[keys != 0], 0] = keys[keys != 0]
+    for t in np.flatnonzero(num & (frac > 0)):
+        digits = "".join(map(chr, clean[start[t] : end[t]]))
+        if not digits.isdigit():  # a number with letters written on («2015г»)
+            continue
+        f, e = int(frac[t]), int(scale[t])
+        value = Decimal(digits).scaleb(e - f)
+        out[t, 0] = _digit_key(value)
+        for r in range(f - 1, max(f - AMOUNT_KEYS, -1), -1):
+            out[t, f - r] = _digit_key(
+                value.quantize(Decimal(1).scaleb(e - r), rounding=ROUND_HALF_UP)
+            )
+    return out
 
 
 # Adjectives of places end in «ск» and an adjective ending; what comes before is the place's
@@ -483,6 +631,7 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     isw = nk[pos] == whash
     shash[isw] = nv[pos[isw]]
     num |= isw
+    amounts = amount_keys(tk, np.where(num, shash, 0))
     # Months.
     order = np.argsort(_MONTH_KEYS)
     mk, mv = _MONTH_KEYS[order], _MONTH_VALS[order]
@@ -495,7 +644,7 @@ def content_tokens(texts: list[str], typos: bool | TypoWords = True) -> ContentT
     bare = bare_stems(tk, shash)
     bare[shash != tk["shash"]] = 0  # a word the lists made canonical (an alias, a number)
     return ContentTokens(
-        tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk), bare
+        tk, doc, whash, shash, num, ismonth, content, mk, mv, place_stems(tk), bare, amounts
     )
 
 

@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from feedclass.dedup.facts import (
+    AMOUNT_KEYS,
     NAME_LETTERS,
     ContentTokens,
     content_tokens,
@@ -52,6 +53,11 @@ _CHAR_N = 3
 _PRIOR_DOCS = 1000
 #: Hash buckets of character 3-grams (the length of ``Idf.char_df``).
 CHAR_BUCKETS = 1 << 21
+
+
+def _no_amounts() -> np.ndarray:
+    """Amount keys of no numbers (``Features`` default)."""
+    return np.zeros((0, AMOUNT_KEYS), dtype=np.uint64)
 
 
 def _no_rows() -> tuple[np.ndarray, np.ndarray]:
@@ -127,6 +133,9 @@ class Features:
     name_letters: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(
         default_factory=_no_name_letters
     )
+    # amount keys of each entry of ``numbers`` (``facts.amount_keys``): «15,7 млрд» and «16
+    # миллиардов» are one amount (``facts.numbers_unmatched``)
+    number_amounts: np.ndarray = field(default_factory=_no_amounts)
 
 
 @dataclass
@@ -247,7 +256,13 @@ def featurize(
     del ccnt
     wval = _tfidf_normalize(wptr_c, widx_c, wcnt, w_idf)
 
-    nptr, nidx = sorted_unique_rows(ptr_from_docs(doc[num], n), shash[num])
+    # numbers, each headline's sorted and distinct, with their amount keys beside
+    n_tok = np.flatnonzero(num)
+    n_tok = n_tok[np.lexsort((shash[n_tok], doc[n_tok]))]
+    first = np.ones(n_tok.size, dtype=bool)
+    first[1:] = (shash[n_tok[1:]] != shash[n_tok[:-1]]) | (doc[n_tok[1:]] != doc[n_tok[:-1]])
+    n_tok = n_tok[first]
+    nptr, nidx = ptr_from_docs(doc[n_tok], n), shash[n_tok]
     mptr, midx = sorted_unique_rows(
         ptr_from_docs(doc[ismonth], n), _month_codes(whash[ismonth], mk, mv)
     )
@@ -293,6 +308,7 @@ def featurize(
         tail_names=sorted_rows(ptr_from_docs(doc[tail_name], n), shash[tail_name]),
         tail_roles=(ptr_from_docs(has_tail, n), names.tail_role[has_tail]),
         name_letters=name_letters(tk, own_name, n, shash),
+        number_amounts=ct.amounts[n_tok],
     )
     return feats, idf
 
@@ -363,6 +379,7 @@ def join_features(a: Features, b: Features) -> Features:
         tail_names=_cat_rows(a.tail_names, b.tail_names),  # type: ignore[arg-type]
         tail_roles=_cat_rows(a.tail_roles, b.tail_roles),  # type: ignore[arg-type]
         name_letters=_cat_rows(a.name_letters, b.name_letters),  # type: ignore[arg-type]
+        number_amounts=_cat(a.number_amounts, b.number_amounts),
     )
 
 

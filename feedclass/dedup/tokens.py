@@ -186,6 +186,7 @@ def _tokenize_docs(
     t_cap,
     t_allcap,
     t_sep,
+    t_frac,
     nt,
     clean_off,
 ):  # pragma: no cover - numba
@@ -211,6 +212,8 @@ def _tokenize_docs(
             ts = pos
             n_letters = 0
             n_upper = 0
+            n_dec = 0  # decimal separators kept out of the token, and where the last one was
+            dec_at = 0
             t_cap[nt] = upper[raw[k]]
             while k < e:
                 c = fold[raw[k]]
@@ -228,6 +231,8 @@ def _tokenize_docs(
                     ):
                         c1 = fold[raw[k + 1]]
                         if c1 < 0x10000 and word_char[c1] == 2:
+                            n_dec += 1
+                            dec_at = pos
                             k += 1
                             continue
                     break
@@ -243,6 +248,9 @@ def _tokenize_docs(
             t_first[nt] = 1 if first else 0
             t_allcap[nt] = 1 if (n_letters >= 2 and n_upper == n_letters) else 0
             t_sep[nt] = sep
+            # one separator before one or two digits is a decimal comma ("15,7"); more
+            # separators or digits group thousands ("1.000.000", "1,500")
+            t_frac[nt] = pos - dec_at if (n_dec == 1 and pos - dec_at <= 2) else 0
             sep = 0
             nt += 1
             first = False
@@ -257,8 +265,9 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
     ``raw`` holds code points; ``fold`` and ``upper`` give each one's folded form and whether it
     is a capital. Returns the clean code array (tokens joined by single spaces), per-document
     offsets into it and per-token arrays: start, end, document, first-in-document,
-    capitalised, all-capitals. Blocks of documents go to all cores, each into its own slice of
-    the buffers (sized for its worst case), then the slices are packed together.
+    capitalised, all-capitals, separator kind, decimal digits. Blocks of documents go to all
+    cores, each into its own slice of the buffers (sized for its worst case), then the slices
+    are packed together.
     """
     n_docs = doc_start.shape[0]
     nb = min(max(n_docs // 4096, 1), 256)
@@ -284,6 +293,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
     t_cap = np.zeros(b_tok[nb], dtype=np.uint8)
     t_allcap = np.zeros(b_tok[nb], dtype=np.uint8)
     t_sep = np.zeros(b_tok[nb], dtype=np.uint8)
+    t_frac = np.zeros(b_tok[nb], dtype=np.uint8)
     used_clean = np.zeros(nb, dtype=np.int64)
     used_tok = np.zeros(nb, dtype=np.int64)
     for b in numba.prange(nb):
@@ -305,6 +315,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
             t_cap,
             t_allcap,
             t_sep,
+            t_frac,
             b_tok[b],
             off,
         )
@@ -324,6 +335,7 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
     tc_out = np.empty(o_tok[nb], dtype=np.uint8)
     ta_out = np.empty(o_tok[nb], dtype=np.uint8)
     tp_out = np.empty(o_tok[nb], dtype=np.uint8)
+    tq_out = np.empty(o_tok[nb], dtype=np.uint8)
     for b in numba.prange(nb):
         shift = o_clean[b] - b_clean[b]
         clean_out[o_clean[b] : o_clean[b + 1]] = clean[b_clean[b] : b_clean[b] + used_clean[b]]
@@ -339,7 +351,8 @@ def _tokenize(raw, fold, upper, doc_start, doc_end, word_char):  # pragma: no co
             tc_out[w + q] = t_cap[a + q]
             ta_out[w + q] = t_allcap[a + q]
             tp_out[w + q] = t_sep[a + q]
-    return clean_out, clean_off, ts_out, te_out, td_out, tf_out, tc_out, ta_out, tp_out
+            tq_out[w + q] = t_frac[a + q]
+    return clean_out, clean_off, ts_out, te_out, td_out, tf_out, tc_out, ta_out, tp_out, tq_out
 
 
 @jit(inline="always")
@@ -472,13 +485,16 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
     ``end``, ``first`` (first in its headline), ``cap``, ``allcap``, ``whash`` (word hash),
     ``shash`` (stem hash), ``lhash`` (a surname's long stem, else 0), ``num``, ``latin``, and
     ``sep``: the kind of separator between the token and the word before it (``SEP_DASH``,
-    ``SEP_BAR``, ``SEP_SLASH``, ``SEP_BRACKET``, ``SEP_CLOSE``; 0 for none).
+    ``SEP_BAR``, ``SEP_SLASH``, ``SEP_BRACKET``, ``SEP_CLOSE``; 0 for none), and ``frac``: a
+    number's digits after its decimal comma («15,7» is the token «157» with ``frac`` 1).
 
     Examples
     --------
     >>> tk = tokenize(["Срочно: Пожар в Алматы", "5,5 тыс."])
     >>> tk["doc"].tolist(), tk["num"].tolist()
     ([0, 0, 0, 1, 1], [False, False, False, True, False])
+    >>> tk["frac"].tolist()[3]
+    1
     """
     n = len(texts)
     joined = "\n".join(texts)
@@ -506,7 +522,7 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
     doc_end = np.concatenate((nl, [raw_c.size])).astype(np.int64)
     if doc_start.size != n:  # pragma: no cover - newlines were replaced above
         raise AssertionError("headline boundaries lost")
-    clean, clean_off, t_start, t_end, t_doc, t_first, t_cap, t_allcap, t_sep = _tokenize(
+    clean, clean_off, t_start, t_end, t_doc, t_first, t_cap, t_allcap, t_sep, t_frac = _tokenize(
         raw_c, fold, upper, doc_start, doc_end, _WORD_CHAR
     )
     whash, shash, lhash, is_num, is_latin = _token_hashes(
@@ -534,6 +550,7 @@ def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
         "cap": t_cap.astype(bool),
         "allcap": t_allcap.astype(bool),
         "sep": t_sep,
+        "frac": t_frac,
         "whash": whash,
         "shash": shash,
         "lhash": lhash,

@@ -105,6 +105,14 @@ NUMBER_WORDS = {
     "100": "сто ста hundred жүз",
     "1000": "тысяча тысячи тысяч тысячу thousand мың",
 }
+# Scale words after a number: «16 млрд» and «16 миллиардов» are the amount 16e9, and «15,7
+# млн» does not round to it. Keyed by the power of ten. (Thousands are left out: «тысяча» is a
+# number word.)
+SCALES = {
+    6: "млн миллион миллиона миллионов миллионам миллионах million millions mln",
+    9: "млрд миллиард миллиарда миллиардов миллиардам миллиардах billion billions bn",
+    12: "трлн триллион триллиона триллионов триллионам триллионах trillion trillions",
+}
 # Ordinals are numbers too: "в первом чтении" / "во втором чтении", "второй день" / "третий".
 ORDINALS = {
     "1": "первый первая первое первые первого первой первому первым первом первую первых "

@@ -23,6 +23,7 @@ _ALIGNED = {
     "stem_vec": "stems",
     "stem_pole": "stems",
     "number_idf": "numbers",
+    "number_amounts": "numbers",
 }
 _PER_ROW = {"length", "clean_hash"}
 _SHARED = {"vectors", "log_n", "n"}

@@ -370,3 +370,19 @@ def test_whole_group_calibration_splits_hold_rows_out(rows, folds) -> None:
     assert sum(len(t) > 0 for t in tests) == min(folds, len(groups))
     if folds == 1:  # one split: some rows held out, some left to learn from
         assert 0 < len(tests[0]) < len(y)
+
+
+def test_calibration_links_keep_a_held_out_story_out_of_the_internal_fit() -> None:
+    """Each story told by two outlets: holding one outlet out leaves the story in training
+    through the other, so the held-out scores look sure and the temperature comes out low;
+    with the stories as links, the retelling leaves that internal fit too."""
+    texts, labels = example_training()
+    n = len(texts)
+    both = texts + ["Срочно: " + t for t in texts]
+    outlets = [f"c{i % 4}" for i in range(n)] + [f"c{(i + 1) % 4}" for i in range(n)]
+    stories = [f"s{i}" for i in range(n)] * 2
+    kw = {"n_features": 2**16, "calibration_whole_groups": True, "calibration_folds": 2}
+    plain = TopicModel(**kw).fit(both, labels * 2, groups=outlets)
+    linked = TopicModel(**kw).fit(both, labels * 2, groups=outlets, calibration_links=stories)
+    assert linked.temperature_ > 3 * plain.temperature_
+    assert np.array_equal(linked.coef_, plain.coef_)  # the same weights: only calibration

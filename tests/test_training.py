@@ -42,6 +42,19 @@ def test_corpus_joins_every_label_and_covers_every_topic() -> None:
     assert set(counts) == TAXONOMY
     assert min(counts.values()) >= 300, counts
     assert {r["lang"] for r in corpus} >= {"ru", "kk", "en"}
+    # No row of a check we wrote (``*_check.csv``), nor a retelling of one, is a training row.
+    from feedclass.normalize import normalize_text
+    from training.build import AUTHORED
+    from training.checks import near_items
+
+    checks = []
+    for path in sorted(AUTHORED.glob("*_check.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            checks += [row["text"] for row in csv.DictReader(fh)]
+    assert checks, "the English check at least"
+    titles = [r["title"] for r in corpus]
+    assert not {normalize_text(t) for t in checks} & {normalize_text(t) for t in titles}
+    assert not near_items(titles, checks)
 
 
 def test_same_data_same_model_file(tmp_path: Path) -> None:
@@ -478,3 +491,98 @@ def test_telegram_calibration_finds_the_posts_when_a_story_group_names_another_i
         warnings.simplefilter("error")  # the calibration-skipped warning fails the test
         model, _ = fit_self_trained(params, texts, labels, [], stories, channel_groups(items))
     assert model.temperature_ != 1.0
+
+
+def test_keyboard_copies_weigh_what_the_recipe_says_and_reach_the_fit() -> None:
+    from training.build import sample_weights, with_keyboard_copies
+
+    items = [
+        {"id": "k1", "title": "Жаңа заң қабылданды", "label": "politics", "lang": "kk",
+         "group": "g1", "part": "authored", "source": "authored"},
+        {"id": "r1", "title": "Новый закон принят", "label": "politics", "lang": "ru",
+         "group": "g2", "part": "ours", "source": "ria"},
+    ]  # fmt: skip
+    assert with_keyboard_copies(items, 0.0) == items
+    assert sample_weights(with_keyboard_copies(items, 0.0)) is None
+    rows = with_keyboard_copies(items, 0.25)
+    assert [r["title"] for r in rows][-1] == "Жана зан кабылданды"
+    assert sample_weights(rows) == [1.0, 1.0, 0.25]
+
+
+def test_cross_validation_passes_each_fold_its_rows_weights_and_scores_variants() -> None:
+    from feedclass.evaluate import cross_validate
+
+    seen: list[list[float]] = []
+
+    class Recording(TopicModel):
+        def fit(self, X, y, sample_weight=None, **kw):  # type: ignore[no-untyped-def, override]
+            seen.append([float(w) for w in sample_weight])
+            return super().fit(X, y, sample_weight, **kw)
+
+    texts, labels = example_training()
+    weights = [1.0 + (i % 3) for i in range(len(texts))]
+    variants = [t.upper() if i % 2 else None for i, t in enumerate(texts)]
+    out = cross_validate(
+        Recording(calibrate=False, n_features=2**14),
+        texts,
+        labels,
+        folds=3,
+        sample_weight=weights,
+        variants=variants,
+    )
+    assert sorted(w for fold in seen for w in fold) == sorted(weights * 2)  # each row in 2 of 3
+    got = out["variant_predictions"]
+    assert [g is None for g in got] == [v is None for v in variants]
+    assert set(g for g in got if g is not None) <= set(labels)
+
+
+def test_checks_we_wrote_are_read_and_never_trained_on(tmp_path: Path) -> None:
+    from training.build import load_authored
+    from training.checks import load_own_check
+
+    (tmp_path / "kk_headlines.csv").write_text(
+        "text,label\nЖаңа заң қабылданды,politics\n", encoding="utf-8"
+    )
+    (tmp_path / "kk_check.csv").write_text(
+        "text,label\nАстанада қар жауды,weather\nАСТАНАДА ҚАР ЖАУДЫ,weather\n"
+        "Футболдан чемпионат басталды,sport\n",
+        encoding="utf-8",
+    )
+    trained = load_authored(tmp_path)
+    assert [(r["title"], r["lang"], r["part"]) for r in trained] == [
+        ("Жаңа заң қабылданды", "kk", "authored")
+    ]
+    check = load_own_check("kk_check", tmp_path / "kk_check.csv")
+    assert [(r["label"], r["lang"]) for r in check] == [("weather", "kk"), ("sport", "kk")]
+    (tmp_path / "ru_check.csv").write_text("text,label\nНовость,\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="row 2"):
+        load_own_check("ru_check", tmp_path / "ru_check.csv")
+
+
+def test_outstory_calibration_drops_a_held_out_channels_stories_and_pool_posts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import training.selftrain as selftrain
+
+    calls: list[dict] = []
+
+    class Recording(TopicModel):
+        def fit(self, X, y, sample_weight=None, **kw):  # type: ignore[no-untyped-def, override]
+            calls.append(dict(kw, X=list(X)))
+            return super().fit(X, y, sample_weight, **kw)
+
+    monkeypatch.setattr(selftrain, "TopicModel", Recording)
+    texts, labels = example_training()
+    n = len(texts)
+    groups = [f"tg100{i % 4}_{i}" for i in range(n)]
+    pool = ["Гол на последней минуте матча", "Курс тенге укрепился"]
+    channel_of = {t: f"tgchannel:100{i % 4}" for i, t in enumerate(texts)}
+    channel_of[pool[0]] = "tgchannel:1001"
+    params = {"n_features": 2**14, "self_train_cut": 0.01, "self_train_weight": 0.5,
+              "calibration_split": "outstory", "calibration_folds": 2}  # fmt: skip
+    selftrain.fit_self_trained(params, texts, labels, pool, groups, channel_of)
+    first, second = calls
+    assert first["groups"][:4] == [f"tgchannel:100{i}" for i in range(4)]
+    assert first["calibration_links"][:2] == ["s:tg1000_0", "s:tg1001_1"]
+    assert second["groups"][n:] == ["l:tgchannel:1001", "p:1"]
+    assert len(second["calibration_links"]) == n + 2

@@ -56,8 +56,9 @@ SELF_TRAINING: dict[str, Any] | None = {
     "calibration_split": "grouped",
 }
 
-#: Kazakh items also train as typed on a Russian keyboard (load_corpus, keyboard_copies_of).
-KEYBOARD_COPIES = False
+#: Weight of the copies of the Kazakh items as typed on a Russian keyboard (load_corpus,
+#: with_keyboard_copies); 0: no copies.
+KEYBOARD_COPIES = 0.0
 
 #: The shipped model's hyper-parameters (chosen by grouped CV, see the model card).
 MODEL_PARAMS: dict[str, Any] = {
@@ -84,13 +85,14 @@ TG_ALL_READ = LABELS / "tg_news_all.csv"
 
 
 def load_corpus(
-    data_dir: Path, *, audit: bool = True, keyboard_copies: bool | None = None
+    data_dir: Path, *, audit: bool = True, keyboard_copies: float | None = None
 ) -> list[dict]:
     """Every labelled training item, deduplicated on normalised text (first source wins).
 
     With ``audit`` (the recipe), the labels of ``AUDIT_LABELS`` replace the ones the items came
     with; ``audit=False`` gives the labels as they were before the audit. ``keyboard_copies``
-    (default: ``KEYBOARD_COPIES``) adds :func:`keyboard_copies` of the Kazakh items.
+    (default: ``KEYBOARD_COPIES``) is the weight of :func:`keyboard_copies_of` the Kazakh
+    items, added with :func:`with_keyboard_copies` (0: none).
     """
     items: list[dict] = []
     items += [dict(r, part="topics") for r in sources.load_topics(data_dir)]
@@ -147,9 +149,38 @@ def load_corpus(
     # Retellings of one story (reposts across channels, rewordings) share a CV group.
     groups = stories.story_groups([r["title"] for r in out], [r["group"] for r in out])
     out = [dict(r, group=g) for r, g in zip(out, groups)]
-    if KEYBOARD_COPIES if keyboard_copies is None else keyboard_copies:
-        out += keyboard_copies_of(out)
-    return out
+    weight = KEYBOARD_COPIES if keyboard_copies is None else keyboard_copies
+    return with_keyboard_copies(out, float(weight))
+
+
+def with_keyboard_copies(items: list[dict], weight: float) -> list[dict]:
+    """``items`` and, with ``weight`` > 0, :func:`keyboard_copies_of` them weighing ``weight``
+    (the ``weight`` key, read by :func:`sample_weights`).
+
+    Examples
+    --------
+    >>> rows = [{"id": "a", "title": "Жаңа заң", "label": "politics", "lang": "kk",
+    ...          "group": "g", "part": "authored", "source": "authored"}]
+    >>> [(r["title"], r.get("weight", 1.0)) for r in with_keyboard_copies(rows, 0.25)]
+    [('Жаңа заң', 1.0), ('Жана зан', 0.25)]
+    >>> with_keyboard_copies(rows, 0.0) == rows
+    True
+    """
+    if weight <= 0:
+        return list(items)
+    return list(items) + [dict(r, weight=weight) for r in keyboard_copies_of(items)]
+
+
+def sample_weights(items: list[dict]) -> list[float] | None:
+    """Each item's training weight (its ``weight`` key, else 1); None when all are 1.
+
+    Examples
+    --------
+    >>> sample_weights([{"id": "a"}]), sample_weights([{"id": "a"}, {"id": "b", "weight": 0.5}])
+    (None, [1.0, 0.5])
+    """
+    weights = [float(r.get("weight", 1.0)) for r in items]
+    return None if all(w == 1.0 for w in weights) else weights
 
 
 def keyboard_copies_of(items: list[dict]) -> list[dict]:
@@ -188,12 +219,14 @@ def apply_audit(items: list[dict], audited: dict[str, str]) -> list[dict]:
     return [dict(r, label=audited[r["id"]]) if r["id"] in audited else r for r in items]
 
 
-def load_authored() -> list[dict]:
-    """Headlines our team wrote (training/authored/*_headlines.csv: text,label)."""
+def load_authored(folder: Path = AUTHORED) -> list[dict]:
+    """Headlines our team wrote (``folder/<lang>_headlines.csv``: text,label), each its own CV
+    group. Only ``*_headlines.csv``: the check sets beside them (``*_check.csv``) never train.
+    """
     import csv
 
     out: list[dict] = []
-    for path in sorted(AUTHORED.glob("*_headlines.csv")):
+    for path in sorted(folder.glob("*_headlines.csv")):
         lang = path.name.split("_", 1)[0]
         with path.open(encoding="utf-8", newline="") as fh:
             for k, row in enumerate(csv.DictReader(fh)):
@@ -305,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_report(cv["topics_only"]))
 
     t2 = time.time()
-    fitted = estimator.fit(texts, labels, groups=groups)
+    fitted = estimator.fit(texts, labels, sample_weight=sample_weights(corpus), groups=groups)
     fit_seconds = time.time() - t2
     self_trained = isinstance(fitted, SelfTrained)
     model: TopicModel = fitted.model_ if self_trained else fitted
@@ -395,8 +428,16 @@ def cross_validate_by_part(
     """One grouped CV over everything, scored on the Russian headline subsets.
 
     ``seed`` draws the folds: the recipe's figures use 0; others show how much a figure of a
-    small subset (one SIB-200 language) moves with the folds alone.
+    small subset (one SIB-200 language) moves with the folds alone. Items' ``weight`` keys
+    (:func:`sample_weights`) reach each fold's fit. ``sib200_cv_kk_keyboard``: the Kazakh
+    SIB-200 train sentences as typed on a Russian keyboard, each scored by the fold model that
+    did not see the sentence (nor its copy, which shares its group).
     """
+    keyboard = [
+        russian_keyboard(r["title"]) if r["part"] == "sib200" and r["lang"] == "kk" else None
+        for r in corpus
+    ]
+    keyboard = [k if k != r["title"] else None for k, r in zip(keyboard, corpus)]
     result = cross_validate(
         estimator,
         texts,
@@ -405,8 +446,11 @@ def cross_validate_by_part(
         folds=folds,
         keep_predictions=True,
         random_state=seed,
+        sample_weight=sample_weights(corpus),
+        variants=keyboard,
     )
     pred, proba = result.pop("predictions"), result.pop("probabilities")
+    typed = result.pop("variant_predictions")
     classes = result["labels"]
     out: dict[str, Any] = {"all": result}
     subsets: list[tuple[str, Any]] = [
@@ -428,6 +472,12 @@ def cross_validate_by_part(
         idx = [i for i, r in enumerate(corpus) if keep(r)]
         out[name] = report([labels[i] for i in idx], [pred[i] for i in idx], proba[idx], classes)
         out[name]["folds"] = result["folds"]
+    idx = [i for i, t in enumerate(typed) if t is not None]
+    if idx:
+        out["sib200_cv_kk_keyboard"] = report(
+            [labels[i] for i in idx], [typed[i] for i in idx], None, classes
+        )
+        out["sib200_cv_kk_keyboard"]["folds"] = result["folds"]
     kinds = reread.load_kinds()
     if kinds:
         idx = [i for i, r in enumerate(corpus) if r["part"] in ("topics", "ours")]

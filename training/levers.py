@@ -99,7 +99,7 @@ def run(
     data_dir: Path,
     *,
     audit: bool = True,
-    seed: int = 0,
+    seed: int | list[int] = 0,
     as_check: bool = False,
 ) -> dict[str, Any]:
     corpus = load_corpus(data_dir, audit=audit, keyboard_copies=0.0)
@@ -116,8 +116,13 @@ def run(
     else:
         train, evaluated = corpus, []
     if mode == "cv":
+        seeds = [seed] if isinstance(seed, int) else seed
         return {
-            name: cv_config(name, o, with_copies(corpus, o), data_dir, seed) for name, o in configs
+            name if len(seeds) == 1 else f"{name}@{s}": cv_config(
+                name if len(seeds) == 1 else f"{name}@{s}", o, with_copies(corpus, o), data_dir, s
+            )
+            for name, o in configs
+            for s in seeds
         }
     tg_shares = Counter(r["label"] for r in train if r["source"] == "tg_news_silver")
     total = sum(tg_shares.values())
@@ -226,7 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-audit", action="store_true", help="train on the labels as before the audit"
     )
-    parser.add_argument("--seed", type=int, default=0, help="cv: the seed of the folds")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        action="append",
+        help="cv: the seed of the folds (repeat for several: results NAME@SEED; default 0)",
+    )
     parser.add_argument(
         "--as-check",
         action="store_true",
@@ -239,10 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         configs,
         args.data,
         audit=not args.no_audit,
-        seed=args.seed,
+        seed=args.seed or [0],
         as_check=args.as_check,
     )
-    for name, _ in configs:
+    names = [n for n in results if n in dict(configs) or n.split("@")[0] in dict(configs)]
+    for name in names:
         print(summary_line(name, results[name]))
         if args.verbose:
             for key in ("dev", "tg_heldout", "en_check", "kk_check", "ru_check"):

@@ -22,12 +22,13 @@ from feedclass.calibration import (
 )
 from feedclass.crossfit import calibration_splits, held_out_scores, linked_rows
 from feedclass.errors import CalibrationWarning
+from feedclass.model.state import ModelState
 
 #: Rows the internal calibration fit learns from at most (more only cost time).
 CALIBRATION_MAX_ROWS = 25_000
 
 
-class Calibration:
+class Calibration(ModelState):
     """Mixin of :class:`~feedclass.model.TopicModel`: held-out splits and calibration."""
 
     def _calibration_splits(

@@ -253,7 +253,7 @@ class TopicModel(
                     np.asarray(start[1], dtype=np.float64)[:, None],
                 ]
             )
-        common = {
+        common: dict[str, Any] = {
             "max_epochs": self.max_iter,
             "tol": self.tol,
             "seed": self.random_state,

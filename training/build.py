@@ -354,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nSIB-200 dev accuracy (mapped classes): {json.dumps(dev)}")
     # Held out of training and of every choice: reported, never tuned on.
     metrics.update(evaluate_checks(model, args.data))
-    for name in ("tg_heldout", "en_check"):
+    for name in ("tg_heldout", "en_check", "kk_check", "ru_check"):
+        if name not in metrics:
+            continue
         print(f"\n{name} (held out):\n{format_report(metrics[name])}")
         print(json.dumps(metrics[name]["by_channel"], ensure_ascii=False))
     summary = None
@@ -375,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
             },
             "english_check": {k: metrics["en_check"][k] for k in ("accuracy", "macro_f1", "n")},
         }
+        for name in ("kk_check", "ru_check"):
+            if name in metrics:  # the checks we wrote, once their files exist
+                summary[name] = {k: metrics[name][k] for k in ("accuracy", "macro_f1", "ece", "n")}
     meta = {
         "created": created_date(),
         "training_data": {

@@ -223,25 +223,32 @@ def load_authored(folder: Path = AUTHORED) -> list[dict]:
     """Headlines our team wrote (``folder/<lang>_headlines.csv``: text,label), each its own CV
     group. Only ``*_headlines.csv``: the check sets beside them (``*_check.csv``) never train.
     """
+    out: list[dict] = []
+    for path in sorted(folder.glob("*_headlines.csv")):
+        out += read_authored(path, path.name.split("_", 1)[0])
+    return out
+
+
+def read_authored(path: Path, lang: str) -> list[dict]:
+    """The rows of one file of headlines we wrote (``text,label``) as training items of
+    ``lang``: source and part ``authored``, ids ``authored_<lang>_<row>``, each its own group."""
     import csv
 
     out: list[dict] = []
-    for path in sorted(folder.glob("*_headlines.csv")):
-        lang = path.name.split("_", 1)[0]
-        with path.open(encoding="utf-8", newline="") as fh:
-            for k, row in enumerate(csv.DictReader(fh)):
-                item_id = f"authored_{lang}_{k}"
-                out.append(
-                    {
-                        "id": item_id,
-                        "title": row["text"],
-                        "label": row["label"],
-                        "source": "authored",
-                        "lang": lang,
-                        "group": item_id,
-                        "part": "authored",
-                    }
-                )
+    with path.open(encoding="utf-8", newline="") as fh:
+        for k, row in enumerate(csv.DictReader(fh)):
+            item_id = f"authored_{lang}_{k}"
+            out.append(
+                {
+                    "id": item_id,
+                    "title": row["text"],
+                    "label": row["label"],
+                    "source": "authored",
+                    "lang": lang,
+                    "group": item_id,
+                    "part": "authored",
+                }
+            )
     return out
 
 

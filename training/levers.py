@@ -54,6 +54,7 @@ from training.build import (
     cross_validate_by_part,
     load_corpus,
     parse_params,
+    read_authored,
     sample_weights,
     with_keyboard_copies,
     word_vectors,
@@ -79,8 +80,10 @@ DEV_SENDERS: dict[str, str] = {
 }
 
 
-#: Config keys that change the training rows, not the model (``keyboard_weight``).
-CORPUS_KEYS = ("keyboard_weight",)
+#: Config keys that change the training rows, not the model: ``keyboard_weight``, and
+#: ``authored=LANG:FILE+LANG:FILE`` (headlines we wrote, ``text,label``, not yet in
+#: ``training/authored``: what adding them would do).
+CORPUS_KEYS = ("keyboard_weight", "authored")
 
 
 def is_dev(item: dict) -> bool:
@@ -88,9 +91,18 @@ def is_dev(item: dict) -> bool:
 
 
 def with_copies(items: list[dict], overrides: dict[str, Any]) -> list[dict]:
-    """``items`` with the keyboard copies of the config (``keyboard_weight``, default the
-    recipe's ``KEYBOARD_COPIES``)."""
-    return with_keyboard_copies(items, float(overrides.get("keyboard_weight", KEYBOARD_COPIES)))
+    """``items`` with the config's ``authored`` files and the keyboard copies of the config
+    (``keyboard_weight``, default the recipe's ``KEYBOARD_COPIES``)."""
+    extra: list[dict] = []
+    for spec in str(overrides.get("authored") or "").split("+"):
+        if spec:
+            lang, _, path = spec.partition(":")
+            extra += [
+                dict(r, id=f"extra_{r['id']}", group=f"extra_{r['id']}")
+                for r in read_authored(Path(path), lang)
+            ]
+    weight = float(overrides.get("keyboard_weight", KEYBOARD_COPIES))
+    return with_keyboard_copies(items + extra, weight)
 
 
 def run(

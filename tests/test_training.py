@@ -586,3 +586,43 @@ def test_outstory_calibration_drops_a_held_out_channels_stories_and_pool_posts(
     assert first["calibration_links"][:2] == ["s:tg1000_0", "s:tg1001_1"]
     assert second["groups"][n:] == ["l:tgchannel:1001", "p:1"]
     assert len(second["calibration_links"]) == n + 2
+
+
+def test_a_written_draft_that_retells_a_row_a_check_or_another_draft_is_not_appended() -> None:
+    from training.append_authored import kept_drafts
+    from training.checks import near_items
+
+    assert near_items(["Курс доллара вырос до 500 тенге!", "Дожди в Астане"], []) == set()
+    drafts = [
+        {"text": "Астанада жаңа мектеп ашылды", "label": "society"},
+        {"text": "Астанада жаңа мектеп ашылды!", "label": "society"},  # retells the first
+        {"text": "Алматыда қатты қар жауды", "label": "weather"},  # retells a check item
+        {"text": "Шымкентте жаңа саябақ ашылды", "label": "ecology"},  # retells an earlier row
+        {"text": "Қазақстан құрамасы Финляндияны жеңді", "label": "sport"},
+    ]
+    kept, dropped = kept_drafts(
+        drafts, ["Шымкентте жаңа саябақ ашылды."], ["Алматыда қатты қар жауды"]
+    )
+    assert [r["label"] for r in kept] == ["society", "sport"]
+    assert dropped == {"earlier": 1, "avoided": 1, "drafts": 1}
+
+
+def test_appending_writes_the_kept_rows_after_the_old_ones(tmp_path: Path) -> None:
+    data = needs_shared("tg_news_silver")
+    needs_shared("headlinecause")
+    from training.append_authored import append, read_rows
+
+    target = tmp_path / "kk_headlines.csv"
+    target.write_text("text,label\nЖаңа заң қабылданды,politics\n", encoding="utf-8")
+    new = tmp_path / "new.csv"
+    new.write_text(
+        "text,label\nЖаңа заң қабылданды!,politics\nҚазақстан құрамасы жеңді,sport\n",
+        encoding="utf-8",
+    )
+    out = append(new, target, data.parent)
+    assert (out["kept"], out["dropped_earlier"], out["rows_now"]) == (1, 1, 2)
+    assert read_rows(target)[-1] == {"text": "Қазақстан құрамасы жеңді", "label": "sport"}
+    new.write_text("text,label\nЖаңа мектеп,party\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="row 2"):
+        append(new, target, data.parent)
+    assert len(read_rows(target)) == 2  # nothing written

@@ -626,3 +626,36 @@ def test_appending_writes_the_kept_rows_after_the_old_ones(tmp_path: Path) -> No
     with pytest.raises(SystemExit, match="row 2"):
         append(new, target, data.parent)
     assert len(read_rows(target)) == 2  # nothing written
+
+
+def test_a_russian_authored_file_trains_as_russian_and_stays_out_of_the_headlines_figure(
+    tmp_path: Path,
+) -> None:
+    from training.build import cross_validate_by_part, load_authored
+
+    texts, labels = example_training()
+    half = len(texts) // 2
+    (tmp_path / "ru_headlines.csv").write_text(
+        "text,label\n" + "".join(f"{t},{lab}\n" for t, lab in zip(texts[half:], labels[half:])),
+        encoding="utf-8",
+    )
+    authored = load_authored(tmp_path)
+    assert {(r["lang"], r["source"], r["part"]) for r in authored} == {
+        ("ru", "authored", "authored")
+    }
+    assert len({r["group"] for r in authored}) == len(authored)  # each its own CV group
+    topics = [
+        {"id": f"t{i}", "title": t, "label": lab, "lang": "ru", "group": f"t{i}", "part": "topics"}
+        for i, (t, lab) in enumerate(zip(texts[:half], labels[:half]))
+    ]
+    corpus = topics + authored
+    out = cross_validate_by_part(
+        TopicModel(calibrate=False, n_features=2**14),
+        corpus,
+        [r["title"] for r in corpus],
+        [r["label"] for r in corpus],
+        [r["group"] for r in corpus],
+        2,
+    )
+    assert out["ru_headlines"]["n"] == len(topics)  # the figure keeps its item set
+    assert out["all"]["n"] == len(corpus)  # while the authored rows train and are scored

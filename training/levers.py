@@ -90,7 +90,7 @@ def is_dev(item: dict) -> bool:
     return item["source"] == "tg_news_silver" and sender(item["id"]) in DEV_SENDERS
 
 
-def with_copies(items: list[dict], overrides: dict[str, Any]) -> list[dict]:
+def config_rows(items: list[dict], overrides: dict[str, Any]) -> list[dict]:
     """``items`` with the config's ``authored`` files and the keyboard copies of the config
     (``keyboard_weight``, default the recipe's ``KEYBOARD_COPIES``)."""
     extra: list[dict] = []
@@ -129,13 +129,12 @@ def run(
         train, evaluated = corpus, []
     if mode == "cv":
         seeds = [seed] if isinstance(seed, int) else seed
-        return {
-            name if len(seeds) == 1 else f"{name}@{s}": cv_config(
-                name if len(seeds) == 1 else f"{name}@{s}", o, with_copies(corpus, o), data_dir, s
-            )
-            for name, o in configs
-            for s in seeds
-        }
+        for name, overrides in configs:
+            for s in seeds:
+                key = name if len(seeds) == 1 else f"{name}@{s}"
+                rows = config_rows(corpus, overrides)
+                results[key] = cv_config(key, overrides, rows, data_dir, s)
+        return results
     tg_shares = Counter(r["label"] for r in train if r["source"] == "tg_news_silver")
     total = sum(tg_shares.values())
     results["labelled_tg_shares"] = {k: round(v / total, 3) for k, v in sorted(tg_shares.items())}
@@ -154,7 +153,7 @@ def run(
                 pool = [t for i, t in enumerate(pool) if i not in near_pool]
                 results["as_check_pool_dropped"] = len(near_pool)
             pool_of = pool_channels(data_dir, pool)
-        rows = with_copies(train, overrides)
+        rows = config_rows(train, overrides)
         t0 = time.time()
         model, stats = fit_self_trained(
             params,

@@ -309,6 +309,26 @@ def test_smoothed_fit_on_noisy_labels_learns_smoothing_and_saves_it(tmp_path: Pa
     assert load_model(tmp_path / "noisy.fcm").smoothing_ == pytest.approx(m.smoothing_)
 
 
+def test_a_smoothed_model_file_is_refused_by_a_reader_that_cannot_apply_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feedclass.modelfile as modelfile
+    from feedclass.model import model_info
+    from feedclass.scorer import load_scorer
+
+    texts, labels = example_training()
+    m = TopicModel(n_features=2**14).fit(texts, labels)
+    m.save(tmp_path / "plain.fcm")
+    m.smoothing_ = 0.1
+    m.save(tmp_path / "smoothed.fcm")
+    assert model_info(tmp_path / "plain.fcm")["format_version"] == 1  # as before smoothing
+    assert model_info(tmp_path / "smoothed.fcm")["format_version"] == 2
+    monkeypatch.setattr(modelfile, "FORMAT_VERSION", 1)  # a reader of version 1 only
+    load_scorer(tmp_path / "plain.fcm")
+    with pytest.raises(ModelFileError, match="version 2 is newer.*upgrade feedclass"):
+        load_scorer(tmp_path / "smoothed.fcm")
+
+
 def test_smoothed_calibration_learns_the_share_of_sure_mistakes() -> None:
     from feedclass.calibration import fit_smoothed_temperature
 

@@ -325,7 +325,7 @@ def test_a_smoothed_model_file_is_refused_by_a_reader_that_cannot_apply_it(
     assert model_info(tmp_path / "smoothed.fcm")["format_version"] == 2
     monkeypatch.setattr(modelfile, "FORMAT_VERSION", 1)  # a reader of version 1 only
     load_scorer(tmp_path / "plain.fcm")
-    with pytest.raises(ModelFileError, match="version 2 is newer.*upgrade feedclass"):
+    with pytest.raises(ModelFileError, match=r"version 2 is newer.*upgrade feedclass"):
         load_scorer(tmp_path / "smoothed.fcm")
 
 

@@ -280,9 +280,11 @@ def test_authored_headlines_that_retell_a_check_item_do_not_grow() -> None:
             titles = [r["text"] for r in csv.DictReader(fh)]
         found[lang] = near_check_items(titles, data.parent)
     # Six English rows of earlier rounds retell a check item (old rows never change; the
-    # recipe drops them); rows written since must not add more.
+    # recipe drops them); rows written since must not add more. The Kazakh check of round six
+    # was written after the first 553 Kazakh rows, and some of those tell its stories (the
+    # recipe drops them too); the rows appended since retell no check item.
     assert len(found["en"]) <= 6 and max(found["en"], default=0) < 1625, found
-    assert found["kk"] == set()
+    assert max(found["kk"], default=0) < 553, found["kk"]
 
 
 def test_self_training_refuses_an_unknown_calibration_split() -> None:

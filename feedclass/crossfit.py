@@ -21,7 +21,7 @@ from feedclass.errors import DataError
 from feedclass.features import HashingFeatures
 from feedclass.vectors import augment
 
-__all__ = ["calibration_splits", "held_out_scores", "row_groups", "row_mask"]
+__all__ = ["calibration_splits", "held_out_scores", "linked_rows", "row_groups", "row_mask"]
 
 
 def row_groups(groups: Any, n: int) -> np.ndarray | None:
@@ -162,6 +162,29 @@ def _whole_group_splits(
     return [np.flatnonzero(fold_of == f) for f in range(folds)]
 
 
+def linked_rows(
+    tests: list[np.ndarray], groups: np.ndarray | None, links: np.ndarray
+) -> list[np.ndarray]:
+    """For each held-out set of ``tests``, the other rows that share a group or a link with it
+    (they leave that internal fit: a story retold by another outlet, a self-labelled post of a
+    held-out channel).
+
+    Examples
+    --------
+    >>> tests = [np.array([0])]
+    >>> linked_rows(tests, np.array([0, 0, 1, 2]), np.array([5, 6, 7, 5]))[0].tolist()
+    [1, 3]
+    """
+    out = []
+    for test in tests:
+        drop = np.isin(links, links[test])
+        if groups is not None:
+            drop |= np.isin(groups, groups[test])
+        drop[test] = False
+        out.append(np.flatnonzero(drop))
+    return out
+
+
 def held_out_scores(
     tests: list[np.ndarray],
     texts: list[str],
@@ -176,6 +199,7 @@ def held_out_scores(
     random_state: Any = None,
     max_rows: int = 25_000,
     vector_rows: np.ndarray | None = None,
+    excluded: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """Scores ``(rows of tests, n_classes)`` of each held-out set from a fit without it.
 
@@ -185,8 +209,9 @@ def held_out_scores(
     new text would be: with them, their rows' norms would be spread over n-grams of weight 0,
     their scores too small, and the fitted temperature too low. ``E`` (with
     ``vector_weight``): the word-vector block ``M`` carries, on the rows of ``vector_rows``
-    (all rows when None) as :func:`~feedclass.vectors.augment` puts it. A topic the fit did not see
-    scores -1e9.
+    (all rows when None) as :func:`~feedclass.vectors.augment` puts it. ``excluded`` (one row
+    set per test, :func:`linked_rows`): rows left out of that internal fit without being
+    scored. A topic the fit did not see scores -1e9.
 
     Examples
     --------
@@ -203,8 +228,9 @@ def held_out_scores(
     scores = np.zeros((sum(len(t) for t in tests), n_classes))
     pos = 0
     rng = np.random.default_rng(random_state)
-    for test in tests:
-        train = np.setdiff1d(np.arange(len(y_idx)), test, assume_unique=True)
+    for k, test in enumerate(tests):
+        out = test if excluded is None else np.union1d(test, excluded[k])
+        train = np.setdiff1d(np.arange(len(y_idx)), out, assume_unique=True)
         if len(train) > max_rows:
             # The temperature barely depends on how much the internal fit saw (a quarter
             # of the rows moved it by 1% in a grouped split), so big sets pay for a

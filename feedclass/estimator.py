@@ -25,10 +25,18 @@ def _same(a: Any, b: Any) -> bool:
         return True
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return False
+    if _is_nan(a) and _is_nan(b):  # NaN != NaN, yet a NaN default left as it was is unchanged
+        return True
     try:
         return bool(a == b) and type(a) is type(b)
     except Exception:  # a parameter whose == is not a plain truth value
         return False
+
+
+def _is_nan(value: Any) -> bool:
+    """Whether ``value`` is a scalar NaN (float, numpy float), as scikit-learn's
+    ``is_scalar_nan``."""
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
 
 
 class Estimator:
@@ -48,6 +56,11 @@ class Estimator:
     Scaler(factor=3.0)
     >>> s.set_params(shift=1.0).get_params()
     {'factor': 3.0, 'shift': 1.0}
+    >>> class Filler(Estimator):  # a NaN default passed again is unchanged (NaN != NaN)
+    ...     def __init__(self, missing=float("nan")):
+    ...         self.missing = missing
+    >>> Filler(missing=float("nan")), Filler(missing=0.0)
+    (Filler(), Filler(missing=0.0))
     """
 
     @classmethod

@@ -25,7 +25,12 @@ from feedclass.atomic import AtomicWriter
 from feedclass.errors import ModelFileError
 
 FORMAT_NAME = "feedclass-model"
-FORMAT_VERSION = 1
+#: The newest format version this feedclass reads. A file is written as version 1 unless it
+#: needs more (``SMOOTHING_VERSION``), so a reader that cannot apply what it holds refuses it
+#: with a message instead of giving other probabilities.
+FORMAT_VERSION = 2
+#: A topic model whose probabilities mix in a uniform share (header key ``smoothing``).
+SMOOTHING_VERSION = 2
 HEADER = "header.json"
 # 1980-01-01 is the earliest date a zip entry can carry; any fixed date makes the bytes stable.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -62,7 +67,7 @@ def write_model_stream(stream: Any, header: dict[str, Any], arrays: dict[str, np
     >>> buf.getvalue()[:2]
     b'PK'
     """
-    header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header}
+    header = {"format": FORMAT_NAME, "format_version": 1, **header}
     header["arrays"] = sorted(arrays)
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         _add(zf, HEADER, json.dumps(header, ensure_ascii=False, indent=1).encode())

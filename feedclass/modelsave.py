@@ -14,6 +14,7 @@ import numpy as np
 
 from feedclass import __version__
 from feedclass.errors import DataError
+from feedclass.modelfile import SMOOTHING_VERSION
 from feedclass.validation import label_kind, plain_value
 
 __all__ = ["RESERVED_KEYS", "model_file_parts"]
@@ -89,8 +90,13 @@ def model_file_parts(
         "n_train": int(getattr(model, "n_train_", 0)),
         "n_docs": int(getattr(model.features_, "n_docs_", 0)),
         "temperature": float(model.temperature_),
-        # Written only when used, so a file without it is what older feedclass reads alike.
-        **({"smoothing": float(model.smoothing_)} if getattr(model, "smoothing_", 0.0) else {}),
+        # Written only when used, so a file without it is what older feedclass reads alike; a
+        # file with it is of a format version that a reader unable to apply it refuses.
+        **(
+            {"smoothing": float(model.smoothing_), "format_version": SMOOTHING_VERSION}
+            if getattr(model, "smoothing_", 0.0)
+            else {}
+        ),
         **meta,
     }
     arrays = {

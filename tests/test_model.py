@@ -309,6 +309,26 @@ def test_smoothed_fit_on_noisy_labels_learns_smoothing_and_saves_it(tmp_path: Pa
     assert load_model(tmp_path / "noisy.fcm").smoothing_ == pytest.approx(m.smoothing_)
 
 
+def test_a_smoothed_model_file_is_refused_by_a_reader_that_cannot_apply_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feedclass.modelfile as modelfile
+    from feedclass.model import model_info
+    from feedclass.scorer import load_scorer
+
+    texts, labels = example_training()
+    m = TopicModel(n_features=2**14).fit(texts, labels)
+    m.save(tmp_path / "plain.fcm")
+    m.smoothing_ = 0.1
+    m.save(tmp_path / "smoothed.fcm")
+    assert model_info(tmp_path / "plain.fcm")["format_version"] == 1  # as before smoothing
+    assert model_info(tmp_path / "smoothed.fcm")["format_version"] == 2
+    monkeypatch.setattr(modelfile, "FORMAT_VERSION", 1)  # a reader of version 1 only
+    load_scorer(tmp_path / "plain.fcm")
+    with pytest.raises(ModelFileError, match=r"version 2 is newer.*upgrade feedclass"):
+        load_scorer(tmp_path / "smoothed.fcm")
+
+
 def test_smoothed_calibration_learns_the_share_of_sure_mistakes() -> None:
     from feedclass.calibration import fit_smoothed_temperature
 
@@ -370,3 +390,19 @@ def test_whole_group_calibration_splits_hold_rows_out(rows, folds) -> None:
     assert sum(len(t) > 0 for t in tests) == min(folds, len(groups))
     if folds == 1:  # one split: some rows held out, some left to learn from
         assert 0 < len(tests[0]) < len(y)
+
+
+def test_calibration_links_keep_a_held_out_story_out_of_the_internal_fit() -> None:
+    """Each story told by two outlets: holding one outlet out leaves the story in training
+    through the other, so the held-out scores look sure and the temperature comes out low;
+    with the stories as links, the retelling leaves that internal fit too."""
+    texts, labels = example_training()
+    n = len(texts)
+    both = texts + ["Срочно: " + t for t in texts]
+    outlets = [f"c{i % 4}" for i in range(n)] + [f"c{(i + 1) % 4}" for i in range(n)]
+    stories = [f"s{i}" for i in range(n)] * 2
+    kw = {"n_features": 2**16, "calibration_whole_groups": True, "calibration_folds": 2}
+    plain = TopicModel(**kw).fit(both, labels * 2, groups=outlets)
+    linked = TopicModel(**kw).fit(both, labels * 2, groups=outlets, calibration_links=stories)
+    assert linked.temperature_ > 3 * plain.temperature_
+    assert np.array_equal(linked.coef_, plain.coef_)  # the same weights: only calibration

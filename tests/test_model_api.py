@@ -250,6 +250,7 @@ def test_metadata_routing_carries_sample_weight_into_cross_validate(metadata_rou
         "sample_weight": None,
         "groups": None,
         "calibration_rows": None,
+        "calibration_links": None,
     }
     # Unrequested metadata is refused by scikit-learn, as for its own estimators.
     with pytest.raises(Exception, match="sample_weight"):

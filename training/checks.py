@@ -9,6 +9,11 @@ the figures issue #19 is about:
 - ``en_check``: English headlines of 2020 from HeadlineCause, read and labelled
   (``training/labels/headlinecause_en.csv``), plus current-style headlines we wrote ourselves
   (``training/authored/en_check.csv``, our text, CC0). Neither is used in training.
+- ``kk_check``, ``ru_check`` (``OWN_CHECKS``): Kazakh headlines and Russian headlines in the
+  style of Kazakhstan news sites that we wrote ourselves (``training/authored/kk_check.csv``,
+  ``ru_check.csv``: text,label, our text, CC0), for the readers these feeds are for. Reported
+  when the file exists; never trained on (``training.build`` reads only
+  ``*_headlines.csv``, and drops training items that retell any check item).
 
 Nothing here may tune a weight, threshold or word list: tuning uses a dev split of training
 data (``training/levers.py``); these sets are only reported.
@@ -72,6 +77,54 @@ def load_tg_heldout(data_dir: Path) -> list[dict]:
     return out
 
 
+#: Check sets we wrote ourselves (name -> file, ``text,label``), reported beside the others.
+OWN_CHECKS: dict[str, Path] = {
+    "kk_check": AUTHORED / "kk_check.csv",
+    "ru_check": AUTHORED / "ru_check.csv",
+}
+
+
+def load_own_check(name: str, path: Path | None = None) -> list[dict]:
+    """The rows of one of ``OWN_CHECKS`` (or of ``path``) as records; [] when the file is absent.
+
+    Examples
+    --------
+    >>> load_own_check("kk_check", Path("/nonexistent/kk_check.csv"))
+    []
+    """
+    path = OWN_CHECKS[name] if path is None else path
+    if not path.is_file():
+        return []
+    lang = name.split("_", 1)[0]
+    out = []
+    seen: set[str] = set()  # one headline written twice counts once
+    with path.open(encoding="utf-8", newline="") as fh:
+        for k, row in enumerate(csv.DictReader(fh)):
+            text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
+            if not text or not label:
+                raise SystemExit(f"{path.name}, row {k + 2}: a text and a label are needed")
+            if normalize_text(text) in seen:
+                continue
+            seen.add(normalize_text(text))
+            item_id = f"authored_{name}_{k}"
+            out.append(
+                {
+                    "id": item_id,
+                    "title": text,
+                    "label": label,
+                    "lang": lang,
+                    "group": item_id,
+                    "channel": f"authored {lang} (ours)",
+                }
+            )
+    return out
+
+
+def load_own_checks() -> list[dict]:
+    """Every row of every existing file of ``OWN_CHECKS``."""
+    return [r for name in OWN_CHECKS for r in load_own_check(name)]
+
+
 def load_en_check(data_dir: Path) -> list[dict]:
     """HeadlineCause English headlines we labelled plus our own current-style headlines."""
     labels = sources.load_labels(LABELS / "headlinecause_en.csv")
@@ -105,7 +158,8 @@ def load_en_check(data_dir: Path) -> list[dict]:
 
 def check_titles(data_dir: Path) -> set[str]:
     """Normalised titles of every check item (training drops items with the same text)."""
-    return {normalize_text(r["title"]) for r in load_tg_heldout(data_dir) + load_en_check(data_dir)}
+    checks = load_tg_heldout(data_dir) + load_en_check(data_dir) + load_own_checks()
+    return {normalize_text(r["title"]) for r in checks}
 
 
 def _shingles(text: str, k: int = 5) -> set[str]:
@@ -118,7 +172,22 @@ def near_check_items(titles: list[str], data_dir: Path, threshold: float = 0.5) 
 
     Why: outlets repost each other's wording; such a repost in training would leak the check.
     """
-    checks = [_shingles(r["title"]) for r in load_tg_heldout(data_dir) + load_en_check(data_dir)]
+    checks = [r["title"] for r in load_tg_heldout(data_dir) + load_en_check(data_dir)]
+    checks += [r["title"] for r in load_own_checks()]
+    return near_items(titles, checks, threshold)
+
+
+def near_items(titles: list[str], references: list[str], threshold: float = 0.5) -> set[int]:
+    """Positions of ``titles`` that retell one of ``references`` (char 5-gram Jaccard of the
+    normalised texts >= ``threshold``).
+
+    Examples
+    --------
+    >>> sorted(near_items(["Курс доллара вырос до 500 тенге!", "Дожди в Астане"],
+    ...                   ["Курс доллара вырос до 500 тенге"]))
+    [0]
+    """
+    checks = [_shingles(t) for t in references]
     vocab: dict[str, int] = {}
     for sh in checks:
         for g in sh:
@@ -131,6 +200,8 @@ def near_check_items(titles: list[str], data_dir: Path, threshold: float = 0.5) 
         data = np.ones(len(indices), dtype=np.float32)
         return sp.csr_matrix((data, indices, indptr), shape=(len(sets), len(vocab)))
 
+    if not checks or not titles:
+        return set()
     mine = [_shingles(t) for t in titles]
     shared = (matrix(mine) @ matrix(checks).T).tocoo()
     size_a = np.array([len(sh) for sh in mine])[shared.row]
@@ -140,13 +211,13 @@ def near_check_items(titles: list[str], data_dir: Path, threshold: float = 0.5) 
 
 
 def evaluate_checks(model: Any, data_dir: Path) -> dict[str, Any]:
-    """Reports of ``model`` on each check set, and on each held-out channel."""
+    """Reports of ``model`` on each check set (per class: ``report``'s ``per_class``), and on
+    each held-out channel."""
     out: dict[str, Any] = {}
     classes = [str(c) for c in model.classes_]
-    for name, recs in (
-        ("tg_heldout", load_tg_heldout(data_dir)),
-        ("en_check", load_en_check(data_dir)),
-    ):
+    sets = [("tg_heldout", load_tg_heldout(data_dir)), ("en_check", load_en_check(data_dir))]
+    sets += [(name, recs) for name in OWN_CHECKS if (recs := load_own_check(name))]
+    for name, recs in sets:
         texts = [r["title"] for r in recs]
         gold = [r["label"] for r in recs]
         proba = model.predict_proba(texts)

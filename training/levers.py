@@ -16,8 +16,15 @@ and the English check set, which choose nothing.
 headlines and on the SIB-200 *train* sentences of each language (Kazakh and English are the
 languages a Russian-only lever may cost; the SIB-200 dev check is not read). ``--seed`` draws
 other folds: a small subset such as one SIB-200 language moves with the folds alone, so
-compare a lever over several seeds. ``--keyboard-copies on`` adds the Kazakh items as typed
-on a Russian keyboard (``training.build.keyboard_copies_of``).
+compare a lever over several seeds; ``sib200_cv_kk_keyboard`` scores the Kazakh sentences as
+typed on a Russian keyboard.
+
+A config's ``keyboard_weight`` adds the Kazakh items as typed on a Russian keyboard with that
+weight (``training.build.with_keyboard_copies``; default: the recipe's ``KEYBOARD_COPIES``).
+``dev --as-check`` trains without the items that retell a dev post (char 5-gram Jaccard
+>= 0.5, ``training.checks.near_items``), in the labelled data and in the self-training pool
+alike, as ``training.build`` trains without the retellings of a check item: the dev channels
+are then as unseen as the held-out ones.
 
 Self-training (``self_train_cut`` > 0): the model labels the unlabelled 2024 Telegram posts
 (never a held-out channel's; in ``dev`` never a dev channel's either), the posts it is at least
@@ -41,18 +48,23 @@ import numpy as np
 
 from feedclass.evaluate import format_report, report
 from training.build import (
+    KEYBOARD_COPIES,
     MODEL_PARAMS,
     SELF_TRAINING,
     cross_validate_by_part,
     load_corpus,
     parse_params,
+    read_authored,
+    sample_weights,
+    with_keyboard_copies,
     word_vectors,
 )
-from training.checks import evaluate_checks
+from training.checks import evaluate_checks, near_items
 from training.selftrain import (
     LEVER_KEYS,
     channel_groups,
     fit_self_trained,
+    pool_channels,
     recipe_estimator,
     sender,
     unlabelled_pool,
@@ -68,8 +80,29 @@ DEV_SENDERS: dict[str, str] = {
 }
 
 
+#: Config keys that change the training rows, not the model: ``keyboard_weight``, and
+#: ``authored=LANG:FILE+LANG:FILE`` (headlines we wrote, ``text,label``, not yet in
+#: ``training/authored``: what adding them would do).
+CORPUS_KEYS = ("keyboard_weight", "authored")
+
+
 def is_dev(item: dict) -> bool:
     return item["source"] == "tg_news_silver" and sender(item["id"]) in DEV_SENDERS
+
+
+def config_rows(items: list[dict], overrides: dict[str, Any]) -> list[dict]:
+    """``items`` with the config's ``authored`` files and the keyboard copies of the config
+    (``keyboard_weight``, default the recipe's ``KEYBOARD_COPIES``)."""
+    extra: list[dict] = []
+    for spec in str(overrides.get("authored") or "").split("+"):
+        if spec:
+            lang, _, path = spec.partition(":")
+            extra += [
+                dict(r, id=f"extra_{r['id']}", group=f"extra_{r['id']}")
+                for r in read_authored(Path(path), lang)
+            ]
+    weight = float(overrides.get("keyboard_weight", KEYBOARD_COPIES))
+    return with_keyboard_copies(items + extra, weight)
 
 
 def run(
@@ -78,39 +111,58 @@ def run(
     data_dir: Path,
     *,
     audit: bool = True,
-    keyboard_copies: bool | None = None,
-    seed: int = 0,
+    seed: int | list[int] = 0,
+    as_check: bool = False,
 ) -> dict[str, Any]:
-    corpus = load_corpus(data_dir, audit=audit, keyboard_copies=keyboard_copies)
+    corpus = load_corpus(data_dir, audit=audit, keyboard_copies=0.0)
     vectors = None
     results: dict[str, Any] = {}
+    near: set[int] = set()
     if mode == "dev":
         train = [r for r in corpus if not is_dev(r)]
         evaluated = [r for r in corpus if is_dev(r)]
+        if as_check:
+            near = near_items([r["title"] for r in train], [r["title"] for r in evaluated])
+            train = [r for i, r in enumerate(train) if i not in near]
+            results["as_check_dropped"] = len(near)
     else:
         train, evaluated = corpus, []
     if mode == "cv":
-        return {name: cv_config(name, o, corpus, data_dir, seed) for name, o in configs}
+        seeds = [seed] if isinstance(seed, int) else seed
+        for name, overrides in configs:
+            for s in seeds:
+                key = name if len(seeds) == 1 else f"{name}@{s}"
+                rows = config_rows(corpus, overrides)
+                results[key] = cv_config(key, overrides, rows, data_dir, s)
+        return results
     tg_shares = Counter(r["label"] for r in train if r["source"] == "tg_news_silver")
     total = sum(tg_shares.values())
     results["labelled_tg_shares"] = {k: round(v / total, 3) for k, v in sorted(tg_shares.items())}
     pool: list[str] | None = None
+    pool_of: dict[str, str] = {}
     for name, overrides in configs:
-        params = dict(MODEL_PARAMS, **overrides)
+        params = dict(MODEL_PARAMS, **{k: v for k, v in overrides.items() if k not in CORPUS_KEYS})
         if params.get("vector_weight"):
             vectors = vectors or word_vectors()
             params["word_vectors"] = vectors
         if params.get("self_train_cut") and pool is None:
             exclude = frozenset(DEV_SENDERS) if mode == "dev" else frozenset()
             pool = unlabelled_pool(data_dir, corpus, exclude)
+            if as_check and mode == "dev":
+                near_pool = near_items(pool, [r["title"] for r in evaluated])
+                pool = [t for i, t in enumerate(pool) if i not in near_pool]
+                results["as_check_pool_dropped"] = len(near_pool)
+            pool_of = pool_channels(data_dir, pool)
+        rows = config_rows(train, overrides)
         t0 = time.time()
         model, stats = fit_self_trained(
             params,
-            [r["title"] for r in train],
-            [r["label"] for r in train],
+            [r["title"] for r in rows],
+            [r["label"] for r in rows],
             pool or [],
-            [r["group"] for r in train],
-            channel_groups(train),
+            [r["group"] for r in rows],
+            {**pool_of, **channel_groups(rows)},
+            sample_weights(rows),
         )
         out: dict[str, Any] = {"params": overrides, "fit_seconds": round(time.time() - t0, 1)}
         if stats:
@@ -131,7 +183,8 @@ def cv_config(
     name: str, overrides: dict[str, Any], corpus: list[dict], data_dir: Path, seed: int = 0
 ) -> dict[str, Any]:
     """The recipe's grouped CV with ``overrides`` (``training.build``'s estimator)."""
-    params = dict(MODEL_PARAMS, **{k: v for k, v in overrides.items() if k not in LEVER_KEYS})
+    skip = LEVER_KEYS + CORPUS_KEYS
+    params = dict(MODEL_PARAMS, **{k: v for k, v in overrides.items() if k not in skip})
     if params.get("vector_weight"):
         params["word_vectors"] = word_vectors()
     lever = {k: v for k, v in {**SELF_TRAINING, **overrides}.items() if k in LEVER_KEYS}
@@ -157,7 +210,7 @@ def summary_line(name: str, out: dict[str, Any]) -> str:
     cv_keys = [k for k in out if k == "ru_headlines" or k.startswith("sib200_cv_")]
     for key in cv_keys:
         parts.append(f"{key} acc {out[key]['accuracy']:.4f} mF1 {out[key]['macro_f1']:.4f}")
-    for key in ("dev", "tg_heldout", "en_check"):
+    for key in ("dev", "tg_heldout", "en_check", "kk_check", "ru_check"):
         if key in out:
             r = out[key]
             parts.append(
@@ -190,26 +243,31 @@ def main(argv: list[str] | None = None) -> int:
         "--no-audit", action="store_true", help="train on the labels as before the audit"
     )
     parser.add_argument(
-        "--keyboard-copies",
-        choices=("on", "off"),
-        help="Kazakh items also as typed on a Russian keyboard (default: the recipe's)",
+        "--seed",
+        type=int,
+        action="append",
+        help="cv: the seed of the folds (repeat for several: results NAME@SEED; default 0)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="cv: the seed of the folds")
+    parser.add_argument(
+        "--as-check",
+        action="store_true",
+        help="dev: train without the items that retell a dev post, as the build does for checks",
+    )
     args = parser.parse_args(argv)
     configs = [parse_config(c) for c in args.config] or [("base", {})]
-    copies = None if args.keyboard_copies is None else args.keyboard_copies == "on"
     results = run(
         args.mode,
         configs,
         args.data,
         audit=not args.no_audit,
-        keyboard_copies=copies,
-        seed=args.seed,
+        seed=args.seed or [0],
+        as_check=args.as_check,
     )
-    for name, _ in configs:
+    names = [n for n in results if n in dict(configs) or n.split("@")[0] in dict(configs)]
+    for name in names:
         print(summary_line(name, results[name]))
         if args.verbose:
-            for key in ("dev", "tg_heldout", "en_check"):
+            for key in ("dev", "tg_heldout", "en_check", "kk_check", "ru_check"):
                 if key in results[name]:
                     print(f"-- {name} / {key}\n{format_report(results[name][key])}")
     if args.json:

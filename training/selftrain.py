@@ -34,8 +34,21 @@ TG_NOT_NEWS = Path(__file__).resolve().parent / "tg_not_news.csv"
 #: "channel" = as "grouped", with a Telegram channel's posts of one topic held out together;
 #: "telegram" = as "channel", holding out labelled Telegram posts only (today's news);
 #: "outchannel" = as "telegram", a channel held out whole (all its topics at once), so the
-#: held-out scores are those of a channel the model never saw, as the users' feeds are.
-CALIBRATION_SPLITS = ("grouped", "labelled", "rows", "channel", "telegram", "outchannel")
+#: held-out scores are those of a channel the model never saw, as the users' feeds are;
+#: "outstory" = as "outchannel", and the internal fit also loses every row that tells a story of
+#: the held-out rows (their story group) and the held-out channel's self-labelled posts: the
+#: held-out channel's stories are unseen too, as the check channels' are (training drops
+#: their retellings).
+CALIBRATION_SPLITS = (
+    "grouped",
+    "labelled",
+    "rows",
+    "channel",
+    "telegram",
+    "outchannel",
+    "outstory",
+)
+WHOLE_CHANNEL_SPLITS = ("outchannel", "outstory")
 
 
 def sender(post_id: str) -> str:
@@ -71,8 +84,13 @@ def fit_self_trained(
     pool: list[str],
     groups: Sequence[Any] | None = None,
     channel_of: Mapping[str, str] | None = None,
+    sample_weight: Sequence[float] | None = None,
 ) -> tuple[TopicModel, dict[str, Any]]:
     """Fit one config; with ``self_train_cut``, one round of self-training on ``pool``.
+
+    ``sample_weight``: one weight per labelled text (default 1; e.g. the Kazakh keyboard
+    copies of ``training.build.with_keyboard_copies``); self-labelled posts weigh
+    ``self_train_weight``.
 
     ``groups`` (one per labelled text, e.g. the rewordings of one story) keep a group whole
     in the calibration split when ``calibration_split`` is "grouped" (the default). The
@@ -84,23 +102,32 @@ def fit_self_trained(
     split = params.get("calibration_split", "grouped")
     if split not in CALIBRATION_SPLITS:
         raise ValueError(f"calibration_split must be one of {CALIBRATION_SPLITS}; got {split!r}")
-    if split == "outchannel":
+    if split in WHOLE_CHANNEL_SPLITS:
         model_params["calibration_whole_groups"] = True
     first_groups = None
     if groups is not None and split not in ("labelled", "rows"):
         first_groups = [str(g) for g in groups]
-        if split in ("channel", "telegram", "outchannel"):
+        if split in ("channel", "telegram", *WHOLE_CHANNEL_SPLITS):
             if channel_of is not None:
                 first_groups = [channel_of.get(t, g) for t, g in zip(texts, first_groups)]
             else:
                 first_groups = [_channel_group(g) for g in first_groups]
     first_rows = None
-    if split in ("telegram", "outchannel"):
+    first_links = None
+    if split == "outstory" and groups is not None:
+        first_links = [f"s:{g}" for g in groups]
+    if split in ("telegram", *WHOLE_CHANNEL_SPLITS):
         if groups is None:
             raise ValueError(f"calibration_split {split!r} needs the groups (post ids)")
         first_rows = [g.startswith("tgchannel:") for g in first_groups or []]
+    weights = [1.0] * len(texts) if sample_weight is None else [float(w) for w in sample_weight]
     model = TopicModel(**model_params).fit(
-        texts, labels, groups=first_groups, calibration_rows=first_rows
+        texts,
+        labels,
+        sample_weight,
+        groups=first_groups,
+        calibration_rows=first_rows,
+        calibration_links=first_links,
     )
     cut = float(params.get("self_train_cut", 0) or 0)
     if not cut:
@@ -116,15 +143,23 @@ def fit_self_trained(
     rows = None if split == "rows" else [True] * len(texts) + [False] * len(added)
     if first_rows is not None:
         rows = first_rows + [False] * len(added)
-    second_groups = None
+    second_groups = second_links = None
     if first_groups is not None:
         second_groups = [f"l:{g}" for g in first_groups] + [f"p:{i}" for i in keep]
+    if first_links is not None and first_groups is not None:
+        # A self-labelled post of a held-out channel leaves the internal fit with the channel.
+        channels = channel_of or {}
+        second_groups = [f"l:{g}" for g in first_groups] + [
+            f"l:{channels[pool[i]]}" if pool[i] in channels else f"p:{i}" for i in keep
+        ]
+        second_links = first_links + [f"p:{i}" for i in keep]
     second = TopicModel(**model_params).fit(
         texts + added,
         labels + pseudo[keep].tolist(),
-        sample_weight=[1.0] * len(texts) + [weight] * len(added),
+        sample_weight=weights + [weight] * len(added),
         groups=second_groups,
         calibration_rows=rows,
+        calibration_links=second_links,
     )
     # Drift: how the topic shares the model gives the whole unlabelled pool move after it has
     # learned from its own labels (a self-reinforcing model moves them towards big topics).
@@ -156,7 +191,8 @@ def recipe_estimator(
     pool = unlabelled_pool(data_dir, corpus) if (self_training or {}).get("self_train_cut") else []
     if not pool:
         return TopicModel(**params)
-    return SelfTrained(params, pool, channel_of=channel_groups(corpus), **(self_training or {}))
+    channel_of = {**pool_channels(data_dir, pool), **channel_groups(corpus)}
+    return SelfTrained(params, pool, channel_of=channel_of, **(self_training or {}))
 
 
 def channel_groups(items: Sequence[dict]) -> dict[str, str]:
@@ -168,6 +204,17 @@ def channel_groups(items: Sequence[dict]) -> dict[str, str]:
     {'Новость': 'tgchannel:1001'}
     """
     return {r["title"]: _channel_group(r["id"]) for r in items if r["id"].startswith("tg")}
+
+
+def pool_channels(data_dir: Path, pool: Sequence[str]) -> dict[str, str]:
+    """Text -> calibration group (its channel, as :func:`channel_groups`) of each post of
+    ``pool`` (the titles of :func:`unlabelled_pool`)."""
+    wanted = set(pool)
+    out: dict[str, str] = {}
+    for p in load_tg_posts(data_dir / "tg_news_silver" / "raw"):
+        if p["title"] in wanted and p["title"] not in out:
+            out[p["title"]] = _channel_group(p["id"])
+    return out
 
 
 def _channel_group(group: str) -> str:
@@ -210,7 +257,11 @@ class SelfTrained(ClassifierMixin, BaseEstimator):
         self.channel_of = channel_of
 
     def fit(
-        self, X: Sequence[str], y: Sequence[Any], groups: Sequence[Any] | None = None
+        self,
+        X: Sequence[str],
+        y: Sequence[Any],
+        sample_weight: Sequence[float] | None = None,
+        groups: Sequence[Any] | None = None,
     ) -> SelfTrained:
         params = dict(
             self.params or {},
@@ -219,7 +270,7 @@ class SelfTrained(ClassifierMixin, BaseEstimator):
             calibration_split=self.calibration_split,
         )
         self.model_, self.stats_ = fit_self_trained(
-            params, list(X), list(y), list(self.pool), groups, self.channel_of
+            params, list(X), list(y), list(self.pool), groups, self.channel_of, sample_weight
         )
         self.classes_ = self.model_.classes_
         return self

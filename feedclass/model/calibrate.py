@@ -20,14 +20,15 @@ from feedclass.calibration import (
     fit_topic_offsets,
     fit_vector_scaling,
 )
-from feedclass.crossfit import calibration_splits, held_out_scores
+from feedclass.crossfit import calibration_splits, held_out_scores, linked_rows
 from feedclass.errors import CalibrationWarning
+from feedclass.model.state import ModelState
 
 #: Rows the internal calibration fit learns from at most (more only cost time).
 CALIBRATION_MAX_ROWS = 25_000
 
 
-class Calibration:
+class Calibration(ModelState):
     """Mixin of :class:`~feedclass.model.TopicModel`: held-out splits and calibration."""
 
     def _calibration_splits(
@@ -62,6 +63,7 @@ class Calibration:
         groups: np.ndarray | None = None,
         eligible: np.ndarray | None = None,
         vector_rows: np.ndarray | None = None,
+        links: np.ndarray | None = None,
     ) -> None:
         """Fit the temperature (and per-topic offsets) on held-out scores of internal fits.
 
@@ -69,9 +71,12 @@ class Calibration:
         fit). The held-out rows are featurised again without the buckets the internal fit
         never saw, as a new text would be: with them, their rows' norms would be spread over
         n-grams of weight 0, their scores too small, and the fitted temperature too low.
+        With ``links``, the rows that share a group or a link with a held-out set leave its
+        internal fit too (:func:`~feedclass.crossfit.linked_rows`).
         """
         tests = self._calibration_splits(y_idx, n_classes, groups, eligible)
         tests = [t for t in tests if len(t)]
+        excluded = None if links is None else linked_rows(tests, groups, links)
         held = np.concatenate(tests) if tests else np.zeros(0, dtype=np.int64)
         if len(held) < 2 or len(np.unique(y_idx[held])) < 2:
             warnings.warn(
@@ -96,6 +101,7 @@ class Calibration:
             self.random_state,
             CALIBRATION_MAX_ROWS,  # read here: a test lowers it on this module
             vector_rows,
+            excluded,
         )
         y_held = y_idx[held]
         bias = fit_topic_offsets(scores, y_held) if self.balance_topics else np.zeros(n_classes)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from feedclass.errors import ModelFileError
+from feedclass.model.state import ModelState
 from feedclass.modelfile import write_model_file
 from feedclass.modelsave import model_file_parts
 from feedclass.scorer import (
@@ -40,7 +41,7 @@ _FITTED = frozenset(
 _Model = TypeVar("_Model", bound="Persistence")
 
 
-class Persistence:
+class Persistence(ModelState):
     """Mixin of :class:`~feedclass.model.TopicModel`: model files and pickling."""
 
     # -- pickling (joblib, GridSearchCV(n_jobs=...), multiprocessing) ------------------------

@@ -16,6 +16,7 @@ from feedclass.calibration import (
 from feedclass.errors import DataError
 from feedclass.features import HashingFeatures
 from feedclass.language import is_russian, russian_mask
+from feedclass.model.state import ModelState
 from feedclass.scorer import (
     MAX_TEXT_CHARS,
     russian_weights,
@@ -26,7 +27,7 @@ from feedclass.validation import (
 )
 
 
-class Prediction:
+class Prediction(ModelState):
     """Mixin of :class:`~feedclass.model.TopicModel`: what a fitted model answers."""
 
     # -- prediction --------------------------------------------------------------------------
@@ -60,7 +61,7 @@ class Prediction:
             (np.flatnonzero(ru), (None, None)),
         ):
             if rows.size:
-                if feats is None:
+                if feats is None or w is None:
                     feats, w = self._russian_model()
                 scores[rows] = feats.decision_scores([texts[i] for i in rows], w.T, self.intercept_)
         return scores
@@ -74,6 +75,7 @@ class Prediction:
         key = (self.features_, self._w, self.ru_delta_)
         cached = self.__dict__.get("_ru_cache")
         if cached is None or any(a is not b for a, b in zip(cached[0], key)):
+            assert self.ru_used_ is not None and self.ru_delta_ is not None  # a vectors model
             idf, w = russian_weights(
                 self.features_.idf_,
                 self._w,

@@ -253,7 +253,7 @@ class TopicModel(
                     np.asarray(start[1], dtype=np.float64)[:, None],
                 ]
             )
-        common = {
+        common: dict[str, Any] = {
             "max_epochs": self.max_iter,
             "tol": self.tol,
             "seed": self.random_state,
@@ -306,6 +306,7 @@ class TopicModel(
         *,
         groups: Any = None,
         calibration_rows: Any = None,
+        calibration_links: Any = None,
     ) -> TopicModel:
         """Learn the features' IDF, the topic weights and (with ``calibrate``) the temperature.
 
@@ -326,6 +327,11 @@ class TopicModel(
             Rows that may be held out for calibration (default: all). Pass False for rows
             whose labels a model made (self-training): the temperature should match human
             labels, and self-labelled rows are the ones a model is already sure of.
+        calibration_links : array-like of shape (n_samples,), optional
+            A second grouping (e.g. the story a headline tells, where ``groups`` are outlets):
+            when rows are held out for calibration, every other row that shares their group or
+            their link leaves that internal fit too, so the held-out rows' stories are as
+            unseen as their outlet. Default: only the held-out rows leave it.
 
         Returns
         -------
@@ -346,6 +352,7 @@ class TopicModel(
         classes, y_idx = check_labels(y, len(texts))
         group_idx = row_groups(groups, len(texts))
         eligible = row_mask(calibration_rows, len(texts))
+        link_idx = row_groups(calibration_links, len(texts))
         cost = self._row_cost(y_idx, classes, sample_weight)
         self.classes_ = classes
         if self.vector_scope not in VECTOR_SCOPES:
@@ -403,6 +410,7 @@ class TopicModel(
                 groups=group_idx,
                 eligible=eligible,
                 vector_rows=vec_rows,
+                links=link_idx,
             )
         self.n_train_ = len(texts)
         return self

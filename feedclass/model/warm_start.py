@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from feedclass.errors import DataError
 from feedclass.features import HashingFeatures
 from feedclass.linear import loss_curvature
+from feedclass.model.state import ModelState
 from feedclass.scorer import (
     topic_texts,
 )
@@ -63,7 +64,7 @@ def _grown_columns(weights: np.ndarray, pos: np.ndarray, n_classes: int) -> np.n
 _Model = TypeVar("_Model", bound="WarmStart")
 
 
-class WarmStart:
+class WarmStart(ModelState):
     """Mixin of :class:`~feedclass.model.TopicModel`: ``partial_fit``."""
 
     def partial_fit(

@@ -24,6 +24,7 @@ import unicodedata
 
 import numpy as np
 
+from feedclass.encodings import surrogate_at, surrogate_error
 from feedclass.scripts import NO_SEPARATOR, fold_script_codes
 
 __all__ = [
@@ -330,7 +331,14 @@ def fold_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         joined = "\x00".join(parts)
     if _DOTTED_I in joined:
         joined = joined.replace(_DOTTED_I, _FOLD[ord(_DOTTED_I)] or "")
-    codes = _lut()[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
+    try:
+        raw = joined.encode("utf-32-le")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate (a broken "\ud800" escape) is no character: say which text holds it.
+        i = joined.count("\x00", 0, exc.start)
+        text = parts[i]
+        raise surrogate_error(f"text {i}", text, surrogate_at(text)) from None
+    codes = _lut()[np.frombuffer(raw, dtype=np.uint32)]
     if (codes == _DELETE).any():
         codes = codes[codes != _DELETE]
     # Look-alikes after lower-casing: the script maps commute with it (see feedclass.scripts).

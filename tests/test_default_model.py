@@ -115,3 +115,17 @@ def test_installed_copy_finds_the_model(tmp_path: Path) -> None:
     # dedup's word vectors ship in the wheel too
     assert "site-packages" in Path(vectors_path).resolve().parts
     assert clusters == "[0 0]"
+
+
+def test_lone_surrogate_is_a_data_error_naming_the_text(model) -> None:
+    """A broken "\\ud800" escape reaching the Python API is refused with the text's index
+    (it raised UnicodeEncodeError from deep inside the features)."""
+    from feedclass.errors import DataError
+    from feedclass.scorer import load_scorer
+
+    texts = ["Аким Алматы открыл новый парк", "Пожар \ud800 на складе"]
+    with pytest.raises(DataError, match=r"text 1: a lone UTF-16 surrogate"):
+        model.predict(texts)
+    with pytest.raises(DataError, match=r"text 1: a lone UTF-16 surrogate"):
+        load_scorer().predict_proba(texts)
+    assert model.predict(texts[:1]).shape == (1,)

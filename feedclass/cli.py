@@ -703,6 +703,7 @@ def tune_dedup(
     fmt: FormatOpt = None,
 ) -> None:
     """Pick the dedup threshold for your own labelled pairs (label 1 = same news)."""
+    from feedclass.dedup.tuning import FEW_PAIRS
     from feedclass.publish import tune_file
 
     res = tune_file(pairs, target_precision=target_precision, input_format=fmt)
@@ -714,6 +715,12 @@ def tune_dedup(
     for thr, p, rec, k in res.curve:
         typer.echo(f"{thr:9.2f} {p:10.3f} {rec:7.3f} {k:7d}")
     typer.echo(f"\nuse: feedclass dedup FEED --threshold {res.threshold:.3f}")
+    if res.few_pairs:
+        _err(
+            f"warning: only {res.n_positive} same-news and {res.n_pairs - res.n_positive} "
+            "different-news pairs: this threshold is a rough guess; label at least "
+            f"{FEW_PAIRS} of each (50+ is better)"
+        )
 
 
 class _StderrWarnings(logging.Handler):

@@ -256,3 +256,17 @@ def test_one_row_is_counted_in_the_singular(tiny_model_path: Path, tmp_path: Pat
     src.write_text("Пожар на складе в Алматы\n", encoding="utf-8")
     code, _, err = run(["classify", str(src), "-m", str(tiny_model_path)], capsys)
     assert code == 0 and err == "feedclass: classified 1 row\n"  # was "1 rows"
+
+
+def test_tune_dedup_on_few_pairs_warns_that_the_threshold_is_a_guess(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "text_1,text_2,label\nПожар на складе в Алматы,Пожар на складе в Алматы,1\n"
+        "Курс тенге,Погода в Астане,0\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["tune-dedup", str(pairs)], capsys)
+    assert code == 0, err
+    assert "rough guess" in err and "use: feedclass dedup" in out

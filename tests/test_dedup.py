@@ -899,3 +899,17 @@ def test_the_scorer_and_the_fitting_matrix_share_one_definition_of_the_terms() -
     np.testing.assert_allclose(
         score_features(x, w)[ok], 1 / (1 + np.exp(-(w[0] + d @ w[1:])))[ok], rtol=1e-12
     )
+
+
+def test_tune_threshold_keeps_a_margin_below_the_accepted_pair() -> None:
+    """The threshold sits between the weakest accepted same-news pair and the next lower
+    score: with two pairs it returned exactly the same-news pair's score (1.000), the one value
+    that merges only identical headlines."""
+    r = tune_threshold(
+        ["Пожар на складе в Алматы", "Курс тенге"],
+        ["Пожар на складе в Алматы", "Погода в Астане"],
+        [1, 0],
+    )
+    assert r.precision == 1.0 and r.recall == 1.0
+    assert 0.3 < r.threshold < 0.99
+    assert r.few_pairs

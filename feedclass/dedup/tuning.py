@@ -19,6 +19,7 @@ from feedclass.dedup.pairs import pair_similarities, score_batch
 from feedclass.errors import DataError
 
 __all__ = [
+    "FEW_PAIRS",
     "SweepResult",
     "TuneResult",
     "labels_to_same",
@@ -32,12 +33,17 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Threshold tuning on labelled pairs, and the sweep for `publish --dry-run --sweep`.
 # ---------------------------------------------------------------------------------------------
+#: Fewer labelled pairs than this of either kind make a threshold a rough guess: the CLI says so.
+FEW_PAIRS = 20
+
+
 @dataclass
 class TuneResult:
     """Outcome of :func:`tune_threshold`.
 
     ``curve`` rows are ``(threshold, precision, recall, n_merged)`` over a grid of thresholds
-    (see :func:`precision_recall_curve`).
+    (see :func:`precision_recall_curve`). ``few_pairs`` is true when either kind has fewer
+    than :data:`FEW_PAIRS` pairs.
     """
 
     threshold: float
@@ -47,6 +53,10 @@ class TuneResult:
     n_pairs: int
     n_positive: int
     curve: list[tuple[float, float, float, int]]
+
+    @property
+    def few_pairs(self) -> bool:
+        return min(self.n_positive, self.n_pairs - self.n_positive) < FEW_PAIRS
 
 
 def parse_pair_label(value: Any) -> float | None:
@@ -119,8 +129,10 @@ def tune_threshold(
     """Pick the lowest threshold whose precision on your labelled pairs reaches the target.
 
     ``labels``: 1/0/-1 as in ParaPhraser (1 and 0 = same news, -1 = different) or plain binary
-    1/0 (1 = same news). Strings such as ``"1"`` are accepted. The lowest threshold that still
-    reaches ``target_precision`` gives the most recall.
+    1/0 (1 = same news). Strings such as ``"1"`` are accepted. The lowest pair score that still
+    reaches ``target_precision`` gives the most recall; the threshold returned lies halfway
+    from it to the next lower pair score, so it keeps that precision and recall on these
+    pairs without sitting on a labelled pair's score.
 
     Examples
     --------
@@ -153,11 +165,14 @@ def tune_threshold(
     # candidate thresholds: every distinct positive score, best (highest recall) first
     cand = np.unique(scores[scores > 0])
     best: tuple[float, float, float] | None = None
-    for t in cand:
+    for k, t in enumerate(cand):
         m = scores >= t
         p = float((m & same).sum() / m.sum())
         if p >= target_precision:
-            best = (float(t), p, float((m & same).sum() / same.sum()))
+            # Halfway to the next lower score (no labelled pair lies between, so precision and
+            # recall stay): a pair that scores a little under a labelled one is not cut off.
+            below = float(cand[k - 1]) if k else 0.0
+            best = ((float(t) + below) / 2, p, float((m & same).sum() / same.sum()))
             break
     if best is None:
         top = max((p for _, p, _, k in precision_recall_curve(scores, same) if k), default=0.0)

@@ -706,7 +706,7 @@ def publish(
     if history is not None:
         line += f", {r.seen_before} already published earlier"
     if r.empty:
-        line += f", {r.empty} with empty text"
+        line += f", {r.empty} with an empty headline left out"
     _err(line)
     _history_note(history, r)
 

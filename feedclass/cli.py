@@ -55,6 +55,12 @@ FormatOpt = Annotated[
         help="Input format: csv, tsv, jsonl, lines or rss (default: by extension, else sniffed).",
     ),
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Write the model even over an existing file that is not a model file."
+    ),
+]
 
 
 EncodingOpt = Annotated[
@@ -135,6 +141,7 @@ def train(
         bool, typer.Option(help="Weight topics inversely to their frequency.")
     ] = True,
     encoding: EncodingOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Train a topic model from a labelled file and print its validation scores."""
     from feedclass.evaluate import format_report
@@ -152,6 +159,7 @@ def train(
         folds=folds,
         progress=progress.steps,
         encoding=encoding,
+        force=force,
     )
     progress.done()
     for w in result.warnings:
@@ -186,12 +194,19 @@ def update(
         str, typer.Option("--label-column", "-l", help="Column with the right topic.")
     ] = "label",
     fmt: FormatOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Teach a model editors' corrections: a new model that keeps what the old one knew."""
     from feedclass.update import update_file
 
     r = update_file(
-        model, corrections, output, text_column=text_column, label_column=label_column, fmt=fmt
+        model,
+        corrections,
+        output,
+        text_column=text_column,
+        label_column=label_column,
+        fmt=fmt,
+        force=force,
     )
     typer.echo(
         f"learned {r.corrections} corrections"
@@ -691,7 +706,7 @@ def publish(
     if history is not None:
         line += f", {r.seen_before} already published earlier"
     if r.empty:
-        line += f", {r.empty} with empty text"
+        line += f", {r.empty} with an empty headline left out"
     _err(line)
     _history_note(history, r)
 

@@ -421,13 +421,14 @@ def _finish(
     history: Any,
     items: FeedItems,
     merges: tuple[list[Any], list[int], list[str], np.ndarray, np.ndarray, list[str]],
+    empty_left_out: bool = False,
 ) -> None:
     """After the output is written (not yet renamed): the merge report, then the new state,
     then all renamed in the order the module's docstring gives."""
     writers = [out]
     try:
         if report is not None:
-            writers.append(_write_report(report, items, *merges))
+            writers.append(_write_report(report, items, *merges, empty_left_out=empty_left_out))
         if history is not None and history_path is not None:
             writers.insert(0, history.prepare(history_path, outputs=writers))
     except BaseException:
@@ -500,6 +501,11 @@ REPORT_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: What the report says in place of a representative for a row ``publish`` leaves out because
+#: its headline is empty.
+EMPTY_NOT_PUBLISHED = "(empty headline: not published)"
+
+
 def _write_report(
     report: str | Path,
     items: FeedItems,
@@ -509,13 +515,17 @@ def _write_report(
     scores: np.ndarray,
     seen: np.ndarray,
     earlier: list[str],
+    empty_left_out: bool = False,
 ) -> AtomicWriter:
     """Every merge with its similarity, so an editor can check what was folded (written to a
-    finished temporary file that :func:`_finish` renames)."""
+    finished temporary file that :func:`_finish` renames); with ``empty_left_out`` also every
+    row with an empty headline, which ``publish`` leaves out."""
     cols = list(REPORT_COLUMNS)
     rows = []
     for i in range(len(items.texts)):
-        if leader[i] != i:
+        if empty_left_out and not items.texts[i].strip():
+            rows.append(["", "", EMPTY_NOT_PUBLISHED, items.ids[i], items.texts[i], ""])
+        elif leader[i] != i:
             j = leader[i]
             rows.append(
                 [
@@ -569,8 +579,11 @@ def publish_file(
     """One row per story: its representative, topic, and how many rows were merged into it.
 
     Stories already published in an earlier batch (``history_path``) are left out; the report
-    lists them with the merges. The output, report and state change as one step (see the
-    module's docstring); ``lock_timeout`` as for :func:`dedup_file`.
+    lists them with the merges. Rows with an empty headline are left out too (they are no
+    story, and no later batch could recognise them, so with a history they would come out on
+    every run); they are counted in ``DedupSummary.empty`` and listed in the report. The
+    output, report and state change as one step (see the module's docstring);
+    ``lock_timeout`` as for :func:`dedup_file`.
     """
     from feedclass.classify import annotate
 
@@ -604,7 +617,7 @@ def publish_file(
         for i in range(n):
             if leader[i] != i:
                 members.setdefault(leader[i], []).append(i)
-        reps = [i for i in range(n) if leader[i] == i and not seen[i]]
+        reps = [i for i in range(n) if leader[i] == i and not seen[i] and items.texts[i].strip()]
         labels, _, _ = annotate(
             model, [items.texts[i] for i in reps], min_confidence=min_confidence, fallback=fallback
         )
@@ -637,6 +650,7 @@ def publish_file(
             history,
             items,
             (cluster, leader, matched, scores, seen, earlier),
+            empty_left_out=True,
         )
         summary = DedupSummary(rows=n, published=len(reps), seen_before=int(seen.sum()))
         _history_summary(summary, history)

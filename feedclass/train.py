@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
+import stat
 import warnings
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +19,7 @@ from feedclass.atomic import check_not_an_input
 from feedclass.errors import CalibrationWarning, DataError
 from feedclass.evaluate import cross_validate
 from feedclass.model import TopicModel
+from feedclass.modelfile import FORMAT_NAME, HEADER
 from feedclass.readers import read_labelled
 
 log = logging.getLogger(__name__)
@@ -87,6 +92,56 @@ def train_texts(
     return TrainResult(fitted, dict(sorted(counts.items())), skipped, metrics, warnings_list)
 
 
+def is_model_file(path: str | Path) -> bool:
+    """Whether ``path`` holds a feedclass model file (a zip whose header names our format).
+
+    Only the header is read, so a large file costs no more than a small one.
+
+    >>> is_model_file("no-such-file.fcm")
+    False
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(HEADER)
+            # A real header is a few kB; a huge one is no reason to inflate it here.
+            if info.file_size > 1 << 20:
+                return False
+            header = json.loads(zf.read(info).decode("utf-8"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False
+    return isinstance(header, dict) and header.get("format") == FORMAT_NAME
+
+
+def check_model_output(output: str | Path, *, force: bool = False) -> None:
+    """Refuse to write a model over a file that is not a feedclass model.
+
+    A model file may replace an older model (retraining into the same name is the usual
+    workflow), a missing file, an empty file or a device such as ``/dev/null``; anything else
+    (a CSV passed to ``-o`` by a slip of the keyboard) is kept unless ``force`` is true.
+
+    Raises
+    ------
+    DataError
+        ``output`` exists and is neither a model file nor empty, and ``force`` is false.
+
+    Examples
+    --------
+    >>> check_model_output("new-model.fcm")
+    """
+    if force:
+        return
+    try:
+        st = os.stat(output)
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode) or st.st_size == 0 or is_model_file(output):
+        return
+    raise DataError(
+        f"{output}: the file exists and is not a feedclass model; writing the model would "
+        "destroy it: give another file name, or pass --force to replace it"
+    )
+
+
 def train_file(
     source: str | Path | IO[bytes],
     output: str | Path,
@@ -99,12 +154,16 @@ def train_file(
     progress: Callable[[int, int], None] | None = None,
     created: str | None = None,
     encoding: str | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """Train from a CSV/TSV/JSONL file (or stdin) and write the model file atomically.
 
-    ``output`` may not be ``source`` itself: the model would replace the labelled data.
+    ``output`` may not be ``source`` itself: the model would replace the labelled data. An
+    existing ``output`` that is not a model file is refused unless ``force`` is true (see
+    :func:`check_model_output`); both checks run before any training.
     """
     check_not_an_input(output, [source], "the model file")
+    check_model_output(output, force=force)
     texts, labels, skipped = read_labelled(source, text_column, label_column, fmt, encoding)
     result = train_texts(
         texts, labels, model=model, folds=folds, skipped=skipped, progress=progress

@@ -26,7 +26,7 @@ from feedclass.inputs import check_texts
 from feedclass.model import TopicModel, default_model_path, load_model
 from feedclass.modelfile import file_sha256
 from feedclass.readers import read_labelled
-from feedclass.train import data_hash
+from feedclass.train import check_model_output, data_hash
 from feedclass.validation import check_labels
 
 #: How many ordinary training rows one correction weighs, and (below) how stiff the prior is:
@@ -157,13 +157,16 @@ def update_file(
     label_column: str = "label",
     fmt: str | None = None,
     weight: float = CORRECTION_WEIGHT,
+    force: bool = False,
 ) -> UpdateResult:
     """Update the model file ``model`` (None or ``"default"``: the shipped model) with a file of
     corrections (CSV/TSV/JSONL, or stdin) and write the new model file atomically.
 
     The new file's header records ``parent_model`` (path, SHA-256, creation time and the
     parent's own metrics), ``corrections_sha256``, ``corrections_count`` and ``new_topics``.
+    An existing ``output`` that is not a model file is refused unless ``force`` is true.
     """
+    check_model_output(output, force=force)
     if model is None or str(model) == "default":
         path = default_model_path()
         parent = load_model(None)

@@ -270,3 +270,42 @@ def test_tune_dedup_on_few_pairs_warns_that_the_threshold_is_a_guess(
     code, out, err = run(["tune-dedup", str(pairs)], capsys)
     assert code == 0, err
     assert "rough guess" in err and "use: feedclass dedup" in out
+
+
+def test_train_never_writes_the_model_over_a_file_that_is_not_a_model(
+    tmp_path: Path, capsys
+) -> None:
+    # A slip of the keyboard: `-o` names the newsroom's data file instead of a model file.
+    data = tmp_path / "archive.csv"
+    data.write_text("id,title\n1,Аким посетил новую школу\n", encoding="utf-8")
+    before = data.read_bytes()
+    args = ["train", str(EXAMPLES / "train.csv"), "--folds", "0", "-o", str(data)]
+    code, _, err = run(args, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "not a feedclass model" in err and "--force" in err
+    assert data.read_bytes() == before
+    # Retraining into an existing model file is the usual workflow, and --force overrides.
+    model = tmp_path / "m.fcm"
+    assert (
+        run(["train", str(EXAMPLES / "train.csv"), "--folds", "0", "-o", str(model)], capsys)[0]
+        == 0
+    )
+    code, _, err = run(
+        ["train", str(EXAMPLES / "train.csv"), "--folds", "0", "-o", str(model)], capsys
+    )
+    assert code == 0, err
+    code, _, err = run([*args, "--force"], capsys)
+    assert code == 0, err
+    assert run(["info", str(data)], capsys)[0] == 0
+
+
+def test_update_never_writes_the_model_over_a_file_that_is_not_a_model(
+    tiny_model_path: Path, tmp_path: Path, capsys
+) -> None:
+    fixes = tmp_path / "fixes.csv"
+    fixes.write_text("title,label\nНовый смартфон представлен в Алматы,tech\n", encoding="utf-8")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("план выпуска на завтра\n", encoding="utf-8")
+    code, _, err = run(["update", str(tiny_model_path), "-c", str(fixes), "-o", str(notes)], capsys)
+    assert code == 2 and "not a feedclass model" in err
+    assert notes.read_text(encoding="utf-8") == "план выпуска на завтра\n"

@@ -79,10 +79,11 @@ def test_publish_one_row_per_story_with_topic(tmp_path: Path, tiny_model) -> Non
         report=report,
     )
     rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["id"] for r in rows] == ["b", "c", "d", "e"]
+    # "e" has no headline: no story to publish (the report lists it).
+    assert [r["id"] for r in rows] == ["b", "c", "d"]
     assert rows[1]["duplicates"] == 1 and rows[1]["duplicate_ids"] == "a"
     assert rows[1]["topic"] == "sport" and rows[0]["topic"] == "economy"
-    merges = read(report)
+    merges = [r for r in read(report) if r["duplicate_id"] != "e"]
     assert len(merges) == 1 and merges[0]["duplicate_id"] == "a"
     assert 0 < float(merges[0]["similarity"]) <= 1
 
@@ -551,3 +552,26 @@ def test_parse_time_refuses_what_is_no_time(raw: str) -> None:
     # when written as an RSS date
     with pytest.raises(ValueError, match="not a time"):
         parse_time(raw)
+
+
+def test_publish_history_never_republishes_an_empty_headline(
+    tmp_path: Path, capsys, tiny_model_path
+) -> None:
+    feed = write_feed(
+        tmp_path / "f.csv",
+        [("n1", "В Астане открылся новый парк у реки", ""), ("n2", "", ""), ("n3", "  ", "")],
+    )
+    state, out, report = tmp_path / "state", tmp_path / "out.csv", tmp_path / "report.csv"
+    args = ["publish", str(feed), "-o", str(out), "--history", str(state), "--report", str(report)]
+    args += ["--id-column", "id", "-m", str(tiny_model_path)]
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    assert [r["id"] for r in read(out)] == ["n1"]
+    assert "2 with an empty headline left out" in err
+    # Not silently dropped: the report names each row left out and why.
+    left = [r for r in read(report) if r["representative"] == "(empty headline: not published)"]
+    assert [r["duplicate_id"] for r in left] == ["n2", "n3"]
+    # The same feed again: everything was published before, nothing comes out.
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    assert read(out) == []

@@ -380,3 +380,52 @@ def test_language_switch_keeps_the_filters(client):
     page = client.get("/", params={"lang": "en"}, headers={"accept": "text/html"}).text
     assert 'href="?lang=ru" class="lang"' in page
     assert '<select name="period" aria-label="Period">' in page  # every filter is named
+
+
+def test_a_resent_id_with_another_title_is_409_and_changes_nothing(client, live):
+    """A CMS that corrects a headline and resends it under the same id is told so, not
+    answered 200 with the old title as if the correction had landed."""
+    a = post_items(client, {"id": "n1", "title": FIRE, "source": "cms"})
+    r = client.post("/v1/items", json={"id": "n1", "title": RATE_5, "source": "cms"})
+    assert r.status_code == 409, r.text
+    msg = r.json()["error"]
+    assert "id 'n1' is already stored with another title" in msg and FIRE in msg
+    assert "new id" in msg
+    # nothing of that request is stored, not even its other, new items
+    r = client.post(
+        "/v1/items",
+        json=[
+            {"id": "n2", "title": SPORT, "source": "cms"},
+            {"id": "n1", "title": RATE_6, "source": "cms"},
+        ],
+    )
+    assert r.status_code == 409 and r.json()["error"].startswith("item 1:")
+    # one request naming an id twice with two titles is refused the same way
+    r = client.post(
+        "/v1/items",
+        json=[{"id": "n3", "title": SPORT, "source": "cms"}, {"id": "n3", "title": RATE_6}],
+    )
+    assert r.status_code == 201  # another source ("api"): another item
+    r = client.post(
+        "/v1/items",
+        json=[
+            {"id": "n4", "title": SPORT, "source": "cms"},
+            {"id": "n4", "title": RATE_6, "source": "cms"},
+        ],
+    )
+    assert r.status_code == 409
+    assert r.json()["error"].startswith("item 1: source 'cms' id 'n4' is earlier in this request")
+    stored = client.get(f"/v1/items/{a['key']}").json()
+    assert stored["title"] == FIRE
+    # the same title again is the usual retry: 200 and the stored result
+    r = client.post("/v1/items", json={"id": "n1", "title": FIRE, "source": "cms"})
+    assert r.status_code == 200 and r.json()["key"] == a["key"]
+    with live.desk.storage.begin() as conn:
+        assert live.desk.storage.count_items(conn) == 3  # n1, n3 twice (two sources)
+    # an upload names the row and goes on with the others
+    data = f"id,title\nn1,{RATE_5}\nn5,{RATE_6}\n"
+    r = client.post("/v1/import", files={"file": ("f.csv", data.encode())}, data={"source": "cms"})
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["created"] == 1 and out["refused"] == 1
+    assert out["refused_rows"][0].startswith("row 1:") and "another title" in out["refused_rows"][0]

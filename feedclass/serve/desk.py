@@ -35,6 +35,7 @@ __all__ = [
     "NotFoundError",
     "item_json",
     "parse_time",
+    "title_conflict",
 ]
 
 log = logging.getLogger("feedclass.serve")
@@ -158,6 +159,22 @@ class ImportSummary:
             "refused": len(self.refused),
             "refused_rows": self.refused[:50],
         }
+
+
+def title_conflict(
+    n: int, key: tuple[str, str], stored: str, where: str = "already stored"
+) -> ConflictError:
+    """The error for item ``n`` whose ``(source, id)`` ``key`` is ``where`` (stored, or earlier
+    in the same request) with the title ``stored``.
+
+    >>> str(title_conflict(0, ("cms", "7"), "Пожар на складе"))[:45]
+    "item 0: source 'cms' id '7' is already stored"
+    """
+    shown = stored if len(stored) <= 80 else stored[:79] + "…"
+    return ConflictError(
+        f"item {n}: source {key[0]!r} id {key[1]!r} is {where} with another title "
+        f"({shown!r}); a stored headline is not changed: send the corrected one under a new id"
+    )
 
 
 class Desk:
@@ -299,6 +316,20 @@ class Desk:
         return job.result
 
     def _run(self, jobs: list[_Job]) -> None:
+        try:
+            refused = self._changed_titles([j.items for j in jobs])
+        except BaseException as e:
+            for j in jobs:
+                j.error, j.done = e, True
+            if not isinstance(e, Exception):
+                raise
+            return
+        for j, errors in zip(jobs, refused, strict=True):
+            if errors:  # only this request fails: the others in the group go on
+                j.error, j.done = errors[min(errors)], True
+        jobs = [j for j in jobs if j.error is None]
+        if not jobs:
+            return
         batch = [c for j in jobs for c in j.items]
         try:
             labels = self.classify([c["title"] for c in batch])
@@ -313,6 +344,39 @@ class Desk:
         for j in jobs:
             j.result, j.done = results[start : start + len(j.items)], True
             start += len(j.items)
+
+    def _changed_titles(
+        self, batches: list[list[dict[str, Any]]]
+    ) -> list[dict[int, ConflictError]]:
+        """Per batch of checked items, the error of each item whose ``(source, id)`` is stored
+        (or comes earlier in these batches) with another title.
+
+        A stored headline is never changed behind the editors' back: its topic, story and
+        corrections were decided on that text. A resend with the same title is the usual
+        retry and stays a 200.
+        """
+        keys = [(c["source"], c["ext_id"]) for b in batches for c in b]
+        with self.storage.begin() as conn:
+            titles = {k: r.title for k, r in self.storage.existing(conn, keys).items()}
+        out: list[dict[int, ConflictError]] = []
+        for b in batches:
+            errors: dict[int, ConflictError] = {}
+            mine: dict[tuple[str, str], str] = {}
+            for n, c in enumerate(b):
+                k = (c["source"], c["ext_id"])
+                before = titles.get(k)
+                where = "already stored"
+                if before is None and k in mine:
+                    before, where = mine[k], "earlier in this request"
+                if before is not None and before != c["title"]:
+                    errors[n] = title_conflict(n, k, before, where)
+                else:
+                    mine.setdefault(k, c["title"])
+            out.append(errors)
+            if not errors:  # a later request in the group meets these as stored
+                for k, t in mine.items():
+                    titles.setdefault(k, t)
+        return out
 
     def _store(
         self, checked: list[dict[str, Any]], labels: list[dict[str, Any]]
@@ -457,6 +521,14 @@ class Desk:
                     good.append((rownum, it))
                 except DataError as e:
                     summary.refused.append(f"row {rownum}: {str(e).split(': ', 1)[-1]}")
+            # A row whose (source, id) is stored with another title is refused like a bad row,
+            # so one corrected headline does not stop the rest of the file.
+            changed = self._changed_titles([[self._check_item(it, rownum) for rownum, it in good]])[
+                0
+            ]
+            for n in sorted(changed):
+                summary.refused.append(f"row {good[n][0]}: {str(changed[n]).split(': ', 1)[-1]}")
+            good = [g for n, g in enumerate(good) if n not in changed]
             for res in self.ingest([it for _, it in good], who=who) if good else []:
                 if res["created"]:
                     summary.created += 1

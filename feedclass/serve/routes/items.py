@@ -52,7 +52,18 @@ def classify(
     )
 
 
-@router.post("/items", status_code=201, summary="Ingest one item or a list of items")
+@router.post(
+    "/items",
+    status_code=201,
+    summary="Ingest one item or a list of items",
+    description=(
+        "201 when something new was stored, 200 for one item already stored with the same "
+        "title (a retry). An item whose (source, id) is stored, or earlier in the request, "
+        "with another title is a 409 and nothing of the request is stored: a stored headline "
+        "is never changed, so send a corrected one under a new id."
+    ),
+    responses={409: {"description": "An id already stored with another title."}},
+)
 def ingest(
     body: ItemIn | list[ItemIn],
     desk: Annotated[Desk, Depends(get_desk)],

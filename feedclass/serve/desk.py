@@ -142,6 +142,14 @@ class _Job:
         self.result: list[dict[str, Any]] = []
 
 
+def _fail_all(jobs: list[_Job], error: BaseException) -> None:
+    """Every waiting request gets the group's error; an interrupt still propagates."""
+    for j in jobs:
+        j.error, j.done = error, True
+    if not isinstance(error, Exception):
+        raise error
+
+
 @dataclass
 class ImportSummary:
     """What an upload did: rows read, stored, already there, and rows refused (with reasons)."""
@@ -319,10 +327,7 @@ class Desk:
         try:
             refused = self._changed_titles([j.items for j in jobs])
         except BaseException as e:
-            for j in jobs:
-                j.error, j.done = e, True
-            if not isinstance(e, Exception):
-                raise
+            _fail_all(jobs, e)
             return
         for j, errors in zip(jobs, refused, strict=True):
             if errors:  # only this request fails: the others in the group go on
@@ -335,10 +340,7 @@ class Desk:
             labels = self.classify([c["title"] for c in batch])
             results = self._store(batch, labels)
         except BaseException as e:
-            for j in jobs:
-                j.error, j.done = e, True
-            if not isinstance(e, Exception):
-                raise
+            _fail_all(jobs, e)
             return
         start = 0
         for j in jobs:

@@ -239,24 +239,18 @@ def load_authored(folder: Path = AUTHORED) -> list[dict]:
 def read_authored(path: Path, lang: str) -> list[dict]:
     """The rows of one file of headlines we wrote (``text,label``) as training items of
     ``lang``: source and part ``authored``, ids ``authored_<lang>_<row>``, each its own group."""
-    import csv
-
-    out: list[dict] = []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for k, row in enumerate(csv.DictReader(fh)):
-            item_id = f"authored_{lang}_{k}"
-            out.append(
-                {
-                    "id": item_id,
-                    "title": row["text"],
-                    "label": row["label"],
-                    "source": "authored",
-                    "lang": lang,
-                    "group": item_id,
-                    "part": "authored",
-                }
-            )
-    return out
+    return [
+        {
+            "id": f"authored_{lang}_{k}",
+            "title": text,
+            "label": label,
+            "source": "authored",
+            "lang": lang,
+            "group": f"authored_{lang}_{k}",
+            "part": "authored",
+        }
+        for k, text, label in sources.read_written(path)
+    ]
 
 
 def sib200_dev_accuracy(model: TopicModel, data_dir: Path) -> dict[str, Any]:

@@ -21,7 +21,6 @@ data (``training/levers.py``); these sets are only reported.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -98,25 +97,24 @@ def load_own_check(name: str, path: Path | None = None) -> list[dict]:
     lang = name.split("_", 1)[0]
     out = []
     seen: set[str] = set()  # one headline written twice counts once
-    with path.open(encoding="utf-8", newline="") as fh:
-        for k, row in enumerate(csv.DictReader(fh)):
-            text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
-            if not text or not label:
-                raise SystemExit(f"{path.name}, row {k + 2}: a text and a label are needed")
-            if normalize_text(text) in seen:
-                continue
-            seen.add(normalize_text(text))
-            item_id = f"authored_{name}_{k}"
-            out.append(
-                {
-                    "id": item_id,
-                    "title": text,
-                    "label": label,
-                    "lang": lang,
-                    "group": item_id,
-                    "channel": f"authored {lang} (ours)",
-                }
-            )
+    for k, raw_text, raw_label in sources.read_written(path):
+        text, label = (raw_text or "").strip(), (raw_label or "").strip()
+        if not text or not label:
+            raise SystemExit(f"{path.name}, row {k + 2}: a text and a label are needed")
+        if normalize_text(text) in seen:
+            continue
+        seen.add(normalize_text(text))
+        item_id = f"authored_{name}_{k}"
+        out.append(
+            {
+                "id": item_id,
+                "title": text,
+                "label": label,
+                "lang": lang,
+                "group": item_id,
+                "channel": f"authored {lang} (ours)",
+            }
+        )
     return out
 
 
@@ -132,19 +130,18 @@ def load_en_check(data_dir: Path) -> list[dict]:
     for rec in sources.load_headlinecause(Path(data_dir), "en"):
         rec = dict(rec, label=labels[rec["id"]], channel="HeadlineCause 2020")
         out.append(rec)
-    with (AUTHORED / "en_check.csv").open(encoding="utf-8", newline="") as fh:
-        for k, row in enumerate(csv.DictReader(fh)):
-            item_id = f"authored_en_check_{k}"
-            out.append(
-                {
-                    "id": item_id,
-                    "title": row["text"],
-                    "label": row["label"],
-                    "lang": "en",
-                    "group": item_id,
-                    "channel": "authored (ours)",
-                }
-            )
+    for k, text, label in sources.read_written(AUTHORED / "en_check.csv"):
+        item_id = f"authored_en_check_{k}"
+        out.append(
+            {
+                "id": item_id,
+                "title": text,
+                "label": label,
+                "lang": "en",
+                "group": item_id,
+                "channel": "authored (ours)",
+            }
+        )
     # One story told twice with the same words counts once.
     seen: set[str] = set()
     unique = []

@@ -358,6 +358,12 @@ def load_labels(path: Path) -> dict[str, str]:
     return labels
 
 
+def read_written(path: Path) -> list[tuple[int, str, str]]:
+    """The rows of a ``text,label`` file of headlines we wrote (``training/authored/``) as
+    ``(row, text, label)``, ``row`` counted from 0 after the header, values as written."""
+    return [(k, row["text"], row["label"]) for k, row in enumerate(_read_csv(Path(path)))]
+
+
 def _summary(name: str, records: list[dict]) -> str:
     counts = Counter(r["label"] for r in records)
     parts = ", ".join(f"{k}={v}" for k, v in sorted(counts.items(), key=lambda kv: str(kv[0])))
